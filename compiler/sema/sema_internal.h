@@ -1,0 +1,126 @@
+// Sema's internal state, shared by sema*.cpp.  Not a public header.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sema/sema.h"
+
+namespace decree::sema {
+
+// Per-file symbol tables.  Names are looked up in the file itself, then in its imports.
+struct ModuleScope {
+  const ast::Module* ast = nullptr;
+  int file = -1;
+  std::string id;  // the ruleset or module id; "" when the header is missing
+  bool is_module = false;
+  std::vector<int> imports;
+  std::string timezone = "UTC";
+  int home_currency = -1;
+  int32_t effective_from = ir::kNoDate;
+  int32_t effective_until = ir::kNoDate;
+
+  std::map<std::string, int> layouts;  // -> Program::layouts
+  std::map<std::string, int> tables;   // -> Program::tables
+  std::map<std::string, const ast::ConstDecl*> consts;
+  std::map<std::string, const ast::LetDecl*> lets;
+  // Rule-like declarations by name, for `overrides`, `applies to` and `expect`.
+  std::map<std::string, std::vector<std::string>> rule_ids;  // name -> rule ids (decide cases too)
+};
+
+struct ConstState {
+  enum class Phase { kPending, kBusy, kDone, kFailed } phase = Phase::kPending;
+  ir::Type type;
+  ir::Value value;
+  // A record constant (a test fixture): field values by name.
+  bool is_record = false;
+  std::string record_target;
+  bool record_is_table = false;
+  std::vector<std::pair<std::string, ir::Value>> fields;
+};
+
+enum class Level { kConst, kRow, kGroup };
+
+// What an expression can see.
+struct Env {
+  Level level = Level::kConst;
+  int module = -1;         // where names are looked up
+  int ruleset_module = -1; // whose time zone and home currency apply (the rule's file)
+  int layout = -1;         // the row variable's layout (kRow, kGroup)
+  std::string var;         // the row variable's name
+  std::map<std::string, std::string> aliases;  // let parameters standing for the row variable
+  ir::Rule* rule = nullptr;                    // kGroup: keys to refer to, aggregates to add
+  // Currency facts: encoded money expression -> CurrencyId, established by guards.
+  std::vector<std::pair<std::string, int>> facts;
+  std::vector<std::string> let_stack;
+  bool in_aggregate = false;
+};
+
+class Sema {
+ public:
+  Sema(const SourceManager& sources, DiagnosticEngine* diags, ir::Program* program)
+      : sources_(sources), diags_(diags), p_(program) {}
+
+  void Run(const std::vector<SemaModule>& modules);
+
+  // ---- sema.cpp: scopes and lookup
+  const ast::ConstDecl* FindConst(int module, const std::string& name, int* owner);
+  const ast::LetDecl* FindLet(int module, const std::string& name, int* owner);
+  int FindLayout(int module, const std::string& name);
+  int FindTable(int module, const std::string& name);
+  std::string Qualify(int module, const std::string& name) const;
+  std::string SourceText(const SourceRange& r) const;
+  ir::SourceLoc Loc(const SourceRange& r) const;
+  bool ParseDateLiteral(const std::string& text, const SourceRange& r, int32_t* out);
+  int InternEnum(const std::vector<std::string>& values);
+  int CurrencyClassEnum(int home);
+
+  // ---- sema_types.cpp: types, layouts, tables
+  bool ResolveType(int module, const ast::TypeRef& t, ir::Type* out, std::string* currency_column);
+  void DeclareLayout(int module, const ast::LayoutDecl& d);
+  void DeclareTable(int module, const ast::TableDecl& d);
+  std::string TypeName(const ir::Type& t) const;
+
+  // ---- sema_expr.cpp: expressions
+  ir::ExprPtr Check(const ast::Expr& e, Env& env, const ir::Type* hint);
+  ir::ExprPtr CheckBool(const ast::Expr& e, Env& env, const char* what);
+  // Constant folding of a const-level expression into a value.
+  bool EvalConst(const ast::Expr& e, Env& env, const ir::Type* hint, ir::Value* out, ir::Type* type);
+  ConstState* ResolveConst(int module, const std::string& name, const SourceRange& use);
+  // Adds facts implied by a guard that holds (`m.currency = CNY`, `currency_class(m) = CNY`).
+  void AddFacts(const ir::Expr& guard, Env* env);
+
+  // ---- sema_rule.cpp
+  void CheckRule(int module, const ast::RuleDecl& d, int version);
+  void CheckExempt(int module, const ast::ExemptDecl& d);
+  void CheckDecide(int module, const ast::DecideDecl& d);
+  void LinkRules();
+
+  // ---- sema_test.cpp
+  void CheckTest(int module, const ast::TestDecl& d);
+  bool RecordFields(int module, const ast::Ident& target, const std::vector<ast::RecordField>& fields,
+                    const SourceRange& range, ConstState* out);
+
+  const SourceManager& sources_;
+  DiagnosticEngine* diags_;
+  ir::Program* p_;
+  std::vector<ModuleScope> scopes_;
+  std::map<std::string, ConstState> consts_;  // by qualified name
+  // Pending links, resolved once every rule exists.
+  struct PendingLink {
+    int module;
+    std::string rule_id;
+    std::vector<ast::Ident> names;
+  };
+  std::vector<PendingLink> overrides_;
+  std::vector<PendingLink> applies_;
+  std::set<std::string> exempt_ids_with_explicit_scope_;
+};
+
+// Checks a group guard in which expressions written like one of `key_asts` stand for that key.
+ir::ExprPtr CheckWithKeys(Sema& s, const ast::Expr& e, Env& env, const std::vector<const ast::Expr*>& key_asts,
+                          const char* what);
+
+}  // namespace decree::sema

@@ -1,0 +1,146 @@
+#include "ir/civil.h"
+
+#include <fmt/format.h>
+
+namespace decree {
+
+// Algorithms from Howard Hinnant, "chrono-Compatible Low-Level Date Algorithms".
+int32_t DaysFromCivil(int year, unsigned month, unsigned day) {
+  year -= month <= 2;
+  const int era = (year >= 0 ? year : year - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(year - era * 400);
+  const unsigned doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int>(doe) - 719468;
+}
+
+void CivilFromDays(int32_t z, int* year, unsigned* month, unsigned* day) {
+  int64_t zz = static_cast<int64_t>(z) + 719468;
+  const int64_t era = (zz >= 0 ? zz : zz - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(zz - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *day = doy - (153 * mp + 2) / 5 + 1;
+  *month = mp < 10 ? mp + 3 : mp - 9;
+  *year = static_cast<int>(y + (*month <= 2));
+}
+
+bool IsValidCivil(int year, unsigned month, unsigned day) {
+  if (year < 1 || year > 9999 || month < 1 || month > 12 || day < 1) return false;
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  unsigned max = kDays[month - 1];
+  if (month == 2 && (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0))) max = 29;
+  return day <= max;
+}
+
+int Weekday(int32_t days) {
+  // 1970-01-01 was a Thursday (index 3).
+  int64_t w = (static_cast<int64_t>(days) + 3) % 7;
+  return static_cast<int>(w < 0 ? w + 7 : w);
+}
+
+namespace {
+
+bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char c = s[pos + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  *out = v;
+  return true;
+}
+
+}  // namespace
+
+bool ParseDate(std::string_view s, int32_t* days) {
+  int y, m, d;
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  if (!Digits(s, 0, 4, &y) || !Digits(s, 5, 2, &m) || !Digits(s, 8, 2, &d)) return false;
+  if (!IsValidCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d))) return false;
+  *days = DaysFromCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d));
+  return true;
+}
+
+std::string FormatDate(int32_t days) {
+  int y;
+  unsigned m, d;
+  CivilFromDays(days, &y, &m, &d);
+  return fmt::format("{:04d}-{:02d}-{:02d}", y, m, d);
+}
+
+bool ParseTimestamp(std::string_view s, int64_t* micros) {
+  if (s.size() < 20) return false;
+  int32_t days;
+  if (!ParseDate(s.substr(0, 10), &days)) return false;
+  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return false;
+  int hh, mm, ss;
+  if (!Digits(s, 11, 2, &hh) || s[13] != ':' || !Digits(s, 14, 2, &mm) || s[16] != ':' ||
+      !Digits(s, 17, 2, &ss)) {
+    return false;
+  }
+  if (hh > 23 || mm > 59 || ss > 59) return false;  // no leap seconds
+  size_t pos = 19;
+  int64_t frac = 0;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int n = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (n >= 6) return false;  // finer than a microsecond
+      frac = frac * 10 + (s[pos] - '0');
+      ++n;
+      ++pos;
+    }
+    if (n == 0) return false;
+    for (; n < 6; ++n) frac *= 10;
+  }
+  if (pos >= s.size()) return false;  // offset required
+  int offset_minutes = 0;
+  if (s[pos] == 'Z' || s[pos] == 'z') {
+    ++pos;
+  } else if (s[pos] == '+' || s[pos] == '-') {
+    int oh, om;
+    if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+        !Digits(s, pos + 4, 2, &om)) {
+      return false;
+    }
+    if (oh > 18 || om > 59) return false;
+    offset_minutes = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
+    pos += 6;
+  } else {
+    return false;
+  }
+  if (pos != s.size()) return false;
+  int64_t local = static_cast<int64_t>(days) * kMicrosPerDay +
+                  (static_cast<int64_t>(hh) * 3600 + mm * 60 + ss) * kMicrosPerSecond + frac;
+  *micros = local - static_cast<int64_t>(offset_minutes) * 60 * kMicrosPerSecond;
+  return true;
+}
+
+std::string FormatTimestamp(int64_t micros, int offset_minutes) {
+  int64_t local = micros + static_cast<int64_t>(offset_minutes) * 60 * kMicrosPerSecond;
+  int64_t days = FloorDiv(local, kMicrosPerDay);
+  int64_t rem = local - days * kMicrosPerDay;
+  int64_t secs = rem / kMicrosPerSecond;
+  int64_t frac = rem % kMicrosPerSecond;
+  std::string out = FormatDate(static_cast<int32_t>(days));
+  out += fmt::format("T{:02d}:{:02d}:{:02d}", secs / 3600, (secs / 60) % 60, secs % 60);
+  if (frac != 0) {
+    std::string f = fmt::format("{:06d}", frac);
+    while (!f.empty() && f.back() == '0') f.pop_back();
+    out += "." + f;
+  }
+  if (offset_minutes == 0) {
+    out += "Z";
+  } else {
+    int a = offset_minutes < 0 ? -offset_minutes : offset_minutes;
+    out += fmt::format("{}{:02d}:{:02d}", offset_minutes < 0 ? '-' : '+', a / 60, a % 60);
+  }
+  return out;
+}
+
+}  // namespace decree

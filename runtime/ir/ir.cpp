@@ -1,0 +1,123 @@
+#include "ir/ir.h"
+
+#include <array>
+
+namespace decree::ir {
+
+namespace {
+
+constexpr std::array<const char*, static_cast<size_t>(Op::kScreen) + 1> kOpNames = {
+    "const", "column", "key", "agg", "cast", "not", "and", "or", "neg", "eq", "ne", "lt", "le",
+    "gt", "ge", "add", "sub", "mul", "mod", "if", "in", "in_table", "lookup", "is_null",
+    "is_not_null", "money_value", "money_currency", "convert", "day", "currency_class",
+    "multiple_of", "ratio", "length", "matches", "weekday", "abs", "screen"};
+
+}  // namespace
+
+const char* OpName(Op op) { return kOpNames[static_cast<size_t>(op)]; }
+
+bool OpFromName(const std::string& name, Op* op) {
+  for (size_t i = 0; i < kOpNames.size(); ++i) {
+    if (name == kOpNames[i]) {
+      *op = static_cast<Op>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+ExprPtr Expr::Clone() const {
+  auto e = std::make_unique<Expr>();
+  e->op = op;
+  e->type = type;
+  e->index = index;
+  e->name = name;
+  e->value = value;
+  e->text = text;
+  for (const ExprPtr& k : kids) e->kids.push_back(k->Clone());
+  return e;
+}
+
+ExprPtr MakeConst(Value v, Type t) {
+  auto e = std::make_unique<Expr>();
+  e->op = Op::kConst;
+  e->type = t;
+  e->value = std::move(v);
+  return e;
+}
+
+const char* RuleKindName(RuleKind k) {
+  switch (k) {
+    case RuleKind::kRow: return "row";
+    case RuleKind::kGroup: return "group";
+    case RuleKind::kWindow: return "window";
+    case RuleKind::kExempt: return "exempt";
+    case RuleKind::kRequire: return "require";
+  }
+  return "?";
+}
+
+const char* AggKindName(AggKind k) {
+  switch (k) {
+    case AggKind::kSum: return "sum";
+    case AggKind::kCount: return "count";
+    case AggKind::kCountDistinct: return "count_distinct";
+    case AggKind::kMin: return "min";
+    case AggKind::kMax: return "max";
+  }
+  return "?";
+}
+
+const char* VerdictKindName(VerdictKind k) {
+  switch (k) {
+    case VerdictKind::kReport: return "report";
+    case VerdictKind::kFlag: return "flag";
+    case VerdictKind::kBlock: return "block";
+    case VerdictKind::kAllow: return "allow";
+    case VerdictKind::kClassify: return "classify";
+    case VerdictKind::kError: return "error";
+  }
+  return "?";
+}
+
+int Layout::FieldIndex(const std::string& n) const {
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (fields[i].name == n) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const Layout* Program::FindLayout(const std::string& name) const {
+  for (const Layout& l : layouts) {
+    if (l.name == name) return &l;
+  }
+  return nullptr;
+}
+
+const TableDecl* Program::FindTable(const std::string& name) const {
+  int i = TableIndex(name);
+  return i < 0 ? nullptr : &tables[i];
+}
+
+int Program::TableIndex(const std::string& name) const {
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (tables[i].name == name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+const Rule* Program::FindRule(const std::string& id) const {
+  for (const Rule& r : rules) {
+    if (r.id == id) return &r;
+  }
+  return nullptr;
+}
+
+const RulesetInfo* Program::FindRuleset(const std::string& id) const {
+  for (const RulesetInfo& r : rulesets) {
+    if (r.id == id) return &r;
+  }
+  return nullptr;
+}
+
+}  // namespace decree::ir

@@ -1,0 +1,80 @@
+#include "ir/utf8.h"
+
+#include <cstring>
+
+namespace decree {
+
+bool DecodeUtf8(std::string_view s, size_t* pos, uint32_t* cp) {
+  size_t i = *pos;
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) {
+    *cp = c;
+    *pos = i + 1;
+    return true;
+  }
+  int n;
+  uint32_t v, min;
+  if ((c & 0xE0) == 0xC0) {
+    n = 1; v = c & 0x1F; min = 0x80;
+  } else if ((c & 0xF0) == 0xE0) {
+    n = 2; v = c & 0x0F; min = 0x800;
+  } else if ((c & 0xF8) == 0xF0) {
+    n = 3; v = c & 0x07; min = 0x10000;
+  } else {
+    *pos = i + 1;
+    return false;
+  }
+  for (int k = 1; k <= n; ++k) {
+    if (i + k >= s.size()) {
+      *pos = i + 1;
+      return false;
+    }
+    unsigned char d = static_cast<unsigned char>(s[i + k]);
+    if ((d & 0xC0) != 0x80) {
+      *pos = i + 1;
+      return false;
+    }
+    v = (v << 6) | (d & 0x3F);
+  }
+  if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
+    *pos = i + 1;
+    return false;
+  }
+  *cp = v;
+  *pos = i + n + 1;
+  return true;
+}
+
+bool IsValidUtf8(std::string_view s, size_t* bad_offset) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    // ASCII fast path, eight bytes at a time.
+    while (i + 8 <= n) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if ((w & 0x8080808080808080ULL) != 0) break;
+      i += 8;
+    }
+    if (i >= n) break;
+    if (static_cast<unsigned char>(s[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t at = i;
+    uint32_t cp;
+    if (!DecodeUtf8(s, &i, &cp)) {
+      if (bad_offset != nullptr) *bad_offset = at;
+      return false;
+    }
+  }
+  return true;
+}
+
+size_t CountCodePoints(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace decree
