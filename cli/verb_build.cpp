@@ -31,7 +31,9 @@ int Run(const Args& args) {
   if (!args.Has("output")) return UsageError("build", "missing -o LIBRARY");
   std::string format = args.Get("format", "text");
   if (format != "text" && format != "json") return UsageError("build", "--format must be text or json");
-  Compilation c(CompileOptions{args.positionals()});
+  CompileOptions options;
+  options.paths = args.positionals();
+  Compilation c(options);
   bool ok = c.Run();
   for (const std::string& e : c.load_errors_) {
     if (e.find("no such file") != std::string::npos) return UsageError("build", e);

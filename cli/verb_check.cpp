@@ -30,7 +30,9 @@ int Run(const Args& args) {
   if (color_mode != "auto" && color_mode != "always" && color_mode != "never") {
     return UsageError("check", "--color must be auto, always or never");
   }
-  Compilation c(CompileOptions{args.positionals()});
+  CompileOptions options;
+  options.paths = args.positionals();
+  Compilation c(options);
   bool ok = c.Run();
   for (const std::string& e : c.load_errors_) {
     if (e.find("no such file") != std::string::npos) return UsageError("check", e);

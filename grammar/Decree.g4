@@ -357,7 +357,9 @@ QUESTION: '?';
 
 LINE_COMMENT: '//' ~[\r\n]* -> channel(HIDDEN);
 BLOCK_COMMENT: '/*' .*? '*/' -> channel(HIDDEN);
-UNTERMINATED_COMMENT: '/*' .*? EOF;
+// A block comment without its `*/` (its text can contain no `*/`, or BLOCK_COMMENT would be
+// the shorter match and this the longer one).
+UNTERMINATED_COMMENT: '/*' (~[*] | '*'+ ~[*/])* '*'* EOF;
 WS: [ \t\r\n\f\u00A0\u3000\uFEFF]+ -> skip;
 
 // Anything else is one bad character; the parse driver reports it with its location.

@@ -115,6 +115,7 @@ class LoadSourcesPass : public Pass {
       }
       c.root_files_.push_back(LoadAndParse(c, f, std::move(text)));
     }
+    for (const auto& [path, text] : c.options_.inline_sources) c.root_files_.push_back(LoadAndParse(c, path, text));
     return !c.root_files_.empty();
   }
 };

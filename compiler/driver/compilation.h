@@ -22,6 +22,8 @@ namespace decree {
 
 struct CompileOptions {
   std::vector<std::string> paths;  // files, or folders searched recursively for *.decree
+  // In-memory sources (path, text), compiled as if read from those paths (tests, tools).
+  std::vector<std::pair<std::string, std::string>> inline_sources;
 };
 
 class Compilation {

@@ -237,7 +237,10 @@ void Sema::Run(const std::vector<SemaModule>& modules) {
   }
   for (size_t m = 0; m < scopes_.size(); ++m) {
     std::map<std::string, int> versions;
-    for (const ast::Declaration& d : scopes_[m].ast->decls) {
+    const ast::Module& mod = *scopes_[m].ast;
+    for (size_t i = 0; i < mod.decls.size(); ++i) {
+      const ast::Declaration& d = mod.decls[i];
+      if (i < mod.poisoned.size() && mod.poisoned[i]) continue;
       if (auto* x = std::get_if<ast::RuleDecl>(&d)) {
         CheckRule(static_cast<int>(m), *x, versions[x->name.name]++);
       } else if (auto* x = std::get_if<ast::ExemptDecl>(&d)) {
@@ -251,8 +254,10 @@ void Sema::Run(const std::vector<SemaModule>& modules) {
 
   // Phase 5: tests, and the sources themselves.
   for (size_t m = 0; m < scopes_.size(); ++m) {
-    for (const ast::Declaration& d : scopes_[m].ast->decls) {
-      if (auto* x = std::get_if<ast::TestDecl>(&d)) CheckTest(static_cast<int>(m), *x);
+    const ast::Module& mod = *scopes_[m].ast;
+    for (size_t i = 0; i < mod.decls.size(); ++i) {
+      if (i < mod.poisoned.size() && mod.poisoned[i]) continue;
+      if (auto* x = std::get_if<ast::TestDecl>(&mod.decls[i])) CheckTest(static_cast<int>(m), *x);
     }
     const SourceFile& f = sources_.file(scopes_[m].file);
     p_->sources.push_back(ir::SourceFile{f.path(), Sha256Hex(f.text()), f.text()});

@@ -307,6 +307,9 @@ struct Module {
   int file = -1;
   std::optional<Header> header;
   std::vector<Declaration> decls;
+  // poisoned[i]: decls[i] contains a syntax error; later passes skip it rather than report
+  // what the parser's error recovery made of it.
+  std::vector<bool> poisoned;
   std::vector<Comment> comments;  // in source order
 };
 

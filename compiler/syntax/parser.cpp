@@ -119,7 +119,11 @@ class SyntaxErrorListener : public antlr4::BaseErrorListener {
         std::string n = TokenDisplay(parser->getVocabulary(), t);
         if (seen.insert(n).second) names.push_back(n);
       }
-      if (names.size() == 1) {
+      bool expression = std::find(names.begin(), names.end(), "a number") != names.end() &&
+                        std::find(names.begin(), names.end(), "a string") != names.end();
+      if (expression) {
+        expected = "; expected an expression";
+      } else if (names.size() == 1) {
         expected = "; expected " + names[0];
       } else if (!names.empty() && names.size() <= 8) {
         expected = "; expected one of " + fmt::format("{}", fmt::join(names, ", "));
@@ -289,6 +293,15 @@ std::unique_ptr<ast::Module> ParseModule(const SourceManager& sources, int file,
   }
   Transformer transformer(f, file, diags);
   transformer.Transform(tree, module.get());
+  module->poisoned.assign(module->decls.size(), false);
+  for (const Diagnostic& d : diags->Sorted()) {
+    if (d.range.file != file || d.code.rfind("E01", 0) != 0) continue;
+    for (size_t i = 0; i < module->decls.size(); ++i) {
+      SourceRange r = ast::RangeOf(module->decls[i]);
+      // The error token may sit just past the declaration the parser gave up on.
+      if (d.range.begin >= r.begin && d.range.begin <= r.end + 1) module->poisoned[i] = true;
+    }
+  }
   // Comments, for the formatter.
   for (antlr4::Token* t : tokens.getTokens()) {
     if (t->getType() == DecreeLexer::LINE_COMMENT || t->getType() == DecreeLexer::BLOCK_COMMENT) {

@@ -111,7 +111,7 @@ ast::ExprPtr Transformer::Expr(DecreeParser::ExprContext* ctx, antlr4::ParserRul
   }
   auto binary = [&](DecreeParser::ExprContext* a, DecreeParser::ExprContext* b, antlr4::Token* op) {
     auto e = std::make_unique<ast::Expr>(ast::ExprKind::kBinary, range);
-    e->op = OpFromToken(op != nullptr ? op->getType() : DecreeParser::EQ);
+    e->op = OpFromToken(op != nullptr ? op->getType() : static_cast<size_t>(DecreeParser::EQ));
     e->args.push_back(Expr(a, ctx));
     e->args.push_back(Expr(b, ctx));
     return e;

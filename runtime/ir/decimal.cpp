@@ -39,7 +39,7 @@ bool ParseDecimal(std::string_view text, i128* mantissa, int* scale) {
   for (; i < text.size(); ++i) {
     char c = text[i];
     if (c == '.') {
-      if (seen_dot) return false;
+      if (seen_dot || digits == 0) return false;  // "1.2.3", ".5"
       seen_dot = true;
       continue;
     }

@@ -228,6 +228,7 @@ class JsonParser {
     size_t digits = pos_;
     while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
     if (pos_ == digits) return Fail("invalid number");
+    if (s_[digits] == '0' && pos_ - digits > 1) return Fail("leading zero in a number");
     if (pos_ < s_.size() && s_[pos_] == '.') {
       ++pos_;
       size_t f = pos_;

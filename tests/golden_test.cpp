@@ -1,0 +1,157 @@
+// Golden end-to-end cases: every folder under tests/cases/ with a `case.spec` runs the decree
+// binary and checks its exit status, its diagnostics (matched by code and location, the
+// message by regex) and, optionally, its exact output.
+//
+// case.spec, one directive per line (# starts a comment):
+//   args: check input.decree --format json     arguments, run in the case folder
+//   exit: 1                                    expected exit status
+//   diag: E0303 input.decree:13:8 cannot add   a diagnostic that must be reported (from the
+//                                              JSON on stdout); a regex may follow the location
+//   stdout: expected.txt                       stdout must equal this file exactly
+//   stderr: some text                          stderr must contain this text
+// When `diag:` lines are given, no other diagnostic may be reported.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "ir/json.h"
+
+namespace decree {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> Cases() {
+  std::vector<std::string> out;
+  fs::path root = fs::path(DECREE_SOURCE_DIR) / "tests" / "cases";
+  if (!fs::exists(root)) return out;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (e.path().filename() == "case.spec") out.push_back(fs::relative(e.path().parent_path(), root).string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+struct Spec {
+  std::string args;
+  int exit = 0;
+  struct Diag {
+    std::string code, file;
+    int line = 0, col = 0;
+    std::string regex;
+  };
+  std::vector<Diag> diags;
+  std::string stdout_file;
+  std::vector<std::string> stderr_contains;
+};
+
+Spec ReadSpec(const fs::path& dir) {
+  Spec s;
+  std::istringstream in(Slurp(dir / "case.spec"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string key = line.substr(0, colon);
+    std::string value = line.substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(value.begin());
+    if (key == "args") {
+      s.args = value;
+    } else if (key == "exit") {
+      s.exit = std::stoi(value);
+    } else if (key == "stdout") {
+      s.stdout_file = value;
+    } else if (key == "stderr") {
+      s.stderr_contains.push_back(value);
+    } else if (key == "diag") {
+      Spec::Diag d;
+      std::istringstream v(value);
+      std::string loc;
+      v >> d.code >> loc;
+      std::getline(v, d.regex);
+      while (!d.regex.empty() && d.regex.front() == ' ') d.regex.erase(d.regex.begin());
+      size_t c2 = loc.rfind(':');
+      size_t c1 = loc.rfind(':', c2 - 1);
+      d.file = loc.substr(0, c1);
+      d.line = std::stoi(loc.substr(c1 + 1, c2 - c1 - 1));
+      d.col = std::stoi(loc.substr(c2 + 1));
+      s.diags.push_back(d);
+    }
+  }
+  return s;
+}
+
+class Golden : public testing::TestWithParam<std::string> {};
+
+TEST_P(Golden, Case) {
+  fs::path dir = fs::path(DECREE_SOURCE_DIR) / "tests" / "cases" / GetParam();
+  Spec spec = ReadSpec(dir);
+  fs::path out = fs::temp_directory_path() / ("decree-golden-" + std::to_string(getpid()) + ".out");
+  fs::path err = fs::temp_directory_path() / ("decree-golden-" + std::to_string(getpid()) + ".err");
+  std::string cmd = "cd '" + dir.string() + "' && '" + DECREE_BIN + "' " + spec.args + " >'" + out.string() + "' 2>'" +
+                    err.string() + "'";
+  int status = std::system(cmd.c_str());
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::string stdout_text = Slurp(out), stderr_text = Slurp(err);
+  fs::remove(out);
+  fs::remove(err);
+  EXPECT_EQ(code, spec.exit) << "stderr:\n" << stderr_text << "\nstdout:\n" << stdout_text;
+  for (const std::string& s : spec.stderr_contains) {
+    EXPECT_NE(stderr_text.find(s), std::string::npos) << "stderr lacks: " << s << "\n" << stderr_text;
+  }
+  if (!spec.stdout_file.empty()) EXPECT_EQ(stdout_text, Slurp(dir / spec.stdout_file));
+  if (spec.diags.empty()) return;
+  JsonValue doc;
+  size_t off;
+  std::string jerr;
+  ASSERT_TRUE(ParseJson(stdout_text, &doc, &off, &jerr)) << "stdout is not JSON (" << jerr << "):\n" << stdout_text;
+  const JsonValue* list = doc.Get("diagnostics");
+  ASSERT_NE(list, nullptr);
+  std::vector<bool> used(list->items.size(), false);
+  for (const Spec::Diag& want : spec.diags) {
+    bool found = false;
+    for (size_t i = 0; i < list->items.size() && !found; ++i) {
+      const JsonValue& d = list->items[i];
+      const JsonValue* code = d.Get("code");
+      const JsonValue* file = d.Get("file");
+      const JsonValue* line = d.Get("line");
+      const JsonValue* col = d.Get("column");
+      if (used[i] || code == nullptr || code->text != want.code || file == nullptr || line == nullptr || col == nullptr) continue;
+      if (fs::path(file->text).filename() != fs::path(want.file).filename() || std::stoi(line->text) != want.line ||
+          std::stoi(col->text) != want.col) {
+        continue;
+      }
+      if (!want.regex.empty() && !std::regex_search(d.Get("message")->text, std::regex(want.regex))) continue;
+      used[i] = found = true;
+    }
+    EXPECT_TRUE(found) << "missing diagnostic " << want.code << " " << want.file << ":" << want.line << ":" << want.col
+                       << " /" << want.regex << "/\n" << stdout_text;
+  }
+  for (size_t i = 0; i < used.size(); ++i) {
+    EXPECT_TRUE(used[i]) << "unexpected diagnostic: " << list->items[i].Get("code")->text << " "
+                         << list->items[i].Get("message")->text;
+  }
+}
+
+std::string CaseName(const testing::TestParamInfo<std::string>& info) {
+  std::string n;
+  for (char c : info.param) n.push_back(std::isalnum(static_cast<unsigned char>(c)) ? c : '_');
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(Cases, Golden, testing::ValuesIn(Cases()), CaseName);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Golden);
+
+}  // namespace
+}  // namespace decree
