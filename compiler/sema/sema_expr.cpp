@@ -1000,12 +1000,8 @@ class ExprChecker {
         body.substitutions_[pname.name] = {e.args[i].get(), &env_};
       }
     }
-    ir::ExprPtr r = body.Check(*let.body, hint);
-    if (Bad(r)) {
-      Report("E0213", e.range, fmt::format("in the expansion of {}()", let.name.name)).Note(let.range, "defined here");
-      return r;
-    }
-    return r;
+    // Errors inside the body point at the body (where the fix belongs).
+    return body.Check(*let.body, hint);
   }
 
   ir::ExprPtr Aggregate(const ast::Expr& e) {

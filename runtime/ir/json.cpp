@@ -108,8 +108,8 @@ JsonWriter& JsonWriter::Raw(std::string_view json) {
 }
 
 const JsonValue* JsonValue::Get(std::string_view key) const {
-  for (const auto& [k, v] : members) {
-    if (k == key) return &v;
+  for (const JsonMember& m : members) {
+    if (m.key == key) return &m.value;
   }
   return nullptr;
 }
@@ -295,8 +295,8 @@ class JsonParser {
           Space();
           if (pos_ >= s_.size() || s_[pos_] != ':') return Fail("expected ':'");
           ++pos_;
-          out->members.emplace_back(std::move(key), JsonValue());
-          if (!Value(&out->members.back().second, depth + 1)) return false;
+          out->members.push_back(JsonMember{std::move(key), JsonValue()});
+          if (!Value(&out->members.back().value, depth + 1)) return false;
           Space();
           if (pos_ < s_.size() && s_[pos_] == ',') {
             ++pos_;

@@ -46,16 +46,23 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
+struct JsonMember;
+
 struct JsonValue {
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
   Kind kind = Kind::kNull;
   bool b = false;
   std::string text;  // kNumber: the literal as written (exact); kString: the decoded string
   std::vector<JsonValue> items;
-  std::vector<std::pair<std::string, JsonValue>> members;  // in document order
+  std::vector<JsonMember> members;  // in document order
 
   const JsonValue* Get(std::string_view key) const;
   bool is_string() const { return kind == Kind::kString; }
+};
+
+struct JsonMember {
+  std::string key;
+  JsonValue value;
 };
 
 inline constexpr int kMaxJsonDepth = 256;

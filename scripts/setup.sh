@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Sets up Decree on a fresh Debian 12 machine: installs the system packages the build needs,
+# then configures and builds into ./build.  Safe to run again (it skips what is done).
+#
+#   scripts/setup.sh            install + build (Release with debug info)
+#   DECREE_BUILD_DIR=out scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential g++ cmake ninja-build pkg-config git
+  antlr4 libantlr4-runtime-dev      # the parser generator (tool 4.7.2) and its C++ runtime (4.9)
+  libz3-dev                          # the analysis pass
+  libicu-dev                         # time zones, normalisation, transliteration
+  libsqlite3-dev sqlite3             # rule libraries, case stores, the differential tests
+  libfmt-dev libgtest-dev
+  unicode-data                       # Unihan (Chinese Commercial Codes in OFAC remarks)
+  clang libclang-rt-14-dev           # libFuzzer and the sanitizer builds
+  nodejs npm                         # the DuckDB benchmark peer (bench/ only)
+  time                               # /usr/bin/time for peak-memory measurements
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  [[ "$p" == \#* ]] && continue
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build_dir="${DECREE_BUILD_DIR:-build}"
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build_dir" -j2
+echo "setup: built $build_dir/decree"
