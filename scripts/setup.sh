@@ -16,9 +16,13 @@ packages=(
   libfmt-dev libgtest-dev
   unicode-data                       # Unihan (Chinese Commercial Codes in OFAC remarks)
   clang libclang-rt-14-dev           # libFuzzer and the sanitizer builds
-  nodejs npm                         # the DuckDB benchmark peer (bench/ only)
   time                               # /usr/bin/time for peak-memory measurements
 )
+# Node.js and npm run the DuckDB benchmark peer (bench/ only).  Images often ship their own
+# Node (which Debian's npm package conflicts with): install Debian's only when none is there.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
