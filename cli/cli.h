@@ -72,5 +72,7 @@ const Verb& CheckVerb();
 const Verb& BuildVerb();
 const Verb& InspectVerb();
 const Verb& FmtVerb();
+const Verb& RunVerb();
+const Verb& TestVerb();
 
 }  // namespace decree::cli

@@ -669,6 +669,7 @@ class ExprChecker {
     bool is_and = e.kind == ast::ExprKind::kAnd;
     auto n = Node(is_and ? Op::kAnd : Op::kOr, Type::Of(TypeKind::kBool));
     size_t facts = env_.facts.size();
+    size_t guards = env_.key_guards.size();
     bool bad = false;
     for (const ast::ExprPtr& a : e.args) {
       ir::ExprPtr x = Bool(*a, is_and ? "each side of `and`" : "each side of `or`");
@@ -676,11 +677,15 @@ class ExprChecker {
         bad = true;
         continue;
       }
-      if (is_and) s_.AddFacts(*x, &env_);  // later conjuncts may rely on earlier ones
+      if (is_and) {  // later conjuncts may rely on earlier ones
+        s_.AddFacts(*x, &env_);
+        s_.AddKeyGuards(*x, &env_);
+      }
       n->type.optional = n->type.optional || x->type.optional;
       n->kids.push_back(std::move(x));
     }
     env_.facts.resize(facts);
+    env_.key_guards.resize(guards);
     return bad ? ErrorNode() : std::move(n);
   }
 
@@ -732,9 +737,12 @@ class ExprChecker {
     ir::ExprPtr c = Bool(*e.args[0], "the condition of `if`");
     if (Bad(c)) return c;
     size_t facts = env_.facts.size();
+    size_t guards = env_.key_guards.size();
     s_.AddFacts(*c, &env_);
+    s_.AddKeyGuards(*c, &env_);
     ir::ExprPtr a = Check(*e.args[1], hint);
     env_.facts.resize(facts);
+    env_.key_guards.resize(guards);
     Type h = a->type;
     ir::ExprPtr b = Check(*e.args[2], Bad(a) ? hint : &h);
     if (Bad(a) || Bad(b)) return ErrorNode();
@@ -1056,6 +1064,25 @@ class ExprChecker {
         agg.type = t.AsOptional();
       }
     }
+    // Key guards become a row filter: the aggregate is read only for groups with those key
+    // values, so it needs (and may safely see) only their rows.
+    for (const auto& [key, value] : env_.key_guards) {
+      const ir::Key& k = env_.rule->keys[key];
+      auto eq = Node(Op::kEq, Type::Of(TypeKind::kBool));
+      eq->type.optional = k.expr->type.optional;
+      eq->text = k.name + " = " + ir::ValueToDisplay(value, s_.p_);
+      eq->kids.push_back(k.expr->Clone());
+      eq->kids.push_back(ir::MakeConst(value, k.expr->type.NonOptional()));
+      if (!agg.filter) {
+        agg.filter = std::move(eq);
+      } else {
+        auto both = Node(Op::kAnd, Type::Of(TypeKind::kBool));
+        both->type.optional = agg.filter->type.optional || eq->type.optional;
+        both->kids.push_back(std::move(eq));
+        both->kids.push_back(std::move(agg.filter));
+        agg.filter = std::move(both);
+      }
+    }
     // Identical aggregates share one slot.
     std::string key = std::string(ir::AggKindName(agg.kind)) + "|" + ir::TypeToString(agg.type) + "|" +
                       (agg.arg ? Encode(*agg.arg) : "") + "|" + (agg.filter ? Encode(*agg.filter) : "");
@@ -1168,6 +1195,23 @@ ConstState* Sema::ResolveConst(int module, const std::string& name, const Source
   c.phase = ok ? ConstState::Phase::kDone : ConstState::Phase::kFailed;
   if (ok && !c.is_record) p_->constants.push_back(ir::Constant{Qualify(module, name), c.type, c.value});
   return ok ? &c : nullptr;
+}
+
+void Sema::AddKeyGuards(const ir::Expr& guard, Env* env) {
+  if (guard.op == Op::kAnd) {
+    for (const ir::ExprPtr& k : guard.kids) AddKeyGuards(*k, env);
+    return;
+  }
+  if (guard.op != Op::kEq || guard.kids.size() != 2 || env->rule == nullptr) return;
+  for (int side = 0; side < 2; ++side) {
+    const ir::Expr& key = *guard.kids[side];
+    const ir::Expr& other = *guard.kids[1 - side];
+    if (key.op == Op::kKey && other.op == Op::kConst && !other.value.null && key.index >= 0 &&
+        key.index < static_cast<int>(env->rule->keys.size())) {
+      env->key_guards.emplace_back(key.index, other.value);
+      return;
+    }
+  }
 }
 
 void Sema::AddFacts(const ir::Expr& guard, Env* env) {

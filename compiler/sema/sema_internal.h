@@ -56,6 +56,10 @@ struct Env {
   std::vector<std::pair<std::string, int>> facts;
   std::vector<std::string> let_stack;
   bool in_aggregate = false;
+  // Group level: keys known to equal a constant where the expression being checked is
+  // evaluated (earlier `and` operands, an `if` condition).  Aggregates created there read only
+  // the rows with those key values: they are never needed for other groups.
+  std::vector<std::pair<int, ir::Value>> key_guards;
 };
 
 class Sema {
@@ -91,6 +95,8 @@ class Sema {
   ConstState* ResolveConst(int module, const std::string& name, const SourceRange& use);
   // Adds facts implied by a guard that holds (`m.currency = CNY`, `currency_class(m) = CNY`).
   void AddFacts(const ir::Expr& guard, Env* env);
+  // Adds the key guards implied by a group-level guard that holds (`currency_class = FX`).
+  void AddKeyGuards(const ir::Expr& guard, Env* env);
 
   // ---- sema_rule.cpp
   void CheckRule(int module, const ast::RuleDecl& d, int version);

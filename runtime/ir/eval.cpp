@@ -74,6 +74,8 @@ class Evaluator {
     return Apply(e, v, out);
   }
 
+  bool Apply(const Expr& e, const std::vector<Value>& v, Value* out);
+
  private:
   bool Overflow(const Expr& e) { return Fail(fmt::format("arithmetic overflow in {}", e.text.empty() ? OpName(e.op) : e.text)); }
 
@@ -230,7 +232,7 @@ class Evaluator {
     return true;
   }
 
-  bool Apply(const Expr& e, const std::vector<Value>& v, Value* out) {
+  bool ApplyImpl(const Expr& e, const std::vector<Value>& v, Value* out) {
     switch (e.op) {
       case Op::kCast: return Cast(v[0], e.type, out);
       case Op::kNot:
@@ -409,7 +411,16 @@ class Evaluator {
   std::string* error_;
 };
 
+bool Evaluator::Apply(const Expr& e, const std::vector<Value>& v, Value* out) { return ApplyImpl(e, v, out); }
+
 }  // namespace
+
+bool ApplyOp(const Program& p, const Expr& e, const std::vector<Value>& operands, const EvalContext& ctx, Value* out,
+             std::string* error) {
+  error->clear();
+  Evaluator ev(p, ctx, error);
+  return ev.Apply(e, operands, out);
+}
 
 bool EvalScalar(const Program& p, const Expr& e, const EvalContext& ctx, Value* out, std::string* error) {
   error->clear();

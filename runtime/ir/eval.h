@@ -32,6 +32,12 @@ class EvalContext {
 
 bool EvalScalar(const Program& p, const Expr& e, const EvalContext& ctx, Value* out, std::string* error);
 
+// Applies one operator (not kConst/kColumn/kKey/kAgg/kAnd/kOr/kIf, which need their operands
+// unevaluated) to already-evaluated operands.  The columnar evaluator uses this for operators
+// it has no vector kernel for, so both paths share one definition.
+bool ApplyOp(const Program& p, const Expr& e, const std::vector<Value>& operands, const EvalContext& ctx, Value* out,
+             std::string* error);
+
 // A convenience for constant expressions: no columns, keys, aggregates or tables.
 bool EvalConstant(const Program& p, const Expr& e, Value* out, std::string* error);
 

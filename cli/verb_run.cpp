@@ -1,0 +1,215 @@
+// decree run: evaluate a rule library over a transaction batch.
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include "cli.h"
+#include "decree/case_store.h"
+#include "decree/library.h"
+#include "decree/run.h"
+#include "ir/ir.h"
+#include "ir/json.h"
+#include "ir/sha256.h"
+
+namespace decree::cli {
+
+namespace {
+
+const VerbSpec kSpec = {
+    "run",
+    "decree run [options] LIBRARY --input BATCH",
+    "Evaluate a rule library over a batch of records and write the findings.",
+    "The batch is CSV (RFC 4180, header row, columns bound by name), JSON Lines, or a table of\n"
+    "a SQLite database; the format is taken from the file name or its first bytes.  Every row is\n"
+    "evaluated or rejected with its line and reason; the counts are printed at the end and\n"
+    "rows read = rows evaluated + rows rejected.  Findings are sorted and identical whatever\n"
+    "--threads is.\n\n"
+    "Exit status: 0 the batch was evaluated; 1 rows were rejected (more than --max-rejects), or\n"
+    "findings were made and --fail-on-findings was given, or the run failed; 2 bad command line.",
+    {
+        {"input", 'i', "FILE", "the batch (required); - reads CSV from standard input"},
+        {"input-format", 0, "FMT", "csv, jsonl or sqlite (default: from the name or content)"},
+        {"input-table", 0, "NAME", "the SQLite table to read (default: the layout's name, then transactions)"},
+        {"table", 't', "NAME=FILE", "a table the rules use, e.g. usd_rate=rates.csv (repeatable)", true},
+        {"out", 'o', "FILE", "findings as JSON Lines (default: standard output)"},
+        {"rejects", 0, "FILE", "rejected rows as JSON Lines (default: rejects.jsonl beside --out)"},
+        {"store", 0, "DB", "also append the run and its findings to this SQLite case store"},
+        {"layout", 0, "NAME", "the layout of the batch, when the library's rules read several"},
+        {"threads", 'j', "N", "worker threads (default: one per core)"},
+        {"max-rejects", 0, "N", "rejected rows tolerated before exit status 1 (default 0)"},
+        {"fail-on-findings", 0, "", "exit with status 1 when there are findings (for CI)"},
+        {"quiet", 'q', "", "no progress and no summary"},
+    },
+    {"decree run lvtr.dlib --input transactions.csv --table usd_rate=rates.csv --out findings.jsonl",
+     "decree run lvtr.dlib -i batch.jsonl -t usd_rate=rates.csv -o findings.jsonl --store cases.db",
+     "decree run checks.dlib -i filing.csv --fail-on-findings -o - "},
+    1,
+    1,
+};
+
+std::string Now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string Rate(double rows, double seconds) {
+  double r = seconds > 0 ? rows / seconds : 0;
+  if (r >= 1e6) return fmt::format("{:.1f} M rows/s", r / 1e6);
+  if (r >= 1e3) return fmt::format("{:.1f} k rows/s", r / 1e3);
+  return fmt::format("{:.0f} rows/s", r);
+}
+
+std::string Count(uint64_t n) {
+  std::string s = std::to_string(n);
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
+  return s;
+}
+
+bool HashFile(const std::string& path, std::string* hex, uint64_t* bytes) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  Sha256 h;
+  char buf[1 << 16];
+  size_t n;
+  *bytes = 0;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) {
+    h.Update(buf, n);
+    *bytes += n;
+  }
+  std::fclose(f);
+  *hex = h.FinishHex();
+  return true;
+}
+
+int Run(const Args& args) {
+  if (!args.Has("input")) return UsageError("run", "missing --input BATCH");
+  InputSpec input;
+  input.path = args.Get("input");
+  std::string format = args.Get("input-format", "auto");
+  if (format == "auto") {
+    input.format = InputFormat::kAuto;
+  } else if (format == "csv") {
+    input.format = InputFormat::kCsv;
+  } else if (format == "jsonl") {
+    input.format = InputFormat::kJsonl;
+  } else if (format == "sqlite") {
+    input.format = InputFormat::kSqlite;
+  } else {
+    return UsageError("run", "--input-format must be csv, jsonl or sqlite");
+  }
+  input.sqlite_table = args.Get("input-table");
+  RunOptions options;
+  options.layout = args.Get("layout");
+  for (const std::string& t : args.GetAll("table")) {
+    size_t eq = t.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == t.size()) return UsageError("run", "--table expects NAME=FILE, e.g. usd_rate=rates.csv");
+    options.tables[t.substr(0, eq)] = t.substr(eq + 1);
+  }
+  long long threads = 0, max_rejects = 0;
+  if (args.Has("threads") && !args.GetInt("threads", 1, 256, &threads)) return kExitUsage;
+  if (args.Has("max-rejects") && !args.GetInt("max-rejects", 0, INT64_MAX, &max_rejects)) return kExitUsage;
+  options.threads = static_cast<int>(threads);
+  bool quiet = args.Has("quiet");
+  bool progress = !quiet && IsTerminal(stderr);
+  if (progress) {
+    auto started = std::chrono::steady_clock::now();
+    options.progress = [started](const RunProgress& p) {
+      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      double pct = p.bytes_total > 0 ? 100.0 * static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 0;
+      fmt::print(stderr, "\r\x1b[2K  {:5.1f}%  {} rows  {}", pct, Count(p.rows_read), Rate(static_cast<double>(p.rows_read), s));
+      std::fflush(stderr);
+    };
+  }
+  std::string started_at = Now();
+  std::unique_ptr<Library> lib;
+  Status st = Library::Open(args.positionals()[0], &lib);
+  if (!st.ok()) {
+    fmt::print(stderr, "decree run: {}\n", st.ToString());
+    return kExitFailure;
+  }
+  RunResult result;
+  st = decree::Run(lib->program(), input, options, &result);
+  if (progress) fmt::print(stderr, "\r\x1b[2K");
+  if (!st.ok()) {
+    fmt::print(stderr, "decree run: {}\n", st.message());
+    return st.code() == Status::Code::kInvalidArgument && st.message().find("pass --table") != std::string::npos ? kExitUsage
+                                                                                                                  : kExitFailure;
+  }
+  std::string out = args.Get("out", "-");
+  std::string error;
+  if (!WriteFileAtomic(out, FindingsToJsonl(result.findings), &error)) {
+    fmt::print(stderr, "decree run: cannot write the findings: {}\n", error);
+    return kExitFailure;
+  }
+  std::string rejects_path = args.Get("rejects");
+  if (rejects_path.empty()) {
+    std::filesystem::path dir = out == "-" ? std::filesystem::path(".") : std::filesystem::path(out).parent_path();
+    rejects_path = (dir.empty() ? std::filesystem::path(".") : dir) / "rejects.jsonl";
+  }
+  std::string rejects;
+  for (const RejectedRow& r : result.rejects) {
+    JsonWriter w(&rejects);
+    w.BeginObject().Field("position", r.position);
+    if (!r.record_id.empty()) w.Field("record_id", r.record_id);
+    w.Field("reason", r.reason).EndObject();
+    rejects.push_back('\n');
+  }
+  if (!WriteFileAtomic(rejects_path, rejects, &error)) {
+    fmt::print(stderr, "decree run: cannot write the rejected rows: {}\n", error);
+    return kExitFailure;
+  }
+  if (args.Has("store")) {
+    RunRecord rec;
+    rec.started_at = started_at;
+    rec.finished_at = Now();
+    rec.decree_version = "decree " DECREE_VERSION;
+    rec.library_path = lib->path();
+    rec.library_hash = lib->content_hash();
+    rec.input_path = input.path;
+    if (input.path != "-" && !HashFile(input.path, &rec.input_sha256, &rec.input_bytes)) {
+      fmt::print(stderr, "decree run: cannot hash {}\n", input.path);
+      return kExitFailure;
+    }
+    int64_t run_id;
+    st = AppendRun(args.Get("store"), rec, result, &run_id);
+    if (!st.ok()) {
+      fmt::print(stderr, "decree run: case store: {}\n", st.ToString());
+      return kExitFailure;
+    }
+    if (!quiet) fmt::print(stderr, "decree run: stored as run {} in {}\n", run_id, args.Get("store"));
+  }
+  if (!quiet) {
+    fmt::print(stderr, "decree run: read {} rows = {} evaluated + {} rejected{}; {} finding{} from {} rule{}; {:.2f} s ({})\n",
+               Count(result.rows_read), Count(result.rows_evaluated), Count(result.rows_rejected),
+               result.rows_rejected > 0 ? fmt::format(" (see {})", rejects_path) : "", Count(result.findings.size()),
+               result.findings.size() == 1 ? "" : "s", result.rules.size(), result.rules.size() == 1 ? "" : "s", result.seconds,
+               Rate(static_cast<double>(result.rows_read), result.seconds));
+    for (size_t i = 0; i < result.rejects.size() && i < 5; ++i) {
+      const RejectedRow& r = result.rejects[i];
+      fmt::print(stderr, "  rejected {}{}: {}\n", r.position, r.record_id.empty() ? "" : " (" + r.record_id + ")", r.reason);
+    }
+    if (result.rejects.size() > 5) fmt::print(stderr, "  … and {} more\n", result.rejects.size() - 5);
+    if (!result.skipped_rules.empty()) {
+      fmt::print(stderr, "  {} rule{} over other layouts not run\n", result.skipped_rules.size(), result.skipped_rules.size() == 1 ? "" : "s");
+    }
+  }
+  if (result.rows_rejected > static_cast<uint64_t>(max_rejects)) return kExitFailure;
+  if (args.Has("fail-on-findings") && !result.findings.empty()) return kExitFailure;
+  return kExitOk;
+}
+
+}  // namespace
+
+const Verb& RunVerb() {
+  static const Verb v{&kSpec, Run};
+  return v;
+}
+
+}  // namespace decree::cli

@@ -1,0 +1,138 @@
+// decree test: run the `test` blocks of rulesets (or of a built library).
+#include <fmt/format.h>
+
+#include "cli.h"
+
+#include <map>
+#include "compile_common.h"
+#include "decree/library.h"
+#include "decree/testing.h"
+#include "ir/ir.h"
+#include "ir/json.h"
+
+namespace decree::cli {
+
+namespace {
+
+const VerbSpec kSpec = {
+    "test",
+    "decree test [options] PATH...",
+    "Run the test blocks of Decree sources, or of a rule library, through the runtime.",
+    "Each test's records and table rows are evaluated exactly as a batch would be; its `expect`\n"
+    "lines are then checked against the findings and the rejected rows.\n"
+    "Exit status: 0 when every test passes, 1 on a failure or a compile error, 2 bad command line.",
+    {
+        {"filter", 0, "TEXT", "run only the tests whose name contains TEXT"},
+        {"format", 0, "FORMAT", "text (default), json or junit"},
+        {"color", 0, "WHEN", "auto (default), always or never"},
+    },
+    {"decree test rulesets/", "decree test rulesets/cn-pboc-lvtr --filter threshold", "decree test lvtr.dlib --format junit > tests.xml"},
+    1,
+    -1,
+};
+
+std::string Xml(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+int Run(const Args& args) {
+  std::string format = args.Get("format", "text");
+  if (format != "text" && format != "json" && format != "junit") return UsageError("test", "--format must be text, json or junit");
+  bool color = UseColor(args.Get("color", "auto"), stdout);
+  const ir::Program* program = nullptr;
+  std::unique_ptr<Library> lib;
+  std::unique_ptr<Compilation> compilation;
+  const std::vector<std::string>& paths = args.positionals();
+  if (paths.size() == 1 && paths[0].size() > 5 && paths[0].substr(paths[0].size() - 5) == ".dlib") {
+    Status st = Library::Open(paths[0], &lib);
+    if (!st.ok()) {
+      fmt::print(stderr, "decree test: {}\n", st.ToString());
+      return kExitFailure;
+    }
+    program = &lib->program();
+  } else {
+    CompileOptions options;
+    options.paths = paths;
+    compilation = std::make_unique<Compilation>(options);
+    bool ok = compilation->Run();
+    for (const std::string& e : compilation->load_errors_) {
+      if (e.find("no such file") != std::string::npos) return UsageError("test", e);
+    }
+    if (!ok) {
+      size_t errors = PrintDiagnostics(*compilation, "text", UseColor(args.Get("color", "auto"), stderr));
+      fmt::print(stderr, "decree test: {} compile error{}; no test run\n", errors, errors == 1 ? "" : "s");
+      return kExitFailure;
+    }
+    program = &compilation->program();
+  }
+  std::vector<TestOutcome> outcomes;
+  Status st = RunTests(*program, args.Get("filter"), &outcomes);
+  if (!st.ok()) {
+    fmt::print(stderr, "decree test: {}\n", st.ToString());
+    return kExitFailure;
+  }
+  size_t failed = 0;
+  for (const TestOutcome& o : outcomes) failed += !o.passed;
+  if (format == "json") {
+    std::string out;
+    JsonWriter w(&out);
+    w.BeginObject().Field("tests", static_cast<int64_t>(outcomes.size())).Field("failed", static_cast<int64_t>(failed));
+    w.Key("results").BeginArray();
+    for (const TestOutcome& o : outcomes) {
+      w.BeginObject().Field("ruleset", o.ruleset).Field("name", o.name).Field("file", o.file).Field("line", o.line);
+      w.FieldBool("passed", o.passed).Key("failures").BeginArray();
+      for (const std::string& f : o.failures) w.String(f);
+      w.EndArray().EndObject();
+    }
+    w.EndArray().EndObject();
+    fmt::print("{}\n", out);
+  } else if (format == "junit") {
+    fmt::print("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"{}\" failures=\"{}\">\n", outcomes.size(), failed);
+    std::map<std::string, std::vector<const TestOutcome*>> by_ruleset;
+    for (const TestOutcome& o : outcomes) by_ruleset[o.ruleset].push_back(&o);
+    for (const auto& [rs, list] : by_ruleset) {
+      size_t f = 0;
+      for (const TestOutcome* o : list) f += !o->passed;
+      fmt::print("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", Xml(rs), list.size(), f);
+      for (const TestOutcome* o : list) {
+        fmt::print("    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\"", Xml(rs), Xml(o->name), Xml(o->file), o->line);
+        if (o->passed) {
+          fmt::print("/>\n");
+          continue;
+        }
+        std::string text;
+        for (const std::string& x : o->failures) text += x + "\n";
+        fmt::print(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n", Xml(o->failures.front()), Xml(text));
+      }
+      fmt::print("  </testsuite>\n");
+    }
+    fmt::print("</testsuites>\n");
+  } else {
+    for (const TestOutcome& o : outcomes) {
+      const char* mark = o.passed ? (color ? "\x1b[32mPASS\x1b[0m" : "PASS") : (color ? "\x1b[31mFAIL\x1b[0m" : "FAIL");
+      fmt::print("{} {}: {}\n", mark, o.ruleset, o.name);
+      for (const std::string& f : o.failures) fmt::print("    {}\n", f);
+    }
+    fmt::print("{} test{}: {} passed, {} failed\n", outcomes.size(), outcomes.size() == 1 ? "" : "s", outcomes.size() - failed, failed);
+  }
+  return failed == 0 ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+const Verb& TestVerb() {
+  static const Verb v{&kSpec, Run};
+  return v;
+}
+
+}  // namespace decree::cli

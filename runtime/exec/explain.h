@@ -1,0 +1,33 @@
+// Findings: why a guard held (the explanation and the total), verdicts and due dates, JSON.
+#pragma once
+
+#include <string>
+
+#include "decree/run.h"
+#include "exec/tables.h"
+#include "ir/eval.h"
+#include "ir/ir.h"
+
+namespace decree::exec {
+
+struct Explanation {
+  std::string text;     // "sum(t.amount) 51000.00 CNY >= 50000 CNY"
+  bool has_total = false;
+  ir::Value total;      // the money value that decided, when there is one
+};
+
+// Walks `when` along the path that made it true: every operand of an `and`, the first true
+// operand of an `or`; reports each comparison with its values.  Comparisons of keys alone
+// are left out (the key shows them).
+Explanation Explain(const ir::Program& p, const ir::Rule& rule, const ir::Expr& when, const ir::EvalContext& ctx);
+
+// The date `days` (business) days after `date`: Monday-Friday, adjusted by a calendar table.
+int32_t AddDays(int32_t date, int days, bool business, const TableData* calendar);
+
+// Fills a finding's verdict fields (actions, report, due, flag, message, classification).
+void FillVerdicts(const ir::Program& p, const ir::Rule& rule, int32_t date, const Tables* tables, Finding* f);
+
+// Renders a key value as it appears in findings (strings for every kind).
+std::string KeyText(const ir::Value& v, const ir::Program& p);
+
+}  // namespace decree::exec

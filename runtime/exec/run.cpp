@@ -1,0 +1,1224 @@
+// decree::Run: a rule library over a batch.
+//
+// Phase 1 (parallel over input segments): each worker reads segments into chunks and, per
+// chunk, evaluates every rule's row-level expressions on selection vectors.  A row that fails
+// anywhere (a missing rate, an overflow) is rejected from every rule of the chunk.  Row rules
+// produce findings directly; group and window rules feed thread-local state partitioned by the
+// hash of their key.
+// Phase 2 (parallel over partitions): each partition's state is merged across workers and
+// finalized: group guards are evaluated on "group chunks" with the same columnar executor;
+// sliding windows are swept over each group's rows in event-time order.
+// Phase 3: findings are sorted (rule, key, first txn_id) and rejects put in input order, so the
+// output does not depend on the number of threads.
+#include "decree/run.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <unordered_map>
+
+#include "exec/explain.h"
+#include "exec/expr.h"
+#include "exec/group_table.h"
+#include "exec/run_internal.h"
+#include "exec/tables.h"
+#include "io/source.h"
+#include "ir/civil.h"
+#include "ir/codes.h"
+#include "ir/timezone.h"
+
+namespace decree {
+
+namespace exec {
+
+namespace {
+
+// ------------------------------------------------------------------------------------------
+// What a run knows about each rule (shared, read-only).
+
+struct RuleInfo {
+  const ir::Rule* rule = nullptr;
+  std::string ruleset_version;
+  std::shared_ptr<const TimeZone> tz;
+  std::vector<ir::Type> key_types;
+  std::vector<AggSpec> aggs;
+  std::vector<int> exempts;    // indices into Plan::exempts
+  std::vector<int> overrides;  // indices into Plan::rules (row rules this one overrides)
+  bool grouped = false;        // group, window, or require with keys
+};
+
+struct Plan {
+  const ir::Program* program = nullptr;
+  const ir::Layout* layout = nullptr;
+  int layout_index = -1;
+  std::vector<RuleInfo> rules;    // evaluated rules
+  std::vector<RuleInfo> exempts;  // exemptions
+  const Tables* tables = nullptr;
+  ExecEnv env;
+};
+
+bool NeedsEffective(const ir::Rule& r) { return r.effective_from != ir::kNoDate || r.effective_until != ir::kNoDate; }
+
+// ------------------------------------------------------------------------------------------
+// Scalar contexts for explanations.
+
+class RowContext : public ir::EvalContext {
+ public:
+  RowContext(const ir::Layout& l, const Chunk& c, uint32_t r, const Tables* t) : l_(l), c_(c), r_(r), t_(t) {}
+  ir::Value Column(int i) const override { return SlotValue(c_.columns[i], r_, l_.fields[i].type); }
+  bool Lookup(int table, const std::vector<ir::Value>& key, const std::string& col, ir::Value* out) const override {
+    return t_ != nullptr && t_->Lookup(table, key, col, out);
+  }
+
+ private:
+  const ir::Layout& l_;
+  const Chunk& c_;
+  uint32_t r_;
+  const Tables* t_;
+};
+
+// Keys and aggregates of one row of a group chunk.
+class GroupRowContext : public ir::EvalContext {
+ public:
+  GroupRowContext(const RuleInfo& info, const Chunk& g, uint32_t r, const Tables* t) : info_(info), g_(g), r_(r), t_(t) {}
+  ir::Value Key(int i) const override { return SlotValue(g_.columns[i], r_, info_.key_types[i]); }
+  ir::Value Agg(int i, std::string* error) const override {
+    const Vec& v = g_.columns[info_.key_types.size() + i];
+    if (v.err != nullptr && v.err[v.at(r_)] != 0) {
+      *error = "the amounts are in more than one currency";
+      return ir::Value::Null();
+    }
+    return SlotValue(v, r_, info_.aggs[i].type);
+  }
+  bool Lookup(int table, const std::vector<ir::Value>& key, const std::string& col, ir::Value* out) const override {
+    return t_ != nullptr && t_->Lookup(table, key, col, out);
+  }
+
+ private:
+  const RuleInfo& info_;
+  const Chunk& g_;
+  uint32_t r_;
+  const Tables* t_;
+};
+
+std::string TotalAmount(const ir::Value& v) {
+  int minor = CurrencyMinorUnits(static_cast<CurrencyId>(v.currency));
+  return FormatDecimalTrimmed(v.m, v.scale, std::min(minor, v.scale));
+}
+
+Finding NewFinding(const Plan& plan, const RuleInfo& info) {
+  Finding f;
+  f.rule = info.rule->id;
+  f.rule_version = info.rule->version;
+  f.citation = info.rule->citation;
+  f.ruleset_version = info.ruleset_version;
+  return f;
+}
+
+void SetExplanation(const Explanation& x, const std::string& suffix, Finding* f) {
+  f->explain = x.text + suffix;
+  if (x.has_total && !x.total.null) {
+    f->has_total = true;
+    f->total_amount = TotalAmount(x.total);
+    f->total_currency = std::string(CurrencyCode(static_cast<CurrencyId>(x.total.currency)));
+  }
+}
+
+// A group chunk: columns for a rule's keys then its aggregates, kChunkSize rows.
+struct GroupChunk {
+  std::vector<VecBuffer> buffers;
+  Chunk chunk;
+  Arena arena;
+
+  explicit GroupChunk(const RuleInfo& info) {
+    buffers.resize(info.key_types.size() + info.aggs.size());
+    for (size_t k = 0; k < info.key_types.size(); ++k) {
+      const ir::Type& t = info.key_types[k];
+      buffers[k].Init(PhysicalType(t.kind), t.scale, t.kind == ir::TypeKind::kMoney, true);
+    }
+    for (size_t a = 0; a < info.aggs.size(); ++a) {
+      const ir::Type& t = info.aggs[a].type;
+      VecBuffer& b = buffers[info.key_types.size() + a];
+      b.Init(PhysicalType(t.kind), info.aggs[a].arg_scale, t.kind == ir::TypeKind::kMoney, true);
+      b.EnsureErr();
+    }
+    for (VecBuffer& b : buffers) chunk.columns.push_back(b.vec());
+  }
+};
+
+// ------------------------------------------------------------------------------------------
+// Window rows, collected per partition.
+
+struct WindowPart {
+  GroupTable groups{0};
+  std::vector<uint32_t> group;
+  std::vector<int64_t> time;
+  std::vector<uint8_t> anchor;
+  std::vector<uint32_t> id_off;
+  std::vector<uint16_t> id_len;
+  std::string ids;
+  struct Column {
+    std::vector<i128> m;
+    std::vector<uint16_t> cur;
+    std::vector<uint8_t> valid;
+    std::vector<uint32_t> s_off, s_len;
+    std::string pool;
+  };
+  std::vector<Column> aggs;
+};
+
+// ------------------------------------------------------------------------------------------
+// Per-worker execution of one rule.
+
+struct RuleExec {
+  const RuleInfo* info = nullptr;
+  std::unique_ptr<CompiledExpr> where, when, anchor;
+  std::vector<std::unique_ptr<CompiledExpr>> unless, keys, agg_arg, agg_filter;
+  SelBuffer sel, tmp;
+  std::vector<SelBuffer> agg_sel;
+  std::vector<std::vector<uint8_t>> agg_mask;
+  std::vector<Vec> key_vals, arg_vals;
+  Vec anchor_vals;
+  std::vector<uint8_t> match;  // row rules: matched rows of the chunk
+  std::vector<std::unique_ptr<GroupTable>> groups;   // per partition
+  std::vector<std::unique_ptr<WindowPart>> windows;  // per partition
+};
+
+struct ExemptExec {
+  const RuleInfo* info = nullptr;
+  std::unique_ptr<CompiledExpr> where, when;
+  SelBuffer sel, tmp;
+  std::vector<uint8_t> mask;
+};
+
+Status CompileRow(const ir::ExprPtr& e, const ExecEnv& env, std::unique_ptr<CompiledExpr>* out) {
+  if (!e) return Status::Ok();
+  return CompiledExpr::Compile(*e, env, -1, out);
+}
+
+class Worker {
+ public:
+  Worker(const Plan& plan) : plan_(plan) {}
+
+  Status Init() {
+    for (const RuleInfo& info : plan_.exempts) {
+      ExemptExec x;
+      x.info = &info;
+      Status st = CompileRow(info.rule->where, plan_.env, &x.where);
+      if (st.ok()) st = CompileRow(info.rule->when, plan_.env, &x.when);
+      if (!st.ok()) return Status(st);
+      x.mask.assign(kChunkSize, 0);
+      exempts_.push_back(std::move(x));
+    }
+    for (const RuleInfo& info : plan_.rules) {
+      auto x = std::make_unique<RuleExec>();
+      x->info = &info;
+      const ir::Rule& r = *info.rule;
+      Status st = CompileRow(r.where, plan_.env, &x->where);
+      if (st.ok() && !info.grouped) st = CompileRow(r.when, plan_.env, &x->when);
+      if (st.ok() && r.has_window) st = CompileRow(r.window.anchor, plan_.env, &x->anchor);
+      for (const ir::ExprPtr& u : r.unless) {
+        std::unique_ptr<CompiledExpr> c;
+        if (st.ok()) st = CompileRow(u, plan_.env, &c);
+        x->unless.push_back(std::move(c));
+      }
+      for (const ir::Key& k : r.keys) {
+        std::unique_ptr<CompiledExpr> c;
+        if (st.ok()) st = CompileRow(k.expr, plan_.env, &c);
+        x->keys.push_back(std::move(c));
+      }
+      for (const ir::Agg& a : r.aggs) {
+        std::unique_ptr<CompiledExpr> arg, filter;
+        if (st.ok()) st = CompileRow(a.arg, plan_.env, &arg);
+        if (st.ok()) st = CompileRow(a.filter, plan_.env, &filter);
+        x->agg_arg.push_back(std::move(arg));
+        x->agg_filter.push_back(std::move(filter));
+      }
+      if (!st.ok()) return Status::Corruption(fmt::format("rule {}: {}", r.id, st.message()));
+      x->agg_sel.resize(r.aggs.size());
+      x->agg_mask.assign(r.aggs.size(), std::vector<uint8_t>(kChunkSize, 0));
+      x->key_vals.resize(r.keys.size());
+      x->arg_vals.resize(r.aggs.size());
+      x->match.assign(kChunkSize, 0);
+      if (r.kind == ir::RuleKind::kWindow) {
+        for (uint32_t p = 0; p < kPartitions; ++p) {
+          auto w = std::make_unique<WindowPart>();
+          w->aggs.resize(r.aggs.size());
+          x->windows.push_back(std::move(w));
+        }
+      } else if (info.grouped) {
+        for (uint32_t p = 0; p < kPartitions; ++p) x->groups.push_back(std::make_unique<GroupTable>(r.aggs.size()));
+      }
+      rules_.push_back(std::move(x));
+    }
+    rejected_.assign(kChunkSize, 0);
+    return Status::Ok();
+  }
+
+  // Evaluates one chunk.  Thread-confined.
+  void Process(const Chunk& c) {
+    const uint32_t n = c.size;
+    errors_.Clear();
+    const ir::Layout& layout = *plan_.layout;
+    // Exemptions.
+    for (ExemptExec& x : exempts_) {
+      Select(*x.info, x.where.get(), c, &x.sel, &x.tmp);
+      if (x.when) {
+        x.when->Filter(c, x.sel.sel(), &x.tmp.sel(), &errors_);
+        x.sel.CopyFrom(x.tmp.sel());
+      }
+      std::fill(x.mask.begin(), x.mask.begin() + n, 0);
+      const Sel& s = x.sel.sel();
+      for (uint32_t k = 0; k < s.n; ++k) x.mask[s.idx[k]] = 1;
+    }
+    // Every rule's row-level expressions.
+    for (auto& xp : rules_) {
+      RuleExec& x = *xp;
+      const ir::Rule& r = *x.info->rule;
+      Select(*x.info, x.where.get(), c, &x.sel, &x.tmp);
+      if (!x.info->exempts.empty() || !x.unless.empty()) {
+        Sel& s = x.sel.sel();
+        for (const std::unique_ptr<CompiledExpr>& u : x.unless) {
+          Vec v = u->Eval(c, s, &errors_);
+          uint32_t m = 0;
+          for (uint32_t k = 0; k < s.n; ++k) {
+            uint32_t row = s.idx[k];
+            size_t slot = v.at(row);
+            bool excluded = (v.valid == nullptr || v.valid[slot]) && v.b[slot];
+            if (!excluded) s.idx[m++] = static_cast<uint16_t>(row);
+          }
+          s.n = m;
+        }
+        uint32_t m = 0;
+        for (uint32_t k = 0; k < s.n; ++k) {
+          uint32_t row = s.idx[k];
+          bool exempt = false;
+          for (int e : x.info->exempts) exempt |= exempts_[e].mask[row] != 0;
+          if (!exempt) s.idx[m++] = static_cast<uint16_t>(row);
+        }
+        s.n = m;
+      }
+      const Sel& s = x.sel.sel();
+      if (!x.info->grouped) {
+        std::fill(x.match.begin(), x.match.begin() + n, 0);
+        if (r.kind == ir::RuleKind::kRequire) {
+          Vec v = x.when->Eval(c, s, &errors_);
+          for (uint32_t k = 0; k < s.n; ++k) {
+            uint32_t row = s.idx[k];
+            size_t slot = v.at(row);
+            x.match[row] = !((v.valid == nullptr || v.valid[slot]) && v.b[slot]);  // violated
+          }
+        } else if (x.when) {
+          x.when->Filter(c, s, &x.tmp.sel(), &errors_);
+          const Sel& t = x.tmp.sel();
+          for (uint32_t k = 0; k < t.n; ++k) x.match[t.idx[k]] = 1;
+        } else {
+          for (uint32_t k = 0; k < s.n; ++k) x.match[s.idx[k]] = 1;
+        }
+        continue;
+      }
+      for (size_t i = 0; i < x.keys.size(); ++i) x.key_vals[i] = x.keys[i]->Eval(c, s, &errors_);
+      for (size_t a = 0; a < r.aggs.size(); ++a) {
+        Sel* as = &x.agg_sel[a].sel();
+        if (x.agg_filter[a]) {
+          x.agg_filter[a]->Filter(c, s, as, &errors_);
+        } else {
+          x.agg_sel[a].CopyFrom(s);
+        }
+        if (x.agg_arg[a]) x.arg_vals[a] = x.agg_arg[a]->Eval(c, *as, &errors_);
+        std::vector<uint8_t>& mask = x.agg_mask[a];
+        std::fill(mask.begin(), mask.begin() + n, 0);
+        const Vec& v = x.arg_vals[a];
+        for (uint32_t k = 0; k < as->n; ++k) {
+          uint32_t row = as->idx[k];
+          mask[row] = !x.agg_arg[a] || v.valid == nullptr || v.valid[v.at(row)];
+        }
+      }
+      if (x.anchor) x.anchor_vals = x.anchor->Eval(c, s, &errors_);
+    }
+    // Rows that failed anywhere are rejected everywhere.
+    bool any_rejected = !errors_.rows.empty();
+    if (any_rejected) {
+      std::fill(rejected_.begin(), rejected_.begin() + n, 0);
+      for (const auto& [row, reason] : errors_.rows) {
+        if (rejected_[row]) continue;
+        rejected_[row] = 1;
+        std::string id = layout.id_field >= 0 ? std::string(c.columns[layout.id_field].s[row].view()) : std::string();
+        rejects_.push_back(io::Reject{c.pos[row], id, reason});
+      }
+    }
+    rows_evaluated_ += n - (any_rejected ? static_cast<uint64_t>(std::count(rejected_.begin(), rejected_.begin() + n, 1)) : 0);
+    // Precedence between row rules.
+    for (auto& xp : rules_) {
+      RuleExec& winner = *xp;
+      for (int loser : winner.info->overrides) {
+        RuleExec& l = *rules_[loser];
+        for (uint32_t row = 0; row < n; ++row) {
+          if (winner.match[row] && (!any_rejected || !rejected_[row])) l.match[row] = 0;
+        }
+      }
+    }
+    // Contributions.
+    for (auto& xp : rules_) {
+      RuleExec& x = *xp;
+      if (!x.info->grouped) {
+        EmitRowFindings(x, c, any_rejected);
+      } else if (x.info->rule->kind == ir::RuleKind::kWindow) {
+        CollectWindowRows(x, c, any_rejected);
+      } else {
+        Aggregate(x, c, any_rejected);
+      }
+    }
+  }
+
+  std::vector<Finding>& findings() { return findings_; }
+  std::vector<io::Reject>& rejects() { return rejects_; }
+  uint64_t rows_evaluated() const { return rows_evaluated_; }
+  RuleExec& rule(size_t i) { return *rules_[i]; }
+
+ private:
+  // Rows inside the rule's effective period that satisfy `where`.
+  void Select(const RuleInfo& info, CompiledExpr* where, const Chunk& c, SelBuffer* sel, SelBuffer* tmp) {
+    sel->All(c.size);
+    const ir::Rule& r = *info.rule;
+    if (NeedsEffective(r)) {
+      const int64_t* t = c.columns[plan_.layout->time_field].i;
+      Sel& s = sel->sel();
+      uint32_t m = 0;
+      for (uint32_t k = 0; k < s.n; ++k) {
+        uint32_t row = s.idx[k];
+        int32_t d = info.tz->LocalDay(t[row]);
+        if ((r.effective_from == ir::kNoDate || d >= r.effective_from) &&
+            (r.effective_until == ir::kNoDate || d <= r.effective_until)) {
+          s.idx[m++] = static_cast<uint16_t>(row);
+        }
+      }
+      s.n = m;
+    }
+    if (where != nullptr) {
+      where->Filter(c, sel->sel(), &tmp->sel(), &errors_);
+      sel->CopyFrom(tmp->sel());
+    }
+  }
+
+  void EmitRowFindings(RuleExec& x, const Chunk& c, bool any_rejected) {
+    const ir::Layout& layout = *plan_.layout;
+    const ir::Rule& r = *x.info->rule;
+    for (uint32_t row = 0; row < c.size; ++row) {
+      if (!x.match[row] || (any_rejected && rejected_[row])) continue;
+      Finding f = NewFinding(plan_, *x.info);
+      f.txn_ids.push_back(layout.id_field >= 0 ? std::string(c.columns[layout.id_field].s[row].view()) : "");
+      int32_t date = ir::kNoDate;
+      if (layout.time_field >= 0) date = x.info->tz->LocalDay(c.columns[layout.time_field].i[row]);
+      if (date != ir::kNoDate) f.date = FormatDate(date);
+      if (r.kind == ir::RuleKind::kRequire) {
+        f.explain = "not true: " + (r.verdicts.empty() ? std::string() : r.verdicts[0].value);
+      } else if (r.when) {
+        RowContext ctx(layout, c, row, plan_.tables);
+        SetExplanation(Explain(*plan_.program, r, *r.when, ctx), "", &f);
+      }
+      FillVerdicts(*plan_.program, r, date, plan_.tables, &f);
+      findings_.push_back(std::move(f));
+    }
+  }
+
+  void Aggregate(RuleExec& x, const Chunk& c, bool any_rejected) {
+    const ir::Layout& layout = *plan_.layout;
+    const Sel& s = x.sel.sel();
+    const StrRef* ids = layout.id_field >= 0 ? c.columns[layout.id_field].s : nullptr;
+    const int64_t* times = layout.time_field >= 0 ? c.columns[layout.time_field].i : nullptr;
+    const std::vector<AggSpec>& specs = x.info->aggs;
+    for (uint32_t k = 0; k < s.n; ++k) {
+      uint32_t row = s.idx[k];
+      if (any_rejected && rejected_[row]) continue;
+      key_.clear();
+      EncodeKey(x.key_vals, row, &key_);
+      uint64_t h = HashBytes(key_);
+      GroupTable& t = *x.groups[PartitionOf(h)];
+      uint32_t g = t.FindOrInsert(h, key_);
+      ++t.rows(g);
+      if (times != nullptr && times[row] > t.max_time(g)) t.max_time(g) = times[row];
+      Acc* accs = t.accs(g);
+      for (size_t a = 0; a < specs.size(); ++a) {
+        if (!x.agg_mask[a][row]) continue;
+        if (!x.agg_arg[a]) {
+          ++accs[a].i;
+        } else {
+          const Vec& v = x.arg_vals[a];
+          t.Update(specs[a], &accs[a], v, v.at(row));
+        }
+      }
+      if (ids != nullptr) t.AddMember(g, ids[row].view());
+    }
+  }
+
+  void CollectWindowRows(RuleExec& x, const Chunk& c, bool any_rejected) {
+    const ir::Layout& layout = *plan_.layout;
+    const Sel& s = x.sel.sel();
+    const StrRef* ids = c.columns[layout.id_field].s;
+    const int64_t* times = c.columns[layout.time_field].i;
+    for (uint32_t k = 0; k < s.n; ++k) {
+      uint32_t row = s.idx[k];
+      if (any_rejected && rejected_[row]) continue;
+      key_.clear();
+      EncodeKey(x.key_vals, row, &key_);
+      uint64_t h = HashBytes(key_);
+      WindowPart& w = *x.windows[PartitionOf(h)];
+      w.group.push_back(w.groups.FindOrInsert(h, key_));
+      w.time.push_back(times[row]);
+      bool anchor = true;
+      if (x.anchor) {
+        const Vec& v = x.anchor_vals;
+        size_t slot = v.at(row);
+        anchor = (v.valid == nullptr || v.valid[slot]) && v.b[slot];
+      }
+      w.anchor.push_back(anchor);
+      w.id_off.push_back(static_cast<uint32_t>(w.ids.size()));
+      std::string_view id = ids[row].view().substr(0, UINT16_MAX);
+      w.id_len.push_back(static_cast<uint16_t>(id.size()));
+      w.ids.append(id);
+      for (size_t a = 0; a < w.aggs.size(); ++a) {
+        WindowPart::Column& col = w.aggs[a];
+        bool present = x.agg_mask[a][row] != 0;
+        col.valid.push_back(present);
+        i128 m = 0;
+        uint16_t cur = 0;
+        uint32_t off = 0, len = 0;
+        if (present && x.agg_arg[a]) {
+          const Vec& v = x.arg_vals[a];
+          size_t slot = v.at(row);
+          switch (v.type) {
+            case PType::kI64: m = v.i[slot]; break;
+            case PType::kI128: m = v.m[slot]; break;
+            case PType::kBool: m = v.b[slot]; break;
+            case PType::kStr:
+              off = static_cast<uint32_t>(col.pool.size());
+              len = v.s[slot].size;
+              col.pool.append(v.s[slot].view());
+              break;
+          }
+          if (v.cur != nullptr) cur = v.cur[slot];
+        }
+        col.m.push_back(m);
+        col.cur.push_back(cur);
+        col.s_off.push_back(off);
+        col.s_len.push_back(len);
+      }
+    }
+  }
+
+  const Plan& plan_;
+  std::vector<ExemptExec> exempts_;
+  std::vector<std::unique_ptr<RuleExec>> rules_;
+  RowErrors errors_;
+  std::vector<uint8_t> rejected_;
+  std::vector<Finding> findings_;
+  std::vector<io::Reject> rejects_;
+  uint64_t rows_evaluated_ = 0;
+  std::string key_;
+};
+
+// ------------------------------------------------------------------------------------------
+// Finalizing group rules.
+
+class GroupFinalizer {
+ public:
+  GroupFinalizer(const Plan& plan, const RuleInfo& info) : plan_(plan), info_(info), chunk_(info) {}
+
+  Status Init() {
+    if (info_.rule->when) return CompiledExpr::Compile(*info_.rule->when, plan_.env, static_cast<int>(info_.key_types.size()), &when_);
+    return Status::Ok();
+  }
+
+  // Merges partition `p` of every worker's tables and emits its findings.
+  Status Run(std::vector<Worker*>& workers, size_t rule_index, uint32_t p, std::vector<Finding>* out) {
+    const std::vector<AggSpec>& specs = info_.aggs;
+    GroupTable merged(specs.size());
+    std::vector<const GroupTable*> parts;
+    std::vector<std::vector<uint32_t>> maps;
+    for (Worker* w : workers) {
+      const GroupTable& t = *w->rule(rule_index).groups[p];
+      parts.push_back(&t);
+      std::vector<uint32_t> map(t.size());
+      for (uint32_t g = 0; g < t.size(); ++g) {
+        uint32_t mg = merged.FindOrInsert(t.hash(g), t.key(g));
+        map[g] = mg;
+        merged.rows(mg) += t.rows(g);
+        merged.max_time(mg) = std::max(merged.max_time(mg), t.max_time(g));
+        for (size_t a = 0; a < specs.size(); ++a) merged.Merge(specs[a], &merged.accs(mg)[a], t.accs(g)[a], t);
+      }
+      maps.push_back(std::move(map));
+    }
+    if (merged.size() == 0) return Status::Ok();
+    // Members of each merged group (views into the workers' tables).
+    std::vector<uint32_t> start(merged.size() + 1, 0);
+    for (size_t w = 0; w < parts.size(); ++w) {
+      for (size_t i = 0; i < parts[w]->member_count(); ++i) ++start[maps[w][parts[w]->member_group(i)] + 1];
+    }
+    for (size_t g = 0; g < merged.size(); ++g) start[g + 1] += start[g];
+    std::vector<std::string_view> members(start.back());
+    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+    for (size_t w = 0; w < parts.size(); ++w) {
+      for (size_t i = 0; i < parts[w]->member_count(); ++i) {
+        members[fill[maps[w][parts[w]->member_group(i)]]++] = parts[w]->member_id(i);
+      }
+    }
+    // Guards, a group chunk at a time.
+    bool require = info_.rule->kind == ir::RuleKind::kRequire;
+    RowErrors errors;
+    SelBuffer all, passed;
+    for (size_t base = 0; base < merged.size(); base += kChunkSize) {
+      uint32_t n = static_cast<uint32_t>(std::min<size_t>(kChunkSize, merged.size() - base));
+      chunk_.arena.Reset();
+      for (uint32_t r = 0; r < n; ++r) {
+        uint32_t g = static_cast<uint32_t>(base + r);
+        std::string_view key = merged.key(g);
+        for (size_t k = 0; k < info_.key_types.size(); ++k) {
+          StoreValue(DecodeKey(key, info_.key_types, k), chunk_.chunk.columns[k], r, &chunk_.arena);
+        }
+        for (size_t a = 0; a < specs.size(); ++a) {
+          merged.Store(specs[a], merged.accs(g)[a], &chunk_.chunk.columns[info_.key_types.size() + a], r);
+        }
+      }
+      chunk_.chunk.size = n;
+      all.All(n);
+      errors.Clear();
+      std::vector<uint8_t> fire(n, when_ ? 0 : 1);
+      if (when_) {
+        Vec v = when_->Eval(chunk_.chunk, all.sel(), &errors);
+        for (uint32_t r = 0; r < n; ++r) {
+          bool holds = (v.valid == nullptr || v.valid[v.at(r)]) && v.b[v.at(r)];
+          fire[r] = require ? !holds : holds;
+        }
+      }
+      for (const auto& [row, reason] : errors.rows) {
+        return Status::InvalidArgument(fmt::format("rule {}: group ({}): {}", info_.rule->id, KeyList(merged.key(base + row)), reason));
+      }
+      for (uint32_t r = 0; r < n; ++r) {
+        if (!fire[r]) continue;
+        uint32_t g = static_cast<uint32_t>(base + r);
+        Finding f = NewFinding(plan_, info_);
+        f.keyed = true;
+        for (size_t k = 0; k < info_.key_types.size(); ++k) {
+          f.key.emplace_back(info_.rule->keys[k].name, KeyText(DecodeKey(merged.key(g), info_.key_types, k), *plan_.program));
+        }
+        f.txn_ids.assign(members.begin() + start[g], members.begin() + start[g + 1]);
+        std::sort(f.txn_ids.begin(), f.txn_ids.end());
+        int32_t date = merged.max_time(g) == INT64_MIN ? ir::kNoDate : info_.tz->LocalDay(merged.max_time(g));
+        if (date != ir::kNoDate) f.date = FormatDate(date);
+        std::string suffix = fmt::format(" over {} transaction{}", merged.rows(g), merged.rows(g) == 1 ? "" : "s");
+        if (require) {
+          f.explain = "not true: " + info_.rule->verdicts[0].value + suffix;
+        } else if (info_.rule->when) {
+          GroupRowContext ctx(info_, chunk_.chunk, r, plan_.tables);
+          SetExplanation(Explain(*plan_.program, *info_.rule, *info_.rule->when, ctx), suffix, &f);
+        } else {
+          f.explain = suffix.substr(1);
+        }
+        FillVerdicts(*plan_.program, *info_.rule, date, plan_.tables, &f);
+        out->push_back(std::move(f));
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string KeyList(std::string_view key) const {
+    std::vector<std::string> parts;
+    for (size_t k = 0; k < info_.key_types.size(); ++k) parts.push_back(KeyText(DecodeKey(key, info_.key_types, k), *plan_.program));
+    return fmt::format("{}", fmt::join(parts, ", "));
+  }
+
+  const Plan& plan_;
+  const RuleInfo& info_;
+  GroupChunk chunk_;
+  std::unique_ptr<CompiledExpr> when_;
+};
+
+// ------------------------------------------------------------------------------------------
+// Finalizing window rules.
+
+// One aggregate over the rows currently in a sliding window.
+class Slide {
+ public:
+  explicit Slide(const AggSpec& spec) : spec_(spec) {}
+
+  void Add(const WindowPart::Column& c, size_t i) { Change(c, i, +1); }
+  void Remove(const WindowPart::Column& c, size_t i) { Change(c, i, -1); }
+
+  void Store(Vec* out, uint32_t r) const {
+    out->err[r] = overflow_ ? 2 : (currencies_.size() > 1 ? 1 : 0);
+    switch (spec_.kind) {
+      case ir::AggKind::kCount:
+        out->valid[r] = 1;
+        out->i[r] = count_;
+        return;
+      case ir::AggKind::kCountDistinct:
+        out->valid[r] = 1;
+        out->i[r] = static_cast<int64_t>(distinct_.size());
+        return;
+      default: break;
+    }
+    out->valid[r] = count_ > 0;
+    if (count_ == 0) return;
+    i128 m = 0;
+    if (spec_.kind == ir::AggKind::kSum) {
+      m = sum_;
+    } else if (spec_.arg_type == PType::kStr) {
+      const std::string& s = spec_.kind == ir::AggKind::kMin ? *strs_.begin() : *strs_.rbegin();
+      out->s[r] = StrRef{s.data(), static_cast<uint32_t>(s.size())};
+      return;
+    } else {
+      m = spec_.kind == ir::AggKind::kMin ? *nums_.begin() : *nums_.rbegin();
+    }
+    if (out->type == PType::kI64) {
+      out->i[r] = static_cast<int64_t>(m);
+    } else {
+      out->m[r] = m;
+      if (out->cur != nullptr) out->cur[r] = currencies_.empty() ? 0 : currencies_.begin()->first;
+    }
+  }
+
+ private:
+  void Change(const WindowPart::Column& c, size_t i, int d) {
+    if (!c.valid[i]) return;
+    count_ += d;
+    if (spec_.arg_type == PType::kI128 && c.cur[i] != 0) {
+      if ((currencies_[c.cur[i]] += d) == 0) currencies_.erase(c.cur[i]);
+    }
+    switch (spec_.kind) {
+      case ir::AggKind::kCount: return;
+      case ir::AggKind::kSum:
+        if (d > 0 ? __builtin_add_overflow(sum_, c.m[i], &sum_) : __builtin_sub_overflow(sum_, c.m[i], &sum_)) overflow_ = true;
+        return;
+      case ir::AggKind::kCountDistinct: {
+        std::string k = spec_.arg_type == PType::kStr ? c.pool.substr(c.s_off[i], c.s_len[i])
+                                                      : std::string(reinterpret_cast<const char*>(&c.m[i]), sizeof(i128));
+        if (d > 0) {
+          ++distinct_[k];
+        } else if (--distinct_[k] == 0) {
+          distinct_.erase(k);
+        }
+        return;
+      }
+      case ir::AggKind::kMin:
+      case ir::AggKind::kMax:
+        if (spec_.arg_type == PType::kStr) {
+          std::string s = c.pool.substr(c.s_off[i], c.s_len[i]);
+          if (d > 0) {
+            strs_.insert(s);
+          } else {
+            strs_.erase(strs_.find(s));
+          }
+        } else if (d > 0) {
+          nums_.insert(c.m[i]);
+        } else {
+          nums_.erase(nums_.find(c.m[i]));
+        }
+        return;
+    }
+  }
+
+  AggSpec spec_;
+  int64_t count_ = 0;
+  i128 sum_ = 0;
+  bool overflow_ = false;
+  std::map<uint16_t, int64_t> currencies_;
+  std::unordered_map<std::string, int64_t> distinct_;
+  std::multiset<i128> nums_;
+  std::multiset<std::string> strs_;
+};
+
+class WindowFinalizer {
+ public:
+  WindowFinalizer(const Plan& plan, const RuleInfo& info) : plan_(plan), info_(info), chunk_(info) {}
+
+  Status Init() {
+    day_key_ = "day";
+    for (const ir::Key& k : info_.rule->keys) {
+      if (k.name == "day") day_key_ = "anchor_day";
+    }
+    if (info_.rule->when) return CompiledExpr::Compile(*info_.rule->when, plan_.env, static_cast<int>(info_.key_types.size()), &when_);
+    return Status::Ok();
+  }
+
+  Status Run(std::vector<Worker*>& workers, size_t rule_index, uint32_t p, std::vector<Finding>* out) {
+    struct RowRef {
+      const WindowPart* part;
+      uint32_t i;
+    };
+    GroupTable merged(0);
+    std::vector<std::vector<RowRef>> rows;
+    for (Worker* w : workers) {
+      const WindowPart& part = *w->rule(rule_index).windows[p];
+      std::vector<uint32_t> map(part.groups.size());
+      for (uint32_t g = 0; g < part.groups.size(); ++g) {
+        map[g] = merged.FindOrInsert(part.groups.hash(g), part.groups.key(g));
+        if (rows.size() < merged.size()) rows.resize(merged.size());
+      }
+      for (uint32_t i = 0; i < part.group.size(); ++i) rows[map[part.group[i]]].push_back(RowRef{&part, i});
+    }
+    auto id_of = [](const RowRef& r) {
+      return std::string_view(r.part->ids.data() + r.part->id_off[r.i], r.part->id_len[r.i]);
+    };
+    const int64_t width = info_.rule->window.duration_us;
+    const std::vector<AggSpec>& specs = info_.aggs;
+    // Pending anchors of the current group chunk: (group, anchor position, window [lo, hi]).
+    struct Anchor {
+      uint32_t group;
+      uint32_t at, lo, hi;
+    };
+    std::vector<Anchor> pending;
+    // Triggers per (group, local day): union of windows; explanation of the first trigger.
+    struct DayTrigger {
+      std::vector<std::pair<uint32_t, uint32_t>> ranges;
+      Explanation why;
+    };
+    std::map<std::pair<uint32_t, int32_t>, DayTrigger> triggers;
+    RowErrors errors;
+    SelBuffer all;
+    auto flush = [&]() -> Status {
+      if (pending.empty()) return Status::Ok();
+      uint32_t n = static_cast<uint32_t>(pending.size());
+      chunk_.chunk.size = n;
+      all.All(n);
+      errors.Clear();
+      std::vector<uint8_t> fire(n, 1);
+      if (when_) {
+        Vec v = when_->Eval(chunk_.chunk, all.sel(), &errors);
+        for (uint32_t r = 0; r < n; ++r) fire[r] = (v.valid == nullptr || v.valid[v.at(r)]) && v.b[v.at(r)];
+      }
+      for (const auto& [row, reason] : errors.rows) {
+        return Status::InvalidArgument(fmt::format("rule {}: {}", info_.rule->id, reason));
+      }
+      for (uint32_t r = 0; r < n; ++r) {
+        if (!fire[r]) continue;
+        const Anchor& a = pending[r];
+        const std::vector<RowRef>& g = rows[a.group];
+        int32_t day = info_.tz->LocalDay(g[a.at].part->time[g[a.at].i]);
+        auto [it, inserted] = triggers.try_emplace({a.group, day});
+        it->second.ranges.emplace_back(a.lo, a.hi);
+        if (inserted && info_.rule->when) {
+          GroupRowContext ctx(info_, chunk_.chunk, r, plan_.tables);
+          it->second.why = Explain(*plan_.program, *info_.rule, *info_.rule->when, ctx);
+          it->second.why.text += fmt::format(" in the {} to {}", DurationText(width),
+                                             FormatTimestamp(g[a.at].part->time[g[a.at].i], info_.tz->OffsetSeconds(g[a.at].part->time[g[a.at].i]) / 60));
+        }
+      }
+      pending.clear();
+      chunk_.arena.Reset();
+      return Status::Ok();
+    };
+    // A text min/max points into the slide's state: such anchors are evaluated one at a time.
+    bool text_minmax = false;
+    for (const AggSpec& s : specs) {
+      text_minmax |= s.arg_type == PType::kStr && (s.kind == ir::AggKind::kMin || s.kind == ir::AggKind::kMax);
+    }
+    for (uint32_t gi = 0; gi < rows.size(); ++gi) {
+      std::vector<RowRef>& g = rows[gi];
+      std::sort(g.begin(), g.end(), [&](const RowRef& a, const RowRef& b) {
+        int64_t ta = a.part->time[a.i], tb = b.part->time[b.i];
+        if (ta != tb) return ta < tb;
+        return id_of(a) < id_of(b);
+      });
+      std::vector<Slide> slides;
+      for (const AggSpec& s : specs) slides.emplace_back(s);
+      size_t lo = 0, hi = 0;  // window = [lo, hi)
+      for (size_t i = 0; i < g.size(); ++i) {
+        int64_t t = g[i].part->time[g[i].i];
+        while (hi < g.size() && g[hi].part->time[g[hi].i] <= t) {
+          for (size_t a = 0; a < specs.size(); ++a) slides[a].Add(g[hi].part->aggs[a], g[hi].i);
+          ++hi;
+        }
+        while (g[lo].part->time[g[lo].i] < t - width) {
+          for (size_t a = 0; a < specs.size(); ++a) slides[a].Remove(g[lo].part->aggs[a], g[lo].i);
+          ++lo;
+        }
+        if (!g[i].part->anchor[g[i].i]) continue;
+        uint32_t r = static_cast<uint32_t>(pending.size());
+        std::string_view key = merged.key(gi);
+        for (size_t k = 0; k < info_.key_types.size(); ++k) {
+          StoreValue(DecodeKey(key, info_.key_types, k), chunk_.chunk.columns[k], r, &chunk_.arena);
+        }
+        for (size_t a = 0; a < specs.size(); ++a) slides[a].Store(&chunk_.chunk.columns[info_.key_types.size() + a], r);
+        pending.push_back(Anchor{gi, static_cast<uint32_t>(i), static_cast<uint32_t>(lo), static_cast<uint32_t>(hi - 1)});
+        if (pending.size() == kChunkSize || text_minmax) {
+          Status st = flush();
+          if (!st.ok()) return st;
+        }
+      }
+    }
+    Status st = flush();
+    if (!st.ok()) return st;
+    for (auto& [where, trig] : triggers) {
+      auto [gi, day] = where;
+      const std::vector<RowRef>& g = rows[gi];
+      std::vector<std::string> ids;
+      for (auto [lo, hi] : trig.ranges) {
+        for (uint32_t i = lo; i <= hi; ++i) ids.emplace_back(id_of(g[i]));
+      }
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      Finding f = NewFinding(plan_, info_);
+      f.keyed = true;
+      for (size_t k = 0; k < info_.key_types.size(); ++k) {
+        f.key.emplace_back(info_.rule->keys[k].name, KeyText(DecodeKey(merged.key(gi), info_.key_types, k), *plan_.program));
+      }
+      f.key.emplace_back(day_key_, FormatDate(day));
+      f.date = FormatDate(day);
+      f.txn_ids = std::move(ids);
+      SetExplanation(trig.why, fmt::format(" ({} transaction{} in {} triggering window{})", f.txn_ids.size(),
+                                           f.txn_ids.size() == 1 ? "" : "s", trig.ranges.size(), trig.ranges.size() == 1 ? "" : "s"),
+                     &f);
+      FillVerdicts(*plan_.program, *info_.rule, day, plan_.tables, &f);
+      out->push_back(std::move(f));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  static std::string DurationText(int64_t us) {
+    return ir::ValueToDisplay(ir::Value::Duration(us), nullptr);
+  }
+
+  const Plan& plan_;
+  const RuleInfo& info_;
+  GroupChunk chunk_;
+  std::unique_ptr<CompiledExpr> when_;
+  std::string day_key_;
+};
+
+// ------------------------------------------------------------------------------------------
+
+bool UsesTable(const ir::Expr& e, std::set<int>* out) {
+  if (e.op == ir::Op::kConvert || e.op == ir::Op::kLookup || e.op == ir::Op::kInTable) out->insert(e.index);
+  for (const ir::ExprPtr& k : e.kids) UsesTable(*k, out);
+  return true;
+}
+
+void TablesOf(const ir::Program& p, const ir::Rule& r, std::set<int>* out) {
+  auto visit = [&](const ir::ExprPtr& e) {
+    if (e) UsesTable(*e, out);
+  };
+  visit(r.where);
+  visit(r.when);
+  if (r.has_window) visit(r.window.anchor);
+  for (const ir::Key& k : r.keys) visit(k.expr);
+  for (const ir::Agg& a : r.aggs) {
+    visit(a.arg);
+    visit(a.filter);
+  }
+  for (const ir::ExprPtr& u : r.unless) visit(u);
+  for (const ir::Verdict& v : r.verdicts) {
+    if (!v.calendar.empty()) out->insert(p.TableIndex(v.calendar));
+  }
+}
+
+Status LoadTable(const ir::Program& program, int index, const std::string& path, std::unique_ptr<TableData>* out) {
+  const ir::TableDecl& t = program.tables[index];
+  ir::Layout pseudo;
+  pseudo.name = t.name;
+  pseudo.fields = t.keys;
+  pseudo.fields.insert(pseudo.fields.end(), t.values.begin(), t.values.end());
+  InputSpec spec;
+  spec.path = path;
+  std::unique_ptr<io::RowSource> source;
+  Status st = io::OpenSource(spec, program, pseudo, &source);
+  if (!st.ok()) return Status::InvalidArgument(fmt::format("table {}: {}", t.name, st.message()));
+  auto data = std::make_unique<TableData>(program, index);
+  std::vector<io::Reject> rejects;
+  for (size_t s = 0; s < source->segment_count(); ++s) {
+    io::SegmentResult result;
+    Status inner;
+    st = source->ReadSegment(s, [&](const Chunk& c) {
+      for (uint32_t r = 0; r < c.size && inner.ok(); ++r) {
+        std::vector<ir::Value> row;
+        for (size_t f = 0; f < pseudo.fields.size(); ++f) row.push_back(SlotValue(c.columns[f], r, pseudo.fields[f].type));
+        inner = data->AddRow(std::move(row), path);
+      }
+    }, &result);
+    if (!st.ok()) return st;
+    if (!inner.ok()) return inner;
+    rejects.insert(rejects.end(), result.rejects.begin(), result.rejects.end());
+  }
+  if (!rejects.empty()) {
+    std::sort(rejects.begin(), rejects.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
+    std::vector<uint64_t> pos;
+    for (const io::Reject& r : rejects) pos.push_back(r.pos);
+    std::vector<std::string> labels = source->Labels(pos);
+    std::string shown;
+    for (size_t i = 0; i < rejects.size() && i < 5; ++i) shown += fmt::format("\n  {}:{}: {}", path, labels[i].substr(5), rejects[i].reason);
+    return Status::InvalidArgument(fmt::format("table {}: {} bad row{} in {}{}", t.name, rejects.size(),
+                                               rejects.size() == 1 ? "" : "s", path, shown));
+  }
+  *out = std::move(data);
+  return Status::Ok();
+}
+
+// Runs `fn(worker_index, item)` over items [0, n) on `threads` threads.
+void Parallel(size_t n, int threads, const std::function<void(int, size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  auto loop = [&](int w) {
+    for (size_t i; (i = next.fetch_add(1)) < n;) fn(w, i);
+  };
+  if (threads <= 1 || n <= 1) {
+    loop(0);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (int w = 1; w < threads; ++w) pool.emplace_back(loop, w);
+  loop(0);
+  for (std::thread& t : pool) t.join();
+}
+
+std::vector<std::string> SortKey(const Finding& f) {
+  std::vector<std::string> k;
+  k.push_back(f.rule);
+  k.push_back(fmt::format("{:08d}", f.rule_version));
+  for (const auto& [name, value] : f.key) k.push_back(value);
+  k.push_back(f.txn_ids.empty() ? std::string() : f.txn_ids.front());
+  return k;
+}
+
+}  // namespace
+
+}  // namespace exec
+
+namespace exec {
+
+Status LoadTables(const ir::Program& program, const std::map<std::string, std::string>& files, Tables* tables) {
+  for (const auto& [name, path] : files) {
+    int found = -1;
+    for (size_t t = 0; t < program.tables.size(); ++t) {
+      const std::string& q = program.tables[t].name;
+      if (q == name || q.substr(q.rfind('.') + 1) == name) found = static_cast<int>(t);
+    }
+    if (found < 0) return Status::InvalidArgument("no table '" + name + "' in the library");
+    std::unique_ptr<TableData> data;
+    Status st = LoadTable(program, found, path, &data);
+    if (!st.ok()) return st;
+    tables->Set(found, std::move(data));
+  }
+  return Status::Ok();
+}
+
+Status SelectLayout(const ir::Program& program, const std::string& name, const ir::Layout** out) {
+  std::set<std::string> layouts;
+  for (const ir::Rule& r : program.rules) layouts.insert(r.layout);
+  if (!name.empty()) {
+    for (const ir::Layout& l : program.layouts) {
+      if (l.name == name || l.name.substr(l.name.rfind('.') + 1) == name) *out = &l;
+    }
+    if (*out == nullptr) return Status::InvalidArgument("no layout '" + name + "' in the library");
+    return Status::Ok();
+  }
+  if (layouts.size() == 1) {
+    *out = program.FindLayout(*layouts.begin());
+    return Status::Ok();
+  }
+  if (layouts.empty()) return Status::InvalidArgument("the library has no rules");
+  return Status::InvalidArgument(
+      fmt::format("the library's rules read several layouts ({}); choose one with --layout", fmt::join(layouts, ", ")));
+}
+
+Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::RowSource& source_ref, const Tables& tables,
+                 const RunOptions& options, RunResult* result) {
+  auto started = std::chrono::steady_clock::now();
+  const ir::Layout* layout = &layout_ref;
+  io::RowSource* source = &source_ref;
+  Plan plan;
+  plan.program = &program;
+  plan.layout = layout;
+  *result = RunResult();
+  result->layout = layout->name;
+  std::map<std::string, int> index_of;
+  std::set<int> needed_tables;
+  for (const ir::Rule& r : program.rules) {
+    if (r.layout != layout->name) {
+      if (r.kind != ir::RuleKind::kExempt) result->skipped_rules.push_back(r.id);
+      continue;
+    }
+    if (!options.only_rules.empty() && r.kind != ir::RuleKind::kExempt &&
+        std::find(options.only_rules.begin(), options.only_rules.end(), r.id) == options.only_rules.end()) {
+      continue;
+    }
+    RuleInfo info;
+    info.rule = &r;
+    const ir::RulesetInfo* rs = program.FindRuleset(r.ruleset);
+    info.ruleset_version = rs != nullptr ? rs->version : "";
+    Status st = TimeZone::Load(rs != nullptr ? rs->timezone : "UTC", &info.tz);
+    if (!st.ok()) return st;
+    for (const ir::Key& k : r.keys) info.key_types.push_back(k.expr->type);
+    info.aggs = AggSpecs(r);
+    info.grouped = r.kind == ir::RuleKind::kGroup || r.kind == ir::RuleKind::kWindow || (r.kind == ir::RuleKind::kRequire && !r.keys.empty());
+    if ((info.grouped || NeedsEffective(r)) && layout->time_field < 0 && r.kind == ir::RuleKind::kWindow) {
+      return Status::InvalidArgument(fmt::format("rule {} needs the time field of layout {}", r.id, layout->name));
+    }
+    TablesOf(program, r, &needed_tables);
+    if (r.kind == ir::RuleKind::kExempt) {
+      index_of["exempt:" + r.id] = static_cast<int>(plan.exempts.size());
+      plan.exempts.push_back(std::move(info));
+    } else {
+      index_of[r.id + "#" + std::to_string(r.version)] = static_cast<int>(plan.rules.size());
+      plan.rules.push_back(std::move(info));
+    }
+  }
+  for (RuleInfo& info : plan.rules) {
+    for (const std::string& e : info.rule->exempted_by) {
+      auto it = index_of.find("exempt:" + e);
+      if (it != index_of.end()) info.exempts.push_back(it->second);
+    }
+    for (const std::string& o : info.rule->overrides) {
+      for (size_t j = 0; j < plan.rules.size(); ++j) {
+        if (plan.rules[j].rule->id == o) info.overrides.push_back(static_cast<int>(j));
+      }
+    }
+    result->rules.push_back(info.rule->id);
+  }
+  for (int t : needed_tables) {
+    if (t >= 0 && tables.Get(t) == nullptr) {
+      const std::string& q = program.tables[t].name;
+      return Status::InvalidArgument(fmt::format("the rules need table {}: pass --table {}=<file>", q, q.substr(q.rfind('.') + 1)));
+    }
+  }
+  plan.tables = &tables;
+  plan.env.program = &program;
+  plan.env.tables = &tables;
+  plan.env.scalar = &tables;
+  result->input_format = source->format_name();
+  int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  threads = static_cast<int>(std::max<size_t>(1, std::min<size_t>(threads, std::max<size_t>(1, source->segment_count()))));
+  std::vector<std::unique_ptr<Worker>> workers;
+  int worker_count = std::max(1, threads);
+  for (int w = 0; w < worker_count; ++w) {
+    workers.push_back(std::make_unique<Worker>(plan));
+    Status st = workers.back()->Init();
+    if (!st.ok()) return st;
+  }
+  // Phase 1: read and evaluate.
+  std::vector<io::SegmentResult> segments(source->segment_count());
+  std::vector<Status> segment_status(source->segment_count());
+  std::atomic<uint64_t> rows_read{0};
+  std::atomic<bool> done{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::thread monitor;
+  if (options.progress) {
+    monitor = std::thread([&]() {
+      std::unique_lock<std::mutex> lock(mu);
+      while (!cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return done.load(); })) {
+        options.progress(RunProgress{source->bytes_done(), source->total_bytes(), rows_read.load()});
+      }
+    });
+  }
+  Parallel(source->segment_count(), worker_count, [&](int w, size_t s) {
+    segment_status[s] = source->ReadSegment(s, [&](const Chunk& c) { workers[w]->Process(c); }, &segments[s]);
+    rows_read.fetch_add(segments[s].rows_read);
+  });
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  cv.notify_all();
+  if (monitor.joinable()) monitor.join();
+  if (options.progress) options.progress(RunProgress{source->total_bytes(), source->total_bytes(), rows_read.load()});
+  for (const Status& s : segment_status) {
+    if (!s.ok()) return s;
+  }
+  // Phase 2: finalize grouped rules, partition by partition.
+  std::vector<Worker*> raw;
+  for (auto& w : workers) raw.push_back(w.get());
+  std::vector<std::pair<size_t, uint32_t>> tasks;
+  for (size_t r = 0; r < plan.rules.size(); ++r) {
+    if (plan.rules[r].grouped) {
+      for (uint32_t p = 0; p < kPartitions; ++p) tasks.emplace_back(r, p);
+    }
+  }
+  std::vector<std::vector<Finding>> task_findings(tasks.size());
+  std::vector<Status> task_status(tasks.size());
+  Parallel(tasks.size(), worker_count, [&](int, size_t i) {
+    auto [r, p] = tasks[i];
+    const RuleInfo& info = plan.rules[r];
+    if (info.rule->kind == ir::RuleKind::kWindow) {
+      WindowFinalizer fin(plan, info);
+      task_status[i] = fin.Init();
+      if (task_status[i].ok()) task_status[i] = fin.Run(raw, r, p, &task_findings[i]);
+    } else {
+      GroupFinalizer fin(plan, info);
+      task_status[i] = fin.Init();
+      if (task_status[i].ok()) task_status[i] = fin.Run(raw, r, p, &task_findings[i]);
+    }
+  });
+  for (const Status& s : task_status) {
+    if (!s.ok()) return s;
+  }
+  // Phase 3: deterministic output.
+  std::vector<Finding>& findings = result->findings;
+  findings.clear();
+  for (auto& w : workers) {
+    for (Finding& f : w->findings()) findings.push_back(std::move(f));
+  }
+  for (auto& tf : task_findings) {
+    for (Finding& f : tf) findings.push_back(std::move(f));
+  }
+  std::vector<std::pair<std::vector<std::string>, size_t>> order;
+  order.reserve(findings.size());
+  for (size_t i = 0; i < findings.size(); ++i) order.emplace_back(SortKey(findings[i]), i);
+  std::sort(order.begin(), order.end());
+  std::vector<Finding> sorted;
+  sorted.reserve(findings.size());
+  for (auto& [key, i] : order) sorted.push_back(std::move(findings[i]));
+  findings = std::move(sorted);
+
+  std::vector<io::Reject> rejects;
+  uint64_t read = 0;
+  for (io::SegmentResult& s : segments) {
+    read += s.rows_read;
+    for (io::Reject& r : s.rejects) rejects.push_back(std::move(r));
+  }
+  uint64_t evaluated = 0;
+  for (auto& w : workers) {
+    evaluated += w->rows_evaluated();
+    for (io::Reject& r : w->rejects()) rejects.push_back(std::move(r));
+  }
+  std::stable_sort(rejects.begin(), rejects.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
+  std::vector<uint64_t> positions;
+  for (const io::Reject& r : rejects) positions.push_back(r.pos);
+  std::vector<std::string> labels = source->Labels(positions);
+  result->rejects.clear();
+  for (size_t i = 0; i < rejects.size(); ++i) {
+    result->rejects.push_back(RejectedRow{labels[i], rejects[i].pos, rejects[i].record_id, rejects[i].reason});
+  }
+  result->rows_read = read;
+  result->rows_evaluated = evaluated;
+  result->rows_rejected = rejects.size();
+  result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (result->rows_read != result->rows_evaluated + result->rows_rejected) {
+    return Status::Internal(fmt::format("row accounting is off: read {} != evaluated {} + rejected {}", result->rows_read,
+                                        result->rows_evaluated, result->rows_rejected));
+  }
+  return Status::Ok();
+}
+
+}  // namespace exec
+
+Status Run(const ir::Program& program, const InputSpec& input, const RunOptions& options, RunResult* result) {
+  const ir::Layout* layout = nullptr;
+  Status st = exec::SelectLayout(program, options.layout, &layout);
+  if (!st.ok()) return st;
+  exec::Tables tables(program);
+  st = exec::LoadTables(program, options.tables, &tables);
+  if (!st.ok()) return st;
+  std::unique_ptr<io::RowSource> source;
+  st = io::OpenSource(input, program, *layout, &source);
+  if (!st.ok()) return st;
+  return exec::RunSource(program, *layout, *source, tables, options, result);
+}
+
+}  // namespace decree

@@ -1,0 +1,19 @@
+// The parts of Run() that other runtime components reuse (the test runner, witness replay):
+// evaluation over any RowSource with tables already in memory.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "decree/run.h"
+#include "exec/tables.h"
+#include "io/source.h"
+
+namespace decree::exec {
+
+Status SelectLayout(const ir::Program& program, const std::string& name, const ir::Layout** out);
+Status LoadTables(const ir::Program& program, const std::map<std::string, std::string>& files, Tables* tables);
+Status RunSource(const ir::Program& program, const ir::Layout& layout, io::RowSource& source, const Tables& tables,
+                 const RunOptions& options, RunResult* result);
+
+}  // namespace decree::exec

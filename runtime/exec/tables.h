@@ -1,0 +1,65 @@
+// Reference tables supplied with a batch (`--table usd_rate=rates.csv`): loaded once, read by
+// every worker.  Rates tables get a direct (date, currency) -> rate map for the hot path.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "decree/status.h"
+#include "ir/eval.h"
+#include "ir/ir.h"
+
+namespace decree::exec {
+
+class TableData {
+ public:
+  TableData(const ir::Program& program, int index);
+  const ir::TableDecl& decl() const { return *decl_; }
+  int index() const { return index_; }
+  size_t rows() const { return rows_.size(); }
+
+  // Adds a row: key values then value columns, in declaration order.  A duplicate key is an
+  // error naming `where`.
+  Status AddRow(std::vector<ir::Value> row, const std::string& where);
+  bool Lookup(const std::vector<ir::Value>& key, const std::string& column, ir::Value* out) const;
+
+  // Rates tables: the rate of `currency` on `date`, at rate_scale().
+  bool is_rates() const { return rate_value_ >= 0; }
+  bool Rate(int32_t date, int currency, i128* rate) const;
+  int rate_scale() const { return rate_scale_; }
+
+  // Holiday calendars: kHoliday for a listed date (or `working = false`), kWorking for a
+  // listed date with `working = true`, kUnlisted otherwise.
+  enum class CalendarDay { kUnlisted, kHoliday, kWorking };
+  CalendarDay Calendar(int32_t date) const;
+
+ private:
+  static std::string KeyString(const std::vector<ir::Value>& key);
+
+  const ir::Program* program_;
+  const ir::TableDecl* decl_;
+  int index_;
+  std::vector<std::vector<ir::Value>> rows_;
+  std::unordered_map<std::string, size_t> by_key_;
+  int rate_date_ = -1, rate_currency_ = -1, rate_value_ = -1, rate_scale_ = 0;
+  std::unordered_map<uint64_t, i128> rates_;
+};
+
+// Every loaded table of a run, by program table index; also the scalar evaluator's view of them.
+class Tables : public ir::EvalContext {
+ public:
+  explicit Tables(const ir::Program& program) : program_(&program), by_index_(program.tables.size()) {}
+  void Set(int index, std::unique_ptr<TableData> t) { by_index_[index] = std::move(t); }
+  const TableData* Get(int index) const {
+    return index >= 0 && index < static_cast<int>(by_index_.size()) ? by_index_[index].get() : nullptr;
+  }
+  bool Lookup(int table, const std::vector<ir::Value>& key, const std::string& column, ir::Value* out) const override;
+
+ private:
+  const ir::Program* program_;
+  std::vector<std::unique_ptr<TableData>> by_index_;
+};
+
+}  // namespace decree::exec

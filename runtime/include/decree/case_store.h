@@ -1,0 +1,31 @@
+// The case store: an append-only SQLite database of runs and their findings (`--store`).
+//
+// Each run is written in one transaction when it has finished, so a run is either absent or
+// complete; earlier runs are never changed (triggers refuse UPDATE and DELETE).  A run records
+// the library's content hash and the input file's SHA-256, so a finding can be traced to the
+// exact rules and data that produced it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "decree/run.h"
+#include "decree/status.h"
+
+namespace decree {
+
+struct RunRecord {
+  std::string started_at;   // ISO 8601 UTC
+  std::string finished_at;
+  std::string decree_version;
+  std::string library_path;
+  std::string library_hash;
+  std::string input_path;
+  std::string input_sha256;
+  uint64_t input_bytes = 0;
+};
+
+// Appends a run with its findings and rejects; sets *run_id.
+Status AppendRun(const std::string& store_path, const RunRecord& record, const RunResult& result, int64_t* run_id);
+
+}  // namespace decree

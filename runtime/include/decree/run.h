@@ -1,0 +1,107 @@
+// Evaluating a rule library over a batch: the runtime's main entry point.
+//
+//   std::unique_ptr<decree::Library> lib;
+//   decree::Library::Open("lvtr.dlib", &lib);
+//   decree::RunOptions options;
+//   options.tables["usd_rate"] = "rates.csv";
+//   decree::RunResult result;
+//   decree::Status s = decree::Run(lib->program(), {"transactions.csv"}, options, &result);
+//   for (const decree::Finding& f : result.findings) { ... }
+//
+// Every input row is evaluated or rejected with a reason: rows_read == rows_evaluated +
+// rows_rejected.  Findings are sorted (rule, key, first txn_id) and do not depend on the
+// number of threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "decree/status.h"
+
+namespace decree {
+
+namespace ir {
+struct Program;
+}
+
+enum class InputFormat { kAuto, kCsv, kJsonl, kSqlite };
+
+struct InputSpec {
+  std::string path;  // "-" reads standard input (CSV)
+  InputFormat format = InputFormat::kAuto;  // kAuto: by extension, then by content
+  std::string sqlite_table;  // kSqlite: default the layout's name, then "transactions"
+};
+
+struct RunProgress {
+  uint64_t bytes_done = 0;  // or rows, for inputs without a byte size
+  uint64_t bytes_total = 0;
+  uint64_t rows_read = 0;
+};
+
+struct RunOptions {
+  std::string layout;  // qualified or short layout name; empty: the one layout the rules read
+  int threads = 0;     // 0: one per core
+  std::map<std::string, std::string> tables;  // table name (short or qualified) -> file
+  // Called about every 200 ms from a monitor thread while the batch is read.
+  std::function<void(const RunProgress&)> progress;
+  // Only these rules (ids); empty: all rules of the layout.
+  std::vector<std::string> only_rules;
+};
+
+struct Finding {
+  std::string rule;
+  int rule_version = 0;
+  std::string citation;
+  std::string ruleset_version;
+  bool keyed = false;
+  std::vector<std::pair<std::string, std::string>> key;  // group keys, rendered
+  std::vector<std::string> txn_ids;                       // every contributing record, sorted
+  bool has_total = false;
+  std::string total_amount, total_currency;
+  std::vector<std::string> actions;  // verdict kinds in order: report, flag, block, allow, classify, error
+  std::string report;                // report kind
+  std::string due;                   // YYYY-MM-DD, when the report has a due period
+  std::string flag;                  // flag kind
+  std::string message;               // flag message or require error message
+  std::vector<std::pair<std::string, std::string>> classification;
+  std::string date;                  // the finding's date (latest local date of its records)
+  std::string explain;
+
+  // The findings.jsonl line (data-layouts.md), without the newline.
+  std::string ToJson() const;
+};
+
+struct RejectedRow {
+  std::string position;   // "line 17", "rowid 17", "record 3"
+  uint64_t order = 0;     // sort key (input position)
+  std::string record_id;  // the row's id when it could be read
+  std::string reason;
+};
+
+struct RunResult {
+  uint64_t rows_read = 0;
+  uint64_t rows_evaluated = 0;
+  uint64_t rows_rejected = 0;
+  std::vector<Finding> findings;
+  std::vector<RejectedRow> rejects;  // in input order
+  std::string layout;                // the layout evaluated
+  std::string input_format;
+  std::vector<std::string> rules;          // ids evaluated
+  std::vector<std::string> skipped_rules;  // ids over other layouts
+  double seconds = 0;
+};
+
+// Evaluates every rule of `program` over the records of `input` (see RunOptions).  Errors
+// that stop the run (an unreadable input, a missing column, a missing table) are returned;
+// problems with single rows are rejects in the result.
+Status Run(const ir::Program& program, const InputSpec& input, const RunOptions& options, RunResult* result);
+
+// Renders findings as JSON Lines, one per line, sorted.
+std::string FindingsToJsonl(const std::vector<Finding>& findings);
+
+}  // namespace decree

@@ -1,0 +1,245 @@
+#include "io/field_parse.h"
+
+#include <fmt/format.h>
+
+#include <array>
+
+#include "ir/civil.h"
+#include "ir/codes.h"
+#include "ir/utf8.h"
+
+namespace decree::io {
+
+namespace {
+
+// 26^3 table from a 3-letter upper-case code to CurrencyId, built once.
+struct CurrencyTable {
+  std::array<uint16_t, 26 * 26 * 26> ids;
+  CurrencyTable() {
+    ids.fill(kNoCurrency);
+    for (int c = 0; c < CurrencyCount(); ++c) {
+      std::string_view code = CurrencyCode(static_cast<CurrencyId>(c));
+      ids[(code[0] - 'A') * 676 + (code[1] - 'A') * 26 + (code[2] - 'A')] = static_cast<uint16_t>(c);
+    }
+  }
+};
+
+const CurrencyTable& Currencies() {
+  static const CurrencyTable* t = new CurrencyTable();
+  return *t;
+}
+
+std::string Shown(std::string_view text) {
+  std::string s;
+  size_t n = 0;
+  for (size_t i = 0; i < text.size() && n < 40; ++n) {
+    uint32_t cp;
+    size_t start = i;
+    if (!DecodeUtf8(text, &i, &cp)) {
+      s += fmt::format("\\x{:02x}", static_cast<unsigned char>(text[start]));
+      continue;
+    }
+    if (cp < 0x20) {
+      s += fmt::format("\\x{:02x}", cp);
+    } else if (cp == '"') {
+      s += "\\\"";
+    } else {
+      s.append(text.substr(start, i - start));
+    }
+  }
+  if (n >= 40 && text.size() > s.size()) s += fmt::format("… ({} bytes)", text.size());
+  return "\"" + s + "\"";
+}
+
+// Parses [0-9]+(\.[0-9]+)? into a mantissa at `scale`; false when malformed, negative, too
+// precise or too large.  Sets *frac to the number of decimals written.
+bool FastDecimal(std::string_view s, int scale, i128* out, int* frac, bool* negative) {
+  size_t i = 0;
+  *negative = false;
+  if (i < s.size() && s[i] == '-') {
+    *negative = true;
+    ++i;
+  }
+  uint64_t intpart = 0;
+  size_t digits = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits) {
+    if (digits >= 18) return false;
+    intpart = intpart * 10 + static_cast<uint64_t>(s[i] - '0');
+  }
+  if (digits == 0) return false;
+  uint64_t fracpart = 0;
+  int f = 0;
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++f) {
+      if (f >= 18) return false;
+      fracpart = fracpart * 10 + static_cast<uint64_t>(s[i] - '0');
+    }
+    if (f == 0) return false;
+  }
+  if (i != s.size()) return false;
+  *frac = f;
+  if (f > scale) return false;
+  i128 m = static_cast<i128>(intpart) * Pow10(scale) + static_cast<i128>(fracpart) * Pow10(scale - f);
+  *out = *negative ? -m : m;
+  return true;
+}
+
+}  // namespace
+
+uint16_t FastCurrency(std::string_view code) {
+  if (code.size() != 3) return kNoCurrency;
+  unsigned a = static_cast<unsigned char>(code[0]) - 'A', b = static_cast<unsigned char>(code[1]) - 'A',
+           c = static_cast<unsigned char>(code[2]) - 'A';
+  if (a >= 26 || b >= 26 || c >= 26) return kNoCurrency;
+  return Currencies().ids[a * 676 + b * 26 + c];
+}
+
+FieldCodec::FieldCodec(const ir::Program& program, const ir::Field& field)
+    : field_(&field), ptype_(exec::PhysicalType(field.type.kind)), optional_(field.type.optional) {
+  if (field.type.kind == ir::TypeKind::kEnum && field.type.ref >= 0 &&
+      field.type.ref < static_cast<int>(program.enums.size())) {
+    enum_ = &program.enums[field.type.ref];
+  }
+}
+
+void FieldCodec::InitBuffer(exec::VecBuffer* buf) const {
+  buf->Init(ptype_, field_->type.scale, is_money(), optional_);
+}
+
+bool FieldCodec::Fail(std::string* reason, const char* what, std::string_view text) const {
+  *reason = fmt::format("{}: {}: {}", field_->column, what, Shown(text));
+  return false;
+}
+
+bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is_null, exec::Vec& v, uint32_t row,
+                       std::string* reason) const {
+  using ir::TypeKind;
+  const TypeKind kind = field_->type.kind;
+  if (is_null || (text.empty() && kind != TypeKind::kText)) {
+    if (optional_) {
+      v.valid[row] = 0;
+      return true;
+    }
+    *reason = fmt::format("{}: missing value", field_->column);
+    return false;
+  }
+  if (v.valid != nullptr) v.valid[row] = 1;
+  switch (kind) {
+    case TypeKind::kText:
+    case TypeKind::kId: {
+      size_t bad;
+      if (!IsValidUtf8(text, &bad)) {
+        *reason = fmt::format("{}: invalid UTF-8 at byte {} of the field", field_->column, bad + 1);
+        return false;
+      }
+      v.s[row] = exec::StrRef{text.data(), static_cast<uint32_t>(text.size())};
+      return true;
+    }
+    case TypeKind::kCountry:
+      if (text.size() != 2 || !IsCountryCode(text)) return Fail(reason, "not an ISO 3166-1 alpha-2 country code", text);
+      v.s[row] = exec::StrRef{text.data(), 2};
+      return true;
+    case TypeKind::kEnum: {
+      if (enum_ != nullptr) {
+        for (size_t c = 0; c < enum_->values.size(); ++c) {
+          if (enum_->values[c] == text) {
+            v.i[row] = static_cast<int64_t>(c);
+            return true;
+          }
+        }
+      }
+      *reason = fmt::format("{}: {} is not one of {}", field_->column, Shown(text),
+                            enum_ != nullptr ? fmt::format("{}", fmt::join(enum_->values, ", ")) : "the enum values");
+      return false;
+    }
+    case TypeKind::kBool:
+      if (text == "true") {
+        v.b[row] = 1;
+      } else if (text == "false") {
+        v.b[row] = 0;
+      } else {
+        return Fail(reason, "not true or false", text);
+      }
+      return true;
+    case TypeKind::kInteger: {
+      i128 m;
+      int frac;
+      bool neg;
+      if (!FastDecimal(text, 0, &m, &frac, &neg)) return Fail(reason, "not a whole number", text);
+      if (field_->positive && m <= 0) return Fail(reason, "must be positive", text);
+      v.i[row] = static_cast<int64_t>(m);
+      return true;
+    }
+    case TypeKind::kDecimal:
+    case TypeKind::kRate: {
+      i128 m;
+      int frac;
+      bool neg;
+      if (!FastDecimal(text, field_->type.scale, &m, &frac, &neg)) {
+        return Fail(reason, fmt::format("not a decimal with at most {} places", field_->type.scale).c_str(), text);
+      }
+      if (field_->positive && m <= 0) return Fail(reason, "must be positive", text);
+      v.m[row] = m;
+      return true;
+    }
+    case TypeKind::kMoney: {
+      uint16_t cur;
+      if (field_->type.currency != ir::kDynamicCurrency) {
+        cur = static_cast<uint16_t>(field_->type.currency);
+      } else {
+        cur = FastCurrency(currency);
+        if (cur == kNoCurrency) {
+          *reason = fmt::format("{}: unknown currency {}", field_->currency_column, Shown(currency));
+          return false;
+        }
+      }
+      i128 m;
+      int frac;
+      bool neg;
+      if (!FastDecimal(text, field_->type.scale, &m, &frac, &neg)) {
+        return Fail(reason, "not an amount (digits, optionally '.' and decimals)", text);
+      }
+      if (frac > CurrencyMinorUnits(cur)) {
+        *reason = fmt::format("{}: {} has {} decimal places, {} has {}", field_->column, Shown(text), frac,
+                              CurrencyCode(cur), CurrencyMinorUnits(cur));
+        return false;
+      }
+      if (field_->positive && m <= 0) return Fail(reason, neg ? "negative amount" : "amount must be positive", text);
+      v.m[row] = m;
+      v.cur[row] = cur;
+      return true;
+    }
+    case TypeKind::kCurrency: {
+      uint16_t cur = FastCurrency(text);
+      if (cur == kNoCurrency) return Fail(reason, "unknown currency", text);
+      v.i[row] = cur;
+      return true;
+    }
+    case TypeKind::kDate: {
+      int32_t d;
+      if (!ParseDate(text, &d)) return Fail(reason, "not a date (YYYY-MM-DD)", text);
+      v.i[row] = d;
+      return true;
+    }
+    case TypeKind::kTimestamp: {
+      int64_t t;
+      if (!ParseTimestamp(text, &t)) return Fail(reason, "not a timestamp with a UTC offset", text);
+      v.i[row] = t;
+      return true;
+    }
+    case TypeKind::kDuration: {
+      i128 m;
+      int frac;
+      bool neg;
+      if (!FastDecimal(text, 0, &m, &frac, &neg)) return Fail(reason, "not a duration in seconds", text);
+      v.i[row] = static_cast<int64_t>(m) * kMicrosPerSecond;
+      return true;
+    }
+    default:
+      *reason = fmt::format("{}: unsupported field type", field_->column);
+      return false;
+  }
+}
+
+}  // namespace decree::io

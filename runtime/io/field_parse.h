@@ -1,0 +1,45 @@
+// Typed parsing of input fields into column slots, shared by every reader.
+//
+// A FieldCodec is prepared once per layout field; Parse() converts one field's text (and, for
+// money, the text of its currency column) into slot `row` of a Vec, or returns a reason the row
+// must be rejected ("amount: not a number: \"12,00\"").  Nothing is allocated per row.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "exec/vector.h"
+#include "ir/ir.h"
+
+namespace decree::io {
+
+class FieldCodec {
+ public:
+  FieldCodec(const ir::Program& program, const ir::Field& field);
+
+  const ir::Field& field() const { return *field_; }
+  exec::PType ptype() const { return ptype_; }
+  bool is_money() const { return field_->type.kind == ir::TypeKind::kMoney; }
+  // Allocates the column storage for this field.
+  void InitBuffer(exec::VecBuffer* buf) const;
+
+  // Parses `text` (and `currency` for money fields) into v[row].  On failure returns false and
+  // sets *reason.  `is_null` means the input had no value at all (JSON null, SQL NULL);
+  // empty text is null for optional fields and the empty string for text.
+  bool Parse(std::string_view text, std::string_view currency, bool is_null, exec::Vec& v, uint32_t row,
+             std::string* reason) const;
+
+ private:
+  bool Fail(std::string* reason, const char* what, std::string_view text) const;
+
+  const ir::Field* field_;
+  const ir::EnumType* enum_ = nullptr;
+  exec::PType ptype_;
+  bool optional_;
+};
+
+// Fast ISO 4217 lookup of a 3-letter code; kNoCurrency when unknown.
+uint16_t FastCurrency(std::string_view code);
+
+}  // namespace decree::io

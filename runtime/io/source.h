@@ -1,0 +1,67 @@
+// Batch inputs: a RowSource reads one layout's records from a file and hands out typed chunks.
+//
+// An input is split into segments that can be read concurrently (byte ranges of a CSV or
+// JSON Lines file split at record boundaries; one segment for a SQLite table).  Every record
+// is either delivered in a chunk or rejected with a reason: the reader never drops a row.
+// Positions are cheap to record (byte offsets); they are turned into what users read ("line
+// 17") only for the rows that need it, after reading.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "decree/run.h"
+#include "decree/status.h"
+#include "exec/vector.h"
+#include "ir/ir.h"
+
+namespace decree::io {
+
+struct Reject {
+  uint64_t pos = 0;       // input position (see RowSource::Labels)
+  std::string record_id;  // the record's key field, when it could be read
+  std::string reason;
+};
+
+struct SegmentResult {
+  uint64_t rows_read = 0;  // records delivered + records rejected
+  std::vector<Reject> rejects;
+};
+
+using ChunkFn = std::function<void(const exec::Chunk&)>;
+
+class RowSource {
+ public:
+  virtual ~RowSource() = default;
+  virtual size_t segment_count() const = 0;
+  // Reads one segment.  Thread-safe for distinct segments.  `on_chunk` sees every chunk of
+  // valid rows; its strings stay valid only during the call.
+  virtual Status ReadSegment(size_t segment, const ChunkFn& on_chunk, SegmentResult* result) = 0;
+  // What users read for each position ("line 17", "rowid 17"); positions sorted ascending.
+  virtual std::vector<std::string> Labels(const std::vector<uint64_t>& positions) const = 0;
+  // Input size and bytes consumed so far, for progress.
+  virtual uint64_t total_bytes() const = 0;
+  uint64_t bytes_done() const { return bytes_done_.load(std::memory_order_relaxed); }
+  // A short description of the format ("CSV", "JSON Lines", "SQLite table t").
+  virtual std::string format_name() const = 0;
+
+ protected:
+  std::atomic<uint64_t> bytes_done_{0};
+};
+
+Status ParseInputFormat(const std::string& name, InputFormat* out);
+
+// Opens an input for `layout`: checks that it carries every column the layout binds (a missing
+// column is an error naming it), and prepares its segments.
+Status OpenSource(const InputSpec& spec, const ir::Program& program, const ir::Layout& layout,
+                  std::unique_ptr<RowSource>* out);
+
+// In-memory records (test blocks, witnesses): one value per layout field, in field order.
+std::unique_ptr<RowSource> MakeValueSource(const ir::Program& program, const ir::Layout& layout,
+                                           std::vector<std::vector<ir::Value>> records);
+
+}  // namespace decree::io

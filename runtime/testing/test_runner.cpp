@@ -1,0 +1,133 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "decree/testing.h"
+#include "exec/explain.h"
+#include "exec/run_internal.h"
+#include "ir/ir.h"
+
+namespace decree {
+
+namespace {
+
+std::string Describe(const Finding& f) {
+  std::vector<std::string> key;
+  for (const auto& [k, v] : f.key) key.push_back(v);
+  return fmt::format("({}) txns [{}]", fmt::join(key, ", "), fmt::join(f.txn_ids, ", "));
+}
+
+bool KeyMatches(const Finding& f, const std::vector<std::string>& want) {
+  if (!f.keyed) return want.empty() || (want.size() == 1 && f.txn_ids.size() == 1 && f.txn_ids[0] == want[0]);
+  if (want.size() > f.key.size()) return false;
+  for (size_t i = 0; i < want.size(); ++i) {
+    if (f.key[i].second != want[i]) return false;
+  }
+  return true;
+}
+
+Status RunOne(const ir::Program& program, const ir::Test& test, TestOutcome* out) {
+  // Records by layout; table rows into tables.
+  exec::Tables tables(program);
+  std::vector<std::unique_ptr<exec::TableData>> owned(program.tables.size());
+  const ir::Layout* layout = nullptr;
+  std::vector<std::vector<ir::Value>> records;
+  for (const ir::TestRecord& g : test.given) {
+    if (g.is_table) {
+      int t = program.TableIndex(g.target);
+      if (t < 0) return Status::Corruption("test names an unknown table " + g.target);
+      if (!owned[t]) owned[t] = std::make_unique<exec::TableData>(program, t);
+      std::vector<ir::Value> row;
+      for (const auto& [name, value] : g.fields) row.push_back(value);
+      Status st = owned[t]->AddRow(std::move(row), fmt::format("{}:{}", g.loc.file, g.loc.line));
+      if (!st.ok()) return st;
+      continue;
+    }
+    const ir::Layout* l = program.FindLayout(g.target);
+    if (l == nullptr) return Status::Corruption("test names an unknown layout " + g.target);
+    if (layout != nullptr && layout != l) {
+      return Status::InvalidArgument(fmt::format("{}:{}: a test gives records of two layouts", g.loc.file, g.loc.line));
+    }
+    layout = l;
+    std::vector<ir::Value> rec;
+    for (const ir::Field& f : l->fields) {
+      auto it = std::find_if(g.fields.begin(), g.fields.end(), [&](const auto& x) { return x.first == f.name; });
+      rec.push_back(it == g.fields.end() ? ir::Value::Null() : it->second);
+    }
+    records.push_back(std::move(rec));
+  }
+  // Tables the test did not give are empty: a lookup in them fails as it would at run time.
+  for (size_t t = 0; t < owned.size(); ++t) {
+    tables.Set(static_cast<int>(t), owned[t] ? std::move(owned[t]) : std::make_unique<exec::TableData>(program, static_cast<int>(t)));
+  }
+  if (layout == nullptr) {
+    for (const ir::Expectation& e : test.expects) {
+      if (const ir::Rule* r = program.FindRule(e.rule)) layout = program.FindLayout(r->layout);
+    }
+  }
+  if (layout == nullptr) return Status::InvalidArgument("the test gives no records");
+  auto source = io::MakeValueSource(program, *layout, std::move(records));
+  RunOptions options;
+  options.threads = 1;
+  RunResult result;
+  Status st = exec::RunSource(program, *layout, *source, tables, options, &result);
+  if (!st.ok()) return st;
+  out->passed = true;
+  for (const ir::Expectation& e : test.expects) {
+    std::string at = fmt::format("{}:{}", e.loc.file, e.loc.line);
+    if (e.kind == ir::ExpectKind::kRejected) {
+      bool hit = std::any_of(result.rejects.begin(), result.rejects.end(), [&](const RejectedRow& r) { return r.record_id == e.record; });
+      if (!hit) {
+        out->failures.push_back(fmt::format("{}: expected record \"{}\" to be rejected; it was not", at, e.record));
+      }
+      continue;
+    }
+    std::vector<std::string> want;
+    for (const ir::Value& v : e.key_prefix) want.push_back(exec::KeyText(v, program));
+    std::vector<const Finding*> of_rule, matching;
+    for (const Finding& f : result.findings) {
+      if (f.rule != e.rule) continue;
+      of_rule.push_back(&f);
+      if (!KeyMatches(f, want)) continue;
+      std::vector<std::string> txns = e.txns;
+      std::sort(txns.begin(), txns.end());
+      if (e.has_txns && f.txn_ids != txns) continue;
+      matching.push_back(&f);
+    }
+    std::string wanted = want.empty() ? "" : fmt::format(" for ({})", fmt::join(want, ", "));
+    if (e.has_txns) wanted += fmt::format(" with txns [{}]", fmt::join(e.txns, ", "));
+    if (e.kind == ir::ExpectKind::kFires && matching.empty()) {
+      std::string got;
+      for (const Finding* f : of_rule) got += "\n      found " + Describe(*f);
+      if (of_rule.empty()) got = "\n      the rule made no finding";
+      for (const RejectedRow& r : result.rejects) got += fmt::format("\n      rejected {} ({}): {}", r.record_id, r.position, r.reason);
+      out->failures.push_back(fmt::format("{}: expected a finding of {}{}{}", at, e.rule, wanted, got));
+    } else if (e.kind == ir::ExpectKind::kNotFires && !matching.empty()) {
+      out->failures.push_back(fmt::format("{}: expected no finding of {}{}, found {}", at, e.rule, wanted, Describe(*matching[0])));
+    }
+  }
+  out->passed = out->failures.empty();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status RunTests(const ir::Program& program, const std::string& filter, std::vector<TestOutcome>* out) {
+  for (const ir::Test& t : program.tests) {
+    if (!filter.empty() && t.name.find(filter) == std::string::npos) continue;
+    TestOutcome o;
+    o.ruleset = t.ruleset;
+    o.name = t.name;
+    o.file = t.loc.file;
+    o.line = t.loc.line;
+    Status st = RunOne(program, t, &o);
+    if (!st.ok()) {
+      o.passed = false;
+      o.failures.push_back(fmt::format("{}:{}: the test could not run: {}", t.loc.file, t.loc.line, st.message()));
+    }
+    out->push_back(std::move(o));
+  }
+  return Status::Ok();
+}
+
+}  // namespace decree
