@@ -127,6 +127,12 @@ int Run(const Args& args) {
       std::fflush(stderr);
     };
   }
+  std::string out = args.Get("out", "-");
+  // With a case store and findings on standard output, the findings go through a temporary
+  // file the store reads back.
+  std::string findings_file = out;
+  if (out == "-" && args.Has("store")) findings_file = fmt::format("{}.findings.{}.tmp", args.Get("store"), static_cast<long>(getpid()));
+  options.findings_path = findings_file;
   std::string started_at = Now();
   std::unique_ptr<Library> lib;
   Status st = Library::Open(args.positionals()[0], &lib);
@@ -142,11 +148,20 @@ int Run(const Args& args) {
     return st.code() == Status::Code::kInvalidArgument && st.message().find("pass --table") != std::string::npos ? kExitUsage
                                                                                                                   : kExitFailure;
   }
-  std::string out = args.Get("out", "-");
   std::string error;
-  if (!WriteFileAtomic(out, FindingsToJsonl(result.findings), &error)) {
-    fmt::print(stderr, "decree run: cannot write the findings: {}\n", error);
-    return kExitFailure;
+  struct TempRemover {
+    std::string path;
+    ~TempRemover() {
+      if (!path.empty()) std::remove(path.c_str());
+    }
+  } temp{findings_file != out ? findings_file : std::string()};
+  if (findings_file != out) {
+    FILE* f = std::fopen(findings_file.c_str(), "rb");
+    char buf[1 << 16];
+    size_t n;
+    while (f != nullptr && (n = std::fread(buf, 1, sizeof(buf), f)) > 0) std::fwrite(buf, 1, n, stdout);
+    if (f != nullptr) std::fclose(f);
+    std::fflush(stdout);
   }
   std::string rejects_path = args.Get("rejects");
   if (rejects_path.empty()) {
@@ -178,7 +193,7 @@ int Run(const Args& args) {
       return kExitFailure;
     }
     int64_t run_id;
-    st = AppendRun(args.Get("store"), rec, result, &run_id);
+    st = AppendRun(args.Get("store"), rec, result, findings_file, &run_id);
     if (!st.ok()) {
       fmt::print(stderr, "decree run: case store: {}\n", st.ToString());
       return kExitFailure;
@@ -188,8 +203,8 @@ int Run(const Args& args) {
   if (!quiet) {
     fmt::print(stderr, "decree run: read {} rows = {} evaluated + {} rejected{}; {} finding{} from {} rule{}; {:.2f} s ({})\n",
                Count(result.rows_read), Count(result.rows_evaluated), Count(result.rows_rejected),
-               result.rows_rejected > 0 ? fmt::format(" (see {})", rejects_path) : "", Count(result.findings.size()),
-               result.findings.size() == 1 ? "" : "s", result.rules.size(), result.rules.size() == 1 ? "" : "s", result.seconds,
+               result.rows_rejected > 0 ? fmt::format(" (see {})", rejects_path) : "", Count(result.finding_count),
+               result.finding_count == 1 ? "" : "s", result.rules.size(), result.rules.size() == 1 ? "" : "s", result.seconds,
                Rate(static_cast<double>(result.rows_read), result.seconds));
     for (size_t i = 0; i < result.rejects.size() && i < 5; ++i) {
       const RejectedRow& r = result.rejects[i];
@@ -201,7 +216,7 @@ int Run(const Args& args) {
     }
   }
   if (result.rows_rejected > static_cast<uint64_t>(max_rejects)) return kExitFailure;
-  if (args.Has("fail-on-findings") && !result.findings.empty()) return kExitFailure;
+  if (args.Has("fail-on-findings") && result.finding_count > 0) return kExitFailure;
   return kExitOk;
 }
 

@@ -178,6 +178,13 @@ namespace decree {
 
 std::string Finding::ToJson() const {
   std::string out;
+  AppendJson(&out);
+  return out;
+}
+
+void Finding::AppendJson(std::string* buffer) const {
+  std::string& out = *buffer;
+  out.reserve(out.size() + 512);
   JsonWriter w(&out);
   w.BeginObject();
   w.Field("rule", rule).Field("citation", citation).Field("ruleset_version", ruleset_version);
@@ -213,7 +220,6 @@ std::string Finding::ToJson() const {
   if (!date.empty()) w.Field("date", date);
   w.Field("explain", explain);
   w.EndObject();
-  return out;
 }
 
 std::string FindingsToJsonl(const std::vector<Finding>& findings) {

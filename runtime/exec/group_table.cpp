@@ -1,8 +1,42 @@
 #include "exec/group_table.h"
 
-#include <cstring>
+#include <algorithm>
 
 namespace decree::exec {
+
+namespace {
+
+// Bytes of a non-null key value of type t (0: variable, text).
+size_t FixedWidth(const ir::Type& t) {
+  switch (t.kind) {
+    case ir::TypeKind::kBool: return 1;
+    case ir::TypeKind::kEnum:
+    case ir::TypeKind::kCurrency: return 2;
+    case ir::TypeKind::kDate: return 4;
+    case ir::TypeKind::kDecimal:
+    case ir::TypeKind::kMoney:
+    case ir::TypeKind::kRate: return 16;
+    case ir::TypeKind::kText:
+    case ir::TypeKind::kId:
+    case ir::TypeKind::kCountry:
+    case ir::TypeKind::kList: return 0;
+    default: return 8;
+  }
+}
+
+template <typename T>
+void Put(std::string* out, T v) {
+  out->append(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+
+template <typename T>
+T Get(const char* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+}  // namespace
 
 uint64_t HashBytes(std::string_view s) {
   uint64_t h = 0x9E3779B97F4A7C15ULL ^ (s.size() * 0xFF51AFD7ED558CCDULL);
@@ -22,59 +56,102 @@ uint64_t HashBytes(std::string_view s) {
   return h;
 }
 
-void EncodeKey(const std::vector<Vec>& keys, uint32_t r, std::string* out) {
-  for (const Vec& v : keys) {
+void EncodeKey(const std::vector<Vec>& keys, const std::vector<ir::Type>& types, uint32_t r, std::string* out) {
+  for (size_t k = 0; k < keys.size(); ++k) {
+    const Vec& v = keys[k];
+    const ir::Type& t = types[k];
     size_t s = v.at(r);
     bool valid = v.valid == nullptr || v.valid[s] != 0;
-    out->push_back(valid ? 1 : 0);
+    if (t.optional) out->push_back(valid ? 1 : 0);
     if (!valid) continue;
-    switch (v.type) {
-      case PType::kBool: out->push_back(static_cast<char>(v.b[s])); break;
-      case PType::kI64: out->append(reinterpret_cast<const char*>(&v.i[s]), 8); break;
-      case PType::kI128: out->append(reinterpret_cast<const char*>(&v.m[s]), 16); break;
-      case PType::kStr: {
-        uint32_t n = v.s[s].size;
-        out->append(reinterpret_cast<const char*>(&n), 4);
+    switch (FixedWidth(t)) {
+      case 1: out->push_back(static_cast<char>(v.b[s])); break;
+      case 2: Put<uint16_t>(out, static_cast<uint16_t>(v.i[s])); break;
+      case 4: Put<int32_t>(out, static_cast<int32_t>(v.i[s])); break;
+      case 8: Put<int64_t>(out, v.i[s]); break;
+      case 16: Put<i128>(out, v.m[s]); break;
+      default: {
+        uint16_t n = static_cast<uint16_t>(std::min<uint32_t>(v.s[s].size, UINT16_MAX));
+        Put<uint16_t>(out, n);
         out->append(v.s[s].data, n);
-        break;
+      }
+    }
+  }
+}
+
+void DecodeKeyInto(std::string_view bytes, const std::vector<ir::Type>& types, std::vector<Vec>& columns, uint32_t row) {
+  const char* p = bytes.data();
+  for (size_t k = 0; k < types.size(); ++k) {
+    const ir::Type& t = types[k];
+    Vec& v = columns[k];
+    bool valid = true;
+    if (t.optional) valid = *p++ != 0;
+    if (v.valid != nullptr) v.valid[row] = valid;
+    if (!valid) continue;
+    switch (FixedWidth(t)) {
+      case 1: v.b[row] = static_cast<uint8_t>(*p); p += 1; break;
+      case 2: v.i[row] = Get<uint16_t>(p); p += 2; break;
+      case 4: v.i[row] = Get<int32_t>(p); p += 4; break;
+      case 8: v.i[row] = Get<int64_t>(p); p += 8; break;
+      case 16: v.m[row] = Get<i128>(p); p += 16; break;
+      default: {
+        uint16_t n = Get<uint16_t>(p);
+        v.s[row] = StrRef{p + 2, n};
+        p += 2 + n;
       }
     }
   }
 }
 
 ir::Value DecodeKey(std::string_view bytes, const std::vector<ir::Type>& types, size_t k) {
-  size_t p = 0;
+  const char* p = bytes.data();
   for (size_t i = 0; i < types.size(); ++i) {
-    bool valid = bytes[p++] != 0;
-    PType t = PhysicalType(types[i].kind);
+    const ir::Type& t = types[i];
+    bool valid = true;
+    if (t.optional) valid = *p++ != 0;
     ir::Value v;
     if (valid) {
       v.null = false;
-      v.kind = types[i].kind;
-      switch (t) {
-        case PType::kBool: v.i = bytes[p] != 0; p += 1; break;
-        case PType::kI64:
-          std::memcpy(&v.i, bytes.data() + p, 8);
-          p += 8;
-          if (v.kind == ir::TypeKind::kEnum) v.enum_id = types[i].ref;
-          break;
-        case PType::kI128:
-          std::memcpy(&v.m, bytes.data() + p, 16);
-          v.scale = types[i].scale;
+      v.kind = t.kind == ir::TypeKind::kRate ? ir::TypeKind::kDecimal : t.kind;
+      switch (FixedWidth(t)) {
+        case 1: v.i = *p != 0; p += 1; break;
+        case 2: v.i = Get<uint16_t>(p); p += 2; break;
+        case 4: v.i = Get<int32_t>(p); p += 4; break;
+        case 8: v.i = Get<int64_t>(p); p += 8; break;
+        case 16:
+          v.m = Get<i128>(p);
+          v.scale = t.scale;
           p += 16;
           break;
-        case PType::kStr: {
-          uint32_t n;
-          std::memcpy(&n, bytes.data() + p, 4);
-          v.s = std::string(bytes.substr(p + 4, n));
-          p += 4 + n;
-          break;
+        default: {
+          uint16_t n = Get<uint16_t>(p);
+          v.s.assign(p + 2, n);
+          p += 2 + n;
         }
       }
+      if (t.kind == ir::TypeKind::kEnum) v.enum_id = t.ref;
     }
     if (i == k) return v;
   }
   return ir::Value::Null();
+}
+
+char* RecordBuffer::Append(size_t n) {
+  if (blocks_.empty() || used_.back() + n > std::max(kBlock, n)) {
+    blocks_.emplace_back(new char[std::max(kBlock, n)]);
+    used_.push_back(0);
+  }
+  char* p = blocks_.back().get() + used_.back();
+  used_.back() += n;
+  bytes_ += n;
+  ++records_;
+  return p;
+}
+
+void RecordBuffer::Clear() {
+  blocks_.clear();
+  used_.clear();
+  records_ = bytes_ = 0;
 }
 
 std::vector<AggSpec> AggSpecs(const ir::Rule& rule) {
@@ -83,199 +160,229 @@ std::vector<AggSpec> AggSpecs(const ir::Rule& rule) {
     AggSpec s;
     s.kind = a.kind;
     s.type = a.type;
+    s.has_arg = a.arg != nullptr;
     s.arg_type = a.arg ? PhysicalType(a.arg->type.kind) : PType::kI64;
     s.arg_scale = a.arg ? a.arg->type.scale : 0;
+    s.money = a.arg && a.arg->type.kind == ir::TypeKind::kMoney;
     out.push_back(s);
   }
   return out;
 }
 
+void RecordCodec::Append(RecordBuffer* buf, uint64_t hash, int64_t time, std::string_view key, bool anchor,
+                         const std::vector<uint8_t>& present, const std::vector<Vec>& args, uint32_t r,
+                         std::string_view id) const {
+  size_t size = 4 + 8 + 8 + 2 + key.size() + 1 + 2 + std::min<size_t>(id.size(), UINT16_MAX);
+  for (size_t a = 0; a < specs_.size(); ++a) {
+    size += 1;
+    if (!present[a] || !specs_[a].has_arg) continue;
+    const Vec& v = args[a];
+    switch (specs_[a].arg_type) {
+      case PType::kBool:
+      case PType::kI64: size += 8; break;
+      case PType::kI128: size += 16; break;
+      case PType::kStr: size += 2 + std::min<uint32_t>(v.s[v.at(r)].size, UINT16_MAX); break;
+    }
+    if (specs_[a].money) size += 2;
+  }
+  char* p = buf->Append(size);
+  auto put = [&](const void* src, size_t n) {
+    std::memcpy(p, src, n);
+    p += n;
+  };
+  uint32_t size32 = static_cast<uint32_t>(size);
+  put(&size32, 4);
+  put(&hash, 8);
+  put(&time, 8);
+  uint16_t klen = static_cast<uint16_t>(key.size());
+  put(&klen, 2);
+  put(key.data(), key.size());
+  *p++ = anchor ? 1 : 0;
+  for (size_t a = 0; a < specs_.size(); ++a) {
+    bool here = present[a] != 0;
+    *p++ = here ? 1 : 0;
+    if (!here || !specs_[a].has_arg) continue;
+    const Vec& v = args[a];
+    size_t s = v.at(r);
+    switch (specs_[a].arg_type) {
+      case PType::kBool: {
+        int64_t x = v.b[s];
+        put(&x, 8);
+        break;
+      }
+      case PType::kI64: put(&v.i[s], 8); break;
+      case PType::kI128: put(&v.m[s], 16); break;
+      case PType::kStr: {
+        uint16_t n = static_cast<uint16_t>(std::min<uint32_t>(v.s[s].size, UINT16_MAX));
+        put(&n, 2);
+        put(v.s[s].data, n);
+        break;
+      }
+    }
+    if (specs_[a].money) put(&v.cur[s], 2);
+  }
+  uint16_t ilen = static_cast<uint16_t>(std::min<size_t>(id.size(), UINT16_MAX));
+  put(&ilen, 2);
+  put(id.data(), ilen);
+}
+
+void RecordCodec::Decode(const char* rec, RecordView* out) const {
+  const char* p = rec + 4;
+  out->hash = Get<uint64_t>(p);
+  out->time = Get<int64_t>(p + 8);
+  uint16_t klen = Get<uint16_t>(p + 16);
+  out->key = std::string_view(p + 18, klen);
+  p += 18 + klen;
+  out->anchor = *p++ != 0;
+  for (size_t a = 0; a < specs_.size(); ++a) {
+    RecordView::Arg& arg = out->args[a];
+    arg.present = *p++ != 0;
+    if (!arg.present || !specs_[a].has_arg) continue;
+    switch (specs_[a].arg_type) {
+      case PType::kBool:
+      case PType::kI64:
+        arg.m = Get<int64_t>(p);
+        p += 8;
+        break;
+      case PType::kI128:
+        arg.m = Get<i128>(p);
+        p += 16;
+        break;
+      case PType::kStr: {
+        uint16_t n = Get<uint16_t>(p);
+        arg.s = std::string_view(p + 2, n);
+        p += 2 + n;
+        break;
+      }
+    }
+    if (specs_[a].money) {
+      arg.cur = Get<uint16_t>(p);
+      p += 2;
+    }
+  }
+  uint16_t ilen = Get<uint16_t>(p);
+  out->id = std::string_view(p + 2, ilen);
+}
+
+GroupTable::GroupTable(const std::vector<AggSpec>& specs, size_t expected) : specs_(specs) {
+  size_t n = 1024;
+  while (n < expected * 2) n *= 2;
+  slots_.assign(n, 0);
+  hashes_.reserve(expected);
+  keys_.reserve(expected);
+  accs_.reserve(expected * specs.size());
+  rows_.reserve(expected);
+  max_time_.reserve(expected);
+}
+
 uint32_t GroupTable::FindOrInsert(uint64_t hash, std::string_view key) {
-  if ((key_off_.size() + 1) * 2 > slots_.size()) Grow();
+  if ((keys_.size() + 1) * 2 > slots_.size()) {
+    std::vector<uint32_t> bigger(slots_.size() * 2, 0);
+    size_t mask = bigger.size() - 1;
+    for (uint32_t g = 0; g < keys_.size(); ++g) {
+      size_t i = hashes_[g] & mask;
+      while (bigger[i] != 0) i = (i + 1) & mask;
+      bigger[i] = g + 1;
+    }
+    slots_.swap(bigger);
+  }
   size_t mask = slots_.size() - 1;
   size_t i = hash & mask;
   for (;;) {
     uint32_t s = slots_[i];
     if (s == 0) break;
     uint32_t g = s - 1;
-    if (hashes_[g] == hash && key_len_[g] == key.size() && std::memcmp(keys_.data() + key_off_[g], key.data(), key.size()) == 0) {
-      return g;
-    }
+    if (hashes_[g] == hash && keys_[g] == key) return g;
     i = (i + 1) & mask;
   }
-  uint32_t g = static_cast<uint32_t>(key_off_.size());
+  uint32_t g = static_cast<uint32_t>(keys_.size());
   slots_[i] = g + 1;
   hashes_.push_back(hash);
-  key_off_.push_back(static_cast<uint32_t>(keys_.size()));
-  key_len_.push_back(static_cast<uint32_t>(key.size()));
-  keys_.append(key);
-  accs_.resize(accs_.size() + aggs_);
+  keys_.push_back(key);
+  accs_.resize(accs_.size() + specs_.size());
   rows_.push_back(0);
   max_time_.push_back(INT64_MIN);
   return g;
 }
 
-void GroupTable::Grow() {
-  size_t n = slots_.empty() ? 1024 : slots_.size() * 2;
-  slots_.assign(n, 0);
-  size_t mask = n - 1;
-  for (uint32_t g = 0; g < key_off_.size(); ++g) {
-    size_t i = hashes_[g] & mask;
-    while (slots_[i] != 0) i = (i + 1) & mask;
-    slots_[i] = g + 1;
-  }
-}
-
-void GroupTable::Update(const AggSpec& spec, Acc* a, const Vec& v, size_t s) {
-  switch (spec.kind) {
-    case ir::AggKind::kCount: ++a->i; return;
-    case ir::AggKind::kCountDistinct: {
-      if (a->has == 0) {
-        a->has = 1;
-        a->i = static_cast<int64_t>(distinct_.size());
-        distinct_.emplace_back();
-      }
-      std::string k;
-      switch (v.type) {
-        case PType::kStr: k.assign(v.s[s].data, v.s[s].size); break;
-        case PType::kI64: k.assign(reinterpret_cast<const char*>(&v.i[s]), 8); break;
-        case PType::kI128: k.assign(reinterpret_cast<const char*>(&v.m[s]), 16); break;
-        case PType::kBool: k.assign(1, static_cast<char>(v.b[s])); break;
-      }
-      distinct_[a->i].insert(std::move(k));
-      return;
-    }
-    case ir::AggKind::kSum: {
-      i128 x = v.type == PType::kI64 ? static_cast<i128>(v.i[s]) : v.m[s];
-      if (v.cur != nullptr) {
-        if (a->has && a->cur != v.cur[s]) a->mixed = 1;
-        a->cur = v.cur[s];
-      }
-      if (__builtin_add_overflow(a->m, x, &a->m)) a->mixed = 2;
-      a->has = 1;
-      return;
-    }
-    case ir::AggKind::kMin:
-    case ir::AggKind::kMax: {
-      bool is_min = spec.kind == ir::AggKind::kMin;
-      if (v.type == PType::kStr) {
-        std::string_view x = v.s[s].view();
-        if (!a->has || (is_min ? x < PoolString(*a) : x > PoolString(*a))) {
-          a->i = static_cast<int64_t>(pool_.size());
-          a->len = static_cast<uint32_t>(x.size());
-          pool_.append(x);
+void GroupTable::Add(uint32_t g, const RecordView& r) {
+  ++rows_[g];
+  if (r.time > max_time_[g]) max_time_[g] = r.time;
+  Acc* accs = this->accs(g);
+  for (size_t a = 0; a < specs_.size(); ++a) {
+    const RecordView::Arg& arg = r.args[a];
+    if (!arg.present) continue;
+    Acc& acc = accs[a];
+    const AggSpec& spec = specs_[a];
+    switch (spec.kind) {
+      case ir::AggKind::kCount: ++acc.i; break;
+      case ir::AggKind::kCountDistinct: {
+        if (!acc.has) {
+          acc.has = 1;
+          acc.i = static_cast<int64_t>(distinct_.size());
+          distinct_.emplace_back();
         }
-      } else {
-        i128 x = v.type == PType::kI64 ? static_cast<i128>(v.i[s]) : v.m[s];
-        if (!a->has || (is_min ? x < a->m : x > a->m)) a->m = x;
-        if (v.cur != nullptr) {
-          if (a->has && a->cur != v.cur[s]) a->mixed = 1;
-          a->cur = v.cur[s];
+        if (spec.arg_type == PType::kStr) {
+          distinct_[acc.i].emplace(arg.s);
+        } else {
+          distinct_[acc.i].emplace(reinterpret_cast<const char*>(&arg.m), sizeof(i128));
         }
+        break;
       }
-      a->has = 1;
-      return;
-    }
-  }
-}
-
-void GroupTable::Merge(const AggSpec& spec, Acc* a, const Acc& b, const GroupTable& other) {
-  if (!b.has && spec.kind != ir::AggKind::kCount) return;
-  switch (spec.kind) {
-    case ir::AggKind::kCount: a->i += b.i; return;
-    case ir::AggKind::kCountDistinct: {
-      if (a->has == 0) {
-        a->has = 1;
-        a->i = static_cast<int64_t>(distinct_.size());
-        distinct_.emplace_back();
-      }
-      for (const std::string& k : other.distinct_[b.i]) distinct_[a->i].insert(k);
-      return;
-    }
-    case ir::AggKind::kSum:
-      if (a->has && a->cur != b.cur) a->mixed = 1;
-      if (b.mixed) a->mixed = b.mixed;
-      if (__builtin_add_overflow(a->m, b.m, &a->m)) a->mixed = 2;
-      a->cur = b.cur;
-      a->has = 1;
-      return;
-    case ir::AggKind::kMin:
-    case ir::AggKind::kMax: {
-      bool is_min = spec.kind == ir::AggKind::kMin;
-      if (spec.arg_type == PType::kStr) {
-        std::string_view x = other.PoolString(b);
-        if (!a->has || (is_min ? x < PoolString(*a) : x > PoolString(*a))) {
-          a->i = static_cast<int64_t>(pool_.size());
-          a->len = static_cast<uint32_t>(x.size());
-          pool_.append(x);
+      case ir::AggKind::kSum:
+        if (spec.money) {
+          if (acc.has && acc.cur != arg.cur) acc.mixed = 1;
+          acc.cur = arg.cur;
         }
-      } else {
-        if (!a->has || (is_min ? b.m < a->m : b.m > a->m)) a->m = b.m;
-        if (a->has && a->cur != b.cur) a->mixed = 1;
-        a->cur = b.cur;
+        if (__builtin_add_overflow(acc.m, arg.m, &acc.m)) acc.mixed = 2;
+        acc.has = 1;
+        break;
+      case ir::AggKind::kMin:
+      case ir::AggKind::kMax: {
+        bool is_min = spec.kind == ir::AggKind::kMin;
+        if (spec.arg_type == PType::kStr) {
+          std::string_view cur(acc.s, acc.len);
+          if (!acc.has || (is_min ? arg.s < cur : arg.s > cur)) {
+            acc.s = arg.s.data();
+            acc.len = static_cast<uint32_t>(arg.s.size());
+          }
+        } else {
+          if (!acc.has || (is_min ? arg.m < acc.m : arg.m > acc.m)) acc.m = arg.m;
+          if (spec.money) {
+            if (acc.has && acc.cur != arg.cur) acc.mixed = 1;
+            acc.cur = arg.cur;
+          }
+        }
+        acc.has = 1;
+        break;
       }
-      if (b.mixed) a->mixed = b.mixed;
-      a->has = 1;
-      return;
     }
   }
 }
 
-ir::Value GroupTable::Result(const AggSpec& spec, const Acc& a, bool* mixed) const {
-  *mixed = a.mixed != 0;
-  switch (spec.kind) {
-    case ir::AggKind::kCount: return ir::Value::Integer(a.i);
-    case ir::AggKind::kCountDistinct:
-      return ir::Value::Integer(a.has ? static_cast<int64_t>(distinct_[a.i].size()) : 0);
-    default: break;
-  }
-  if (!a.has) return ir::Value::Null();
-  ir::Value v;
-  v.null = false;
-  v.kind = spec.type.kind;
-  switch (PhysicalType(spec.type.kind)) {
-    case PType::kI64: v.i = static_cast<int64_t>(a.m); break;
-    case PType::kI128:
-      v.m = a.m;
-      v.scale = spec.arg_scale;
-      if (v.kind == ir::TypeKind::kMoney) v.currency = a.cur;
-      break;
-    case PType::kStr: v.s = std::string(PoolString(a)); break;
-    case PType::kBool: v.i = a.m != 0; break;
-  }
-  if (v.kind == ir::TypeKind::kRate) v.kind = ir::TypeKind::kDecimal;
-  return v;
-}
-
-void GroupTable::Store(const AggSpec& spec, const Acc& a, Vec* out, uint32_t r) const {
-  out->err[r] = a.mixed;
-  switch (spec.kind) {
+void GroupTable::Store(size_t a, const Acc& acc, Vec* out, uint32_t r) const {
+  out->err[r] = acc.mixed;
+  switch (specs_[a].kind) {
     case ir::AggKind::kCount:
       out->valid[r] = 1;
-      out->i[r] = a.i;
+      out->i[r] = acc.i;
       return;
     case ir::AggKind::kCountDistinct:
       out->valid[r] = 1;
-      out->i[r] = a.has ? static_cast<int64_t>(distinct_[a.i].size()) : 0;
+      out->i[r] = acc.has ? static_cast<int64_t>(distinct_[acc.i].size()) : 0;
       return;
     default: break;
   }
-  out->valid[r] = a.has;
+  out->valid[r] = acc.has;
   switch (out->type) {
-    case PType::kI64: out->i[r] = static_cast<int64_t>(a.m); break;
+    case PType::kI64: out->i[r] = static_cast<int64_t>(acc.m); break;
     case PType::kI128:
-      out->m[r] = a.m;
-      if (out->cur != nullptr) out->cur[r] = a.cur;
+      out->m[r] = acc.m;
+      if (out->cur != nullptr) out->cur[r] = acc.cur;
       break;
-    case PType::kStr: out->s[r] = StrRef{pool_.data() + a.i, a.len}; break;
-    case PType::kBool: out->b[r] = a.m != 0; break;
+    case PType::kStr: out->s[r] = StrRef{acc.s, acc.len}; break;
+    case PType::kBool: out->b[r] = acc.m != 0; break;
   }
-}
-
-size_t GroupTable::MemoryBytes() const {
-  return slots_.capacity() * 4 + hashes_.capacity() * 8 + key_off_.capacity() * 8 + keys_.capacity() +
-         accs_.capacity() * sizeof(Acc) + rows_.capacity() * 16 + member_group_.capacity() * 10 + ids_.capacity() +
-         pool_.capacity();
 }
 
 }  // namespace decree::exec

@@ -1,14 +1,19 @@
-// Hash aggregation state for group and window rules.
+// State of group and window rules: radix-partitioned contribution records, then per-partition
+// hash aggregation.
 //
-// Keys are encoded into bytes (fixed-width numbers, length-prefixed strings, a null flag per
-// key) and hashed; a GroupTable maps them to dense group ids with open addressing.  Each group
-// has one fixed-size Acc per aggregate of its rule, plus the group's row count and latest
-// event time.  A worker keeps one table per partition (the top bits of the key hash), so that
-// partitions can be merged and finalized in parallel: the native runtime is partitioned by group
-// key, as a distributed SQL engine shards by customer.
+// Phase 1 (reading): for each row a rule keeps, a worker appends one compact record (key
+// hash, event time, encoded key, the aggregate arguments present, the record id) to the
+// RecordBuffer of the key's partition (the top bits of the hash).  Appending never moves
+// earlier bytes, so there is no rehashing or copying while reading.
+// Phase 2 (finalizing, one partition at a time, in parallel): the partition's records from
+// every worker are aggregated in a GroupTable small enough to stay in cache; guards are
+// evaluated; record ids are collected only for the groups that fire.  The native runtime is
+// partitioned by group key, as a distributed SQL engine shards by customer.
 #pragma once
 
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -25,84 +30,122 @@ inline constexpr uint32_t kPartitions = 1u << kPartitionBits;
 uint64_t HashBytes(std::string_view s);
 inline uint32_t PartitionOf(uint64_t hash) { return static_cast<uint32_t>(hash >> (64 - kPartitionBits)); }
 
-// Appends the encoding of row `r`'s key values to *out.
-void EncodeKey(const std::vector<Vec>& keys, uint32_t r, std::string* out);
-// Decodes key `k` of an encoded key (types from the rule's keys).
+// Key encoding: per key a validity byte when the type is optional, then the value: 1 byte for
+// booleans, 2 for enums and currencies, 4 for dates, 8 for other integers, 16 for decimals,
+// a 2-byte length and the bytes for text.
+void EncodeKey(const std::vector<Vec>& keys, const std::vector<ir::Type>& types, uint32_t r, std::string* out);
+// Decodes every key into slot `row` of `columns` (strings point into `bytes`).
+void DecodeKeyInto(std::string_view bytes, const std::vector<ir::Type>& types, std::vector<Vec>& columns, uint32_t row);
 ir::Value DecodeKey(std::string_view bytes, const std::vector<ir::Type>& types, size_t k);
 
-// One aggregate's running state.  `m` holds sums (and numeric min/max), `i` counts (and the
-// string pool offset of a text min/max, whose length is `len`, or the index of a distinct set).
-struct Acc {
-  i128 m = 0;
-  int64_t i = 0;
-  uint16_t cur = 0;
-  uint8_t has = 0;    // a value was seen
-  uint8_t mixed = 0;  // 1: money of more than one currency met; 2: the sum overflowed
-  uint32_t len = 0;
+// Append-only byte records in 1 MiB blocks; a record never spans blocks.
+class RecordBuffer {
+ public:
+  char* Append(size_t n);
+  size_t records() const { return records_; }
+  size_t bytes() const { return bytes_; }
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (size_t b = 0; b < blocks_.size(); ++b) {
+      const char* p = blocks_[b].get();
+      const char* end = p + used_[b];
+      while (p < end) {
+        uint32_t size;
+        std::memcpy(&size, p, 4);
+        f(p);
+        p += size;
+      }
+    }
+  }
+  void Clear();
+
+ private:
+  static constexpr size_t kBlock = 1u << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  std::vector<size_t> used_;
+  size_t records_ = 0, bytes_ = 0;
 };
 
-// What is known about the aggregates of a rule, to update and finalize Accs.
+// What is known about the aggregates of a rule, to encode, update and finalize them.
 struct AggSpec {
   ir::AggKind kind;
-  ir::Type type;      // result type
-  PType arg_type;     // physical type of the argument
+  ir::Type type;   // result type
+  PType arg_type;  // physical type of the argument (kI64 for count(t))
   int arg_scale = 0;
+  bool has_arg = false;
+  bool money = false;
 };
 
 std::vector<AggSpec> AggSpecs(const ir::Rule& rule);
 
-class GroupTable {
+// One decoded contribution record.  Views point into the RecordBuffer.
+struct RecordView {
+  uint64_t hash = 0;
+  int64_t time = 0;
+  std::string_view key;
+  bool anchor = true;
+  std::string_view id;
+  struct Arg {
+    bool present = false;
+    i128 m = 0;
+    uint16_t cur = 0;
+    std::string_view s;
+  };
+  Arg args[16];
+};
+
+// Record layout: u32 size | u64 hash | i64 time | u16 key length | key | u8 anchor |
+// per aggregate: u8 present [value: 8 (I64/bool) or 16 (I128) bytes, or u16 length + bytes]
+// [u16 currency when money] | u16 id length | id.
+class RecordCodec {
  public:
-  explicit GroupTable(size_t aggs) : aggs_(aggs) {}
-
-  // The group of `key` (hash precomputed), inserted if new.
-  uint32_t FindOrInsert(uint64_t hash, std::string_view key);
-  size_t size() const { return key_off_.size(); }
-  std::string_view key(uint32_t g) const { return std::string_view(keys_.data() + key_off_[g], key_len_[g]); }
-  uint64_t hash(uint32_t g) const { return hashes_[g]; }
-  Acc* accs(uint32_t g) { return &accs_[static_cast<size_t>(g) * aggs_]; }
-  const Acc* accs(uint32_t g) const { return &accs_[static_cast<size_t>(g) * aggs_]; }
-  int64_t& rows(uint32_t g) { return rows_[g]; }
-  int64_t rows(uint32_t g) const { return rows_[g]; }
-  int64_t& max_time(uint32_t g) { return max_time_[g]; }
-  int64_t max_time(uint32_t g) const { return max_time_[g]; }
-
-  // Updates `acc` with a value of an aggregate's argument (`v` at row r, already known valid).
-  void Update(const AggSpec& spec, Acc* acc, const Vec& v, size_t slot);
-  // Folds `from` (of table `other`) into `into`.
-  void Merge(const AggSpec& spec, Acc* into, const Acc& from, const GroupTable& other);
-  // The aggregate's value as a scalar.  Sets *mixed when the money summed had several currencies.
-  ir::Value Result(const AggSpec& spec, const Acc& acc, bool* mixed) const;
-  // Writes the aggregate's value into slot `r` of a group-chunk column.
-  void Store(const AggSpec& spec, const Acc& acc, Vec* out, uint32_t r) const;
-
-  // Members: (group, record id) in arrival order.
-  void AddMember(uint32_t g, std::string_view id) {
-    member_group_.push_back(g);
-    member_off_.push_back(static_cast<uint32_t>(ids_.size()));
-    member_len_.push_back(static_cast<uint16_t>(std::min<size_t>(id.size(), UINT16_MAX)));
-    ids_.append(id.data(), std::min<size_t>(id.size(), UINT16_MAX));
-  }
-  size_t member_count() const { return member_group_.size(); }
-  uint32_t member_group(size_t i) const { return member_group_[i]; }
-  std::string_view member_id(size_t i) const { return std::string_view(ids_.data() + member_off_[i], member_len_[i]); }
-  size_t MemoryBytes() const;
+  explicit RecordCodec(const std::vector<AggSpec>& specs) : specs_(specs) {}
+  // Appends row r's record to `buf`.  `present[a]`: aggregate a counts the row;
+  // `args[a]`: its argument vector (ignored when the aggregate has no argument).
+  void Append(RecordBuffer* buf, uint64_t hash, int64_t time, std::string_view key, bool anchor,
+              const std::vector<uint8_t>& present, const std::vector<Vec>& args, uint32_t r, std::string_view id) const;
+  void Decode(const char* rec, RecordView* out) const;
 
  private:
-  void Grow();
-  std::string_view PoolString(const Acc& a) const { return std::string_view(pool_.data() + a.i, a.len); }
+  const std::vector<AggSpec>& specs_;
+};
 
-  size_t aggs_;
-  std::vector<uint32_t> slots_;  // group id + 1; 0 = empty
+// One aggregate's running state.
+struct Acc {
+  i128 m = 0;
+  int64_t i = 0;      // counts; the index of a distinct set
+  uint16_t cur = 0;
+  uint8_t has = 0;    // a value was seen
+  uint8_t mixed = 0;  // 1: money of more than one currency met; 2: the sum overflowed
+  uint32_t len = 0;   // text min/max: length of the value at `s`
+  const char* s = nullptr;
+};
+
+// Hash aggregation of one partition (transient).
+class GroupTable {
+ public:
+  GroupTable(const std::vector<AggSpec>& specs, size_t expected);
+
+  // The group of `key`, inserted if new (the key's bytes must outlive the table).
+  uint32_t FindOrInsert(uint64_t hash, std::string_view key);
+  size_t size() const { return keys_.size(); }
+  std::string_view key(uint32_t g) const { return keys_[g]; }
+  Acc* accs(uint32_t g) { return &accs_[static_cast<size_t>(g) * specs_.size()]; }
+  const Acc* accs(uint32_t g) const { return &accs_[static_cast<size_t>(g) * specs_.size()]; }
+  int64_t& rows(uint32_t g) { return rows_[g]; }
+  int64_t& max_time(uint32_t g) { return max_time_[g]; }
+
+  void Add(uint32_t g, const RecordView& r);
+  // Writes aggregate a's value of group g into slot `r` of a group-chunk column.
+  void Store(size_t a, const Acc& acc, Vec* out, uint32_t r) const;
+
+ private:
+  const std::vector<AggSpec>& specs_;
+  std::vector<uint32_t> slots_;  // group + 1; 0 = empty
   std::vector<uint64_t> hashes_;
-  std::vector<uint32_t> key_off_, key_len_;
-  std::string keys_;
+  std::vector<std::string_view> keys_;
   std::vector<Acc> accs_;
   std::vector<int64_t> rows_, max_time_;
-  std::vector<uint32_t> member_group_, member_off_;
-  std::vector<uint16_t> member_len_;
-  std::string ids_;
-  std::string pool_;  // text min/max values
   std::vector<std::unordered_set<std::string>> distinct_;
 };
 

@@ -17,13 +17,20 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 #include <unordered_map>
+#include <cstdlib>
+
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 #include "exec/explain.h"
+#include "exec/findings.h"
 #include "exec/expr.h"
 #include "exec/group_table.h"
 #include "exec/run_internal.h"
@@ -61,6 +68,7 @@ struct Plan {
   std::vector<RuleInfo> exempts;  // exemptions
   const Tables* tables = nullptr;
   ExecEnv env;
+  bool keep_findings = true;  // Finding objects in memory, or JSON lines (RunOptions::findings_path)
 };
 
 bool NeedsEffective(const ir::Rule& r) { return r.effective_from != ir::kNoDate || r.effective_until != ir::kNoDate; }
@@ -153,27 +161,6 @@ struct GroupChunk {
 };
 
 // ------------------------------------------------------------------------------------------
-// Window rows, collected per partition.
-
-struct WindowPart {
-  GroupTable groups{0};
-  std::vector<uint32_t> group;
-  std::vector<int64_t> time;
-  std::vector<uint8_t> anchor;
-  std::vector<uint32_t> id_off;
-  std::vector<uint16_t> id_len;
-  std::string ids;
-  struct Column {
-    std::vector<i128> m;
-    std::vector<uint16_t> cur;
-    std::vector<uint8_t> valid;
-    std::vector<uint32_t> s_off, s_len;
-    std::string pool;
-  };
-  std::vector<Column> aggs;
-};
-
-// ------------------------------------------------------------------------------------------
 // Per-worker execution of one rule.
 
 struct RuleExec {
@@ -186,8 +173,9 @@ struct RuleExec {
   std::vector<Vec> key_vals, arg_vals;
   Vec anchor_vals;
   std::vector<uint8_t> match;  // row rules: matched rows of the chunk
-  std::vector<std::unique_ptr<GroupTable>> groups;   // per partition
-  std::vector<std::unique_ptr<WindowPart>> windows;  // per partition
+  std::vector<uint8_t> present;                       // per aggregate, for the row being appended
+  std::unique_ptr<RecordCodec> codec;
+  std::vector<RecordBuffer> partitions;               // grouped rules: records by key partition
 };
 
 struct ExemptExec {
@@ -204,7 +192,7 @@ Status CompileRow(const ir::ExprPtr& e, const ExecEnv& env, std::unique_ptr<Comp
 
 class Worker {
  public:
-  Worker(const Plan& plan) : plan_(plan) {}
+  explicit Worker(const Plan& plan) : plan_(plan), findings_(plan.keep_findings) {}
 
   Status Init() {
     for (const RuleInfo& info : plan_.exempts) {
@@ -246,14 +234,11 @@ class Worker {
       x->key_vals.resize(r.keys.size());
       x->arg_vals.resize(r.aggs.size());
       x->match.assign(kChunkSize, 0);
-      if (r.kind == ir::RuleKind::kWindow) {
-        for (uint32_t p = 0; p < kPartitions; ++p) {
-          auto w = std::make_unique<WindowPart>();
-          w->aggs.resize(r.aggs.size());
-          x->windows.push_back(std::move(w));
-        }
-      } else if (info.grouped) {
-        for (uint32_t p = 0; p < kPartitions; ++p) x->groups.push_back(std::make_unique<GroupTable>(r.aggs.size()));
+      if (info.grouped) {
+        if (r.aggs.size() > 16) return Status::NotSupported(fmt::format("rule {}: more than 16 aggregates", r.id));
+        x->present.assign(r.aggs.size(), 0);
+        x->codec = std::make_unique<RecordCodec>(info.aggs);
+        x->partitions.resize(kPartitions);
       }
       rules_.push_back(std::move(x));
     }
@@ -369,15 +354,13 @@ class Worker {
       RuleExec& x = *xp;
       if (!x.info->grouped) {
         EmitRowFindings(x, c, any_rejected);
-      } else if (x.info->rule->kind == ir::RuleKind::kWindow) {
-        CollectWindowRows(x, c, any_rejected);
       } else {
-        Aggregate(x, c, any_rejected);
+        Collect(x, c, any_rejected);
       }
     }
   }
 
-  std::vector<Finding>& findings() { return findings_; }
+  FindingList& findings() { return findings_; }
   std::vector<io::Reject>& rejects() { return rejects_; }
   uint64_t rows_evaluated() const { return rows_evaluated_; }
   RuleExec& rule(size_t i) { return *rules_[i]; }
@@ -424,92 +407,31 @@ class Worker {
         SetExplanation(Explain(*plan_.program, r, *r.when, ctx), "", &f);
       }
       FillVerdicts(*plan_.program, r, date, plan_.tables, &f);
-      findings_.push_back(std::move(f));
+      findings_.Add(std::move(f));
     }
   }
 
-  void Aggregate(RuleExec& x, const Chunk& c, bool any_rejected) {
+  // Appends a contribution record for every kept row of a grouped rule.
+  void Collect(RuleExec& x, const Chunk& c, bool any_rejected) {
     const ir::Layout& layout = *plan_.layout;
     const Sel& s = x.sel.sel();
     const StrRef* ids = layout.id_field >= 0 ? c.columns[layout.id_field].s : nullptr;
     const int64_t* times = layout.time_field >= 0 ? c.columns[layout.time_field].i : nullptr;
-    const std::vector<AggSpec>& specs = x.info->aggs;
+    const Vec* anchor = x.anchor ? &x.anchor_vals : nullptr;
     for (uint32_t k = 0; k < s.n; ++k) {
       uint32_t row = s.idx[k];
       if (any_rejected && rejected_[row]) continue;
       key_.clear();
-      EncodeKey(x.key_vals, row, &key_);
+      EncodeKey(x.key_vals, x.info->key_types, row, &key_);
       uint64_t h = HashBytes(key_);
-      GroupTable& t = *x.groups[PartitionOf(h)];
-      uint32_t g = t.FindOrInsert(h, key_);
-      ++t.rows(g);
-      if (times != nullptr && times[row] > t.max_time(g)) t.max_time(g) = times[row];
-      Acc* accs = t.accs(g);
-      for (size_t a = 0; a < specs.size(); ++a) {
-        if (!x.agg_mask[a][row]) continue;
-        if (!x.agg_arg[a]) {
-          ++accs[a].i;
-        } else {
-          const Vec& v = x.arg_vals[a];
-          t.Update(specs[a], &accs[a], v, v.at(row));
-        }
+      for (size_t a = 0; a < x.present.size(); ++a) x.present[a] = x.agg_mask[a][row];
+      bool is_anchor = true;
+      if (anchor != nullptr) {
+        size_t slot = anchor->at(row);
+        is_anchor = (anchor->valid == nullptr || anchor->valid[slot]) && anchor->b[slot];
       }
-      if (ids != nullptr) t.AddMember(g, ids[row].view());
-    }
-  }
-
-  void CollectWindowRows(RuleExec& x, const Chunk& c, bool any_rejected) {
-    const ir::Layout& layout = *plan_.layout;
-    const Sel& s = x.sel.sel();
-    const StrRef* ids = c.columns[layout.id_field].s;
-    const int64_t* times = c.columns[layout.time_field].i;
-    for (uint32_t k = 0; k < s.n; ++k) {
-      uint32_t row = s.idx[k];
-      if (any_rejected && rejected_[row]) continue;
-      key_.clear();
-      EncodeKey(x.key_vals, row, &key_);
-      uint64_t h = HashBytes(key_);
-      WindowPart& w = *x.windows[PartitionOf(h)];
-      w.group.push_back(w.groups.FindOrInsert(h, key_));
-      w.time.push_back(times[row]);
-      bool anchor = true;
-      if (x.anchor) {
-        const Vec& v = x.anchor_vals;
-        size_t slot = v.at(row);
-        anchor = (v.valid == nullptr || v.valid[slot]) && v.b[slot];
-      }
-      w.anchor.push_back(anchor);
-      w.id_off.push_back(static_cast<uint32_t>(w.ids.size()));
-      std::string_view id = ids[row].view().substr(0, UINT16_MAX);
-      w.id_len.push_back(static_cast<uint16_t>(id.size()));
-      w.ids.append(id);
-      for (size_t a = 0; a < w.aggs.size(); ++a) {
-        WindowPart::Column& col = w.aggs[a];
-        bool present = x.agg_mask[a][row] != 0;
-        col.valid.push_back(present);
-        i128 m = 0;
-        uint16_t cur = 0;
-        uint32_t off = 0, len = 0;
-        if (present && x.agg_arg[a]) {
-          const Vec& v = x.arg_vals[a];
-          size_t slot = v.at(row);
-          switch (v.type) {
-            case PType::kI64: m = v.i[slot]; break;
-            case PType::kI128: m = v.m[slot]; break;
-            case PType::kBool: m = v.b[slot]; break;
-            case PType::kStr:
-              off = static_cast<uint32_t>(col.pool.size());
-              len = v.s[slot].size;
-              col.pool.append(v.s[slot].view());
-              break;
-          }
-          if (v.cur != nullptr) cur = v.cur[slot];
-        }
-        col.m.push_back(m);
-        col.cur.push_back(cur);
-        col.s_off.push_back(off);
-        col.s_len.push_back(len);
-      }
+      x.codec->Append(&x.partitions[PartitionOf(h)], h, times != nullptr ? times[row] : 0, key_, is_anchor, x.present,
+                      x.arg_vals, row, ids != nullptr ? ids[row].view() : std::string_view());
     }
   }
 
@@ -518,101 +440,97 @@ class Worker {
   std::vector<std::unique_ptr<RuleExec>> rules_;
   RowErrors errors_;
   std::vector<uint8_t> rejected_;
-  std::vector<Finding> findings_;
+  FindingList findings_;
   std::vector<io::Reject> rejects_;
   uint64_t rows_evaluated_ = 0;
   std::string key_;
 };
 
 // ------------------------------------------------------------------------------------------
-// Finalizing group rules.
+// Finalizing grouped rules, one partition at a time.
+
+// Every record of partition `p` of rule `rule_index`, from every worker, in worker order.
+template <typename F>
+size_t ForEachRecord(std::vector<Worker*>& workers, size_t rule_index, uint32_t p, F&& f) {
+  size_t n = 0;
+  for (Worker* w : workers) {
+    const RecordBuffer& buf = w->rule(rule_index).partitions[p];
+    n += buf.records();
+    buf.ForEach(f);
+  }
+  return n;
+}
+
+size_t CountRecords(std::vector<Worker*>& workers, size_t rule_index, uint32_t p) {
+  size_t n = 0;
+  for (Worker* w : workers) n += w->rule(rule_index).partitions[p].records();
+  return n;
+}
 
 class GroupFinalizer {
  public:
-  GroupFinalizer(const Plan& plan, const RuleInfo& info) : plan_(plan), info_(info), chunk_(info) {}
+  GroupFinalizer(const Plan& plan, const RuleInfo& info) : plan_(plan), info_(info), chunk_(info), codec_(info.aggs) {}
 
   Status Init() {
     if (info_.rule->when) return CompiledExpr::Compile(*info_.rule->when, plan_.env, static_cast<int>(info_.key_types.size()), &when_);
     return Status::Ok();
   }
 
-  // Merges partition `p` of every worker's tables and emits its findings.
-  Status Run(std::vector<Worker*>& workers, size_t rule_index, uint32_t p, std::vector<Finding>* out) {
-    const std::vector<AggSpec>& specs = info_.aggs;
-    GroupTable merged(specs.size());
-    std::vector<const GroupTable*> parts;
-    std::vector<std::vector<uint32_t>> maps;
-    for (Worker* w : workers) {
-      const GroupTable& t = *w->rule(rule_index).groups[p];
-      parts.push_back(&t);
-      std::vector<uint32_t> map(t.size());
-      for (uint32_t g = 0; g < t.size(); ++g) {
-        uint32_t mg = merged.FindOrInsert(t.hash(g), t.key(g));
-        map[g] = mg;
-        merged.rows(mg) += t.rows(g);
-        merged.max_time(mg) = std::max(merged.max_time(mg), t.max_time(g));
-        for (size_t a = 0; a < specs.size(); ++a) merged.Merge(specs[a], &merged.accs(mg)[a], t.accs(g)[a], t);
-      }
-      maps.push_back(std::move(map));
-    }
-    if (merged.size() == 0) return Status::Ok();
-    // Members of each merged group (views into the workers' tables).
-    std::vector<uint32_t> start(merged.size() + 1, 0);
-    for (size_t w = 0; w < parts.size(); ++w) {
-      for (size_t i = 0; i < parts[w]->member_count(); ++i) ++start[maps[w][parts[w]->member_group(i)] + 1];
-    }
-    for (size_t g = 0; g < merged.size(); ++g) start[g + 1] += start[g];
-    std::vector<std::string_view> members(start.back());
-    std::vector<uint32_t> fill(start.begin(), start.end() - 1);
-    for (size_t w = 0; w < parts.size(); ++w) {
-      for (size_t i = 0; i < parts[w]->member_count(); ++i) {
-        members[fill[maps[w][parts[w]->member_group(i)]]++] = parts[w]->member_id(i);
-      }
-    }
-    // Guards, a group chunk at a time.
+  Status Run(std::vector<Worker*>& workers, size_t rule_index, uint32_t p, FindingList* list) {
+    size_t total = CountRecords(workers, rule_index, p);
+    if (total == 0) return Status::Ok();
+    std::deque<Finding> found;  // a deque: growing it never moves a Finding
+    std::deque<Finding>* out = &found;
+    GroupTable table(info_.aggs, total / 2 + 16);
+    std::vector<uint32_t> group_of;
+    group_of.reserve(total);
+    RecordView rv;
+    ForEachRecord(workers, rule_index, p, [&](const char* rec) {
+      codec_.Decode(rec, &rv);
+      uint32_t g = table.FindOrInsert(rv.hash, rv.key);
+      table.Add(g, rv);
+      group_of.push_back(g);
+    });
+    // Guards, a group chunk at a time; findings (without their records) for the groups that fire.
     bool require = info_.rule->kind == ir::RuleKind::kRequire;
+    std::vector<int32_t> finding_of(table.size(), -1);
+    size_t first = out->size();
     RowErrors errors;
-    SelBuffer all, passed;
-    for (size_t base = 0; base < merged.size(); base += kChunkSize) {
-      uint32_t n = static_cast<uint32_t>(std::min<size_t>(kChunkSize, merged.size() - base));
-      chunk_.arena.Reset();
+    SelBuffer all;
+    const size_t nkeys = info_.key_types.size();
+    for (size_t base = 0; base < table.size(); base += kChunkSize) {
+      uint32_t n = static_cast<uint32_t>(std::min<size_t>(kChunkSize, table.size() - base));
       for (uint32_t r = 0; r < n; ++r) {
         uint32_t g = static_cast<uint32_t>(base + r);
-        std::string_view key = merged.key(g);
-        for (size_t k = 0; k < info_.key_types.size(); ++k) {
-          StoreValue(DecodeKey(key, info_.key_types, k), chunk_.chunk.columns[k], r, &chunk_.arena);
-        }
-        for (size_t a = 0; a < specs.size(); ++a) {
-          merged.Store(specs[a], merged.accs(g)[a], &chunk_.chunk.columns[info_.key_types.size() + a], r);
-        }
+        DecodeKeyInto(table.key(g), info_.key_types, chunk_.chunk.columns, r);
+        for (size_t a = 0; a < info_.aggs.size(); ++a) table.Store(a, table.accs(g)[a], &chunk_.chunk.columns[nkeys + a], r);
       }
       chunk_.chunk.size = n;
       all.All(n);
       errors.Clear();
-      std::vector<uint8_t> fire(n, when_ ? 0 : 1);
-      if (when_) {
-        Vec v = when_->Eval(chunk_.chunk, all.sel(), &errors);
-        for (uint32_t r = 0; r < n; ++r) {
-          bool holds = (v.valid == nullptr || v.valid[v.at(r)]) && v.b[v.at(r)];
-          fire[r] = require ? !holds : holds;
-        }
-      }
-      for (const auto& [row, reason] : errors.rows) {
-        return Status::InvalidArgument(fmt::format("rule {}: group ({}): {}", info_.rule->id, KeyList(merged.key(base + row)), reason));
+      Vec v;
+      if (when_) v = when_->Eval(chunk_.chunk, all.sel(), &errors);
+      if (!errors.rows.empty()) {
+        const auto& [row, reason] = errors.rows.front();
+        return Status::InvalidArgument(fmt::format("rule {}: group ({}): {}", info_.rule->id, KeyList(table.key(base + row)), reason));
       }
       for (uint32_t r = 0; r < n; ++r) {
-        if (!fire[r]) continue;
+        bool fire = true;
+        if (when_) {
+          bool holds = (v.valid == nullptr || v.valid[v.at(r)]) && v.b[v.at(r)];
+          fire = require ? !holds : holds;
+        }
+        if (!fire) continue;
         uint32_t g = static_cast<uint32_t>(base + r);
+        finding_of[g] = static_cast<int32_t>(out->size());
         Finding f = NewFinding(plan_, info_);
         f.keyed = true;
-        for (size_t k = 0; k < info_.key_types.size(); ++k) {
-          f.key.emplace_back(info_.rule->keys[k].name, KeyText(DecodeKey(merged.key(g), info_.key_types, k), *plan_.program));
+        for (size_t k = 0; k < nkeys; ++k) {
+          f.key.emplace_back(info_.rule->keys[k].name, KeyText(SlotValue(chunk_.chunk.columns[k], r, info_.key_types[k]), *plan_.program));
         }
-        f.txn_ids.assign(members.begin() + start[g], members.begin() + start[g + 1]);
-        std::sort(f.txn_ids.begin(), f.txn_ids.end());
-        int32_t date = merged.max_time(g) == INT64_MIN ? ir::kNoDate : info_.tz->LocalDay(merged.max_time(g));
+        int32_t date = table.max_time(g) == INT64_MIN ? ir::kNoDate : info_.tz->LocalDay(table.max_time(g));
         if (date != ir::kNoDate) f.date = FormatDate(date);
-        std::string suffix = fmt::format(" over {} transaction{}", merged.rows(g), merged.rows(g) == 1 ? "" : "s");
+        std::string suffix = fmt::format(" over {} transaction{}", table.rows(g), table.rows(g) == 1 ? "" : "s");
         if (require) {
           f.explain = "not true: " + info_.rule->verdicts[0].value + suffix;
         } else if (info_.rule->when) {
@@ -622,8 +540,21 @@ class GroupFinalizer {
           f.explain = suffix.substr(1);
         }
         FillVerdicts(*plan_.program, *info_.rule, date, plan_.tables, &f);
+        f.txn_ids.reserve(static_cast<size_t>(table.rows(g)));
         out->push_back(std::move(f));
       }
+    }
+    // The records of the groups that fired.
+    size_t i = 0;
+    ForEachRecord(workers, rule_index, p, [&](const char* rec) {
+      int32_t f = finding_of[group_of[i++]];
+      if (f < 0) return;
+      codec_.Decode(rec, &rv);
+      (*out)[f].txn_ids.emplace_back(rv.id);
+    });
+    for (size_t f = first; f < out->size(); ++f) {
+      std::sort((*out)[f].txn_ids.begin(), (*out)[f].txn_ids.end());
+      list->Add(std::move((*out)[f]));
     }
     return Status::Ok();
   }
@@ -638,19 +569,17 @@ class GroupFinalizer {
   const Plan& plan_;
   const RuleInfo& info_;
   GroupChunk chunk_;
+  RecordCodec codec_;
   std::unique_ptr<CompiledExpr> when_;
 };
-
-// ------------------------------------------------------------------------------------------
-// Finalizing window rules.
 
 // One aggregate over the rows currently in a sliding window.
 class Slide {
  public:
   explicit Slide(const AggSpec& spec) : spec_(spec) {}
 
-  void Add(const WindowPart::Column& c, size_t i) { Change(c, i, +1); }
-  void Remove(const WindowPart::Column& c, size_t i) { Change(c, i, -1); }
+  void Add(const RecordView::Arg& a) { Change(a, +1); }
+  void Remove(const RecordView::Arg& a) { Change(a, -1); }
 
   void Store(Vec* out, uint32_t r) const {
     out->err[r] = overflow_ ? 2 : (currencies_.size() > 1 ? 1 : 0);
@@ -667,11 +596,11 @@ class Slide {
     }
     out->valid[r] = count_ > 0;
     if (count_ == 0) return;
-    i128 m = 0;
+    i128 m;
     if (spec_.kind == ir::AggKind::kSum) {
       m = sum_;
     } else if (spec_.arg_type == PType::kStr) {
-      const std::string& s = spec_.kind == ir::AggKind::kMin ? *strs_.begin() : *strs_.rbegin();
+      std::string_view s = spec_.kind == ir::AggKind::kMin ? *strs_.begin() : *strs_.rbegin();
       out->s[r] = StrRef{s.data(), static_cast<uint32_t>(s.size())};
       return;
     } else {
@@ -686,40 +615,37 @@ class Slide {
   }
 
  private:
-  void Change(const WindowPart::Column& c, size_t i, int d) {
-    if (!c.valid[i]) return;
+  void Change(const RecordView::Arg& a, int d) {
+    if (!a.present) return;
     count_ += d;
-    if (spec_.arg_type == PType::kI128 && c.cur[i] != 0) {
-      if ((currencies_[c.cur[i]] += d) == 0) currencies_.erase(c.cur[i]);
-    }
+    if (spec_.money && (currencies_[a.cur] += d) == 0) currencies_.erase(a.cur);
     switch (spec_.kind) {
       case ir::AggKind::kCount: return;
       case ir::AggKind::kSum:
-        if (d > 0 ? __builtin_add_overflow(sum_, c.m[i], &sum_) : __builtin_sub_overflow(sum_, c.m[i], &sum_)) overflow_ = true;
+        if (d > 0 ? __builtin_add_overflow(sum_, a.m, &sum_) : __builtin_sub_overflow(sum_, a.m, &sum_)) overflow_ = true;
         return;
       case ir::AggKind::kCountDistinct: {
-        std::string k = spec_.arg_type == PType::kStr ? c.pool.substr(c.s_off[i], c.s_len[i])
-                                                      : std::string(reinterpret_cast<const char*>(&c.m[i]), sizeof(i128));
+        std::string_view k = spec_.arg_type == PType::kStr ? a.s : std::string_view(reinterpret_cast<const char*>(&a.m), 16);
+        std::string key(k);
         if (d > 0) {
-          ++distinct_[k];
-        } else if (--distinct_[k] == 0) {
-          distinct_.erase(k);
+          ++distinct_[key];
+        } else if (--distinct_[key] == 0) {
+          distinct_.erase(key);
         }
         return;
       }
       case ir::AggKind::kMin:
       case ir::AggKind::kMax:
         if (spec_.arg_type == PType::kStr) {
-          std::string s = c.pool.substr(c.s_off[i], c.s_len[i]);
           if (d > 0) {
-            strs_.insert(s);
+            strs_.insert(a.s);
           } else {
-            strs_.erase(strs_.find(s));
+            strs_.erase(strs_.find(a.s));
           }
         } else if (d > 0) {
-          nums_.insert(c.m[i]);
+          nums_.insert(a.m);
         } else {
-          nums_.erase(nums_.find(c.m[i]));
+          nums_.erase(nums_.find(a.m));
         }
         return;
     }
@@ -732,12 +658,12 @@ class Slide {
   std::map<uint16_t, int64_t> currencies_;
   std::unordered_map<std::string, int64_t> distinct_;
   std::multiset<i128> nums_;
-  std::multiset<std::string> strs_;
+  std::multiset<std::string_view> strs_;
 };
 
 class WindowFinalizer {
  public:
-  WindowFinalizer(const Plan& plan, const RuleInfo& info) : plan_(plan), info_(info), chunk_(info) {}
+  WindowFinalizer(const Plan& plan, const RuleInfo& info) : plan_(plan), info_(info), chunk_(info), codec_(info.aggs) {}
 
   Status Init() {
     day_key_ = "day";
@@ -748,34 +674,40 @@ class WindowFinalizer {
     return Status::Ok();
   }
 
-  Status Run(std::vector<Worker*>& workers, size_t rule_index, uint32_t p, std::vector<Finding>* out) {
-    struct RowRef {
-      const WindowPart* part;
-      uint32_t i;
+  Status Run(std::vector<Worker*>& workers, size_t rule_index, uint32_t p, FindingList* out) {
+    struct Row {
+      uint32_t group;
+      int64_t time;
+      std::string_view id;
+      const char* rec;
+      bool anchor;
     };
-    GroupTable merged(0);
-    std::vector<std::vector<RowRef>> rows;
-    for (Worker* w : workers) {
-      const WindowPart& part = *w->rule(rule_index).windows[p];
-      std::vector<uint32_t> map(part.groups.size());
-      for (uint32_t g = 0; g < part.groups.size(); ++g) {
-        map[g] = merged.FindOrInsert(part.groups.hash(g), part.groups.key(g));
-        if (rows.size() < merged.size()) rows.resize(merged.size());
-      }
-      for (uint32_t i = 0; i < part.group.size(); ++i) rows[map[part.group[i]]].push_back(RowRef{&part, i});
-    }
-    auto id_of = [](const RowRef& r) {
-      return std::string_view(r.part->ids.data() + r.part->id_off[r.i], r.part->id_len[r.i]);
-    };
+    size_t total = CountRecords(workers, rule_index, p);
+    if (total == 0) return Status::Ok();
+    static const std::vector<AggSpec> kNoAggs;
+    GroupTable groups(kNoAggs, total / 4 + 16);
+    std::vector<Row> rows;
+    rows.reserve(total);
+    RecordView rv;
+    ForEachRecord(workers, rule_index, p, [&](const char* rec) {
+      codec_.Decode(rec, &rv);
+      rows.push_back(Row{groups.FindOrInsert(rv.hash, rv.key), rv.time, rv.id, rec, rv.anchor});
+    });
+    // Event-time order within each group; ties by record id, so the output never depends on
+    // the order rows were read in.
+    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+      if (a.group != b.group) return a.group < b.group;
+      if (a.time != b.time) return a.time < b.time;
+      return a.id < b.id;
+    });
     const int64_t width = info_.rule->window.duration_us;
     const std::vector<AggSpec>& specs = info_.aggs;
-    // Pending anchors of the current group chunk: (group, anchor position, window [lo, hi]).
+    const size_t nkeys = info_.key_types.size();
     struct Anchor {
       uint32_t group;
-      uint32_t at, lo, hi;
+      uint32_t at, lo, hi;  // rows[lo..hi] is the anchor's window
     };
     std::vector<Anchor> pending;
-    // Triggers per (group, local day): union of windows; explanation of the first trigger.
     struct DayTrigger {
       std::vector<std::pair<uint32_t, uint32_t>> ranges;
       Explanation why;
@@ -789,30 +721,25 @@ class WindowFinalizer {
       chunk_.chunk.size = n;
       all.All(n);
       errors.Clear();
-      std::vector<uint8_t> fire(n, 1);
-      if (when_) {
-        Vec v = when_->Eval(chunk_.chunk, all.sel(), &errors);
-        for (uint32_t r = 0; r < n; ++r) fire[r] = (v.valid == nullptr || v.valid[v.at(r)]) && v.b[v.at(r)];
-      }
-      for (const auto& [row, reason] : errors.rows) {
-        return Status::InvalidArgument(fmt::format("rule {}: {}", info_.rule->id, reason));
-      }
+      Vec v;
+      if (when_) v = when_->Eval(chunk_.chunk, all.sel(), &errors);
+      if (!errors.rows.empty()) return Status::InvalidArgument(fmt::format("rule {}: {}", info_.rule->id, errors.rows.front().second));
       for (uint32_t r = 0; r < n; ++r) {
-        if (!fire[r]) continue;
+        if (when_ && !((v.valid == nullptr || v.valid[v.at(r)]) && v.b[v.at(r)])) continue;
         const Anchor& a = pending[r];
-        const std::vector<RowRef>& g = rows[a.group];
-        int32_t day = info_.tz->LocalDay(g[a.at].part->time[g[a.at].i]);
+        int64_t t = rows[a.at].time;
+        int32_t day = info_.tz->LocalDay(t);
         auto [it, inserted] = triggers.try_emplace({a.group, day});
         it->second.ranges.emplace_back(a.lo, a.hi);
         if (inserted && info_.rule->when) {
           GroupRowContext ctx(info_, chunk_.chunk, r, plan_.tables);
           it->second.why = Explain(*plan_.program, *info_.rule, *info_.rule->when, ctx);
-          it->second.why.text += fmt::format(" in the {} to {}", DurationText(width),
-                                             FormatTimestamp(g[a.at].part->time[g[a.at].i], info_.tz->OffsetSeconds(g[a.at].part->time[g[a.at].i]) / 60));
+          it->second.why.text +=
+              fmt::format(" in the {} to {}", ir::ValueToDisplay(ir::Value::Duration(width), nullptr),
+                          FormatTimestamp(t, info_.tz->OffsetSeconds(t) / 60));
         }
       }
       pending.clear();
-      chunk_.arena.Reset();
       return Status::Ok();
     };
     // A text min/max points into the slide's state: such anchors are evaluated one at a time.
@@ -820,76 +747,70 @@ class WindowFinalizer {
     for (const AggSpec& s : specs) {
       text_minmax |= s.arg_type == PType::kStr && (s.kind == ir::AggKind::kMin || s.kind == ir::AggKind::kMax);
     }
-    for (uint32_t gi = 0; gi < rows.size(); ++gi) {
-      std::vector<RowRef>& g = rows[gi];
-      std::sort(g.begin(), g.end(), [&](const RowRef& a, const RowRef& b) {
-        int64_t ta = a.part->time[a.i], tb = b.part->time[b.i];
-        if (ta != tb) return ta < tb;
-        return id_of(a) < id_of(b);
-      });
+    size_t begin = 0;
+    while (begin < rows.size()) {
+      size_t end = begin;
+      while (end < rows.size() && rows[end].group == rows[begin].group) ++end;
       std::vector<Slide> slides;
       for (const AggSpec& s : specs) slides.emplace_back(s);
-      size_t lo = 0, hi = 0;  // window = [lo, hi)
-      for (size_t i = 0; i < g.size(); ++i) {
-        int64_t t = g[i].part->time[g[i].i];
-        while (hi < g.size() && g[hi].part->time[g[hi].i] <= t) {
-          for (size_t a = 0; a < specs.size(); ++a) slides[a].Add(g[hi].part->aggs[a], g[hi].i);
+      size_t lo = begin, hi = begin;  // the window is rows[lo, hi)
+      for (size_t i = begin; i < end; ++i) {
+        int64_t t = rows[i].time;
+        while (hi < end && rows[hi].time <= t) {
+          codec_.Decode(rows[hi].rec, &rv);
+          for (size_t a = 0; a < specs.size(); ++a) slides[a].Add(rv.args[a]);
           ++hi;
         }
-        while (g[lo].part->time[g[lo].i] < t - width) {
-          for (size_t a = 0; a < specs.size(); ++a) slides[a].Remove(g[lo].part->aggs[a], g[lo].i);
+        while (rows[lo].time < t - width) {
+          codec_.Decode(rows[lo].rec, &rv);
+          for (size_t a = 0; a < specs.size(); ++a) slides[a].Remove(rv.args[a]);
           ++lo;
         }
-        if (!g[i].part->anchor[g[i].i]) continue;
+        if (!rows[i].anchor) continue;
         uint32_t r = static_cast<uint32_t>(pending.size());
-        std::string_view key = merged.key(gi);
-        for (size_t k = 0; k < info_.key_types.size(); ++k) {
-          StoreValue(DecodeKey(key, info_.key_types, k), chunk_.chunk.columns[k], r, &chunk_.arena);
-        }
-        for (size_t a = 0; a < specs.size(); ++a) slides[a].Store(&chunk_.chunk.columns[info_.key_types.size() + a], r);
-        pending.push_back(Anchor{gi, static_cast<uint32_t>(i), static_cast<uint32_t>(lo), static_cast<uint32_t>(hi - 1)});
+        DecodeKeyInto(groups.key(rows[i].group), info_.key_types, chunk_.chunk.columns, r);
+        for (size_t a = 0; a < specs.size(); ++a) slides[a].Store(&chunk_.chunk.columns[nkeys + a], r);
+        pending.push_back(Anchor{rows[i].group, static_cast<uint32_t>(i), static_cast<uint32_t>(lo), static_cast<uint32_t>(hi - 1)});
         if (pending.size() == kChunkSize || text_minmax) {
           Status st = flush();
           if (!st.ok()) return st;
         }
       }
+      Status st = flush();  // slides are about to be destroyed
+      if (!st.ok()) return st;
+      begin = end;
     }
-    Status st = flush();
-    if (!st.ok()) return st;
     for (auto& [where, trig] : triggers) {
-      auto [gi, day] = where;
-      const std::vector<RowRef>& g = rows[gi];
+      auto [group, day] = where;
       std::vector<std::string> ids;
       for (auto [lo, hi] : trig.ranges) {
-        for (uint32_t i = lo; i <= hi; ++i) ids.emplace_back(id_of(g[i]));
+        for (uint32_t i = lo; i <= hi; ++i) ids.emplace_back(rows[i].id);
       }
       std::sort(ids.begin(), ids.end());
       ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
       Finding f = NewFinding(plan_, info_);
       f.keyed = true;
-      for (size_t k = 0; k < info_.key_types.size(); ++k) {
-        f.key.emplace_back(info_.rule->keys[k].name, KeyText(DecodeKey(merged.key(gi), info_.key_types, k), *plan_.program));
+      for (size_t k = 0; k < nkeys; ++k) {
+        f.key.emplace_back(info_.rule->keys[k].name, KeyText(DecodeKey(groups.key(group), info_.key_types, k), *plan_.program));
       }
       f.key.emplace_back(day_key_, FormatDate(day));
       f.date = FormatDate(day);
       f.txn_ids = std::move(ids);
-      SetExplanation(trig.why, fmt::format(" ({} transaction{} in {} triggering window{})", f.txn_ids.size(),
-                                           f.txn_ids.size() == 1 ? "" : "s", trig.ranges.size(), trig.ranges.size() == 1 ? "" : "s"),
+      SetExplanation(trig.why,
+                     fmt::format(" ({} transaction{}, {} triggering window{})", f.txn_ids.size(), f.txn_ids.size() == 1 ? "" : "s",
+                                 trig.ranges.size(), trig.ranges.size() == 1 ? "" : "s"),
                      &f);
       FillVerdicts(*plan_.program, *info_.rule, day, plan_.tables, &f);
-      out->push_back(std::move(f));
+      out->Add(std::move(f));
     }
     return Status::Ok();
   }
 
  private:
-  static std::string DurationText(int64_t us) {
-    return ir::ValueToDisplay(ir::Value::Duration(us), nullptr);
-  }
-
   const Plan& plan_;
   const RuleInfo& info_;
   GroupChunk chunk_;
+  RecordCodec codec_;
   std::unique_ptr<CompiledExpr> when_;
   std::string day_key_;
 };
@@ -977,14 +898,6 @@ void Parallel(size_t n, int threads, const std::function<void(int, size_t)>& fn)
   for (std::thread& t : pool) t.join();
 }
 
-std::vector<std::string> SortKey(const Finding& f) {
-  std::vector<std::string> k;
-  k.push_back(f.rule);
-  k.push_back(fmt::format("{:08d}", f.rule_version));
-  for (const auto& [name, value] : f.key) k.push_back(value);
-  k.push_back(f.txn_ids.empty() ? std::string() : f.txn_ids.front());
-  return k;
-}
 
 }  // namespace
 
@@ -1027,14 +940,28 @@ Status SelectLayout(const ir::Program& program, const std::string& name, const i
       fmt::format("the library's rules read several layouts ({}); choose one with --layout", fmt::join(layouts, ", ")));
 }
 
+// DECREE_TIMING=1 prints the duration of each phase to standard error (for profiling).
+struct PhaseTimer {
+  bool on = std::getenv("DECREE_TIMING") != nullptr;
+  std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
+  void Mark(const char* phase) {
+    if (!on) return;
+    auto now = std::chrono::steady_clock::now();
+    fmt::print(stderr, "decree timing: {:<28} {:8.3f} s\n", phase, std::chrono::duration<double>(now - last).count());
+    last = now;
+  }
+};
+
 Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::RowSource& source_ref, const Tables& tables,
                  const RunOptions& options, RunResult* result) {
   auto started = std::chrono::steady_clock::now();
+  PhaseTimer timer;
   const ir::Layout* layout = &layout_ref;
   io::RowSource* source = &source_ref;
   Plan plan;
   plan.program = &program;
   plan.layout = layout;
+  plan.keep_findings = options.findings_path.empty();
   *result = RunResult();
   result->layout = layout->name;
   std::map<std::string, int> index_of;
@@ -1131,6 +1058,7 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   for (const Status& s : segment_status) {
     if (!s.ok()) return s;
   }
+  timer.Mark("read and evaluate rows");
   // Phase 2: finalize grouped rules, partition by partition.
   std::vector<Worker*> raw;
   for (auto& w : workers) raw.push_back(w.get());
@@ -1140,7 +1068,8 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
       for (uint32_t p = 0; p < kPartitions; ++p) tasks.emplace_back(r, p);
     }
   }
-  std::vector<std::vector<Finding>> task_findings(tasks.size());
+  std::vector<std::unique_ptr<FindingList>> task_findings;
+  for (size_t i = 0; i < tasks.size(); ++i) task_findings.push_back(std::make_unique<FindingList>(plan.keep_findings));
   std::vector<Status> task_status(tasks.size());
   Parallel(tasks.size(), worker_count, [&](int, size_t i) {
     auto [r, p] = tasks[i];
@@ -1148,34 +1077,47 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
     if (info.rule->kind == ir::RuleKind::kWindow) {
       WindowFinalizer fin(plan, info);
       task_status[i] = fin.Init();
-      if (task_status[i].ok()) task_status[i] = fin.Run(raw, r, p, &task_findings[i]);
+      if (task_status[i].ok()) task_status[i] = fin.Run(raw, r, p, task_findings[i].get());
     } else {
       GroupFinalizer fin(plan, info);
       task_status[i] = fin.Init();
-      if (task_status[i].ok()) task_status[i] = fin.Run(raw, r, p, &task_findings[i]);
+      if (task_status[i].ok()) task_status[i] = fin.Run(raw, r, p, task_findings[i].get());
     }
+    task_findings[i]->Sort();
   });
   for (const Status& s : task_status) {
     if (!s.ok()) return s;
   }
+  timer.Mark("finalize groups and windows");
   // Phase 3: deterministic output.
-  std::vector<Finding>& findings = result->findings;
-  findings.clear();
+  std::vector<FindingList*> lists;
   for (auto& w : workers) {
-    for (Finding& f : w->findings()) findings.push_back(std::move(f));
+    w->findings().Sort();
+    lists.push_back(&w->findings());
   }
-  for (auto& tf : task_findings) {
-    for (Finding& f : tf) findings.push_back(std::move(f));
+  for (auto& t : task_findings) lists.push_back(t.get());
+  result->findings.clear();
+  result->finding_count = 0;
+  if (plan.keep_findings) {
+    Status st = MergeFindings(lists, &result->findings, nullptr, &result->finding_count);
+    if (!st.ok()) return st;
+  } else {
+    const std::string& path = options.findings_path;
+    std::string tmp = path == "-" ? "" : fmt::format("{}.tmp.{}", path, static_cast<long>(getpid()));
+    FILE* out = path == "-" ? stdout : std::fopen(tmp.c_str(), "wb");
+    if (out == nullptr) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
+    Status st = MergeFindings(lists, nullptr, out, &result->finding_count);
+    bool ok = st.ok() && std::fflush(out) == 0;
+    if (out != stdout) {
+      ok = ok && fsync(fileno(out)) == 0;
+      ok = std::fclose(out) == 0 && ok;
+      if (ok && std::rename(tmp.c_str(), path.c_str()) != 0) ok = false;
+      if (!ok) std::remove(tmp.c_str());
+    }
+    if (!ok) return Status::IoError(fmt::format("{}: cannot write the findings: {}", path, std::strerror(errno)));
   }
-  std::vector<std::pair<std::vector<std::string>, size_t>> order;
-  order.reserve(findings.size());
-  for (size_t i = 0; i < findings.size(); ++i) order.emplace_back(SortKey(findings[i]), i);
-  std::sort(order.begin(), order.end());
-  std::vector<Finding> sorted;
-  sorted.reserve(findings.size());
-  for (auto& [key, i] : order) sorted.push_back(std::move(findings[i]));
-  findings = std::move(sorted);
 
+  timer.Mark("sort and write findings");
   std::vector<io::Reject> rejects;
   uint64_t read = 0;
   for (io::SegmentResult& s : segments) {

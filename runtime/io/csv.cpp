@@ -2,6 +2,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace decree::io {
 
 namespace {
@@ -17,6 +21,18 @@ struct Specials {
   }
 };
 const Specials kSpecials;
+
+inline uint64_t HasByte(uint64_t w, uint64_t pattern) {
+  uint64_t x = w ^ pattern;
+  return (x - 0x0101010101010101ULL) & ~x & 0x8080808080808080ULL;
+}
+
+// Nonzero when any byte of w is one of , \n \r " (may report a false positive after a zero
+// byte, which only ends the fast path early).
+inline bool HasSpecial(uint64_t w) {
+  return (HasByte(w, 0x2C2C2C2C2C2C2C2CULL) | HasByte(w, 0x0A0A0A0A0A0A0A0AULL) | HasByte(w, 0x0D0D0D0D0D0D0D0DULL) |
+          HasByte(w, 0x2222222222222222ULL)) != 0;
+}
 
 void SkipLine(const char* base, size_t end, size_t* pos) {
   const void* nl = std::memchr(base + *pos, '\n', end - *pos);
@@ -70,6 +86,13 @@ void NextCsvRecord(const char* base, size_t end, size_t* pos, std::vector<CsvFie
       }
     } else {
       size_t q = p;
+      // Eight bytes at a time while none of them is special (, \n \r ").
+      while (q + 8 <= end) {
+        uint64_t w;
+        std::memcpy(&w, base + q, 8);
+        if (HasSpecial(w)) break;
+        q += 8;
+      }
       while (q < end && !kSpecials.table[static_cast<unsigned char>(base[q])]) ++q;
       if (q < end && base[q] == '"') {
         *error = CsvError::kQuoteInField;
@@ -117,20 +140,90 @@ std::string_view CsvText(const CsvField& f, exec::Arena* arena) {
 }
 
 uint64_t CountByte(const char* p, size_t n, char c) {
+  // memchr is vectorized by libc; the bytes counted here (quotes, line breaks) are sparse.
   uint64_t count = 0;
-  size_t i = 0;
-  const uint64_t pattern = 0x0101010101010101ULL * static_cast<unsigned char>(c);
-  const uint64_t low7 = 0x7F7F7F7F7F7F7F7FULL;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    uint64_t x = w ^ pattern;  // zero bytes where w == c
-    uint64_t y = (x & low7) + low7;
-    y = ~(y | x | low7);       // high bit set exactly in the zero bytes of x
-    count += static_cast<uint64_t>(__builtin_popcountll(y));
+  const char* end = p + n;
+  while (p < end) {
+    const void* hit = std::memchr(p, c, static_cast<size_t>(end - p));
+    if (hit == nullptr) break;
+    ++count;
+    p = static_cast<const char*>(hit) + 1;
   }
-  for (; i < n; ++i) count += p[i] == c;
   return count;
+}
+
+void CsvScanner::LoadBlock(size_t b) {
+  block_ = b;
+  uint64_t m = 0;
+  if (b + 64 <= end_) {
+#if defined(__SSE2__)
+    const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), cr = _mm_set1_epi8('\r'), nl = _mm_set1_epi8('\n');
+    for (int i = 0; i < 4; ++i) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base_ + b + 16 * i));
+      __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote)),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, nl)));
+      m |= static_cast<uint64_t>(static_cast<uint16_t>(_mm_movemask_epi8(hit))) << (16 * i);
+    }
+#else
+    for (int i = 0; i < 64; ++i) m |= static_cast<uint64_t>(kSpecials.table[static_cast<unsigned char>(base_[b + i])]) << i;
+#endif
+  } else {
+    for (size_t i = 0; b + i < end_; ++i) m |= static_cast<uint64_t>(kSpecials.table[static_cast<unsigned char>(base_[b + i])]) << i;
+  }
+  mask_ = m;
+}
+
+size_t CsvScanner::NextSpecial(size_t from) {
+  for (;;) {
+    if (from >= end_) return end_;
+    size_t b = from & ~static_cast<size_t>(63);
+    if (b != block_) LoadBlock(b);
+    uint64_t m = mask_ & (~static_cast<uint64_t>(0) << (from - b));
+    if (m != 0) return b + static_cast<size_t>(__builtin_ctzll(m));
+    from = b + 64;
+  }
+}
+
+void CsvScanner::Next(std::vector<CsvField>* fields, CsvError* error) {
+  fields->clear();
+  *error = CsvError::kNone;
+  size_t p = pos_;
+  for (;;) {
+    if (p < end_ && base_[p] == '"') {
+      // A quoted field: the general path handles doubled quotes and line breaks inside.
+      size_t q = p;
+      NextCsvRecord(base_, end_, &q, &rest_, error);
+      fields->insert(fields->end(), rest_.begin(), rest_.end());
+      pos_ = q;
+      return;
+    }
+    size_t q = NextSpecial(p);
+    if (q < end_ && base_[q] == '"') {
+      *error = CsvError::kQuoteInField;
+      const void* nl = std::memchr(base_ + q, '\n', end_ - q);
+      pos_ = nl == nullptr ? end_ : static_cast<size_t>(static_cast<const char*>(nl) - base_) + 1;
+      return;
+    }
+    fields->push_back(CsvField{base_ + p, static_cast<uint32_t>(q - p), false});
+    if (q >= end_) {
+      pos_ = end_;
+      return;
+    }
+    char c = base_[q];
+    if (c == ',') {
+      p = q + 1;
+      if (p >= end_) {
+        fields->push_back(CsvField{base_ + p, 0, false});
+        pos_ = end_;
+        return;
+      }
+      continue;
+    }
+    p = q + 1;
+    if (c == '\r' && p < end_ && base_[p] == '\n') ++p;
+    pos_ = p;
+    return;
+  }
 }
 
 }  // namespace decree::io

@@ -30,7 +30,31 @@ void NextCsvRecord(const char* base, size_t end, size_t* pos, std::vector<CsvFie
 // The field's text, with "" collapsed (into `arena`) when needed.
 std::string_view CsvText(const CsvField& f, exec::Arena* arena);
 
-// Counts occurrences of byte `c` in [p, p + n), eight bytes at a time.
+// Counts occurrences of byte `c` in [p, p + n).
 uint64_t CountByte(const char* p, size_t n, char c);
+
+// Reads records from [begin, end) of a buffer, classifying 64 bytes at a time (SSE2) into a
+// bit mask of the bytes that matter (, " \r \n) and walking it: unquoted fields cost a few
+// instructions each instead of a branch per byte.  Quoted fields take NextCsvRecord's path.
+// Produces exactly what NextCsvRecord produces for the same bytes (tests check this).
+class CsvScanner {
+ public:
+  CsvScanner(const char* base, size_t begin, size_t end) : base_(base), pos_(begin), end_(end) {}
+  bool done() const { return pos_ >= end_; }
+  size_t pos() const { return pos_; }
+  // Like NextCsvRecord from pos().
+  void Next(std::vector<CsvField>* fields, CsvError* error);
+
+ private:
+  // Position of the first special byte at or after `from` (end_ when none).
+  size_t NextSpecial(size_t from);
+  void LoadBlock(size_t block_start);
+
+  const char* base_;
+  size_t pos_, end_;
+  size_t block_ = SIZE_MAX;  // start of the 64-byte block whose mask is cached
+  uint64_t mask_ = 0;        // specials of that block
+  std::vector<CsvField> rest_;
+};
 
 }  // namespace decree::io

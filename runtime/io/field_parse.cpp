@@ -95,12 +95,56 @@ uint16_t FastCurrency(std::string_view code) {
   return Currencies().ids[a * 676 + b * 26 + c];
 }
 
+namespace {
+
+inline size_t EnumSlot(std::string_view v) {
+  if (v.empty()) return 0;
+  return (v.size() * 7 + static_cast<unsigned char>(v.front()) * 3 + static_cast<unsigned char>(v.back())) & 63;
+}
+
+// ISO 3166-1 alpha-2 codes as a 26 x 26 bitmap.
+struct CountryTable {
+  bool known[26 * 26] = {};
+  CountryTable() {
+    for (char a = 'A'; a <= 'Z'; ++a) {
+      for (char b = 'A'; b <= 'Z'; ++b) {
+        char code[2] = {a, b};
+        known[(a - 'A') * 26 + (b - 'A')] = IsCountryCode(std::string_view(code, 2));
+      }
+    }
+  }
+};
+
+bool FastCountry(std::string_view s) {
+  static const CountryTable* t = new CountryTable();
+  if (s.size() != 2) return false;
+  unsigned a = static_cast<unsigned char>(s[0]) - 'A', b = static_cast<unsigned char>(s[1]) - 'A';
+  return a < 26 && b < 26 && t->known[a * 26 + b];
+}
+
+}  // namespace
+
 FieldCodec::FieldCodec(const ir::Program& program, const ir::Field& field)
     : field_(&field), ptype_(exec::PhysicalType(field.type.kind)), optional_(field.type.optional) {
   if (field.type.kind == ir::TypeKind::kEnum && field.type.ref >= 0 &&
       field.type.ref < static_cast<int>(program.enums.size())) {
     enum_ = &program.enums[field.type.ref];
+    for (size_t c = 0; c < enum_->values.size() && c < 127; ++c) {
+      int8_t& slot = enum_slots_[EnumSlot(enum_->values[c])];
+      slot = slot == 0 ? static_cast<int8_t>(c + 1) : -1;
+    }
   }
+}
+
+int FieldCodec::EnumCode(std::string_view text) const {
+  if (enum_ == nullptr) return -1;
+  int8_t slot = enum_slots_[EnumSlot(text)];
+  if (slot > 0) return enum_->values[slot - 1] == text ? slot - 1 : -1;
+  if (slot == 0) return -1;
+  for (size_t c = 0; c < enum_->values.size(); ++c) {
+    if (enum_->values[c] == text) return static_cast<int>(c);
+  }
+  return -1;
 }
 
 void FieldCodec::InitBuffer(exec::VecBuffer* buf) const {
@@ -137,17 +181,14 @@ bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is
       return true;
     }
     case TypeKind::kCountry:
-      if (text.size() != 2 || !IsCountryCode(text)) return Fail(reason, "not an ISO 3166-1 alpha-2 country code", text);
+      if (!FastCountry(text)) return Fail(reason, "not an ISO 3166-1 alpha-2 country code", text);
       v.s[row] = exec::StrRef{text.data(), 2};
       return true;
     case TypeKind::kEnum: {
-      if (enum_ != nullptr) {
-        for (size_t c = 0; c < enum_->values.size(); ++c) {
-          if (enum_->values[c] == text) {
-            v.i[row] = static_cast<int64_t>(c);
-            return true;
-          }
-        }
+      int code = EnumCode(text);
+      if (code >= 0) {
+        v.i[row] = code;
+        return true;
       }
       *reason = fmt::format("{}: {} is not one of {}", field_->column, Shown(text),
                             enum_ != nullptr ? fmt::format("{}", fmt::join(enum_->values, ", ")) : "the enum values");

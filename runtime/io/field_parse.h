@@ -33,8 +33,14 @@ class FieldCodec {
  private:
   bool Fail(std::string* reason, const char* what, std::string_view text) const;
 
+  // The enum value `text` names, or -1.
+  int EnumCode(std::string_view text) const;
+
   const ir::Field* field_;
   const ir::EnumType* enum_ = nullptr;
+  // Enum values by a small hash of (length, first byte, last byte): index + 1, 0 for none,
+  // -1 when two values share the slot (then every value is compared).
+  int8_t enum_slots_[64] = {};
   exec::PType ptype_;
   bool optional_;
 };

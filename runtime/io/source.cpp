@@ -173,7 +173,9 @@ class CsvSource final : public RowSource {
     key_col_ = layout.id_field >= 0 ? field_col_[layout.id_field] : -1;
     codecs_ = Codecs(program, layout);
     data_start_ = pos;
-    segments_ = Split(data, pos, true);
+    // Quote parity only matters when the data has quotes at all.
+    bool quotes = std::memchr(data.data() + pos, '"', data.size() - pos) != nullptr;
+    segments_ = Split(data, pos, quotes);
     return Status::Ok();
   }
 
@@ -193,10 +195,12 @@ class CsvSource final : public RowSource {
     fields.reserve(ncols_ + 1);
     std::string reason;
     size_t pos = begin, reported = begin;
-    while (pos < end) {
-      size_t start = pos;
+    CsvScanner scanner(base, begin, end);
+    while (!scanner.done()) {
+      size_t start = scanner.pos();
       CsvError error;
-      NextCsvRecord(base, end, &pos, &fields, &error);
+      scanner.Next(&fields, &error);
+      pos = scanner.pos();
       if (error == CsvError::kNone && fields.size() == 1 && fields[0].size == 0 && ncols_ > 1) continue;  // blank line
       ++result->rows_read;
       if (error != CsvError::kNone) {

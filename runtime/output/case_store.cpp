@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
 #include "ir/json.h"
 #include "ir/sqlite_util.h"
 
@@ -39,7 +43,14 @@ CREATE TRIGGER IF NOT EXISTS rejects_append_only_d BEFORE DELETE ON rejects BEGI
 
 }  // namespace
 
-Status AppendRun(const std::string& store_path, const RunRecord& record, const RunResult& result, int64_t* run_id) {
+Status AppendRun(const std::string& store_path, const RunRecord& record, const RunResult& result,
+                 const std::string& findings_jsonl, int64_t* run_id) {
+  FILE* in = std::fopen(findings_jsonl.c_str(), "rb");
+  if (in == nullptr) return Status::IoError(findings_jsonl + ": cannot read the findings");
+  struct Closer {
+    FILE* f;
+    ~Closer() { std::fclose(f); }
+  } closer{in};
   SqliteDb db;
   Status st = db.Open(store_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (!st.ok()) return st;
@@ -69,46 +80,69 @@ Status AppendRun(const std::string& store_path, const RunRecord& record, const R
   s.BindInt(c++, static_cast<int64_t>(result.rows_read));
   s.BindInt(c++, static_cast<int64_t>(result.rows_evaluated));
   s.BindInt(c++, static_cast<int64_t>(result.rows_rejected));
-  s.BindInt(c++, static_cast<int64_t>(result.findings.size()));
+  s.BindInt(c++, static_cast<int64_t>(result.finding_count));
   if (s.Step() != SQLITE_DONE) return fail("insert run");
   *run_id = sqlite3_last_insert_rowid(db.get());
   if (!s.Prepare(db.get(), "INSERT INTO findings VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)").ok()) return fail("prepare");
-  for (size_t i = 0; i < result.findings.size(); ++i) {
-    const Finding& f = result.findings[i];
-    std::string key, txns;
-    if (f.keyed) {
-      JsonWriter w(&key);
-      w.BeginObject();
-      for (const auto& [k, v] : f.key) w.Field(k, v);
-      w.EndObject();
-    }
-    {
-      JsonWriter w(&txns);
-      w.BeginArray();
-      for (const std::string& id : f.txn_ids) w.String(id);
-      w.EndArray();
-    }
+  char* line = nullptr;
+  size_t cap = 0;
+  ssize_t len;
+  int64_t seq = 0;
+  std::unique_ptr<char, decltype(&std::free)> owned(nullptr, &std::free);
+  while ((len = getline(&line, &cap, in)) > 0) {
+    owned.release();
+    owned.reset(line);
+    std::string_view text(line, static_cast<size_t>(len));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+    JsonValue f;
+    size_t off;
+    std::string err;
+    if (!ParseJson(text, &f, &off, &err) || f.kind != JsonValue::Kind::kObject) return fail("bad findings line: " + err);
+    auto str = [&](const char* k) {
+      const JsonValue* v = f.Get(k);
+      return v != nullptr && v->kind == JsonValue::Kind::kString ? v->text : std::string();
+    };
+    auto raw = [&](const char* k) -> std::string {
+      const JsonValue* v = f.Get(k);
+      if (v == nullptr) return std::string();
+      std::string out;
+      JsonWriter w(&out);
+      if (v->kind == JsonValue::Kind::kObject) {
+        w.BeginObject();
+        for (const JsonMember& m : v->members) w.Field(m.key, m.value.text);
+        w.EndObject();
+      } else if (v->kind == JsonValue::Kind::kArray) {
+        w.BeginArray();
+        for (const JsonValue& i : v->items) w.String(i.text);
+        w.EndArray();
+      }
+      return out;
+    };
+    const JsonValue* total = f.Get("total");
     c = 1;
     s.BindInt(c++, *run_id);
-    s.BindInt(c++, static_cast<int64_t>(i));
-    s.BindText(c++, f.rule);
-    s.BindText(c++, f.citation);
-    if (f.keyed) s.BindText(c++, key); else s.BindNull(c++);
-    s.BindText(c++, txns);
-    if (f.has_total) {
-      s.BindText(c++, f.total_amount);
-      s.BindText(c++, f.total_currency);
+    s.BindInt(c++, seq++);
+    s.BindText(c++, str("rule"));
+    s.BindText(c++, str("citation"));
+    if (f.Get("key") != nullptr) s.BindText(c++, raw("key")); else s.BindNull(c++);
+    s.BindText(c++, raw("txn_ids"));
+    if (total != nullptr && total->kind == JsonValue::Kind::kObject) {
+      s.BindText(c++, total->Get("amount") != nullptr ? total->Get("amount")->text : "");
+      s.BindText(c++, total->Get("currency") != nullptr ? total->Get("currency")->text : "");
     } else {
       s.BindNull(c++);
       s.BindNull(c++);
     }
-    s.BindText(c++, f.actions.empty() ? "" : f.actions[0]);
-    if (f.report.empty()) s.BindNull(c++); else s.BindText(c++, f.report);
-    if (f.due.empty()) s.BindNull(c++); else s.BindText(c++, f.due);
-    s.BindText(c++, f.explain);
-    s.BindText(c++, f.ToJson());
+    s.BindText(c++, str("action"));
+    if (str("report").empty()) s.BindNull(c++); else s.BindText(c++, str("report"));
+    if (str("due").empty()) s.BindNull(c++); else s.BindText(c++, str("due"));
+    s.BindText(c++, str("explain"));
+    s.BindText(c++, text);
     if (s.Step() != SQLITE_DONE) return fail("insert finding");
     s.Reset();
+  }
+  if (seq != static_cast<int64_t>(result.finding_count)) {
+    return fail(fmt::format("{} findings in {}, but the run made {}", seq, findings_jsonl, result.finding_count));
   }
   if (!s.Prepare(db.get(), "INSERT INTO rejects VALUES(?,?,?,?,?)").ok()) return fail("prepare");
   for (size_t i = 0; i < result.rejects.size(); ++i) {

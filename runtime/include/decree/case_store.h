@@ -25,7 +25,9 @@ struct RunRecord {
   uint64_t input_bytes = 0;
 };
 
-// Appends a run with its findings and rejects; sets *run_id.
-Status AppendRun(const std::string& store_path, const RunRecord& record, const RunResult& result, int64_t* run_id);
+// Appends a run, its findings (read from the findings JSON Lines file the run wrote) and its
+// rejects; sets *run_id.
+Status AppendRun(const std::string& store_path, const RunRecord& record, const RunResult& result,
+                 const std::string& findings_jsonl, int64_t* run_id);
 
 }  // namespace decree

@@ -51,6 +51,10 @@ struct RunOptions {
   std::function<void(const RunProgress&)> progress;
   // Only these rules (ids); empty: all rules of the layout.
   std::vector<std::string> only_rules;
+  // When set, findings are written here as sorted JSON Lines ("-": standard output), streamed
+  // without being kept in memory as Finding objects, and RunResult::findings stays empty.  The
+  // file is replaced atomically (a temporary file renamed into place).
+  std::string findings_path;
 };
 
 struct Finding {
@@ -74,6 +78,7 @@ struct Finding {
 
   // The findings.jsonl line (data-layouts.md), without the newline.
   std::string ToJson() const;
+  void AppendJson(std::string* out) const;
 };
 
 struct RejectedRow {
@@ -87,7 +92,8 @@ struct RunResult {
   uint64_t rows_read = 0;
   uint64_t rows_evaluated = 0;
   uint64_t rows_rejected = 0;
-  std::vector<Finding> findings;
+  std::vector<Finding> findings;     // sorted; empty when RunOptions::findings_path is set
+  uint64_t finding_count = 0;
   std::vector<RejectedRow> rejects;  // in input order
   std::string layout;                // the layout evaluated
   std::string input_format;

@@ -1,0 +1,46 @@
+// The project's deterministic batch generator: the same seed gives the same bytes.
+//
+// Transactions in the canonical layout (data-layouts.md), ~150 bytes a row, with dense
+// threshold cases (amounts at, just under and just over the large-value thresholds; pairs that
+// cross them only when totalled), mixed currencies with their own minor units, mixed UTC
+// offsets (so the Beijing day differs from the written date), exemption codes, government
+// counterparties, and, with the AML mix, structuring, rapid movement, fan-in/out and round
+// amount patterns.  Every row is valid: the generator never writes a reject.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace decree::bench {
+
+struct GenOptions {
+  uint64_t rows = 100000;
+  uint64_t seed = 1;
+  uint64_t customers = 0;  // 0: rows / 40
+  int days = 30;           // from 2026-03-01 (Asia/Shanghai)
+  bool aml_patterns = true;
+};
+
+struct GeneratedRow {
+  std::string txn_id, booked_at, customer_id, customer_type, customer_name, account_id, direction, amount, currency,
+      channel, cross_border, counterparty_id, counterparty_name, counterparty_account, counterparty_type,
+      counterparty_country, exemption, purpose;
+};
+
+// The canonical column order of the CSV header.
+const std::vector<std::string>& Columns();
+std::vector<std::string> Fields(const GeneratedRow& r);
+
+// Calls `emit` for every row, in file order.
+void Generate(const GenOptions& o, const std::function<void(const GeneratedRow&)>& emit);
+
+// rates.csv rows (date, currency, usd_per_unit) for every day and currency generated.
+std::vector<std::vector<std::string>> Rates(const GenOptions& o);
+
+// Writes a CSV (or JSON Lines) batch and its rates file.
+bool WriteBatch(const GenOptions& o, const std::string& path, bool jsonl, std::string* error);
+bool WriteRates(const GenOptions& o, const std::string& path, std::string* error);
+
+}  // namespace decree::bench
