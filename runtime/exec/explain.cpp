@@ -183,8 +183,9 @@ std::string Finding::ToJson() const {
 }
 
 void Finding::AppendJson(std::string* buffer) const {
+  // No reserve() here: `buffer` is usually a large shared blob, and reserve() to an exact size
+  // would reallocate it on every call (appending grows it geometrically instead).
   std::string& out = *buffer;
-  out.reserve(out.size() + 512);
   JsonWriter w(&out);
   w.BeginObject();
   w.Field("rule", rule).Field("citation", citation).Field("ruleset_version", ruleset_version);

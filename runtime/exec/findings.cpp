@@ -23,14 +23,16 @@ void FindingList::AppendSortKey(const Finding& f, std::string* k) {
 }
 
 void FindingList::Add(Finding&& f) {
-  AppendSortKey(f, &key_blob_);
-  key_off_.push_back(key_blob_.size());
+  scratch_.clear();
+  AppendSortKey(f, &scratch_);
+  keys_.push_back(arena_.Append(scratch_));
   if (keep_) {
     objects_.push_back(std::move(f));
   } else {
-    f.AppendJson(&line_blob_);
-    line_blob_.push_back('\n');
-    line_off_.push_back(line_blob_.size());
+    scratch_.clear();
+    f.AppendJson(&scratch_);
+    scratch_.push_back('\n');
+    lines_.push_back(arena_.Append(scratch_));
   }
 }
 

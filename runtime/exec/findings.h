@@ -15,14 +15,17 @@
 
 #include "decree/run.h"
 #include "decree/status.h"
+#include "exec/memory.h"
 
 namespace decree::exec {
 
 class FindingList {
  public:
   explicit FindingList(bool keep_objects) : keep_(keep_objects) {}
+  // Takes the finding (keeping it, or rendering it; a rendered finding is left as it was).
   void Add(Finding&& f);
-  size_t size() const { return key_off_.size() - 1; }
+  size_t size() const { return keys_.size(); }
+  bool keeps_objects() const { return keep_; }
   // Sorts this list by its keys (call before merging).
   void Sort();
 
@@ -32,16 +35,16 @@ class FindingList {
  private:
   friend Status MergeFindings(std::vector<FindingList*>& lists, std::vector<Finding>* objects, FILE* out,
                               uint64_t* count);
-  std::string_view key(size_t i) const { return std::string_view(key_blob_).substr(key_off_[i], key_off_[i + 1] - key_off_[i]); }
-  std::string_view line(size_t i) const { return std::string_view(line_blob_).substr(line_off_[i], line_off_[i + 1] - line_off_[i]); }
+  std::string_view key(size_t i) const { return keys_[i]; }
+  std::string_view line(size_t i) const { return lines_[i]; }
 
   bool keep_;
-  std::string key_blob_;                 // sort keys, back to back
-  std::vector<size_t> key_off_{0};
+  ByteArena arena_;                      // sort keys and JSON lines
+  std::vector<std::string_view> keys_;
   std::vector<uint32_t> order_;          // after Sort(): positions in key order
   std::deque<Finding> objects_;          // keep_
-  std::string line_blob_;                // !keep_: JSON lines with their newlines, back to back
-  std::vector<size_t> line_off_{0};
+  std::vector<std::string_view> lines_;  // !keep_: JSON lines with their newlines
+  std::string scratch_;
 };
 
 // Merges sorted lists: moves Finding objects into *objects, or writes JSON lines to `out`.

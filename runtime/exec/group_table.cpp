@@ -137,20 +137,20 @@ ir::Value DecodeKey(std::string_view bytes, const std::vector<ir::Type>& types, 
 }
 
 char* RecordBuffer::Append(size_t n) {
-  if (blocks_.empty() || used_.back() + n > std::max(kBlock, n)) {
-    blocks_.emplace_back(new char[std::max(kBlock, n)]);
-    used_.push_back(0);
+  char* p = arena_.Allocate(n);
+  if (!runs_.empty() && runs_.back().second == p) {
+    runs_.back().second = p + n;
+  } else {
+    runs_.emplace_back(p, p + n);
   }
-  char* p = blocks_.back().get() + used_.back();
-  used_.back() += n;
   bytes_ += n;
   ++records_;
   return p;
 }
 
 void RecordBuffer::Clear() {
-  blocks_.clear();
-  used_.clear();
+  arena_.Clear();
+  runs_.clear();
   records_ = bytes_ = 0;
 }
 

@@ -19,6 +19,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "exec/memory.h"
 #include "exec/vector.h"
 #include "ir/ir.h"
 
@@ -38,7 +39,8 @@ void EncodeKey(const std::vector<Vec>& keys, const std::vector<ir::Type>& types,
 void DecodeKeyInto(std::string_view bytes, const std::vector<ir::Type>& types, std::vector<Vec>& columns, uint32_t row);
 ir::Value DecodeKey(std::string_view bytes, const std::vector<ir::Type>& types, size_t k);
 
-// Append-only byte records in 1 MiB blocks; a record never spans blocks.
+// Append-only byte records (each starts with its u32 size); records are contiguous within a
+// huge-page block and never span blocks.
 class RecordBuffer {
  public:
   char* Append(size_t n);
@@ -46,9 +48,8 @@ class RecordBuffer {
   size_t bytes() const { return bytes_; }
   template <typename F>
   void ForEach(F&& f) const {
-    for (size_t b = 0; b < blocks_.size(); ++b) {
-      const char* p = blocks_[b].get();
-      const char* end = p + used_[b];
+    for (const auto& [begin, end] : runs_) {
+      const char* p = begin;
       while (p < end) {
         uint32_t size;
         std::memcpy(&size, p, 4);
@@ -60,9 +61,8 @@ class RecordBuffer {
   void Clear();
 
  private:
-  static constexpr size_t kBlock = 1u << 20;
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  std::vector<size_t> used_;
+  ByteArena arena_;
+  std::vector<std::pair<const char*, const char*>> runs_;  // contiguous stretches of records
   size_t records_ = 0, bytes_ = 0;
 };
 

@@ -73,6 +73,7 @@ struct Plan {
 
 bool NeedsEffective(const ir::Rule& r) { return r.effective_from != ir::kNoDate || r.effective_until != ir::kNoDate; }
 
+
 // ------------------------------------------------------------------------------------------
 // Scalar contexts for explanations.
 
@@ -137,6 +138,48 @@ void SetExplanation(const Explanation& x, const std::string& suffix, Finding* f)
     f->total_currency = std::string(CurrencyCode(static_cast<CurrencyId>(x.total.currency)));
   }
 }
+
+// A key value as findings show it, without a Value round trip for the common kinds.
+void KeyTextInto(const ir::Program& p, const Vec& v, uint32_t r, const ir::Type& t, std::string* out) {
+  size_t s = v.at(r);
+  if (v.valid != nullptr && !v.valid[s]) {
+    out->clear();
+    return;
+  }
+  switch (t.kind) {
+    case ir::TypeKind::kText:
+    case ir::TypeKind::kId:
+    case ir::TypeKind::kCountry: out->assign(v.s[s].data, v.s[s].size); return;
+    case ir::TypeKind::kDate: *out = FormatDate(static_cast<int32_t>(v.i[s])); return;
+    default: *out = KeyText(SlotValue(v, r, t), p); return;
+  }
+}
+
+// Verdict fields of a rule's findings, with due dates computed once per date.
+class VerdictFiller {
+ public:
+  VerdictFiller(const Plan& plan, const RuleInfo& info) : plan_(plan), info_(info) {}
+  void Fill(int32_t date, Finding* f) {
+    auto it = cache_.find(date);
+    if (it == cache_.end()) {
+      Finding proto;
+      FillVerdicts(*plan_.program, *info_.rule, date, plan_.tables, &proto);
+      it = cache_.emplace(date, std::move(proto)).first;
+    }
+    const Finding& p = it->second;
+    f->actions = p.actions;
+    f->report = p.report;
+    f->due = p.due;
+    f->flag = p.flag;
+    f->message = p.message;
+    f->classification = p.classification;
+  }
+
+ private:
+  const Plan& plan_;
+  const RuleInfo& info_;
+  std::unordered_map<int32_t, Finding> cache_;
+};
 
 // A group chunk: columns for a rule's keys then its aggregates, kChunkSize rows.
 struct GroupChunk {
@@ -469,7 +512,8 @@ size_t CountRecords(std::vector<Worker*>& workers, size_t rule_index, uint32_t p
 
 class GroupFinalizer {
  public:
-  GroupFinalizer(const Plan& plan, const RuleInfo& info) : plan_(plan), info_(info), chunk_(info), codec_(info.aggs) {}
+  GroupFinalizer(const Plan& plan, const RuleInfo& info)
+      : plan_(plan), info_(info), chunk_(info), codec_(info.aggs), verdicts_(plan, info) {}
 
   Status Init() {
     if (info_.rule->when) return CompiledExpr::Compile(*info_.rule->when, plan_.env, static_cast<int>(info_.key_types.size()), &when_);
@@ -479,8 +523,7 @@ class GroupFinalizer {
   Status Run(std::vector<Worker*>& workers, size_t rule_index, uint32_t p, FindingList* list) {
     size_t total = CountRecords(workers, rule_index, p);
     if (total == 0) return Status::Ok();
-    std::deque<Finding> found;  // a deque: growing it never moves a Finding
-    std::deque<Finding>* out = &found;
+    // 1. Aggregate the partition.
     GroupTable table(info_.aggs, total / 2 + 16);
     std::vector<uint32_t> group_of;
     group_of.reserve(total);
@@ -491,75 +534,110 @@ class GroupFinalizer {
       table.Add(g, rv);
       group_of.push_back(g);
     });
-    // Guards, a group chunk at a time; findings (without their records) for the groups that fire.
+    // 2. Guards, a group chunk at a time.
     bool require = info_.rule->kind == ir::RuleKind::kRequire;
-    std::vector<int32_t> finding_of(table.size(), -1);
-    size_t first = out->size();
+    const size_t nkeys = info_.key_types.size();
+    std::vector<uint8_t> fire(table.size(), when_ ? 0 : 1);
     RowErrors errors;
     SelBuffer all;
-    const size_t nkeys = info_.key_types.size();
-    for (size_t base = 0; base < table.size(); base += kChunkSize) {
-      uint32_t n = static_cast<uint32_t>(std::min<size_t>(kChunkSize, table.size() - base));
-      for (uint32_t r = 0; r < n; ++r) {
-        uint32_t g = static_cast<uint32_t>(base + r);
-        DecodeKeyInto(table.key(g), info_.key_types, chunk_.chunk.columns, r);
-        for (size_t a = 0; a < info_.aggs.size(); ++a) table.Store(a, table.accs(g)[a], &chunk_.chunk.columns[nkeys + a], r);
-      }
-      chunk_.chunk.size = n;
-      all.All(n);
-      errors.Clear();
-      Vec v;
-      if (when_) v = when_->Eval(chunk_.chunk, all.sel(), &errors);
-      if (!errors.rows.empty()) {
-        const auto& [row, reason] = errors.rows.front();
-        return Status::InvalidArgument(fmt::format("rule {}: group ({}): {}", info_.rule->id, KeyList(table.key(base + row)), reason));
-      }
-      for (uint32_t r = 0; r < n; ++r) {
-        bool fire = true;
-        if (when_) {
+    if (when_) {
+      for (size_t base = 0; base < table.size(); base += kChunkSize) {
+        uint32_t n = static_cast<uint32_t>(std::min<size_t>(kChunkSize, table.size() - base));
+        for (uint32_t r = 0; r < n; ++r) LoadGroup(table, static_cast<uint32_t>(base + r), r);
+        chunk_.chunk.size = n;
+        all.All(n);
+        errors.Clear();
+        Vec v = when_->Eval(chunk_.chunk, all.sel(), &errors);
+        if (!errors.rows.empty()) {
+          const auto& [row, reason] = errors.rows.front();
+          return Status::InvalidArgument(fmt::format("rule {}: group ({}): {}", info_.rule->id, KeyList(table.key(base + row)), reason));
+        }
+        for (uint32_t r = 0; r < n; ++r) {
           bool holds = (v.valid == nullptr || v.valid[v.at(r)]) && v.b[v.at(r)];
-          fire = require ? !holds : holds;
+          fire[base + r] = require ? !holds : holds;
         }
-        if (!fire) continue;
-        uint32_t g = static_cast<uint32_t>(base + r);
-        finding_of[g] = static_cast<int32_t>(out->size());
-        Finding f = NewFinding(plan_, info_);
-        f.keyed = true;
-        for (size_t k = 0; k < nkeys; ++k) {
-          f.key.emplace_back(info_.rule->keys[k].name, KeyText(SlotValue(chunk_.chunk.columns[k], r, info_.key_types[k]), *plan_.program));
-        }
-        int32_t date = table.max_time(g) == INT64_MIN ? ir::kNoDate : info_.tz->LocalDay(table.max_time(g));
-        if (date != ir::kNoDate) f.date = FormatDate(date);
-        std::string suffix = fmt::format(" over {} transaction{}", table.rows(g), table.rows(g) == 1 ? "" : "s");
-        if (require) {
-          f.explain = "not true: " + info_.rule->verdicts[0].value + suffix;
-        } else if (info_.rule->when) {
-          GroupRowContext ctx(info_, chunk_.chunk, r, plan_.tables);
-          SetExplanation(Explain(*plan_.program, *info_.rule, *info_.rule->when, ctx), suffix, &f);
-        } else {
-          f.explain = suffix.substr(1);
-        }
-        FillVerdicts(*plan_.program, *info_.rule, date, plan_.tables, &f);
-        f.txn_ids.reserve(static_cast<size_t>(table.rows(g)));
-        out->push_back(std::move(f));
       }
     }
-    // The records of the groups that fired.
-    size_t i = 0;
-    ForEachRecord(workers, rule_index, p, [&](const char* rec) {
-      int32_t f = finding_of[group_of[i++]];
-      if (f < 0) return;
-      codec_.Decode(rec, &rv);
-      (*out)[f].txn_ids.emplace_back(rv.id);
-    });
-    for (size_t f = first; f < out->size(); ++f) {
-      std::sort((*out)[f].txn_ids.begin(), (*out)[f].txn_ids.end());
-      list->Add(std::move((*out)[f]));
+    // 3. The record ids of the groups that fire, grouped (counting sort).
+    std::vector<uint32_t> start(table.size() + 1, 0);
+    for (uint32_t g : group_of) {
+      if (fire[g]) ++start[g + 1];
+    }
+    for (size_t g = 0; g < table.size(); ++g) start[g + 1] += start[g];
+    std::vector<std::string_view> ids(start.back());
+    {
+      std::vector<uint32_t> fill(start.begin(), start.end() - 1);
+      size_t i = 0;
+      ForEachRecord(workers, rule_index, p, [&](const char* rec) {
+        uint32_t g = group_of[i++];
+        if (!fire[g]) return;
+        codec_.Decode(rec, &rv);
+        ids[fill[g]++] = rv.id;
+      });
+    }
+    // 4. One finding per firing group, built and rendered while its data is at hand.
+    Finding scratch;
+    for (uint32_t g = 0; g < table.size(); ++g) {
+      if (!fire[g]) continue;
+      LoadGroup(table, g, 0);
+      Finding fresh;
+      Finding& f = list->keeps_objects() ? fresh : scratch;
+      ResetFinding(&f);
+      f.keyed = true;
+      f.key.resize(nkeys);
+      for (size_t k = 0; k < nkeys; ++k) {
+        f.key[k].first = info_.rule->keys[k].name;
+        KeyTextInto(*plan_.program, chunk_.chunk.columns[k], 0, info_.key_types[k], &f.key[k].second);
+      }
+      std::sort(ids.begin() + start[g], ids.begin() + start[g + 1]);
+      f.txn_ids.resize(start[g + 1] - start[g]);
+      for (uint32_t i = start[g]; i < start[g + 1]; ++i) f.txn_ids[i - start[g]].assign(ids[i]);
+      int32_t date = table.max_time(g) == INT64_MIN ? ir::kNoDate : info_.tz->LocalDay(table.max_time(g));
+      if (date != ir::kNoDate) f.date = FormatDate(date);
+      std::string suffix = " over " + std::to_string(table.rows(g)) + (table.rows(g) == 1 ? " transaction" : " transactions");
+      if (require) {
+        f.explain = "not true: " + info_.rule->verdicts[0].value + suffix;
+      } else if (info_.rule->when) {
+        chunk_.chunk.size = 1;
+        GroupRowContext ctx(info_, chunk_.chunk, 0, plan_.tables);
+        SetExplanation(Explain(*plan_.program, *info_.rule, *info_.rule->when, ctx), suffix, &f);
+      } else {
+        f.explain = suffix.substr(1);
+      }
+      verdicts_.Fill(date, &f);
+      list->Add(std::move(f));
     }
     return Status::Ok();
   }
 
  private:
+  // Group g's keys and aggregates into row r of the group chunk.
+  void LoadGroup(const GroupTable& table, uint32_t g, uint32_t r) {
+    DecodeKeyInto(table.key(g), info_.key_types, chunk_.chunk.columns, r);
+    for (size_t a = 0; a < info_.aggs.size(); ++a) {
+      table.Store(a, table.accs(g)[a], &chunk_.chunk.columns[info_.key_types.size() + a], r);
+    }
+  }
+
+  // Empties a finding, keeping its buffers, and sets the rule's fields.
+  void ResetFinding(Finding* f) const {
+    f->rule = info_.rule->id;
+    f->rule_version = info_.rule->version;
+    f->citation = info_.rule->citation;
+    f->ruleset_version = info_.ruleset_version;
+    f->has_total = false;
+    f->total_amount.clear();
+    f->total_currency.clear();
+    f->actions.clear();
+    f->report.clear();
+    f->due.clear();
+    f->flag.clear();
+    f->message.clear();
+    f->classification.clear();
+    f->date.clear();
+    f->explain.clear();
+  }
+
   std::string KeyList(std::string_view key) const {
     std::vector<std::string> parts;
     for (size_t k = 0; k < info_.key_types.size(); ++k) parts.push_back(KeyText(DecodeKey(key, info_.key_types, k), *plan_.program));
@@ -570,6 +648,7 @@ class GroupFinalizer {
   const RuleInfo& info_;
   GroupChunk chunk_;
   RecordCodec codec_;
+  VerdictFiller verdicts_;
   std::unique_ptr<CompiledExpr> when_;
 };
 

@@ -56,6 +56,16 @@ Status MappedFile::Open(const std::string& path) {
   return Status::Ok();
 }
 
+void MappedFile::Populate(size_t begin, size_t end) const {
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+  if (!mapped_ || end <= begin) return;
+  const size_t page = 4096;
+  size_t b = begin / page * page;
+  madvise(const_cast<char*>(data_) + b, end - b, MADV_POPULATE_READ);  // best effort
+}
+
 void MappedFile::Release(size_t begin, size_t end) const {
   if (!mapped_) return;
   const size_t page = 4096;

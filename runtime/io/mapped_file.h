@@ -24,6 +24,8 @@ class MappedFile {
   // Tells the OS the bytes in [begin, end) will not be read again (drops them from resident
   // memory; the page cache keeps them).  A no-op for buffered input.
   void Release(size_t begin, size_t end) const;
+  // Maps [begin, end) in now, in one call, rather than a page fault at a time.
+  void Populate(size_t begin, size_t end) const;
 
  private:
   std::string path_;

@@ -190,6 +190,7 @@ class CsvSource final : public RowSource {
   Status ReadSegment(size_t segment, const ChunkFn& on_chunk, SegmentResult* result) override {
     auto [begin, end] = segments_[segment];
     const char* base = file_.data().data();
+    file_.Populate(begin, end);
     ChunkBuffers buf(codecs_);
     std::vector<CsvField> fields;
     fields.reserve(ncols_ + 1);
@@ -283,6 +284,7 @@ class JsonlSource final : public RowSource {
   Status ReadSegment(size_t segment, const ChunkFn& on_chunk, SegmentResult* result) override {
     auto [begin, end] = segments_[segment];
     std::string_view data = file_.data();
+    file_.Populate(begin, end);
     ChunkBuffers buf(codecs_);
     std::string reason;
     std::vector<std::string> scratch(codecs_.size());

@@ -70,7 +70,13 @@ std::string FormatDate(int32_t days) {
   int y;
   unsigned m, d;
   CivilFromDays(days, &y, &m, &d);
-  return fmt::format("{:04d}-{:02d}-{:02d}", y, m, d);
+  if (y < 0 || y > 9999) return fmt::format("{:04d}-{:02d}-{:02d}", y, m, d);
+  char buf[10] = {static_cast<char>('0' + y / 1000), static_cast<char>('0' + y / 100 % 10), static_cast<char>('0' + y / 10 % 10),
+                  static_cast<char>('0' + y % 10),   '-',
+                  static_cast<char>('0' + m / 10),   static_cast<char>('0' + m % 10),
+                  '-',
+                  static_cast<char>('0' + d / 10),   static_cast<char>('0' + d % 10)};
+  return std::string(buf, 10);
 }
 
 bool ParseTimestamp(std::string_view s, int64_t* micros) {
