@@ -1,6 +1,10 @@
 // Collecting findings from many producers (workers, finalize tasks) and putting them in one
 // deterministic order: (rule, version, key values, first txn_id).
 //
+// Memory stays bounded: once the findings held in memory pass a budget, a sorted list writes
+// its JSON lines to a SpillFile and keeps only its sort keys; the merge reads the lines back
+// in order.
+//
 // Each producer fills its own FindingList.  A list either keeps Finding objects (for callers
 // that want them in memory) or renders each finding to its JSON line at once and keeps only
 // that line and a compact sort key (for `decree run`, whose output can be larger than memory
@@ -8,6 +12,7 @@
 #pragma once
 
 #include <cstdio>
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <string>
@@ -19,9 +24,28 @@
 
 namespace decree::exec {
 
+// An unnamed temporary file (removed when closed) that lists spill their lines to.
+class SpillFile {
+ public:
+  SpillFile() = default;
+  SpillFile(const SpillFile&) = delete;
+  SpillFile& operator=(const SpillFile&) = delete;
+  ~SpillFile();
+  // Opens the file in `dir`; false (with errno) when it cannot.
+  Status Open(const std::string& dir);
+  // Reserves `n` bytes and returns where they start.
+  uint64_t Reserve(uint64_t n) { return next_.fetch_add(n); }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+  std::atomic<uint64_t> next_{0};
+};
+
 class FindingList {
  public:
-  explicit FindingList(bool keep_objects) : keep_(keep_objects) {}
+  explicit FindingList(bool keep_objects, BlockPool* pool = nullptr)
+      : keep_(keep_objects), key_arena_(pool), line_arena_(pool) {}
   // Takes the finding (keeping it, or rendering it; a rendered finding is left as it was).
   void Add(Finding&& f);
   size_t size() const { return keys_.size(); }
@@ -31,23 +55,54 @@ class FindingList {
 
   // Appends the sort key of a finding: its components separated by NUL bytes.
   static void AppendSortKey(const Finding& f, std::string* out);
+  // The sort-key prefix every finding of one rule (id and version) starts with.
+  static std::string RulePrefix(const std::string& rule, int version);
+  // After Sort(): the key of the i-th finding in order.
+  std::string_view key_in_order(size_t i) const { return key(order_[i]); }
+  // After Sort(): moves the JSON lines to `file` (in order) and frees them.
+  Status Spill(SpillFile* file);
+  size_t line_bytes() const { return line_arena_.bytes(); }
 
  private:
-  friend Status MergeFindings(std::vector<FindingList*>& lists, std::vector<Finding>* objects, FILE* out,
-                              uint64_t* count);
+  friend class FindingMerger;
   std::string_view key(size_t i) const { return keys_[i]; }
   std::string_view line(size_t i) const { return lines_[i]; }
 
   bool keep_;
-  ByteArena arena_;                      // sort keys and JSON lines
+  ByteArena key_arena_;                  // sort keys
+  ByteArena line_arena_;                 // JSON lines, until spilled
   std::vector<std::string_view> keys_;
   std::vector<uint32_t> order_;          // after Sort(): positions in key order
   std::deque<Finding> objects_;          // keep_
   std::vector<std::string_view> lines_;  // !keep_: JSON lines with their newlines
   std::string scratch_;
+  // After Spill(): the lines' lengths in sort order and where the first one starts.
+  bool spilled_ = false;
+  int spill_fd_ = -1;
+  uint64_t spill_at_ = 0;
+  std::vector<uint32_t> spilled_len_;
 };
 
-// Merges sorted lists: moves Finding objects into *objects, or writes JSON lines to `out`.
-Status MergeFindings(std::vector<FindingList*>& lists, std::vector<Finding>* objects, FILE* out, uint64_t* count);
+// A stretch [from, to) of a sorted list, in sort order.
+struct ListRange {
+  FindingList* list;
+  size_t from, to;
+};
+
+// Writes findings in order: merges sorted ranges, and moves the Finding objects into a
+// vector or writes the JSON lines to a file.  Call Merge once per rule, in rule order.
+class FindingMerger {
+ public:
+  FindingMerger(std::vector<Finding>* objects, FILE* out) : objects_(objects), out_(out) {}
+  Status Merge(const std::vector<ListRange>& ranges);
+  Status Flush();
+  uint64_t count() const { return count_; }
+
+ private:
+  std::vector<Finding>* objects_;
+  FILE* out_;
+  std::string buf_;
+  uint64_t count_ = 0;
+};
 
 }  // namespace decree::exec

@@ -169,99 +169,165 @@ std::vector<AggSpec> AggSpecs(const ir::Rule& rule) {
   return out;
 }
 
-void RecordCodec::Append(RecordBuffer* buf, uint64_t hash, int64_t time, std::string_view key, bool anchor,
+namespace {
+
+inline char* PutVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+inline size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+inline const char* GetVarint(const char* p, uint64_t* v) {
+  uint64_t r = 0;
+  for (int shift = 0;; shift += 7) {
+    uint8_t b = static_cast<uint8_t>(*p++);
+    r |= static_cast<uint64_t>(b & 0x7F) << shift;
+    if (b < 0x80) break;
+  }
+  *v = r;
+  return p;
+}
+
+// 128-bit zigzag varints: amounts fit in a few bytes.
+inline unsigned __int128 ZigZag(i128 v) {
+  return (static_cast<unsigned __int128>(v) << 1) ^ static_cast<unsigned __int128>(v >> 127);
+}
+inline i128 UnZigZag(unsigned __int128 u) { return static_cast<i128>(u >> 1) ^ -static_cast<i128>(u & 1); }
+
+inline char* PutVarint128(char* p, unsigned __int128 v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(static_cast<uint8_t>(v) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+inline size_t Varint128Size(unsigned __int128 v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+inline const char* GetVarint128(const char* p, unsigned __int128* v) {
+  unsigned __int128 r = 0;
+  for (int shift = 0;; shift += 7) {
+    uint8_t b = static_cast<uint8_t>(*p++);
+    r |= static_cast<unsigned __int128>(b & 0x7F) << shift;
+    if (b < 0x80) break;
+  }
+  *v = r;
+  return p;
+}
+
+}  // namespace
+
+void RecordCodec::Append(RecordBuffer* buf, int64_t time, std::string_view key, bool anchor,
                          const std::vector<uint8_t>& present, const std::vector<Vec>& args, uint32_t r,
                          std::string_view id) const {
-  size_t size = 4 + 8 + 8 + 2 + key.size() + 1 + 2 + std::min<size_t>(id.size(), UINT16_MAX);
+  id = id.substr(0, UINT16_MAX);
+  size_t presence_bytes = (specs_.size() + 7) / 8;
+  size_t body = 8 + VarintSize(key.size()) + key.size() + (windowed_ ? 1 : 0) + presence_bytes + VarintSize(id.size()) + id.size();
   for (size_t a = 0; a < specs_.size(); ++a) {
-    size += 1;
     if (!present[a] || !specs_[a].has_arg) continue;
-    const Vec& v = args[a];
-    switch (specs_[a].arg_type) {
-      case PType::kBool:
-      case PType::kI64: size += 8; break;
-      case PType::kI128: size += 16; break;
-      case PType::kStr: size += 2 + std::min<uint32_t>(v.s[v.at(r)].size, UINT16_MAX); break;
-    }
-    if (specs_[a].money) size += 2;
-  }
-  char* p = buf->Append(size);
-  auto put = [&](const void* src, size_t n) {
-    std::memcpy(p, src, n);
-    p += n;
-  };
-  uint32_t size32 = static_cast<uint32_t>(size);
-  put(&size32, 4);
-  put(&hash, 8);
-  put(&time, 8);
-  uint16_t klen = static_cast<uint16_t>(key.size());
-  put(&klen, 2);
-  put(key.data(), key.size());
-  *p++ = anchor ? 1 : 0;
-  for (size_t a = 0; a < specs_.size(); ++a) {
-    bool here = present[a] != 0;
-    *p++ = here ? 1 : 0;
-    if (!here || !specs_[a].has_arg) continue;
     const Vec& v = args[a];
     size_t s = v.at(r);
     switch (specs_[a].arg_type) {
-      case PType::kBool: {
-        int64_t x = v.b[s];
-        put(&x, 8);
-        break;
-      }
-      case PType::kI64: put(&v.i[s], 8); break;
-      case PType::kI128: put(&v.m[s], 16); break;
-      case PType::kStr: {
-        uint16_t n = static_cast<uint16_t>(std::min<uint32_t>(v.s[s].size, UINT16_MAX));
-        put(&n, 2);
-        put(v.s[s].data, n);
-        break;
-      }
+      case PType::kBool: body += 1; break;
+      case PType::kI64: body += Varint128Size(ZigZag(v.i[s])); break;
+      case PType::kI128: body += Varint128Size(ZigZag(v.m[s])); break;
+      case PType::kStr: body += VarintSize(v.s[s].size) + v.s[s].size; break;
     }
-    if (specs_[a].money) put(&v.cur[s], 2);
+    if (specs_[a].money) body += VarintSize(v.cur[s]);
   }
-  uint16_t ilen = static_cast<uint16_t>(std::min<size_t>(id.size(), UINT16_MAX));
-  put(&ilen, 2);
-  put(id.data(), ilen);
+  // The size includes its own varint.
+  size_t size = body + VarintSize(body + 1);
+  if (VarintSize(size) != VarintSize(body + 1)) size = body + VarintSize(size);
+  char* p = buf->Append(size);
+  p = PutVarint(p, size);
+  std::memcpy(p, &time, 8);
+  p += 8;
+  p = PutVarint(p, key.size());
+  std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  if (windowed_) *p++ = anchor ? 1 : 0;
+  char* presence = p;
+  std::memset(presence, 0, presence_bytes);
+  p += presence_bytes;
+  for (size_t a = 0; a < specs_.size(); ++a) {
+    if (!present[a]) continue;
+    presence[a / 8] = static_cast<char>(presence[a / 8] | (1 << (a % 8)));
+    if (!specs_[a].has_arg) continue;
+    const Vec& v = args[a];
+    size_t s = v.at(r);
+    switch (specs_[a].arg_type) {
+      case PType::kBool: *p++ = static_cast<char>(v.b[s]); break;
+      case PType::kI64: p = PutVarint128(p, ZigZag(v.i[s])); break;
+      case PType::kI128: p = PutVarint128(p, ZigZag(v.m[s])); break;
+      case PType::kStr:
+        p = PutVarint(p, v.s[s].size);
+        std::memcpy(p, v.s[s].data, v.s[s].size);
+        p += v.s[s].size;
+        break;
+    }
+    if (specs_[a].money) p = PutVarint(p, v.cur[s]);
+  }
+  p = PutVarint(p, id.size());
+  std::memcpy(p, id.data(), id.size());
 }
 
-void RecordCodec::Decode(const char* rec, RecordView* out) const {
-  const char* p = rec + 4;
-  out->hash = Get<uint64_t>(p);
-  out->time = Get<int64_t>(p + 8);
-  uint16_t klen = Get<uint16_t>(p + 16);
-  out->key = std::string_view(p + 18, klen);
-  p += 18 + klen;
-  out->anchor = *p++ != 0;
+void RecordCodec::Decode(const char* rec, RecordView* out, bool hash) const {
+  uint64_t n;
+  const char* p = GetVarint(rec, &n);
+  std::memcpy(&out->time, p, 8);
+  p += 8;
+  p = GetVarint(p, &n);
+  out->key = std::string_view(p, n);
+  p += n;
+  out->hash = hash ? HashBytes(out->key) : 0;
+  out->anchor = windowed_ ? *p++ != 0 : true;
+  const char* presence = p;
+  p += (specs_.size() + 7) / 8;
   for (size_t a = 0; a < specs_.size(); ++a) {
     RecordView::Arg& arg = out->args[a];
-    arg.present = *p++ != 0;
+    arg.present = (presence[a / 8] >> (a % 8)) & 1;
     if (!arg.present || !specs_[a].has_arg) continue;
+    unsigned __int128 u;
     switch (specs_[a].arg_type) {
-      case PType::kBool:
+      case PType::kBool: arg.m = static_cast<uint8_t>(*p++); break;
       case PType::kI64:
-        arg.m = Get<int64_t>(p);
-        p += 8;
-        break;
       case PType::kI128:
-        arg.m = Get<i128>(p);
-        p += 16;
+        p = GetVarint128(p, &u);
+        arg.m = UnZigZag(u);
         break;
-      case PType::kStr: {
-        uint16_t n = Get<uint16_t>(p);
-        arg.s = std::string_view(p + 2, n);
-        p += 2 + n;
+      case PType::kStr:
+        p = GetVarint(p, &n);
+        arg.s = std::string_view(p, n);
+        p += n;
         break;
-      }
     }
     if (specs_[a].money) {
-      arg.cur = Get<uint16_t>(p);
-      p += 2;
+      p = GetVarint(p, &n);
+      arg.cur = static_cast<uint16_t>(n);
     }
   }
-  uint16_t ilen = Get<uint16_t>(p);
-  out->id = std::string_view(p + 2, ilen);
+  p = GetVarint(p, &n);
+  out->id = std::string_view(p, n);
 }
 
 GroupTable::GroupTable(const std::vector<AggSpec>& specs, size_t expected) : specs_(specs) {

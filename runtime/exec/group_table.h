@@ -39,10 +39,11 @@ void EncodeKey(const std::vector<Vec>& keys, const std::vector<ir::Type>& types,
 void DecodeKeyInto(std::string_view bytes, const std::vector<ir::Type>& types, std::vector<Vec>& columns, uint32_t row);
 ir::Value DecodeKey(std::string_view bytes, const std::vector<ir::Type>& types, size_t k);
 
-// Append-only byte records (each starts with its u32 size); records are contiguous within a
-// huge-page block and never span blocks.
+// Append-only byte records (each starts with its size as a varint); records are contiguous
+// within a block and never span blocks.
 class RecordBuffer {
  public:
+  explicit RecordBuffer(BlockPool* pool = nullptr) : arena_(pool) {}
   char* Append(size_t n);
   size_t records() const { return records_; }
   size_t bytes() const { return bytes_; }
@@ -51,8 +52,13 @@ class RecordBuffer {
     for (const auto& [begin, end] : runs_) {
       const char* p = begin;
       while (p < end) {
-        uint32_t size;
-        std::memcpy(&size, p, 4);
+        const char* q = p;
+        uint64_t size = 0;
+        for (int shift = 0;; shift += 7) {
+          uint8_t b = static_cast<uint8_t>(*q++);
+          size |= static_cast<uint64_t>(b & 0x7F) << shift;
+          if (b < 0x80) break;
+        }
         f(p);
         p += size;
       }
@@ -94,20 +100,25 @@ struct RecordView {
   Arg args[16];
 };
 
-// Record layout: u32 size | u64 hash | i64 time | u16 key length | key | u8 anchor |
-// per aggregate: u8 present [value: 8 (I64/bool) or 16 (I128) bytes, or u16 length + bytes]
-// [u16 currency when money] | u16 id length | id.
+// Record layout (v = varint, zz = zigzag varint):
+//   v size | i64 time | v key length | key | [u8 anchor, window rules only] |
+//   presence bits (one per aggregate, bytes) | per present aggregate with an argument:
+//   zz value (numbers, money) or v length + bytes (text) [, v currency when money] |
+//   v id length | id.
+// The key's hash is not stored: it is recomputed when the partition is finalized.
 class RecordCodec {
  public:
-  explicit RecordCodec(const std::vector<AggSpec>& specs) : specs_(specs) {}
+  RecordCodec(const std::vector<AggSpec>& specs, bool windowed) : specs_(specs), windowed_(windowed) {}
   // Appends row r's record to `buf`.  `present[a]`: aggregate a counts the row;
   // `args[a]`: its argument vector (ignored when the aggregate has no argument).
-  void Append(RecordBuffer* buf, uint64_t hash, int64_t time, std::string_view key, bool anchor,
-              const std::vector<uint8_t>& present, const std::vector<Vec>& args, uint32_t r, std::string_view id) const;
-  void Decode(const char* rec, RecordView* out) const;
+  void Append(RecordBuffer* buf, int64_t time, std::string_view key, bool anchor, const std::vector<uint8_t>& present,
+              const std::vector<Vec>& args, uint32_t r, std::string_view id) const;
+  // Decodes a record; `hash` is computed from the key unless the caller does not need it.
+  void Decode(const char* rec, RecordView* out, bool hash = true) const;
 
  private:
   const std::vector<AggSpec>& specs_;
+  bool windowed_;
 };
 
 // One aggregate's running state.

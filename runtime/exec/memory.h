@@ -3,32 +3,49 @@
 //
 // Blocks are mapped directly and populated in one call (MADV_POPULATE_WRITE) instead of page
 // fault by page fault: on a virtual machine, where a fault is expensive, that is about five
-// times cheaper.  An arena's blocks start at 64 KiB and double up to 2 MiB (so the many small
-// arenas of a run stay small); 2 MiB blocks are aligned and also ask for transparent huge
-// pages.  Bytes appended never move, so views into them stay valid until the arena is
-// destroyed.
+// times cheaper.  Every block is kBlockBytes (a larger request gets a block of its own), so any
+// block a run gives back to its BlockPool fits any later request, and each of the run's many
+// arenas wastes at most part of one block.  Bytes appended never move, so views into them stay
+// valid until the arena is cleared.
 #pragma once
 
 #include <cstddef>
+#include <mutex>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace decree::exec {
 
-inline constexpr size_t kBlockBytes = 2u << 20;
+inline constexpr size_t kBlockBytes = 256u << 10;
 
-// Returns `bytes` (a multiple of 4 KiB; 2 MiB-aligned when a multiple of 2 MiB) of zeroed,
-// populated memory; throws std::bad_alloc when the system has none.
+// Returns `bytes` (a multiple of 4 KiB) of zeroed, populated memory; throws std::bad_alloc
+// when the system has none.
 char* AllocateBlock(size_t bytes);
 void FreeBlock(char* p, size_t bytes);
 
+// Blocks given back during a run, for reuse: memory recycled this way is not unmapped,
+// re-mapped and re-populated.  Thread-safe.  Frees everything it holds when destroyed.
+class BlockPool {
+ public:
+  BlockPool() = default;
+  BlockPool(const BlockPool&) = delete;
+  BlockPool& operator=(const BlockPool&) = delete;
+  ~BlockPool();
+  char* Get(size_t size);
+  void Put(char* p, size_t size);
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<size_t, char*>> free_;  // (size, block)
+};
+
 class ByteArena {
  public:
-  ByteArena() = default;
+  explicit ByteArena(BlockPool* pool = nullptr) : pool_(pool) {}
   ByteArena(const ByteArena&) = delete;
   ByteArena& operator=(const ByteArena&) = delete;
-  ByteArena(ByteArena&& o) noexcept
-      : blocks_(std::move(o.blocks_)), used_(o.used_), bytes_(o.bytes_), next_size_(o.next_size_) {
+  ByteArena(ByteArena&& o) noexcept : pool_(o.pool_), blocks_(std::move(o.blocks_)), used_(o.used_), bytes_(o.bytes_) {
     o.blocks_.clear();
   }
   ~ByteArena() { Clear(); }
@@ -44,10 +61,10 @@ class ByteArena {
     char* data;
     size_t size;
   };
+  BlockPool* pool_;
   std::vector<Block> blocks_;
   size_t used_ = 0;  // in the last block
   size_t bytes_ = 0;
-  size_t next_size_ = 64 * 1024;
 };
 
 }  // namespace decree::exec

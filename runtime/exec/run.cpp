@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
@@ -69,6 +70,7 @@ struct Plan {
   const Tables* tables = nullptr;
   ExecEnv env;
   bool keep_findings = true;  // Finding objects in memory, or JSON lines (RunOptions::findings_path)
+  BlockPool* pool = nullptr;  // bulk memory of this run, recycled between its phases
 };
 
 bool NeedsEffective(const ir::Rule& r) { return r.effective_from != ir::kNoDate || r.effective_until != ir::kNoDate; }
@@ -235,7 +237,7 @@ Status CompileRow(const ir::ExprPtr& e, const ExecEnv& env, std::unique_ptr<Comp
 
 class Worker {
  public:
-  explicit Worker(const Plan& plan) : plan_(plan), findings_(plan.keep_findings) {}
+  explicit Worker(const Plan& plan) : plan_(plan), findings_(plan.keep_findings, plan.pool) {}
 
   Status Init() {
     for (const RuleInfo& info : plan_.exempts) {
@@ -280,8 +282,9 @@ class Worker {
       if (info.grouped) {
         if (r.aggs.size() > 16) return Status::NotSupported(fmt::format("rule {}: more than 16 aggregates", r.id));
         x->present.assign(r.aggs.size(), 0);
-        x->codec = std::make_unique<RecordCodec>(info.aggs);
-        x->partitions.resize(kPartitions);
+        x->codec = std::make_unique<RecordCodec>(info.aggs, r.kind == ir::RuleKind::kWindow);
+        x->partitions.reserve(kPartitions);
+        for (uint32_t p = 0; p < kPartitions; ++p) x->partitions.emplace_back(plan_.pool);
       }
       rules_.push_back(std::move(x));
     }
@@ -466,14 +469,14 @@ class Worker {
       if (any_rejected && rejected_[row]) continue;
       key_.clear();
       EncodeKey(x.key_vals, x.info->key_types, row, &key_);
-      uint64_t h = HashBytes(key_);
+      uint64_t h = HashBytes(key_);  // picks the partition; recomputed from the key when finalizing
       for (size_t a = 0; a < x.present.size(); ++a) x.present[a] = x.agg_mask[a][row];
       bool is_anchor = true;
       if (anchor != nullptr) {
         size_t slot = anchor->at(row);
         is_anchor = (anchor->valid == nullptr || anchor->valid[slot]) && anchor->b[slot];
       }
-      x.codec->Append(&x.partitions[PartitionOf(h)], h, times != nullptr ? times[row] : 0, key_, is_anchor, x.present,
+      x.codec->Append(&x.partitions[PartitionOf(h)], times != nullptr ? times[row] : 0, key_, is_anchor, x.present,
                       x.arg_vals, row, ids != nullptr ? ids[row].view() : std::string_view());
     }
   }
@@ -513,7 +516,7 @@ size_t CountRecords(std::vector<Worker*>& workers, size_t rule_index, uint32_t p
 class GroupFinalizer {
  public:
   GroupFinalizer(const Plan& plan, const RuleInfo& info)
-      : plan_(plan), info_(info), chunk_(info), codec_(info.aggs), verdicts_(plan, info) {}
+      : plan_(plan), info_(info), chunk_(info), codec_(info.aggs, false), verdicts_(plan, info) {}
 
   Status Init() {
     if (info_.rule->when) return CompiledExpr::Compile(*info_.rule->when, plan_.env, static_cast<int>(info_.key_types.size()), &when_);
@@ -571,7 +574,7 @@ class GroupFinalizer {
       ForEachRecord(workers, rule_index, p, [&](const char* rec) {
         uint32_t g = group_of[i++];
         if (!fire[g]) return;
-        codec_.Decode(rec, &rv);
+        codec_.Decode(rec, &rv, false);
         ids[fill[g]++] = rv.id;
       });
     }
@@ -742,7 +745,7 @@ class Slide {
 
 class WindowFinalizer {
  public:
-  WindowFinalizer(const Plan& plan, const RuleInfo& info) : plan_(plan), info_(info), chunk_(info), codec_(info.aggs) {}
+  WindowFinalizer(const Plan& plan, const RuleInfo& info) : plan_(plan), info_(info), chunk_(info), codec_(info.aggs, true) {}
 
   Status Init() {
     day_key_ = "day";
@@ -836,12 +839,12 @@ class WindowFinalizer {
       for (size_t i = begin; i < end; ++i) {
         int64_t t = rows[i].time;
         while (hi < end && rows[hi].time <= t) {
-          codec_.Decode(rows[hi].rec, &rv);
+          codec_.Decode(rows[hi].rec, &rv, false);
           for (size_t a = 0; a < specs.size(); ++a) slides[a].Add(rv.args[a]);
           ++hi;
         }
         while (rows[lo].time < t - width) {
-          codec_.Decode(rows[lo].rec, &rv);
+          codec_.Decode(rows[lo].rec, &rv, false);
           for (size_t a = 0; a < specs.size(); ++a) slides[a].Remove(rv.args[a]);
           ++lo;
         }
@@ -1098,6 +1101,8 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   plan.env.tables = &tables;
   plan.env.scalar = &tables;
   result->input_format = source->format_name();
+  BlockPool pool;  // outlives the workers, whose buffers return their blocks to it
+  plan.pool = &pool;
   int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::max<size_t>(1, std::min<size_t>(threads, std::max<size_t>(1, source->segment_count()))));
   std::vector<std::unique_ptr<Worker>> workers;
@@ -1138,65 +1143,123 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
     if (!s.ok()) return s;
   }
   timer.Mark("read and evaluate rows");
-  // Phase 2: finalize grouped rules, partition by partition.
+  // Phases 2 and 3, rule by rule in output order: finalize a grouped rule's partitions in
+  // parallel (each partition's records go back to the pool as soon as it is done), then merge
+  // its findings (or the row rule's, from the workers' sorted lists) into the output.  Only
+  // one rule's findings are held at a time, and memory is recycled rather than re-mapped.
   std::vector<Worker*> raw;
   for (auto& w : workers) raw.push_back(w.get());
-  std::vector<std::pair<size_t, uint32_t>> tasks;
-  for (size_t r = 0; r < plan.rules.size(); ++r) {
-    if (plan.rules[r].grouped) {
-      for (uint32_t p = 0; p < kPartitions; ++p) tasks.emplace_back(r, p);
-    }
-  }
-  std::vector<std::unique_ptr<FindingList>> task_findings;
-  for (size_t i = 0; i < tasks.size(); ++i) task_findings.push_back(std::make_unique<FindingList>(plan.keep_findings));
-  std::vector<Status> task_status(tasks.size());
-  Parallel(tasks.size(), worker_count, [&](int, size_t i) {
-    auto [r, p] = tasks[i];
-    const RuleInfo& info = plan.rules[r];
-    if (info.rule->kind == ir::RuleKind::kWindow) {
-      WindowFinalizer fin(plan, info);
-      task_status[i] = fin.Init();
-      if (task_status[i].ok()) task_status[i] = fin.Run(raw, r, p, task_findings[i].get());
-    } else {
-      GroupFinalizer fin(plan, info);
-      task_status[i] = fin.Init();
-      if (task_status[i].ok()) task_status[i] = fin.Run(raw, r, p, task_findings[i].get());
-    }
-    task_findings[i]->Sort();
+  std::vector<size_t> rule_order(plan.rules.size());
+  for (size_t i = 0; i < rule_order.size(); ++i) rule_order[i] = i;
+  std::sort(rule_order.begin(), rule_order.end(), [&](size_t a, size_t b) {
+    const ir::Rule& x = *plan.rules[a].rule;
+    const ir::Rule& y = *plan.rules[b].rule;
+    return x.id != y.id ? x.id < y.id : x.version < y.version;
   });
-  for (const Status& s : task_status) {
-    if (!s.ok()) return s;
-  }
-  timer.Mark("finalize groups and windows");
-  // Phase 3: deterministic output.
-  std::vector<FindingList*> lists;
-  for (auto& w : workers) {
-    w->findings().Sort();
-    lists.push_back(&w->findings());
-  }
-  for (auto& t : task_findings) lists.push_back(t.get());
+  for (auto& w : workers) w->findings().Sort();
+  std::vector<size_t> cursor(workers.size(), 0);
   result->findings.clear();
-  result->finding_count = 0;
-  if (plan.keep_findings) {
-    Status st = MergeFindings(lists, &result->findings, nullptr, &result->finding_count);
-    if (!st.ok()) return st;
-  } else {
+  FILE* out = nullptr;
+  std::string tmp;
+  if (!plan.keep_findings) {
     const std::string& path = options.findings_path;
-    std::string tmp = path == "-" ? "" : fmt::format("{}.tmp.{}", path, static_cast<long>(getpid()));
-    FILE* out = path == "-" ? stdout : std::fopen(tmp.c_str(), "wb");
+    tmp = path == "-" ? "" : fmt::format("{}.tmp.{}", path, static_cast<long>(getpid()));
+    out = path == "-" ? stdout : std::fopen(tmp.c_str(), "wb");
     if (out == nullptr) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
-    Status st = MergeFindings(lists, nullptr, out, &result->finding_count);
+  }
+  struct OutputGuard {  // a failed run leaves no partial findings file behind
+    FILE* f;
+    std::string tmp;
+    bool done = false;
+    ~OutputGuard() {
+      if (done || f == nullptr || f == stdout) return;
+      std::fclose(f);
+      std::remove(tmp.c_str());
+    }
+  } guard{out, tmp};
+  FindingMerger merger(plan.keep_findings ? &result->findings : nullptr, out);
+  // Rendered findings beyond this budget are spilled to a temporary file next to the output.
+  const uint64_t spill_budget = options.memory_budget > 0 ? options.memory_budget / 4 : (64u << 20);
+  std::atomic<uint64_t> held{0};
+  SpillFile spill;
+  std::mutex spill_mu;
+  bool spill_open = false;
+  Status spill_status;
+  auto maybe_spill = [&](FindingList* list) -> Status {
+    if (plan.keep_findings) return Status::Ok();
+    if (held.fetch_add(list->line_bytes()) + list->line_bytes() <= spill_budget) return Status::Ok();
+    {
+      std::lock_guard<std::mutex> lock(spill_mu);
+      if (!spill_open) {
+        std::string dir = options.findings_path == "-" ? "." : std::filesystem::path(options.findings_path).parent_path().string();
+        if (dir.empty()) dir = ".";
+        Status st = spill.Open(dir);
+        if (!st.ok()) return st;
+        spill_open = true;
+      }
+    }
+    uint64_t bytes = list->line_bytes();
+    Status st = list->Spill(&spill);
+    held.fetch_sub(bytes);
+    return st;
+  };
+  for (size_t r : rule_order) {
+    const RuleInfo& info = plan.rules[r];
+    std::vector<ListRange> ranges;
+    std::vector<std::unique_ptr<FindingList>> lists;
+    if (info.grouped) {
+      for (uint32_t p = 0; p < kPartitions; ++p) lists.push_back(std::make_unique<FindingList>(plan.keep_findings, plan.pool));
+      std::vector<Status> task_status(kPartitions);
+      Parallel(kPartitions, worker_count, [&](int, size_t p) {
+        if (info.rule->kind == ir::RuleKind::kWindow) {
+          WindowFinalizer fin(plan, info);
+          task_status[p] = fin.Init();
+          if (task_status[p].ok()) task_status[p] = fin.Run(raw, r, static_cast<uint32_t>(p), lists[p].get());
+        } else {
+          GroupFinalizer fin(plan, info);
+          task_status[p] = fin.Init();
+          if (task_status[p].ok()) task_status[p] = fin.Run(raw, r, static_cast<uint32_t>(p), lists[p].get());
+        }
+        lists[p]->Sort();
+        if (task_status[p].ok()) task_status[p] = maybe_spill(lists[p].get());
+        for (Worker* w : raw) w->rule(r).partitions[p].Clear();
+      });
+      for (const Status& st : task_status) {
+        if (!st.ok()) return st;
+      }
+      for (auto& l : lists) ranges.push_back(ListRange{l.get(), 0, l->size()});
+    } else {
+      std::string prefix = FindingList::RulePrefix(info.rule->id, info.rule->version);
+      for (size_t w = 0; w < workers.size(); ++w) {
+        FindingList& list = workers[w]->findings();
+        size_t from = cursor[w];
+        while (cursor[w] < list.size() && list.key_in_order(cursor[w]).substr(0, prefix.size()) == prefix) ++cursor[w];
+        ranges.push_back(ListRange{&list, from, cursor[w]});
+      }
+    }
+    Status st = merger.Merge(ranges);
+    if (!st.ok()) return st;
+    for (auto& l : lists) held.fetch_sub(std::min<uint64_t>(held.load(), l->line_bytes()));
+  }
+  timer.Mark("finalize and merge findings");
+  Status st = merger.Flush();
+  result->finding_count = merger.count();
+  if (!plan.keep_findings) {
     bool ok = st.ok() && std::fflush(out) == 0;
     if (out != stdout) {
       ok = ok && fsync(fileno(out)) == 0;
       ok = std::fclose(out) == 0 && ok;
-      if (ok && std::rename(tmp.c_str(), path.c_str()) != 0) ok = false;
+      guard.f = nullptr;
+      if (ok && std::rename(tmp.c_str(), options.findings_path.c_str()) != 0) ok = false;
       if (!ok) std::remove(tmp.c_str());
     }
-    if (!ok) return Status::IoError(fmt::format("{}: cannot write the findings: {}", path, std::strerror(errno)));
+    guard.done = true;
+    if (!ok) return Status::IoError(fmt::format("{}: cannot write the findings: {}", options.findings_path, std::strerror(errno)));
+  } else if (!st.ok()) {
+    return st;
   }
 
-  timer.Mark("sort and write findings");
+  timer.Mark("write findings");
   std::vector<io::Reject> rejects;
   uint64_t read = 0;
   for (io::SegmentResult& s : segments) {

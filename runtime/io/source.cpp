@@ -103,8 +103,10 @@ std::vector<std::string> LineLabels(std::string_view data, const std::vector<uin
 }
 
 // Splits [begin, end) into segments of about kSegmentBytes that end on a line break outside
-// quotes (`quotes`: whether to track RFC 4180 quoting).
-std::vector<std::pair<size_t, size_t>> Split(std::string_view data, size_t begin, bool quotes) {
+// quotes (`quotes`: whether to track RFC 4180 quoting).  Pages scanned here are released at
+// once, so that scanning a large file never makes it all resident.
+std::vector<std::pair<size_t, size_t>> Split(const MappedFile& file, size_t begin, bool quotes) {
+  std::string_view data = file.data();
   std::vector<std::pair<size_t, size_t>> out;
   size_t end = data.size();
   if (begin >= end) return out;
@@ -117,6 +119,7 @@ std::vector<std::pair<size_t, size_t>> Split(std::string_view data, size_t begin
     if (approx <= starts.back()) continue;
     if (quotes) {
       quote_count += CountByte(data.data() + counted_to, approx - counted_to, '"');
+      file.Release(counted_to, approx);
       counted_to = approx;
     }
     bool inside = quotes && (quote_count & 1) != 0;
@@ -175,7 +178,7 @@ class CsvSource final : public RowSource {
     data_start_ = pos;
     // Quote parity only matters when the data has quotes at all.
     bool quotes = std::memchr(data.data() + pos, '"', data.size() - pos) != nullptr;
-    segments_ = Split(data, pos, quotes);
+    segments_ = Split(file_, pos, quotes);
     return Status::Ok();
   }
 
@@ -267,7 +270,7 @@ class JsonlSource final : public RowSource {
     if (!st.ok()) return st;
     codecs_ = Codecs(program, layout);
     size_t begin = file_.data().substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
-    segments_ = Split(file_.data(), begin, false);
+    segments_ = Split(file_, begin, false);
     return Status::Ok();
   }
 

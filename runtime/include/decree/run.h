@@ -55,6 +55,9 @@ struct RunOptions {
   // without being kept in memory as Finding objects, and RunResult::findings stays empty.  The
   // file is replaced atomically (a temporary file renamed into place).
   std::string findings_path;
+  // Memory the run's bulk state may use (bytes; 0 = default).  Findings beyond a quarter of
+  // it are spilled to a temporary file beside findings_path.
+  uint64_t memory_budget = 0;
 };
 
 struct Finding {
