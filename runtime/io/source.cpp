@@ -21,6 +21,7 @@ namespace decree::io {
 namespace {
 
 constexpr size_t kSegmentBytes = 8u << 20;
+constexpr size_t kScanResident = 256u << 20;
 
 // Column storage for one reader call: one buffer per layout field, and row positions.
 struct ChunkBuffers {
@@ -103,8 +104,9 @@ std::vector<std::string> LineLabels(std::string_view data, const std::vector<uin
 }
 
 // Splits [begin, end) into segments of about kSegmentBytes that end on a line break outside
-// quotes (`quotes`: whether to track RFC 4180 quoting).  Pages scanned here are released at
-// once, so that scanning a large file never makes it all resident.
+// quotes (`quotes`: whether to track RFC 4180 quoting).  Scanning keeps at most
+// kScanResident bytes of the file resident (the first segments, read next anyway): pages past
+// that are released as soon as they are scanned, so a large file never becomes all resident.
 std::vector<std::pair<size_t, size_t>> Split(const MappedFile& file, size_t begin, bool quotes) {
   std::string_view data = file.data();
   std::vector<std::pair<size_t, size_t>> out;
@@ -119,7 +121,7 @@ std::vector<std::pair<size_t, size_t>> Split(const MappedFile& file, size_t begi
     if (approx <= starts.back()) continue;
     if (quotes) {
       quote_count += CountByte(data.data() + counted_to, approx - counted_to, '"');
-      file.Release(counted_to, approx);
+      if (approx > kScanResident) file.Release(std::max(counted_to, kScanResident), approx);
       counted_to = approx;
     }
     bool inside = quotes && (quote_count & 1) != 0;
