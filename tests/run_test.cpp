@@ -1,0 +1,285 @@
+// The batch runtime end to end on cn-pboc-lvtr: RFC 4180 inputs, every kind of bad row (each
+// rejected with its line and reason, the counts adding up), the three input formats agreeing,
+// and the run's errors (missing column, missing table) naming what is missing.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "decree/run.h"
+#include "driver/compilation.h"
+#include "gen/generator.h"
+#include "ir/ir.h"
+
+namespace decree {
+namespace {
+
+namespace fs = std::filesystem;
+
+const char kHeader[] =
+    "txn_id,booked_at,customer_id,customer_type,customer_name,account_id,direction,amount,currency,channel,"
+    "cross_border,counterparty_id,counterparty_name,counterparty_account,counterparty_type,counterparty_country,"
+    "exemption,purpose";
+
+// One valid cash deposit in the canonical layout, with the fields a test varies.
+std::string Row(const std::string& id, const std::string& amount, const std::string& currency = "CNY",
+                const std::string& booked_at = "2026-03-02T10:00:00+08:00", const std::string& name = "张伟",
+                const std::string& purpose = "") {
+  return id + "," + booked_at + ",C1,person," + name + ",A1,in," + amount + "," + currency +
+         ",cash,false,X1,李四,B1,person,CN,," + purpose;
+}
+
+class RunTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    CompileOptions o;
+    o.paths = {std::string(DECREE_SOURCE_DIR) + "/rulesets/cn-pboc-lvtr"};
+    compilation_ = new Compilation(o);
+    ASSERT_TRUE(compilation_->Run());
+  }
+  static void TearDownTestSuite() {
+    delete compilation_;
+    compilation_ = nullptr;
+  }
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("decree-run-" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+    rates_ = Write("rates.csv", "date,currency,usd_per_unit\n2026-03-02,EUR,1.085000\n2026-03-02,USD,1.000000\n");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Write(const std::string& name, const std::string& content) {
+    std::string path = (dir_ / name).string();
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+
+  // Runs the library over `path`; fails the test unless rows read = evaluated + rejected.
+  Status RunFile(const std::string& path, RunResult* result, int threads = 2, InputFormat format = InputFormat::kAuto) {
+    InputSpec input;
+    input.path = path;
+    input.format = format;
+    RunOptions options;
+    options.threads = threads;
+    options.tables["usd_rate"] = rates_;
+    Status st = decree::Run(compilation_->program(), input, options, result);
+    if (st.ok()) {
+      EXPECT_EQ(result->rows_read, result->rows_evaluated + result->rows_rejected);
+      EXPECT_EQ(result->rejects.size(), result->rows_rejected);
+    }
+    return st;
+  }
+  RunResult RunCsv(const std::string& content) {
+    RunResult result;
+    Status st = RunFile(Write("batch.csv", content), &result);
+    EXPECT_TRUE(st.ok()) << st.ToString();
+    return result;
+  }
+
+  static Compilation* compilation_;
+  fs::path dir_;
+  std::string rates_;
+};
+
+Compilation* RunTest::compilation_ = nullptr;
+
+TEST_F(RunTest, Rfc4180QuotingCrlfAndBom) {
+  // A BOM, CRLF endings, quoted commas, doubled quotes and a line break inside a field; the
+  // reject after the multi-line record names its real line (5).
+  std::string csv = "\xEF\xBB\xBF" + std::string(kHeader) + "\r\n" +
+                    Row("T1", "30000.00", "CNY", "2026-03-02T10:00:00+08:00", "\"Wang, Wei\"", "\"say \"\"hi\"\"\"") +
+                    "\r\n" + Row("T2", "20000.00", "CNY", "2026-03-02T11:00:00+08:00", "n", "\"two\r\nlines\"") +
+                    "\r\n" + Row("T3", "-1.00") + "\r\n";
+  RunResult r = RunCsv(csv);
+  EXPECT_EQ(r.rows_read, 3u);
+  EXPECT_EQ(r.rows_evaluated, 2u);
+  ASSERT_EQ(r.rejects.size(), 1u);
+  EXPECT_EQ(r.rejects[0].position, "line 5");
+  EXPECT_EQ(r.rejects[0].record_id, "T3");
+  ASSERT_EQ(r.findings.size(), 1u);  // 30,000 + 20,000 reaches 50,000 CNY
+  EXPECT_EQ(r.findings[0].rule, "cn.pboc.lvtr.cash");
+  EXPECT_EQ(r.findings[0].txn_ids, (std::vector<std::string>{"T1", "T2"}));
+  EXPECT_EQ(r.findings[0].total_amount, "50000.00");
+}
+
+TEST_F(RunTest, EveryBadRowIsRejectedWithItsLineAndReason) {
+  struct Case {
+    std::string row, reason;
+  };
+  const std::vector<Case> cases = {
+      {Row("B1", "-5.00"), "amount: negative amount"},
+      {Row("B2", "abc"), "amount: not an amount"},
+      {Row("B3", ""), "amount"},
+      {Row("B4", "5.5", "JPY"), "amount"},         // JPY has no minor unit
+      {Row("B5", "1.001", "CNY"), "amount"},       // CNY has two
+      {Row("B6", "100.00", "ZZZ"), "currency: unknown currency \"ZZZ\""},
+      {Row("B7", "100.00", "cny"), "currency"},
+      {Row("B8", "100.00", "CNY", "2026-03-02 10:00"), "booked_at: not a timestamp with a UTC offset"},
+      {Row("B9", "100.00", "CNY", "2026-02-30T10:00:00+08:00"), "booked_at"},
+      {Row("B10", "100.00", "CNY", "2026-03-02T10:00:00+08:00", "\xff\xfe"), "customer_name: invalid UTF-8"},
+      {"B11,2026-03-02T10:00:00+08:00,C1,person", "expected 18 fields, found 4"},
+      {Row("B12", "100.00") + ",extra", "expected 18 fields, found 19"},
+      {"B13,2026-03-02T10:00:00+08:00,C1,robot,n,A1,in,1.00,CNY,cash,false,X1,n,B1,person,CN,,", "customer_type"},
+      {"B14,2026-03-02T10:00:00+08:00,C1,person,n,A1,in,1.00,CNY,cash,maybe,X1,n,B1,person,CN,,", "cross_border"},
+      {"B15,2026-03-02T10:00:00+08:00,C1,person,n,A1,in,1.00,CNY,cash,false,X1,n,B1,person,XX,,", "counterparty_country"},
+      {Row("B16", "100.00", "GBP"), "no decree.canonical.usd_rate rate for GBP on 2026-03-02"},
+      {Row("B17", std::string(1 << 20, '1')), "amount"},  // a 1 MB number
+  };
+  std::string csv = std::string(kHeader) + "\n" + Row("OK1", "1.00") + "\n";
+  for (const Case& c : cases) csv += c.row + "\n";
+  csv += Row("OK2", "2.00", "EUR") + "\n";
+  RunResult r = RunCsv(csv);
+  EXPECT_EQ(r.rows_read, cases.size() + 2);
+  EXPECT_EQ(r.rows_evaluated, 2u);
+  ASSERT_EQ(r.rejects.size(), cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].row.substr(0, 120));
+    EXPECT_EQ(r.rejects[i].position, std::string("line ").append(std::to_string(i + 3)));
+    EXPECT_EQ(r.rejects[i].record_id, std::string("B").append(std::to_string(i + 1)));
+    EXPECT_NE(r.rejects[i].reason.find(cases[i].reason), std::string::npos) << r.rejects[i].reason;
+  }
+}
+
+TEST_F(RunTest, AMegabyteTextFieldIsData) {
+  std::string big(1 << 20, 'x');
+  RunResult r = RunCsv(std::string(kHeader) + "\n" + Row("T1", "60000.00", "CNY", "2026-03-02T10:00:00+08:00", big) +
+                       "\n" + Row("T2", "1.00", "CNY", "2026-03-02T10:00:00+08:00", "n", "\"" + big + "\"") + "\n");
+  EXPECT_EQ(r.rows_evaluated, 2u);
+  EXPECT_EQ(r.rows_rejected, 0u);
+  ASSERT_EQ(r.findings.size(), 1u);
+}
+
+TEST_F(RunTest, TruncatedFilesLoseNoRow) {
+  std::string full = std::string(kHeader) + "\n" + Row("T1", "60000.00") + "\n" + Row("T2", "70000.00");
+  // Cut mid-record (no final newline): the last record is short, and rejected.
+  RunResult cut = RunCsv(full.substr(0, full.size() - 30));
+  EXPECT_EQ(cut.rows_read, 2u);
+  EXPECT_EQ(cut.rows_evaluated, 1u);
+  ASSERT_EQ(cut.rejects.size(), 1u);
+  EXPECT_EQ(cut.rejects[0].position, "line 3");
+  EXPECT_NE(cut.rejects[0].reason.find("expected 18 fields"), std::string::npos) << cut.rejects[0].reason;
+  // Cut inside a quoted field.
+  RunResult quote = RunCsv(std::string(kHeader) + "\n" + Row("T1", "60000.00") + "\nT2,2026-03-02T10:00:00+08:00,\"C");
+  EXPECT_EQ(quote.rows_read, 2u);
+  ASSERT_EQ(quote.rejects.size(), 1u);
+  EXPECT_NE(quote.rejects[0].reason.find("unterminated quoted field"), std::string::npos) << quote.rejects[0].reason;
+  // A complete last record without its newline is a record.
+  RunResult whole = RunCsv(full);
+  EXPECT_EQ(whole.rows_evaluated, 2u);
+  // Header only, and nothing at all.
+  EXPECT_EQ(RunCsv(std::string(kHeader) + "\n").rows_read, 0u);
+}
+
+TEST_F(RunTest, EmptyAndHeaderlessInputsAreErrors) {
+  RunResult r;
+  Status st = RunFile(Write("empty.csv", ""), &r);
+  EXPECT_FALSE(st.ok());
+  std::string no_amount = kHeader;
+  no_amount.replace(no_amount.find(",amount"), 7, "");
+  st = RunFile(Write("short.csv", no_amount + "\n"), &r);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.ToString().find("amount"), std::string::npos) << st.ToString();
+}
+
+TEST_F(RunTest, MissingRatesTableIsAnError) {
+  InputSpec input;
+  input.path = Write("b.csv", std::string(kHeader) + "\n" + Row("T1", "1.00") + "\n");
+  RunOptions options;  // no usd_rate
+  RunResult r;
+  Status st = decree::Run(compilation_->program(), input, options, &r);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.ToString().find("usd_rate"), std::string::npos) << st.ToString();
+}
+
+TEST_F(RunTest, ExemptionsAndGovernmentCounterpartiesDoNotCount) {
+  std::string exempt = Row("T2", "30000.00");
+  exempt.replace(exempt.find(",CN,,"), 5, ",CN,deposit_rollover,");
+  std::string gov = Row("T3", "30000.00");
+  gov.replace(gov.find(",person,CN"), 10, ",government,CN");
+  RunResult r = RunCsv(std::string(kHeader) + "\n" + Row("T1", "30000.00") + "\n" + exempt + "\n" + gov + "\n");
+  EXPECT_EQ(r.rows_evaluated, 3u);
+  EXPECT_TRUE(r.findings.empty()) << FindingsToJsonl(r.findings);
+}
+
+// The same generated batch as CSV, JSON Lines and a SQLite table gives the same findings.
+TEST_F(RunTest, CsvJsonlAndSqliteInputsAgree) {
+  bench::GenOptions g;
+  g.rows = 5000;
+  g.customers = 100;
+  g.seed = 11;
+  std::string error;
+  std::string csv = (dir_ / "g.csv").string(), jsonl = (dir_ / "g.jsonl").string();
+  rates_ = (dir_ / "g-rates.csv").string();
+  ASSERT_TRUE(bench::WriteBatch(g, csv, false, &error)) << error;
+  ASSERT_TRUE(bench::WriteBatch(g, jsonl, true, &error)) << error;
+  ASSERT_TRUE(bench::WriteRates(g, rates_, &error)) << error;
+
+  std::string db_path = (dir_ / "g.db").string();
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(db_path.c_str(), &db), SQLITE_OK);
+  std::string create = "CREATE TABLE transactions (", insert = "INSERT INTO transactions VALUES (";
+  for (size_t i = 0; i < bench::Columns().size(); ++i) {
+    create += (i ? ", " : "") + bench::Columns()[i] + (bench::Columns()[i] == "amount" ? " TEXT" : "");
+    insert += i ? ", ?" : "?";
+  }
+  ASSERT_EQ(sqlite3_exec(db, (create + "); BEGIN").c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_stmt* stmt;
+  ASSERT_EQ(sqlite3_prepare_v2(db, (insert + ")").c_str(), -1, &stmt, nullptr), SQLITE_OK);
+  bench::Generate(g, [&](const bench::GeneratedRow& row) {
+    std::vector<std::string> f = bench::Fields(row);
+    for (size_t i = 0; i < f.size(); ++i) sqlite3_bind_text(stmt, int(i + 1), f[i].c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+  });
+  sqlite3_finalize(stmt);
+  ASSERT_EQ(sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+
+  RunResult from_csv, from_jsonl, from_db;
+  ASSERT_TRUE(RunFile(csv, &from_csv).ok());
+  ASSERT_TRUE(RunFile(jsonl, &from_jsonl).ok());
+  Status st = RunFile(db_path, &from_db);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(from_csv.input_format, "CSV");
+  EXPECT_EQ(from_csv.rows_evaluated, g.rows);
+  EXPECT_EQ(from_jsonl.rows_evaluated, g.rows);
+  EXPECT_EQ(from_db.rows_evaluated, g.rows);
+  ASSERT_GT(from_csv.findings.size(), 10u);
+  std::string expected = FindingsToJsonl(from_csv.findings);
+  EXPECT_EQ(FindingsToJsonl(from_jsonl.findings), expected);
+  EXPECT_EQ(FindingsToJsonl(from_db.findings), expected);
+
+  // Thread count changes nothing, on every format.
+  RunResult one;
+  ASSERT_TRUE(RunFile(jsonl, &one, 1).ok());
+  EXPECT_EQ(FindingsToJsonl(one.findings), expected);
+}
+
+TEST_F(RunTest, BadJsonLinesAreRejectedByRecord) {
+  std::string good = R"({"txn_id":"T1","booked_at":"2026-03-02T10:00:00+08:00","customer_id":"C1",)"
+                     R"("customer_type":"person","customer_name":"n","account_id":"A1","direction":"in",)"
+                     R"("amount":"60000.00","currency":"CNY","channel":"cash","cross_border":false,)"
+                     R"("counterparty_id":"X","counterparty_name":"n","counterparty_account":"B",)"
+                     R"("counterparty_type":"person","counterparty_country":"CN","exemption":"","purpose":""})";
+  std::string missing = good;
+  missing.replace(missing.find(R"("currency":"CNY",)"), 17, "");
+  std::string jsonl = good + "\n{not json\n" + missing + "\n[1,2]\n" + good.substr(0, 40) + "\n";
+  RunResult r;
+  Status st = RunFile(Write("b.jsonl", jsonl), &r);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_EQ(r.rows_read, 5u);
+  EXPECT_EQ(r.rows_evaluated, 1u);
+  ASSERT_EQ(r.rejects.size(), 4u);
+  EXPECT_EQ(r.rejects[0].position, "line 2");
+  EXPECT_NE(r.rejects[1].reason.find("currency"), std::string::npos) << r.rejects[1].reason;
+  EXPECT_EQ(r.findings.size(), 1u);
+}
+
+}  // namespace
+}  // namespace decree
