@@ -182,7 +182,7 @@ testDecl
     ;
 
 testStatement
-    : GIVEN identifier '{' (recordField (',' recordField)* ','?)? '}'                       # givenStatement
+    : GIVEN identifier ('{' (recordField (',' recordField)* ','?)? '}')?                    # givenStatement
     | EXPECT NO? identifier (FOR expr (',' expr)*)? (TXNS '[' (STRING (',' STRING)*)? ']')? # expectStatement
     | EXPECT REJECTED STRING                                                                # expectRejectedStatement
     ;

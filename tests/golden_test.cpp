@@ -3,13 +3,17 @@
 // message by regex) and, optionally, its exact output.
 //
 // case.spec, one directive per line (# starts a comment):
-//   args: check input.decree --format json     arguments, run in the case folder
-//   exit: 1                                    expected exit status
+//   args: check input.decree --format json     arguments; several `args:` lines are steps run
+//                                              in order, each but the last must exit 0
+//   exit: 1                                    expected exit status of the last step
 //   diag: E0303 input.decree:13:8 cannot add   a diagnostic that must be reported (from the
 //                                              JSON on stdout); a regex may follow the location
 //   stdout: expected.txt                       stdout must equal this file exactly
 //   stderr: some text                          stderr must contain this text
-// When `diag:` lines are given, no other diagnostic may be reported.
+//   file: findings.jsonl expected.jsonl        a file the steps wrote must equal this file
+// When `diag:` lines are given, no other diagnostic may be reported.  The steps run in a
+// scratch copy of the case folder (so outputs never land in the source tree); `{root}` in
+// arguments is the source root.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -43,7 +47,7 @@ std::vector<std::string> Cases() {
 }
 
 struct Spec {
-  std::string args;
+  std::vector<std::string> steps;
   int exit = 0;
   struct Diag {
     std::string code, file;
@@ -53,6 +57,7 @@ struct Spec {
   std::vector<Diag> diags;
   std::string stdout_file;
   std::vector<std::string> stderr_contains;
+  std::vector<std::pair<std::string, std::string>> files;  // produced, expected
 };
 
 Spec ReadSpec(const fs::path& dir) {
@@ -67,13 +72,19 @@ Spec ReadSpec(const fs::path& dir) {
     std::string value = line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.erase(value.begin());
     if (key == "args") {
-      s.args = value;
+      for (size_t at; (at = value.find("{root}")) != std::string::npos;) value.replace(at, 6, DECREE_SOURCE_DIR);
+      s.steps.push_back(value);
     } else if (key == "exit") {
       s.exit = std::stoi(value);
     } else if (key == "stdout") {
       s.stdout_file = value;
     } else if (key == "stderr") {
       s.stderr_contains.push_back(value);
+    } else if (key == "file") {
+      std::istringstream v(value);
+      std::string produced, expected;
+      v >> produced >> expected;
+      s.files.emplace_back(produced, expected);
     } else if (key == "diag") {
       Spec::Diag d;
       std::istringstream v(value);
@@ -97,16 +108,30 @@ class Golden : public testing::TestWithParam<std::string> {};
 TEST_P(Golden, Case) {
   fs::path dir = fs::path(DECREE_SOURCE_DIR) / "tests" / "cases" / GetParam();
   Spec spec = ReadSpec(dir);
-  fs::path out = fs::temp_directory_path() / ("decree-golden-" + std::to_string(getpid()) + ".out");
-  fs::path err = fs::temp_directory_path() / ("decree-golden-" + std::to_string(getpid()) + ".err");
-  std::string cmd = "cd '" + dir.string() + "' && '" + DECREE_BIN + "' " + spec.args + " >'" + out.string() + "' 2>'" +
-                    err.string() + "'";
-  int status = std::system(cmd.c_str());
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::string stdout_text = Slurp(out), stderr_text = Slurp(err);
-  fs::remove(out);
-  fs::remove(err);
+  ASSERT_FALSE(spec.steps.empty()) << "case.spec has no args:";
+  fs::path work = fs::temp_directory_path() / ("decree-golden-" + std::to_string(getpid()));
+  fs::remove_all(work);
+  fs::create_directories(work);
+  fs::copy(dir, work / "case", fs::copy_options::recursive);
+  fs::path out = work / "stdout", err = work / "stderr";
+  int code = -1;
+  std::string stdout_text, stderr_text;
+  for (size_t i = 0; i < spec.steps.size(); ++i) {
+    std::string cmd = "cd '" + (work / "case").string() + "' && '" + DECREE_BIN + "' " + spec.steps[i] + " >'" +
+                      out.string() + "' 2>'" + err.string() + "'";
+    int status = std::system(cmd.c_str());
+    code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    stdout_text = Slurp(out);
+    stderr_text = Slurp(err);
+    if (i + 1 < spec.steps.size()) ASSERT_EQ(code, 0) << "step " << spec.steps[i] << "\n" << stderr_text;
+  }
+  std::vector<std::pair<std::string, std::string>> produced;
+  for (const auto& [file, expected] : spec.files) produced.emplace_back(Slurp(work / "case" / file), Slurp(dir / expected));
+  fs::remove_all(work);
   EXPECT_EQ(code, spec.exit) << "stderr:\n" << stderr_text << "\nstdout:\n" << stdout_text;
+  for (size_t i = 0; i < produced.size(); ++i) {
+    EXPECT_EQ(produced[i].first, produced[i].second) << spec.files[i].first << " differs from " << spec.files[i].second;
+  }
   for (const std::string& s : spec.stderr_contains) {
     EXPECT_NE(stderr_text.find(s), std::string::npos) << "stderr lacks: " << s << "\n" << stderr_text;
   }

@@ -207,6 +207,20 @@ TEST_F(RunTest, ExemptionsAndGovernmentCounterpartiesDoNotCount) {
   EXPECT_TRUE(r.findings.empty()) << FindingsToJsonl(r.findings);
 }
 
+// Art. 8: due within 5 working days (Monday to Friday) of the transaction's Beijing day.
+TEST_F(RunTest, ReportsAreDueFiveBusinessDaysLater) {
+  RunResult r = RunCsv(std::string(kHeader) + "\n" + Row("FRI", "60000.00", "CNY", "2026-03-06T10:00:00+08:00") +
+                       "\n" + Row("SAT", "60000.00", "CNY", "2026-03-06T17:00:00-05:00") +  // Sat 06:00 Beijing
+                       "\n" + Row("WED", "60000.00", "CNY", "2026-03-11T10:00:00+08:00") + "\n");
+  ASSERT_EQ(r.findings.size(), 3u);
+  EXPECT_EQ(r.findings[0].date, "2026-03-06");
+  EXPECT_EQ(r.findings[0].due, "2026-03-13");
+  EXPECT_EQ(r.findings[1].date, "2026-03-07");
+  EXPECT_EQ(r.findings[1].due, "2026-03-13");
+  EXPECT_EQ(r.findings[2].date, "2026-03-11");
+  EXPECT_EQ(r.findings[2].due, "2026-03-18");
+}
+
 // The same generated batch as CSV, JSON Lines and a SQLite table gives the same findings.
 TEST_F(RunTest, CsvJsonlAndSqliteInputsAgree) {
   bench::GenOptions g;

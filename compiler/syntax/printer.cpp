@@ -413,7 +413,7 @@ class Printer {
     for (const ast::TestStatement& s : d.statements) {
       switch (s.kind) {
         case ast::TestStatement::Kind::kGiven: {
-          std::string one = "given " + s.target.name + " " + RecordText(s.fields);
+          std::string one = "given " + s.target.name + (s.fields.empty() ? "" : " " + RecordText(s.fields));
           if (CountCodePoints("  " + one) <= kLineWidth) {
             Line(s.range, "  ", one);
             break;
