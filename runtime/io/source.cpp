@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "io/csv.h"
@@ -21,7 +22,6 @@ namespace decree::io {
 namespace {
 
 constexpr size_t kSegmentBytes = 8u << 20;
-constexpr size_t kScanResident = 256u << 20;
 
 // Column storage for one reader call: one buffer per layout field, and row positions.
 struct ChunkBuffers {
@@ -103,50 +103,71 @@ std::vector<std::string> LineLabels(std::string_view data, const std::vector<uin
   return out;
 }
 
-// Splits [begin, end) into segments of about kSegmentBytes that end on a line break outside
-// quotes (`quotes`: whether to track RFC 4180 quoting).  Scanning keeps at most
-// kScanResident bytes of the file resident (the first segments, read next anyway): pages past
-// that are released as soon as they are scanned, so a large file never becomes all resident.
-std::vector<std::pair<size_t, size_t>> Split(const MappedFile& file, size_t begin, bool quotes) {
-  std::string_view data = file.data();
-  std::vector<std::pair<size_t, size_t>> out;
-  size_t end = data.size();
-  if (begin >= end) return out;
-  size_t pieces = (end - begin + kSegmentBytes - 1) / kSegmentBytes;
-  std::vector<size_t> starts = {begin};
-  uint64_t quote_count = 0;
-  size_t counted_to = begin;
-  for (size_t k = 1; k < pieces; ++k) {
-    size_t approx = begin + k * kSegmentBytes;
-    if (approx <= starts.back()) continue;
-    if (quotes) {
-      quote_count += CountByte(data.data() + counted_to, approx - counted_to, '"');
-      if (approx > kScanResident) file.Release(std::max(counted_to, kScanResident), approx);
-      counted_to = approx;
+// The segments of [begin, end): about kSegmentBytes each, each ending on a line break outside
+// quotes (`quotes`: whether to track RFC 4180 quoting).  Boundaries are found as the segments
+// are read rather than in a pass over the whole file first: the reader of segment k counts the
+// quotes of its own bytes (which it is about to parse anyway, so they are brought in once),
+// finds where segment k + 1 starts and publishes it before it parses.  Segment k starts at a
+// record boundary, so the quote parity there is even.  A segment may be empty (a record longer
+// than kSegmentBytes swallows the next boundary).
+class LazySplit {
+ public:
+  void Init(const MappedFile* file, size_t begin, bool quotes) {
+    file_ = file;
+    end_ = file->size();
+    begin_ = begin;
+    quotes_ = quotes;
+    size_t pieces = begin < end_ ? (end_ - begin + kSegmentBytes - 1) / kSegmentBytes : 0;
+    start_.assign(pieces + 1, kUnknown);
+    if (pieces > 0) {
+      start_[0] = begin;
+      start_[pieces] = end_;
     }
-    bool inside = quotes && (quote_count & 1) != 0;
-    size_t p = approx;
-    uint64_t extra = 0;
-    for (; p < end; ++p) {
+    known_ = 0;
+  }
+  size_t count() const { return start_.empty() ? 0 : start_.size() - 1; }
+
+  // [begin, end) of segment k.  Thread-safe; cheapest when segments are claimed in order.
+  std::pair<size_t, size_t> Claim(size_t k) {
+    std::lock_guard<std::mutex> lock(mu_);
+    while (known_ < k + 1) {
+      if (start_[known_ + 1] == kUnknown) start_[known_ + 1] = NextStart(start_[known_], known_ + 1);
+      ++known_;
+    }
+    return {start_[k], start_[k + 1]};
+  }
+
+ private:
+  static constexpr size_t kUnknown = SIZE_MAX;
+
+  // Where segment k starts, given where segment k - 1 starts (outside quotes).
+  size_t NextStart(size_t prev, size_t k) const {
+    const char* data = file_->data().data();
+    size_t approx = begin_ + k * kSegmentBytes;
+    bool inside = false;
+    size_t p = std::max(prev, approx);
+    if (quotes_ && approx > prev) {
+      file_->Populate(prev, std::min(end_, approx + 4096));
+      inside = (CountByte(data + prev, approx - prev, '"') & 1) != 0;
+    }
+    for (; p < end_; ++p) {
       char c = data[p];
-      if (quotes && c == '"') {
+      if (quotes_ && c == '"') {
         inside = !inside;
-        ++extra;
       } else if (c == '\n' && !inside) {
-        break;
+        return p + 1;
       }
     }
-    if (p >= end) break;
-    quote_count += extra;
-    counted_to = p + 1;
-    starts.push_back(p + 1);
+    return end_;
   }
-  for (size_t i = 0; i < starts.size(); ++i) {
-    size_t e = i + 1 < starts.size() ? starts[i + 1] : end;
-    if (e > starts[i]) out.emplace_back(starts[i], e);
-  }
-  return out;
-}
+
+  const MappedFile* file_ = nullptr;
+  size_t begin_ = 0, end_ = 0;
+  bool quotes_ = false;
+  std::mutex mu_;
+  std::vector<size_t> start_;
+  size_t known_ = 0;  // start_[0..known_] are final
+};
 
 // ------------------------------------------------------------------------------------------
 
@@ -178,13 +199,11 @@ class CsvSource final : public RowSource {
     key_col_ = layout.id_field >= 0 ? field_col_[layout.id_field] : -1;
     codecs_ = Codecs(program, layout);
     data_start_ = pos;
-    // Quote parity only matters when the data has quotes at all.
-    bool quotes = std::memchr(data.data() + pos, '"', data.size() - pos) != nullptr;
-    segments_ = Split(file_, pos, quotes);
+    segments_.Init(&file_, pos, /*quotes=*/true);
     return Status::Ok();
   }
 
-  size_t segment_count() const override { return segments_.size(); }
+  size_t segment_count() const override { return segments_.count(); }
   uint64_t total_bytes() const override { return file_.size(); }
   std::string format_name() const override { return "CSV"; }
 
@@ -193,7 +212,7 @@ class CsvSource final : public RowSource {
   }
 
   Status ReadSegment(size_t segment, const ChunkFn& on_chunk, SegmentResult* result) override {
-    auto [begin, end] = segments_[segment];
+    auto [begin, end] = segments_.Claim(segment);
     const char* base = file_.data().data();
     file_.Populate(begin, end);
     ChunkBuffers buf(codecs_);
@@ -259,7 +278,7 @@ class CsvSource final : public RowSource {
   size_t ncols_ = 0;
   int key_col_ = -1;
   size_t data_start_ = 0;
-  std::vector<std::pair<size_t, size_t>> segments_;
+  LazySplit segments_;
 };
 
 // ------------------------------------------------------------------------------------------
@@ -272,11 +291,11 @@ class JsonlSource final : public RowSource {
     if (!st.ok()) return st;
     codecs_ = Codecs(program, layout);
     size_t begin = file_.data().substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
-    segments_ = Split(file_, begin, false);
+    segments_.Init(&file_, begin, false);
     return Status::Ok();
   }
 
-  size_t segment_count() const override { return segments_.size(); }
+  size_t segment_count() const override { return segments_.count(); }
   uint64_t total_bytes() const override { return file_.size(); }
   std::string format_name() const override { return "JSON Lines"; }
   std::vector<std::string> Labels(const std::vector<uint64_t>& positions) const override {
@@ -287,7 +306,7 @@ class JsonlSource final : public RowSource {
   }
 
   Status ReadSegment(size_t segment, const ChunkFn& on_chunk, SegmentResult* result) override {
-    auto [begin, end] = segments_[segment];
+    auto [begin, end] = segments_.Claim(segment);
     std::string_view data = file_.data();
     file_.Populate(begin, end);
     ChunkBuffers buf(codecs_);
@@ -374,7 +393,7 @@ class JsonlSource final : public RowSource {
   const ir::Layout* layout_ = nullptr;
   MappedFile file_;
   std::vector<FieldCodec> codecs_;
-  std::vector<std::pair<size_t, size_t>> segments_;
+  LazySplit segments_;
 };
 
 // ------------------------------------------------------------------------------------------
