@@ -1026,7 +1026,7 @@ Status SelectLayout(const ir::Program& program, const std::string& name, const i
 struct PhaseTimer {
   bool on = std::getenv("DECREE_TIMING") != nullptr;
   std::chrono::steady_clock::time_point last = std::chrono::steady_clock::now();
-  void Mark(const char* phase) {
+  void Mark(std::string_view phase) {
     if (!on) return;
     auto now = std::chrono::steady_clock::now();
     fmt::print(stderr, "decree timing: {:<28} {:8.3f} s\n", phase, std::chrono::duration<double>(now - last).count());
@@ -1237,11 +1237,12 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
         ranges.push_back(ListRange{&list, from, cursor[w]});
       }
     }
+    timer.Mark(fmt::format("finalize {}", info.rule->id));
     Status st = merger.Merge(ranges);
     if (!st.ok()) return st;
+    timer.Mark(fmt::format("merge {}", info.rule->id));
     for (auto& l : lists) held.fetch_sub(std::min<uint64_t>(held.load(), l->line_bytes()));
   }
-  timer.Mark("finalize and merge findings");
   Status st = merger.Flush();
   result->finding_count = merger.count();
   if (!plan.keep_findings) {

@@ -21,7 +21,7 @@ namespace decree::io {
 
 namespace {
 
-constexpr size_t kSegmentBytes = 8u << 20;
+constexpr size_t kSegmentBytes = 2u << 20;
 
 // Column storage for one reader call: one buffer per layout field, and row positions.
 struct ChunkBuffers {

@@ -1,6 +1,7 @@
 #include "ir/decimal.h"
 
 #include <cassert>
+#include <cstdint>
 
 namespace decree {
 
@@ -68,18 +69,23 @@ bool ParseDecimalAtScale(std::string_view text, int target_scale, i128* mantissa
 
 namespace {
 
-std::string U128ToString(unsigned __int128 u) {
-  if (u == 0) return "0";
-  char buf[48];
-  int n = 0;
-  while (u != 0) {
-    buf[n++] = static_cast<char>('0' + static_cast<int>(u % 10));
-    u /= 10;
+// Writes the decimal digits of u into the end of buf[0, 40) and returns where they start.
+// 128-bit division (a library call) only for the digits above 2^64.
+char* U128Digits(unsigned __int128 u, char* end) {
+  char* p = end;
+  constexpr uint64_t k1e19 = 10000000000000000000ull;
+  while (u > UINT64_MAX) {
+    unsigned __int128 q = u / k1e19;
+    uint64_t r = static_cast<uint64_t>(u - q * k1e19);
+    for (int i = 0; i < 19; ++i, r /= 10) *--p = static_cast<char>('0' + r % 10);
+    u = q;
   }
-  std::string out;
-  out.reserve(n);
-  while (n > 0) out.push_back(buf[--n]);
-  return out;
+  uint64_t v = static_cast<uint64_t>(u);
+  do {
+    *--p = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  return p;
 }
 
 unsigned __int128 Magnitude(i128 v) {
@@ -88,24 +94,44 @@ unsigned __int128 Magnitude(i128 v) {
 
 }  // namespace
 
-std::string I128ToString(i128 v) { return (v < 0 ? "-" : "") + U128ToString(Magnitude(v)); }
+std::string I128ToString(i128 v) {
+  char buf[48];
+  char* end = buf + sizeof(buf);
+  char* p = U128Digits(Magnitude(v), end);
+  if (v < 0) *--p = '-';
+  return std::string(p, end);
+}
 
 std::string FormatDecimal(i128 mantissa, int scale) {
-  bool negative = mantissa < 0;
-  std::string digits = U128ToString(Magnitude(mantissa));
-  if (static_cast<int>(digits.size()) <= scale) {
-    digits.insert(0, static_cast<size_t>(scale - static_cast<int>(digits.size()) + 1), '0');
+  // At most 39 digits, and up to kMaxScale zeros before them ("0.000…"): the buffer holds both.
+  char buf[48 + kMaxScale];
+  char* end = buf + sizeof(buf);
+  char* p = U128Digits(Magnitude(mantissa), end);
+  std::string out;
+  if (scale <= 0) {
+    if (mantissa < 0) out.push_back('-');
+    out.append(p, end);
+    return out;
   }
-  std::string out = negative ? "-" : "";
-  out += digits.substr(0, digits.size() - scale);
-  if (scale > 0) {
-    out.push_back('.');
-    out += digits.substr(digits.size() - scale);
-  }
+  if (scale > kMaxScale) scale = kMaxScale;  // not a valid decimal; never read past the buffer
+  while (end - p <= scale) *--p = '0';       // at least one digit before the point
+  out.reserve(static_cast<size_t>(end - p) + 2);
+  if (mantissa < 0) out.push_back('-');
+  out.append(p, static_cast<size_t>(end - p - scale));
+  out.push_back('.');
+  out.append(end - scale, static_cast<size_t>(scale));
   return out;
 }
 
 std::string FormatDecimalTrimmed(i128 mantissa, int scale, int min_scale) {
+  if (mantissa >= INT64_MIN && mantissa <= INT64_MAX) {  // 64-bit division when it fits
+    int64_t m = static_cast<int64_t>(mantissa);
+    while (scale > min_scale && m % 10 == 0) {
+      m /= 10;
+      --scale;
+    }
+    mantissa = m;
+  }
   while (scale > min_scale && mantissa % 10 == 0) {
     mantissa /= 10;
     --scale;

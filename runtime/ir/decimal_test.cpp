@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 namespace decree {
 namespace {
 
@@ -46,6 +49,34 @@ TEST(Decimal, FormatsExactly) {
   EXPECT_EQ(FormatDecimalTrimmed(1000000, 6, 0), "1");
   i128 min = static_cast<i128>(static_cast<unsigned __int128>(1) << 127);
   EXPECT_EQ(FormatDecimal(min, 0), "-170141183460469231731687303715884105728");
+}
+
+// Formatting agrees with a digit-at-a-time reference across the 64-bit boundary and at every
+// scale, with zeros before and after the point.
+TEST(Decimal, FormatsLikeTheReference) {
+  auto reference = [](i128 m, int scale) {
+    unsigned __int128 u = m < 0 ? -static_cast<unsigned __int128>(m) : static_cast<unsigned __int128>(m);
+    std::string digits;
+    do {
+      digits.insert(digits.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
+      u /= 10;
+    } while (u != 0);
+    while (static_cast<int>(digits.size()) <= scale) digits.insert(digits.begin(), '0');
+    std::string out = m < 0 ? "-" : "";
+    out += digits.substr(0, digits.size() - scale);
+    if (scale > 0) out.append(".").append(digits.substr(digits.size() - scale));
+    return out;
+  };
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 20000; ++i) {
+    int bits = static_cast<int>(rng() % 127);
+    i128 m = static_cast<i128>((static_cast<unsigned __int128>(rng()) << 64 | rng()) >> (127 - bits));
+    if (rng() & 1) m = -m;
+    int scale = static_cast<int>(rng() % (kMaxScale + 1));
+    ASSERT_EQ(FormatDecimal(m, scale), reference(m, scale)) << bits << " bits, scale " << scale;
+    ASSERT_EQ(I128ToString(m), reference(m, 0));
+  }
+  EXPECT_EQ(FormatDecimal(static_cast<i128>(UINT64_MAX) + 1, 2), "184467440737095516.16");
 }
 
 TEST(Decimal, ComparesAcrossScales) {

@@ -2,16 +2,49 @@
 
 #include <fmt/format.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace decree {
+
+namespace {
+
+// Index of the first byte of [p, p + n) that JSON needs escaped (< 0x20, '"', '\\', 0x7f),
+// or n: 16 bytes at a time.
+size_t FirstToEscape(const char* p, size_t n) {
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), del = _mm_set1_epi8(0x7f);
+  const __m128i space = _mm_set1_epi8(0x20), flip = _mm_set1_epi8(static_cast<char>(0x80));
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    // Unsigned v < 0x20, as a signed compare with the top bit flipped.
+    __m128i control = _mm_cmplt_epi8(_mm_xor_si128(v, flip), _mm_xor_si128(space, flip));
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, del), control));
+    int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  for (; i < n; ++i) {
+    unsigned char c = static_cast<unsigned char>(p[i]);
+    if (c < 0x20 || c == '"' || c == '\\' || c == 0x7f) return i;
+  }
+  return n;
+}
+
+}  // namespace
 
 void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
-  size_t run = 0;  // start of the bytes not yet copied
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t clean = FirstToEscape(s.data() + i, s.size() - i);
+    out->append(s.data() + i, clean);
+    i += clean;
+    if (i == s.size()) break;
+    unsigned char c = static_cast<unsigned char>(s[i++]);
     switch (c) {
       case '"': *out += "\\\""; break;
       case '\\': *out += "\\\\"; break;
@@ -23,7 +56,6 @@ void AppendJsonString(std::string* out, std::string_view s) {
       default: *out += fmt::format("\\u{:04x}", c);
     }
   }
-  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 
