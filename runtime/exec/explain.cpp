@@ -39,85 +39,169 @@ bool KeysOnly(const ir::Expr& e) {
   return true;
 }
 
-class Explainer {
- public:
-  Explainer(const ir::Program& p, const ir::Rule& r, const ir::EvalContext& ctx) : p_(p), r_(r), ctx_(ctx) {}
+}  // namespace
 
-  void Walk(const ir::Expr& e, Explanation* out) {
-    if (e.op == Op::kAnd) {
-      for (const ir::ExprPtr& k : e.kids) Walk(*k, out);
-      return;
+// The plan mirrors `when`: the text of each comparison is fixed but for the values of its
+// non-constant sides, which are evaluated per explanation; constants are rendered once.
+struct ExplainPlan::Side {
+  const ir::Expr* expr = nullptr;
+  std::string label;            // "sum(t.amount)", "t.channel", … ("" for constants)
+  bool constant = false;        // a literal or named constant: its text never changes
+  bool total_candidate = false; // a money operand that can be the finding's total
+  bool cached = false;
+  std::string text;             // constant: the rendered side
+};
+
+struct ExplainPlan::Node {
+  enum class Kind { kAnd, kOr, kSkip, kCompare, kIn, kInTable, kText, kValue } kind = Kind::kSkip;
+  const ir::Expr* expr = nullptr;
+  std::vector<Node> kids;  // kAnd, kOr
+  Side left, right;        // kCompare, kIn, kInTable (left only)
+  std::string text;        // kCompare: the operator; kInTable: the table; kText: the atom
+};
+
+ExplainPlan::ExplainPlan(const ir::Program& p, const ir::Rule& rule, const ir::Expr& when)
+    : p_(p), rule_(rule), root_(std::make_unique<Node>(Build(when))) {}
+
+ExplainPlan::~ExplainPlan() = default;
+
+ExplainPlan::Node ExplainPlan::Build(const ir::Expr& e) const {
+  Node n;
+  n.expr = &e;
+  if (e.op == Op::kAnd || e.op == Op::kOr) {
+    n.kind = e.op == Op::kAnd ? Node::Kind::kAnd : Node::Kind::kOr;
+    for (const ir::ExprPtr& k : e.kids) n.kids.push_back(Build(*k));
+    return n;
+  }
+  if (KeysOnly(e)) return n;  // kSkip: the key shows it
+  if (IsComparison(e.op) && e.kids.size() == 2 && e.op != Op::kIn) {
+    n.kind = Node::Kind::kCompare;
+    n.left = MakeSide(*e.kids[0]);
+    n.right = MakeSide(*e.kids[1]);
+    n.text = OpText(e.op);
+  } else if (e.op == Op::kIn) {
+    n.kind = Node::Kind::kIn;
+    n.left = MakeSide(*e.kids[0]);
+    n.right = MakeSide(*e.kids[1]);
+  } else if (e.op == Op::kInTable) {
+    n.kind = Node::Kind::kInTable;
+    n.left = MakeSide(*e.kids[0]);
+    n.text = p_.tables[e.index].name;
+  } else if (!e.text.empty()) {
+    n.kind = Node::Kind::kText;
+    n.text = e.text;
+  } else {
+    n.kind = Node::Kind::kValue;
+  }
+  return n;
+}
+
+ExplainPlan::Side ExplainPlan::MakeSide(const ir::Expr& e) const {
+  Side s;
+  s.expr = &e;
+  const ir::Expr* x = &e;
+  while (x->op == Op::kCast) x = x->kids[0].get();
+  switch (x->op) {
+    case Op::kConst: s.constant = true; break;
+    case Op::kAgg: s.label = rule_.aggs[x->index].text; break;
+    case Op::kKey: s.label = rule_.keys[x->index].name; break;
+    case Op::kColumn: {
+      const ir::Layout* l = p_.FindLayout(rule_.layout);
+      s.label = l != nullptr ? rule_.var + "." + l->fields[x->index].name : "?";
+      break;
     }
-    if (e.op == Op::kOr) {
-      for (const ir::ExprPtr& k : e.kids) {
-        ir::Value v;
+    default: s.label = x->text; break;
+  }
+  s.total_candidate = x->op == Op::kAgg || x->op == Op::kColumn || x->op == Op::kConvert;
+  return s;
+}
+
+void ExplainPlan::AppendSide(Side& s, const ir::EvalContext& ctx, Explanation* out) {
+  if (s.constant && s.cached) {
+    out->text += s.text;
+    return;
+  }
+  std::string err;
+  bool ok = ir::EvalScalar(p_, *s.expr, ctx, &value_, &err);
+  std::string rendered = ok ? ir::ValueToDisplay(value_, &p_) : "?";
+  if (s.constant) {
+    if (ok) {
+      s.text = rendered;
+      s.cached = true;
+    }
+    out->text += rendered;
+    return;
+  }
+  if (ok && s.total_candidate && !out->has_total && value_.kind == ir::TypeKind::kMoney) {
+    out->has_total = true;
+    out->total = value_;
+  }
+  if (!s.label.empty()) {
+    out->text += s.label;
+    out->text.push_back(' ');
+  }
+  out->text += rendered;
+}
+
+void ExplainPlan::Walk(Node& n, const ir::EvalContext& ctx, Explanation* out) {
+  switch (n.kind) {
+    case Node::Kind::kAnd:
+      for (Node& k : n.kids) Walk(k, ctx, out);
+      return;
+    case Node::Kind::kOr:
+      for (Node& k : n.kids) {
         std::string err;
-        if (ir::EvalScalar(p_, *k, ctx_, &v, &err) && v.truthy()) {
-          Walk(*k, out);
+        if (ir::EvalScalar(p_, *k.expr, ctx, &value_, &err) && value_.truthy()) {
+          Walk(k, ctx, out);
           return;
         }
       }
       return;
-    }
-    if (KeysOnly(e)) return;
-    std::string atom;
-    if (IsComparison(e.op) && e.kids.size() == 2 && e.op != Op::kIn) {
-      atom = Side(*e.kids[0], out) + " " + OpText(e.op) + " " + Side(*e.kids[1], out);
-    } else if (e.op == Op::kIn || e.op == Op::kInTable) {
-      atom = Side(*e.kids[0], out) + " " + (e.op == Op::kIn ? "in " + Side(*e.kids[1], out) : "in " + p_.tables[e.index].name);
-    } else if (!e.text.empty()) {
-      atom = e.text;
-    } else {
-      ir::Value v;
+    case Node::Kind::kSkip: return;
+    default: break;
+  }
+  size_t before = out->text.size();
+  if (before > 0) out->text += " and ";
+  size_t start = out->text.size();
+  switch (n.kind) {
+    case Node::Kind::kCompare:
+      AppendSide(n.left, ctx, out);
+      out->text.push_back(' ');
+      out->text += n.text;
+      out->text.push_back(' ');
+      AppendSide(n.right, ctx, out);
+      break;
+    case Node::Kind::kIn:
+      AppendSide(n.left, ctx, out);
+      out->text += " in ";
+      AppendSide(n.right, ctx, out);
+      break;
+    case Node::Kind::kInTable:
+      AppendSide(n.left, ctx, out);
+      out->text += " in ";
+      out->text += n.text;
+      break;
+    case Node::Kind::kText: out->text += n.text; break;
+    default: {
       std::string err;
-      if (ir::EvalScalar(p_, e, ctx_, &v, &err)) atom = ir::ValueToDisplay(v, &p_);
+      if (ir::EvalScalar(p_, *n.expr, ctx, &value_, &err)) out->text += ir::ValueToDisplay(value_, &p_);
+      break;
     }
-    if (atom.empty()) return;
-    if (!out->text.empty()) out->text += " and ";
-    out->text += atom;
   }
+  if (out->text.size() == start) out->text.resize(before);  // an empty atom adds nothing
+}
 
- private:
-  std::string Side(const ir::Expr& e, Explanation* out) {
-    ir::Value v;
-    std::string err;
-    bool ok = ir::EvalScalar(p_, e, ctx_, &v, &err);
-    std::string value = ok ? ir::ValueToDisplay(v, &p_) : "?";
-    const ir::Expr* x = &e;
-    while (x->op == Op::kCast) x = x->kids[0].get();
-    std::string label;
-    switch (x->op) {
-      case Op::kConst: return value;
-      case Op::kAgg:
-        label = r_.aggs[x->index].text;
-        break;
-      case Op::kKey: label = r_.keys[x->index].name; break;
-      case Op::kColumn: {
-        const ir::Layout* l = p_.FindLayout(r_.layout);
-        label = l != nullptr ? r_.var + "." + l->fields[x->index].name : "?";
-        break;
-      }
-      default: label = x->text; break;
-    }
-    if (ok && !out->has_total && v.kind == ir::TypeKind::kMoney && (x->op == Op::kAgg || x->op == Op::kColumn ||
-                                                                      x->op == Op::kConvert)) {
-      out->has_total = true;
-      out->total = v;
-    }
-    return label.empty() ? value : label + " " + value;
-  }
-
-  const ir::Program& p_;
-  const ir::Rule& r_;
-  const ir::EvalContext& ctx_;
-};
-
-}  // namespace
+void ExplainPlan::Explain(const ir::EvalContext& ctx, Explanation* out) {
+  out->text.clear();
+  out->has_total = false;
+  out->total = ir::Value();
+  Walk(*root_, ctx, out);
+}
 
 Explanation Explain(const ir::Program& p, const ir::Rule& rule, const ir::Expr& when, const ir::EvalContext& ctx) {
+  ExplainPlan plan(p, rule, when);
   Explanation out;
-  Explainer x(p, rule, ctx);
-  x.Walk(when, &out);
+  plan.Explain(ctx, &out);
   return out;
 }
 

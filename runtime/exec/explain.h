@@ -1,6 +1,7 @@
 // Findings: why a guard held (the explanation and the total), verdicts and due dates, JSON.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "decree/run.h"
@@ -20,6 +21,32 @@ struct Explanation {
 // operand of an `or`; reports each comparison with its values.  Comparisons of keys alone
 // are left out (the key shows them).
 Explanation Explain(const ir::Program& p, const ir::Rule& rule, const ir::Expr& when, const ir::EvalContext& ctx);
+
+// The same, prepared once for a rule and reused for each of its findings: labels and
+// constants are rendered once.  Not thread-safe (it caches); one per thread.
+class ExplainPlan {
+ public:
+  ExplainPlan(const ir::Program& p, const ir::Rule& rule, const ir::Expr& when);
+  ~ExplainPlan();
+  ExplainPlan(const ExplainPlan&) = delete;
+  ExplainPlan& operator=(const ExplainPlan&) = delete;
+
+  // Replaces *out with the explanation for the row or group of `ctx`.
+  void Explain(const ir::EvalContext& ctx, Explanation* out);
+
+ private:
+  struct Side;
+  struct Node;
+  Node Build(const ir::Expr& e) const;
+  Side MakeSide(const ir::Expr& e) const;
+  void AppendSide(Side& s, const ir::EvalContext& ctx, Explanation* out);
+  void Walk(Node& n, const ir::EvalContext& ctx, Explanation* out);
+
+  const ir::Program& p_;
+  const ir::Rule& rule_;
+  std::unique_ptr<Node> root_;
+  ir::Value value_;  // scratch
+};
 
 // The date `days` (business) days after `date`: Monday-Friday, adjusted by a calendar table.
 int32_t AddDays(int32_t date, int days, bool business, const TableData* calendar);

@@ -221,6 +221,8 @@ struct RuleExec {
   std::vector<uint8_t> present;                       // per aggregate, for the row being appended
   std::unique_ptr<RecordCodec> codec;
   std::vector<RecordBuffer> partitions;               // grouped rules: records by key partition
+  std::unique_ptr<ExplainPlan> explain;               // row rules with a `when`
+  Explanation why;                                    // scratch
 };
 
 struct ExemptExec {
@@ -450,7 +452,9 @@ class Worker {
         f.explain = "not true: " + (r.verdicts.empty() ? std::string() : r.verdicts[0].value);
       } else if (r.when) {
         RowContext ctx(layout, c, row, plan_.tables);
-        SetExplanation(Explain(*plan_.program, r, *r.when, ctx), "", &f);
+        if (!x.explain) x.explain = std::make_unique<ExplainPlan>(*plan_.program, r, *r.when);
+        x.explain->Explain(ctx, &x.why);
+        SetExplanation(x.why, "", &f);
       }
       FillVerdicts(*plan_.program, r, date, plan_.tables, &f);
       findings_.Add(std::move(f));
@@ -519,8 +523,9 @@ class GroupFinalizer {
       : plan_(plan), info_(info), chunk_(info), codec_(info.aggs, false), verdicts_(plan, info) {}
 
   Status Init() {
-    if (info_.rule->when) return CompiledExpr::Compile(*info_.rule->when, plan_.env, static_cast<int>(info_.key_types.size()), &when_);
-    return Status::Ok();
+    if (!info_.rule->when) return Status::Ok();
+    explain_ = std::make_unique<ExplainPlan>(*plan_.program, *info_.rule, *info_.rule->when);
+    return CompiledExpr::Compile(*info_.rule->when, plan_.env, static_cast<int>(info_.key_types.size()), &when_);
   }
 
   Status Run(std::vector<Worker*>& workers, size_t rule_index, uint32_t p, FindingList* list) {
@@ -603,7 +608,8 @@ class GroupFinalizer {
       } else if (info_.rule->when) {
         chunk_.chunk.size = 1;
         GroupRowContext ctx(info_, chunk_.chunk, 0, plan_.tables);
-        SetExplanation(Explain(*plan_.program, *info_.rule, *info_.rule->when, ctx), suffix, &f);
+        explain_->Explain(ctx, &why_);
+        SetExplanation(why_, suffix, &f);
       } else {
         f.explain = suffix.substr(1);
       }
@@ -653,6 +659,8 @@ class GroupFinalizer {
   RecordCodec codec_;
   VerdictFiller verdicts_;
   std::unique_ptr<CompiledExpr> when_;
+  std::unique_ptr<ExplainPlan> explain_;
+  Explanation why_;
 };
 
 // One aggregate over the rows currently in a sliding window.
@@ -1210,15 +1218,25 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
     if (info.grouped) {
       for (uint32_t p = 0; p < kPartitions; ++p) lists.push_back(std::make_unique<FindingList>(plan.keep_findings, plan.pool));
       std::vector<Status> task_status(kPartitions);
-      Parallel(kPartitions, worker_count, [&](int, size_t p) {
+      // One finalizer per thread, made on its first partition and reused for the others.
+      std::vector<std::unique_ptr<WindowFinalizer>> window_fins(worker_count);
+      std::vector<std::unique_ptr<GroupFinalizer>> group_fins(worker_count);
+      std::vector<Status> init_status(worker_count);
+      Parallel(kPartitions, worker_count, [&](int w, size_t p) {
         if (info.rule->kind == ir::RuleKind::kWindow) {
-          WindowFinalizer fin(plan, info);
-          task_status[p] = fin.Init();
-          if (task_status[p].ok()) task_status[p] = fin.Run(raw, r, static_cast<uint32_t>(p), lists[p].get());
+          if (!window_fins[w]) {
+            window_fins[w] = std::make_unique<WindowFinalizer>(plan, info);
+            init_status[w] = window_fins[w]->Init();
+          }
+          task_status[p] = init_status[w];
+          if (task_status[p].ok()) task_status[p] = window_fins[w]->Run(raw, r, static_cast<uint32_t>(p), lists[p].get());
         } else {
-          GroupFinalizer fin(plan, info);
-          task_status[p] = fin.Init();
-          if (task_status[p].ok()) task_status[p] = fin.Run(raw, r, static_cast<uint32_t>(p), lists[p].get());
+          if (!group_fins[w]) {
+            group_fins[w] = std::make_unique<GroupFinalizer>(plan, info);
+            init_status[w] = group_fins[w]->Init();
+          }
+          task_status[p] = init_status[w];
+          if (task_status[p].ok()) task_status[p] = group_fins[w]->Run(raw, r, static_cast<uint32_t>(p), lists[p].get());
         }
         lists[p]->Sort();
         if (task_status[p].ok()) task_status[p] = maybe_spill(lists[p].get());
