@@ -12,7 +12,7 @@
 
 #include "io/csv.h"
 #include "io/field_parse.h"
-#include "io/mapped_file.h"
+#include "io/input_file.h"
 #include "ir/json.h"
 #include "ir/sqlite_util.h"
 #include "ir/utf8.h"
@@ -21,7 +21,7 @@ namespace decree::io {
 
 namespace {
 
-constexpr size_t kSegmentBytes = 2u << 20;
+constexpr size_t kSegmentBytes = 1u << 20;
 
 // Column storage for one reader call: one buffer per layout field, and row positions.
 struct ChunkBuffers {
@@ -87,88 +87,6 @@ Status BindColumns(const ir::Layout& layout, const std::vector<std::string>& nam
   return Status::Ok();
 }
 
-// Line labels for byte offsets: the header is line 1.
-std::vector<std::string> LineLabels(std::string_view data, const std::vector<uint64_t>& positions) {
-  std::vector<std::string> out;
-  out.reserve(positions.size());
-  uint64_t line = 1, at = 0;
-  for (uint64_t p : positions) {
-    if (p > data.size()) p = data.size();
-    if (p >= at) {
-      line += CountByte(data.data() + at, p - at, '\n');
-      at = p;
-    }
-    out.push_back(fmt::format("line {}", line));
-  }
-  return out;
-}
-
-// The segments of [begin, end): about kSegmentBytes each, each ending on a line break outside
-// quotes (`quotes`: whether to track RFC 4180 quoting).  Boundaries are found as the segments
-// are read rather than in a pass over the whole file first: the reader of segment k counts the
-// quotes of its own bytes (which it is about to parse anyway, so they are brought in once),
-// finds where segment k + 1 starts and publishes it before it parses.  Segment k starts at a
-// record boundary, so the quote parity there is even.  A segment may be empty (a record longer
-// than kSegmentBytes swallows the next boundary).
-class LazySplit {
- public:
-  void Init(const MappedFile* file, size_t begin, bool quotes) {
-    file_ = file;
-    end_ = file->size();
-    begin_ = begin;
-    quotes_ = quotes;
-    size_t pieces = begin < end_ ? (end_ - begin + kSegmentBytes - 1) / kSegmentBytes : 0;
-    start_.assign(pieces + 1, kUnknown);
-    if (pieces > 0) {
-      start_[0] = begin;
-      start_[pieces] = end_;
-    }
-    known_ = 0;
-  }
-  size_t count() const { return start_.empty() ? 0 : start_.size() - 1; }
-
-  // [begin, end) of segment k.  Thread-safe; cheapest when segments are claimed in order.
-  std::pair<size_t, size_t> Claim(size_t k) {
-    std::lock_guard<std::mutex> lock(mu_);
-    while (known_ < k + 1) {
-      if (start_[known_ + 1] == kUnknown) start_[known_ + 1] = NextStart(start_[known_], known_ + 1);
-      ++known_;
-    }
-    return {start_[k], start_[k + 1]};
-  }
-
- private:
-  static constexpr size_t kUnknown = SIZE_MAX;
-
-  // Where segment k starts, given where segment k - 1 starts (outside quotes).
-  size_t NextStart(size_t prev, size_t k) const {
-    const char* data = file_->data().data();
-    size_t approx = begin_ + k * kSegmentBytes;
-    bool inside = false;
-    size_t p = std::max(prev, approx);
-    if (quotes_ && approx > prev) {
-      file_->Populate(prev, std::min(end_, approx + 4096));
-      inside = (CountByte(data + prev, approx - prev, '"') & 1) != 0;
-    }
-    for (; p < end_; ++p) {
-      char c = data[p];
-      if (quotes_ && c == '"') {
-        inside = !inside;
-      } else if (c == '\n' && !inside) {
-        return p + 1;
-      }
-    }
-    return end_;
-  }
-
-  const MappedFile* file_ = nullptr;
-  size_t begin_ = 0, end_ = 0;
-  bool quotes_ = false;
-  std::mutex mu_;
-  std::vector<size_t> start_;
-  size_t known_ = 0;  // start_[0..known_] are final
-};
-
 // ------------------------------------------------------------------------------------------
 
 class CsvSource final : public RowSource {
@@ -178,13 +96,23 @@ class CsvSource final : public RowSource {
     layout_ = &layout;
     Status st = file_.Open(spec.path);
     if (!st.ok()) return st;
-    std::string_view data = file_.data();
+    // The header row: read on until it is complete (a line break outside quotes) or the file ends.
+    std::string head;
     size_t pos = 0;
-    if (data.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;  // UTF-8 byte order mark
-    if (pos >= data.size()) return Status::InvalidArgument(spec.path + ": empty input: no header row");
+    bool inside = false, complete = false;
+    for (size_t scan = 0; !complete && head.size() < file_.size();) {
+      st = file_.ReadAt(head.size(), 64 << 10, &head);
+      if (!st.ok()) return st;
+      for (; scan < head.size() && !complete; ++scan) {
+        if (head[scan] == '"') inside = !inside;
+        complete = head[scan] == '\n' && !inside;
+      }
+    }
+    if (head.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;  // UTF-8 byte order mark
+    if (pos >= head.size()) return Status::InvalidArgument(spec.path + ": empty input: no header row");
     std::vector<CsvField> header;
     CsvError error;
-    NextCsvRecord(data.data(), data.size(), &pos, &header, &error);
+    NextCsvRecord(head.data(), head.size(), &pos, &header, &error);
     if (error != CsvError::kNone) return Status::InvalidArgument(fmt::format("{}: header row: {}", spec.path, CsvErrorText(error)));
     exec::Arena arena;
     std::vector<std::string> names;
@@ -198,8 +126,7 @@ class CsvSource final : public RowSource {
     if (!st.ok()) return st;
     key_col_ = layout.id_field >= 0 ? field_col_[layout.id_field] : -1;
     codecs_ = Codecs(program, layout);
-    data_start_ = pos;
-    segments_.Init(&file_, pos, /*quotes=*/true);
+    segments_.Init(&file_, pos, /*quotes=*/true, kSegmentBytes);
     return Status::Ok();
   }
 
@@ -208,24 +135,25 @@ class CsvSource final : public RowSource {
   std::string format_name() const override { return "CSV"; }
 
   std::vector<std::string> Labels(const std::vector<uint64_t>& positions) const override {
-    return LineLabels(file_.data(), positions);
+    return LineLabels(file_, positions, 1);  // the header is line 1
   }
 
   Status ReadSegment(size_t segment, const ChunkFn& on_chunk, SegmentResult* result) override {
-    auto [begin, end] = segments_.Claim(segment);
-    const char* base = file_.data().data();
-    file_.Populate(begin, end);
+    thread_local std::string data;  // this thread's segment buffer, reused
+    uint64_t begin, end;
+    Status st = segments_.Read(segment, &data, &begin, &end);
+    if (!st.ok()) return st;
     ChunkBuffers buf(codecs_);
     std::vector<CsvField> fields;
     fields.reserve(ncols_ + 1);
     std::string reason;
-    size_t pos = begin, reported = begin;
-    CsvScanner scanner(base, begin, end);
+    uint64_t pos = begin, reported = begin;  // file offsets
+    CsvScanner scanner(data.data(), 0, data.size());
     while (!scanner.done()) {
-      size_t start = scanner.pos();
+      uint64_t start = begin + scanner.pos();
       CsvError error;
       scanner.Next(&fields, &error);
-      pos = scanner.pos();
+      pos = begin + scanner.pos();
       if (error == CsvError::kNone && fields.size() == 1 && fields[0].size == 0 && ncols_ > 1) continue;  // blank line
       ++result->rows_read;
       if (error != CsvError::kNone) {
@@ -258,7 +186,6 @@ class CsvSource final : public RowSource {
     }
     buf.Flush(on_chunk);
     bytes_done_.fetch_add(end - reported, std::memory_order_relaxed);
-    file_.Release(begin, end);
     return Status::Ok();
   }
 
@@ -272,13 +199,12 @@ class CsvSource final : public RowSource {
 
   const ir::Program* program_ = nullptr;
   const ir::Layout* layout_ = nullptr;
-  MappedFile file_;
+  InputFile file_;
   std::vector<FieldCodec> codecs_;
   std::vector<int> field_col_, currency_col_;
   size_t ncols_ = 0;
   int key_col_ = -1;
-  size_t data_start_ = 0;
-  LazySplit segments_;
+  SegmentReader segments_;
 };
 
 // ------------------------------------------------------------------------------------------
@@ -290,8 +216,10 @@ class JsonlSource final : public RowSource {
     Status st = file_.Open(spec.path);
     if (!st.ok()) return st;
     codecs_ = Codecs(program, layout);
-    size_t begin = file_.data().substr(0, 3) == "\xEF\xBB\xBF" ? 3 : 0;
-    segments_.Init(&file_, begin, false);
+    std::string head;
+    st = file_.ReadAt(0, 3, &head);
+    if (!st.ok()) return st;
+    segments_.Init(&file_, head == "\xEF\xBB\xBF" ? 3 : 0, /*quotes=*/false, kSegmentBytes);
     return Status::Ok();
   }
 
@@ -299,27 +227,28 @@ class JsonlSource final : public RowSource {
   uint64_t total_bytes() const override { return file_.size(); }
   std::string format_name() const override { return "JSON Lines"; }
   std::vector<std::string> Labels(const std::vector<uint64_t>& positions) const override {
-    std::vector<std::string> out = LineLabels(file_.data(), positions);
-    // There is no header line: JSON Lines records start on line 1.
-    for (std::string& s : out) s = fmt::format("line {}", std::stoull(s.substr(5)));
-    return out;
+    return LineLabels(file_, positions, 1);  // no header: records start on line 1
   }
 
   Status ReadSegment(size_t segment, const ChunkFn& on_chunk, SegmentResult* result) override {
-    auto [begin, end] = segments_.Claim(segment);
-    std::string_view data = file_.data();
-    file_.Populate(begin, end);
+    thread_local std::string segment_data;  // this thread's segment buffer, reused
+    uint64_t begin, end;
+    Status read = segments_.Read(segment, &segment_data, &begin, &end);
+    if (!read.ok()) return read;
+    std::string_view data = segment_data;
     ChunkBuffers buf(codecs_);
     std::string reason;
     std::vector<std::string> scratch(codecs_.size());
     std::vector<std::string> cur_scratch(codecs_.size());
-    size_t pos = begin, reported = begin;
-    while (pos < end) {
-      size_t start = pos;
-      const void* nl = std::memchr(data.data() + pos, '\n', end - pos);
-      size_t line_end = nl == nullptr ? end : static_cast<size_t>(static_cast<const char*>(nl) - data.data());
-      pos = line_end + 1;
-      std::string_view line = data.substr(start, line_end - start);
+    size_t at = 0;  // in data; file offset begin + at
+    uint64_t pos = begin, reported = begin;
+    while (at < data.size()) {
+      uint64_t start = begin + at;
+      const void* nl = std::memchr(data.data() + at, '\n', data.size() - at);
+      size_t line_end = nl == nullptr ? data.size() : static_cast<size_t>(static_cast<const char*>(nl) - data.data());
+      std::string_view line = data.substr(at, line_end - at);
+      at = line_end + 1;
+      pos = begin + std::min(at, data.size());
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank line
       ++result->rows_read;
@@ -384,16 +313,15 @@ class JsonlSource final : public RowSource {
       }
     }
     buf.Flush(on_chunk);
-    bytes_done_.fetch_add(std::min(pos, end) - reported, std::memory_order_relaxed);
-    file_.Release(begin, end);
+    bytes_done_.fetch_add(end - reported, std::memory_order_relaxed);
     return Status::Ok();
   }
 
  private:
   const ir::Layout* layout_ = nullptr;
-  MappedFile file_;
+  InputFile file_;
   std::vector<FieldCodec> codecs_;
-  LazySplit segments_;
+  SegmentReader segments_;
 };
 
 // ------------------------------------------------------------------------------------------

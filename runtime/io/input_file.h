@@ -1,0 +1,72 @@
+// A batch file read in segments by several threads, each segment into the reading thread's
+// own reused buffer (pread): the file is never mapped or held whole, so resident memory stays
+// at a few segment buffers, and the pages a thread touches stay the same few (on a virtual
+// machine with shadow paging, first touches of fresh pages are what a scan over a mapped
+// file mostly pays for).
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "decree/status.h"
+
+namespace decree::io {
+
+class InputFile {
+ public:
+  InputFile() = default;
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+  ~InputFile();
+
+  // A regular file is read where it lies; a pipe ("-" is standard input) is read into memory.
+  Status Open(const std::string& path);
+  const std::string& path() const { return path_; }
+  uint64_t size() const { return size_; }
+  // Appends the bytes [offset, offset + n) ∩ [0, size) to *out.  Thread-safe.
+  Status ReadAt(uint64_t offset, size_t n, std::string* out) const;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  bool buffered_ = false;
+  std::string buffer_;
+};
+
+// The segments of [begin, size): about `segment_bytes` each, each ending on a line break
+// outside quotes (`quotes`: whether to track RFC 4180 quoting).  The reader of segment k reads
+// its bytes, counts their quotes (segment k starts at a record boundary, so the parity there
+// is even), finds where segment k + 1 starts and publishes it before it parses: boundaries
+// cost no pass over the file of their own.  Read(k) waits for segment k - 1's reader, so
+// segments must be read in order (each once, by any threads) — as exec's Parallel hands them
+// out.  A record longer than a segment makes the next segment empty.
+class SegmentReader {
+ public:
+  void Init(const InputFile* file, uint64_t begin, bool quotes, size_t segment_bytes);
+  size_t count() const { return start_.empty() ? 0 : start_.size() - 1; }
+  // Replaces *buf with the bytes of segment k, which are [*begin, *end) of the file.
+  Status Read(size_t k, std::string* buf, uint64_t* begin, uint64_t* end);
+
+ private:
+  static constexpr uint64_t kUnknown = UINT64_MAX;
+  void Publish(size_t k, uint64_t start);
+
+  const InputFile* file_ = nullptr;
+  uint64_t begin_ = 0;
+  bool quotes_ = false;
+  size_t segment_bytes_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<uint64_t> start_;  // start_[k]: where segment k starts (kUnknown until found)
+};
+
+// "line N" for each byte offset (sorted ascending), counting line breaks from `first_line` at
+// offset 0.
+std::vector<std::string> LineLabels(const InputFile& file, const std::vector<uint64_t>& positions, uint64_t first_line);
+
+}  // namespace decree::io
