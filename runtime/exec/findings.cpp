@@ -183,10 +183,7 @@ Status FindingMerger::Merge(const std::vector<ListRange>& ranges) {
     } else {
       buf_ += list.line(i);
     }
-    if (objects_ == nullptr && buf_.size() >= (1 << 20)) {
-      ok &= std::fwrite(buf_.data(), 1, buf_.size(), out_) == buf_.size();
-      buf_.clear();
-    }
+    if (objects_ == nullptr && buf_.size() >= (1 << 20)) ok &= Write();
     ++count_;
     if (h.at + 1 < range.to) heap.push(Head{list.key_in_order(h.at + 1), h.range, h.at + 1});
   }
@@ -194,11 +191,28 @@ Status FindingMerger::Merge(const std::vector<ListRange>& ranges) {
   return Status::Ok();
 }
 
-Status FindingMerger::Flush() {
-  if (out_ != nullptr && !buf_.empty()) {
-    if (std::fwrite(buf_.data(), 1, buf_.size(), out_) != buf_.size()) return Status::IoError("cannot write the findings");
-    buf_.clear();
+bool FindingMerger::Write() {
+  bool ok = std::fwrite(buf_.data(), 1, buf_.size(), out_) == buf_.size();
+  written_ += buf_.size();
+  buf_.clear();
+  // Flush what is written so far to disk in the background (one fdatasync at a time) while
+  // the run goes on, so that the fsync before the output is renamed into place has little
+  // left to do.  A failure here is not an error: that final fsync reports it.
+  if (ok && out_ != stdout && written_ - synced_ >= (16u << 20) && std::fflush(out_) == 0) {
+    if (sync_.joinable()) sync_.join();
+    sync_ = std::thread([fd = fileno(out_)] { fdatasync(fd); });
+    synced_ = written_;
   }
+  return ok;
+}
+
+FindingMerger::~FindingMerger() {
+  if (sync_.joinable()) sync_.join();
+}
+
+Status FindingMerger::Flush() {
+  if (out_ != nullptr && !buf_.empty() && !Write()) return Status::IoError("cannot write the findings");
+  if (sync_.joinable()) sync_.join();
   return Status::Ok();
 }
 

@@ -16,6 +16,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "decree/run.h"
@@ -94,15 +95,20 @@ struct ListRange {
 class FindingMerger {
  public:
   FindingMerger(std::vector<Finding>* objects, FILE* out) : objects_(objects), out_(out) {}
+  ~FindingMerger();
   Status Merge(const std::vector<ListRange>& ranges);
   Status Flush();
   uint64_t count() const { return count_; }
 
  private:
+  bool Write();  // buf_ to out_
+
   std::vector<Finding>* objects_;
   FILE* out_;
   std::string buf_;
   uint64_t count_ = 0;
+  uint64_t written_ = 0, synced_ = 0;  // bytes written to out_, and covered by a background sync
+  std::thread sync_;                    // the background fdatasync, if one runs
 };
 
 }  // namespace decree::exec
