@@ -66,10 +66,13 @@ std::string Rate(double rows, double seconds) {
   return fmt::format("{:.0f} rows/s", r);
 }
 
-std::string Count(uint64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<size_t>(i), ",");
-  return s;
+std::string Count(uint64_t n) {  // 1234567 -> "1,234,567"
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
 }
 
 bool HashFile(const std::string& path, std::string* hex, uint64_t* bytes) {

@@ -267,44 +267,79 @@ std::string Finding::ToJson() const {
 }
 
 void Finding::AppendJson(std::string* buffer) const {
+  std::string& out = *buffer;
   // No reserve() here: `buffer` is usually a large shared blob, and reserve() to an exact size
   // would reallocate it on every call (appending grows it geometrically instead).
+  out += "{\"rule\":";
+  AppendJsonString(&out, rule);
+  out += ",\"citation\":";
+  AppendJsonString(&out, citation);
+  out += ",\"ruleset_version\":";
+  AppendJsonString(&out, ruleset_version);
+  AppendJsonTail(&out);
+}
+
+void Finding::AppendJsonTail(std::string* buffer) const {
+  // Keys are literals (no escaping needed); every value goes through AppendJsonString.
   std::string& out = *buffer;
-  JsonWriter w(&out);
-  w.BeginObject();
-  w.Field("rule", rule).Field("citation", citation).Field("ruleset_version", ruleset_version);
   if (keyed) {
-    w.Key("key").BeginObject();
-    for (const auto& [k, v] : key) w.Field(k, v);
-    w.EndObject();
+    out += ",\"key\":{";
+    for (size_t i = 0; i < key.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      AppendJsonString(&out, key[i].first);
+      out.push_back(':');
+      AppendJsonString(&out, key[i].second);
+    }
+    out.push_back('}');
   }
-  w.Key("txn_ids").BeginArray();
-  for (const std::string& id : txn_ids) w.String(id);
-  w.EndArray();
-  w.Key("total");
+  out += ",\"txn_ids\":[";
+  for (size_t i = 0; i < txn_ids.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(&out, txn_ids[i]);
+  }
+  out += "],\"total\":";
   if (has_total) {
-    w.BeginObject().Field("amount", total_amount).Field("currency", total_currency).EndObject();
+    out += "{\"amount\":";
+    AppendJsonString(&out, total_amount);
+    out += ",\"currency\":";
+    AppendJsonString(&out, total_currency);
+    out.push_back('}');
   } else {
-    w.Null();
+    out += "null";
   }
-  w.Field("action", actions.empty() ? "" : actions.front());
+  out += ",\"action\":";
+  AppendJsonString(&out, actions.empty() ? std::string_view() : std::string_view(actions.front()));
   if (actions.size() > 1) {
-    w.Key("actions").BeginArray();
-    for (const std::string& a : actions) w.String(a);
-    w.EndArray();
+    out += ",\"actions\":[";
+    for (size_t i = 0; i < actions.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      AppendJsonString(&out, actions[i]);
+    }
+    out.push_back(']');
   }
-  if (!report.empty()) w.Field("report", report);
-  if (!due.empty()) w.Field("due", due);
-  if (!flag.empty()) w.Field("flag", flag);
-  if (!message.empty()) w.Field("message", message);
+  auto field = [&](const char* literal_key, const std::string& value) {
+    if (value.empty()) return;
+    out += literal_key;
+    AppendJsonString(&out, value);
+  };
+  field(",\"report\":", report);
+  field(",\"due\":", due);
+  field(",\"flag\":", flag);
+  field(",\"message\":", message);
   if (!classification.empty()) {
-    w.Key("classification").BeginObject();
-    for (const auto& [k, v] : classification) w.Field(k, v);
-    w.EndObject();
+    out += ",\"classification\":{";
+    for (size_t i = 0; i < classification.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      AppendJsonString(&out, classification[i].first);
+      out.push_back(':');
+      AppendJsonString(&out, classification[i].second);
+    }
+    out.push_back('}');
   }
-  if (!date.empty()) w.Field("date", date);
-  w.Field("explain", explain);
-  w.EndObject();
+  field(",\"date\":", date);
+  out += ",\"explain\":";
+  AppendJsonString(&out, explain);
+  out.push_back('}');
 }
 
 std::string FindingsToJsonl(const std::vector<Finding>& findings) {

@@ -36,8 +36,21 @@ void FindingList::Add(Finding&& f) {
   if (keep_) {
     objects_.push_back(std::move(f));
   } else {
-    scratch_.clear();
-    f.AppendJson(&scratch_);
+    // The rule's part of the line is the same for all its findings: rendered once.
+    if (f.rule != prefix_rule_ || f.citation != prefix_citation_ || f.ruleset_version != prefix_version_) {
+      prefix_rule_ = f.rule;
+      prefix_citation_ = f.citation;
+      prefix_version_ = f.ruleset_version;
+      prefix_.clear();
+      Finding head;
+      head.rule = f.rule;
+      head.citation = f.citation;
+      head.ruleset_version = f.ruleset_version;
+      head.AppendJson(&prefix_);
+      prefix_.resize(prefix_.find(",\"txn_ids\":"));  // {"rule":…,"citation":…,"ruleset_version":…
+    }
+    scratch_.assign(prefix_);
+    f.AppendJsonTail(&scratch_);
     scratch_.push_back('\n');
     lines_.push_back(line_arena_.Append(scratch_));
   }

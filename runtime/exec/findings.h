@@ -77,6 +77,7 @@ class FindingList {
   std::deque<Finding> objects_;          // keep_
   std::vector<std::string_view> lines_;  // !keep_: JSON lines with their newlines
   std::string scratch_;
+  std::string prefix_, prefix_rule_, prefix_citation_, prefix_version_;  // the last rule's JSON part
   // After Spill(): the lines' lengths in sort order and where the first one starts.
   bool spilled_ = false;
   int spill_fd_ = -1;

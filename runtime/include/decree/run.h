@@ -82,6 +82,9 @@ struct Finding {
   // The findings.jsonl line (data-layouts.md), without the newline.
   std::string ToJson() const;
   void AppendJson(std::string* out) const;
+  // The line after "ruleset_version" (what varies between findings of one rule), for
+  // renderers that write the rule's part once.
+  void AppendJsonTail(std::string* out) const;
 };
 
 struct RejectedRow {
