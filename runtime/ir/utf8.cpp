@@ -83,6 +83,16 @@ bool IsValidUtf8(std::string_view s, size_t* bad_offset) {
       }
       if (i >= n) break;
       seq_start = i;
+      // Three-byte sequences (all of CJK) checked whole: a lead E0-EF, two continuation
+      // bytes, not overlong (E0 needs A0-BF next) and not a surrogate (ED needs 80-9F next).
+      unsigned char c = static_cast<unsigned char>(s[i]);
+      if ((c & 0xF0) == 0xE0 && i + 2 < n) {
+        unsigned char c1 = static_cast<unsigned char>(s[i + 1]), c2 = static_cast<unsigned char>(s[i + 2]);
+        if ((c1 & 0xC0) == 0x80 && (c2 & 0xC0) == 0x80 && (c != 0xE0 || c1 >= 0xA0) && (c != 0xED || c1 < 0xA0)) {
+          i += 3;
+          continue;
+        }
+      }
     }
     state = kTransition[state + kClass[static_cast<unsigned char>(s[i])]];
     if (state == 12) {
