@@ -211,9 +211,14 @@ bool FindingMerger::Write() {
   // Flush what is written so far to disk in the background (one fdatasync at a time) while
   // the run goes on, so that the fsync before the output is renamed into place has little
   // left to do.  A failure here is not an error: that final fsync reports it.
-  if (ok && out_ != stdout && written_ - synced_ >= (16u << 20) && std::fflush(out_) == 0) {
+  // One sync at a time, and the merge never waits for one: while one runs, the next waits.
+  if (ok && out_ != stdout && written_ - synced_ >= (4u << 20) && !syncing_.load() && std::fflush(out_) == 0) {
     if (sync_.joinable()) sync_.join();
-    sync_ = std::thread([fd = fileno(out_)] { fdatasync(fd); });
+    syncing_ = true;
+    sync_ = std::thread([this, fd = fileno(out_)] {
+      fdatasync(fd);
+      syncing_ = false;
+    });
     synced_ = written_;
   }
   return ok;

@@ -110,6 +110,7 @@ class FindingMerger {
   uint64_t count_ = 0;
   uint64_t written_ = 0, synced_ = 0;  // bytes written to out_, and covered by a background sync
   std::thread sync_;                    // the background fdatasync, if one runs
+  std::atomic<bool> syncing_{false};
 };
 
 }  // namespace decree::exec
