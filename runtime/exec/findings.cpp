@@ -154,13 +154,45 @@ class SpillReader {
 
 }  // namespace
 
-Status FindingMerger::Merge(const std::vector<ListRange>& ranges) {
+namespace {
+
+// Writes all of [data, data + n) at `offset` (or at the file position when offset < 0).
+bool WriteAll(int fd, const char* data, size_t n, int64_t offset) {
+  while (n > 0) {
+    ssize_t w = offset >= 0 ? pwrite(fd, data, n, static_cast<off_t>(offset)) : write(fd, data, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    data += w;
+    n -= static_cast<size_t>(w);
+    if (offset >= 0) offset += w;
+  }
+  return true;
+}
+
+}  // namespace
+
+FindingMerger::FindingMerger(std::vector<Finding>* objects, int fd) : objects_(objects), fd_(fd) {
+  // Writes at offsets need a file that is neither a pipe nor opened for appending.
+  off_t at = fd >= 0 ? lseek(fd, 0, SEEK_CUR) : -1;
+  int flags = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
+  seekable_ = at >= 0 && flags >= 0 && (flags & O_APPEND) == 0;
+  if (seekable_) written_ = synced_ = static_cast<uint64_t>(at);
+}
+
+FindingMerger::~FindingMerger() {
+  if (sync_.joinable()) sync_.join();
+}
+
+// One part of a merge: the findings of [cut[r], end[r]) of each range, in order, written at
+// `offset` (or appended to the objects).
+Status FindingMerger::MergePart(const std::vector<ListRange>& ranges, const std::vector<size_t>& from,
+                                const std::vector<size_t>& to, int64_t offset, std::string* buf) {
   std::vector<std::unique_ptr<SpillReader>> readers(ranges.size());
   for (size_t r = 0; r < ranges.size(); ++r) {
     const FindingList& l = *ranges[r].list;
-    if (l.spilled_) {
+    if (l.spilled_ && from[r] < to[r]) {
       uint64_t at = l.spill_at_;
-      for (size_t i = 0; i < ranges[r].from; ++i) at += l.spilled_len_[i];
+      for (size_t i = 0; i < from[r]; ++i) at += l.spilled_len_[i];
       readers[r] = std::make_unique<SpillReader>(l.spill_fd_, at);
     }
   }
@@ -173,64 +205,134 @@ Status FindingMerger::Merge(const std::vector<ListRange>& ranges) {
     return c != 0 ? c > 0 : a.range > b.range;
   };
   std::priority_queue<Head, std::vector<Head>, decltype(after)> heap(after);
-  size_t total = 0;
   for (size_t r = 0; r < ranges.size(); ++r) {
-    total += ranges[r].to - ranges[r].from;
-    if (ranges[r].from < ranges[r].to) heap.push(Head{ranges[r].list->key_in_order(ranges[r].from), r, ranges[r].from});
+    if (from[r] < to[r]) heap.push(Head{ranges[r].list->key_in_order(from[r]), r, from[r]});
   }
-  if (objects_ != nullptr) objects_->reserve(objects_->size() + total);
-  if (buf_.capacity() == 0) buf_.reserve(1 << 20);
-  bool ok = true;
+  buf->clear();
+  auto flush = [&]() {
+    bool ok = WriteAll(fd_, buf->data(), buf->size(), offset);
+    if (offset >= 0) offset += static_cast<int64_t>(buf->size());
+    buf->clear();
+    return ok;
+  };
   while (!heap.empty()) {
     Head h = heap.top();
     heap.pop();
-    const ListRange& range = ranges[h.range];
-    FindingList& list = *range.list;
+    FindingList& list = *ranges[h.range].list;
     uint32_t i = list.order_[h.at];
     if (objects_ != nullptr) {
       objects_->push_back(std::move(list.objects_[i]));
     } else if (list.spilled_) {
       std::string_view line;
       if (!readers[h.range]->Line(list.spilled_len_[h.at], &line)) return Status::IoError("cannot read spilled findings back");
-      buf_ += line;
+      *buf += line;
     } else {
-      buf_ += list.line(i);
+      *buf += list.line(i);
     }
-    if (objects_ == nullptr && buf_.size() >= (1 << 20)) ok &= Write();
-    ++count_;
-    if (h.at + 1 < range.to) heap.push(Head{list.key_in_order(h.at + 1), h.range, h.at + 1});
+    if (buf->size() >= (1 << 20) && !flush()) return Status::IoError(fmt::format("cannot write the findings: {}", std::strerror(errno)));
+    if (h.at + 1 < to[h.range]) heap.push(Head{list.key_in_order(h.at + 1), h.range, h.at + 1});
   }
-  if (!ok) return Status::IoError("cannot write the findings");
+  if (!buf->empty() && !flush()) return Status::IoError(fmt::format("cannot write the findings: {}", std::strerror(errno)));
   return Status::Ok();
 }
 
-bool FindingMerger::Write() {
-  bool ok = std::fwrite(buf_.data(), 1, buf_.size(), out_) == buf_.size();
-  written_ += buf_.size();
-  buf_.clear();
-  // Flush what is written so far to disk in the background (one fdatasync at a time) while
-  // the run goes on, so that the fsync before the output is renamed into place has little
-  // left to do.  A failure here is not an error: that final fsync reports it.
-  // One sync at a time, and the merge never waits for one: while one runs, the next waits.
-  if (ok && out_ != stdout && written_ - synced_ >= (4u << 20) && !syncing_.load() && std::fflush(out_) == 0) {
-    if (sync_.joinable()) sync_.join();
-    syncing_ = true;
-    sync_ = std::thread([this, fd = fileno(out_)] {
-      fdatasync(fd);
-      syncing_ = false;
-    });
-    synced_ = written_;
+Status FindingMerger::Merge(const std::vector<ListRange>& ranges, int threads) {
+  size_t total = 0;
+  for (const ListRange& r : ranges) total += r.to - r.from;
+  count_ += total;
+  std::vector<size_t> from(ranges.size()), to(ranges.size());
+  for (size_t r = 0; r < ranges.size(); ++r) {
+    from[r] = ranges[r].from;
+    to[r] = ranges[r].to;
   }
-  return ok;
+  auto line_bytes = [&](size_t r, size_t a, size_t b) {
+    const FindingList& l = *ranges[r].list;
+    uint64_t n = 0;
+    for (size_t i = a; i < b; ++i) n += l.spilled_ ? l.spilled_len_[i] : l.line(l.order_[i]).size();
+    return n;
+  };
+  if (buffers_.empty()) buffers_.resize(1);
+  if (objects_ != nullptr) {
+    objects_->reserve(objects_->size() + total);
+    return MergePart(ranges, from, to, -1, &buffers_[0]);
+  }
+  if (threads <= 1 || !seekable_ || total < 4096) {
+    uint64_t bytes = 0;
+    for (size_t r = 0; r < ranges.size(); ++r) bytes += line_bytes(r, from[r], to[r]);
+    Status st = MergePart(ranges, from, to, seekable_ ? static_cast<int64_t>(written_) : -1, &buffers_[0]);
+    written_ += bytes;
+    if (st.ok()) SyncInBackground();
+    return st;
+  }
+  // Key ranges merged in parallel: split at keys sampled from every list, so that equal keys
+  // fall in one part and the output is exactly the sequential merge's; each part writes its
+  // bytes at the offset the parts before it end at.
+  std::vector<std::string_view> samples;
+  for (const ListRange& r : ranges) {
+    size_t n = r.to - r.from;
+    for (size_t k = 1; k < 16 && n > 0; ++k) samples.push_back(r.list->key_in_order(r.from + n * k / 16));
+  }
+  std::sort(samples.begin(), samples.end());
+  std::vector<std::string_view> splitters;
+  for (int t = 1; t < threads && !samples.empty(); ++t) splitters.push_back(samples[samples.size() * t / threads]);
+  const size_t parts = splitters.size() + 1;
+  std::vector<std::vector<size_t>> cut(parts + 1, std::vector<size_t>(ranges.size()));
+  for (size_t r = 0; r < ranges.size(); ++r) {
+    cut[0][r] = from[r];
+    cut[parts][r] = to[r];
+    for (size_t p = 1; p < parts; ++p) {
+      size_t lo = cut[p - 1][r], hi = to[r];  // first key >= splitter
+      while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ranges[r].list->key_in_order(mid) < splitters[p - 1]) {
+          lo = mid + 1;
+        } else {
+          hi = mid;
+        }
+      }
+      cut[p][r] = lo;
+    }
+  }
+  std::vector<int64_t> offset(parts + 1);
+  offset[0] = static_cast<int64_t>(written_);
+  for (size_t p = 0; p < parts; ++p) {
+    uint64_t bytes = 0;
+    for (size_t r = 0; r < ranges.size(); ++r) bytes += line_bytes(r, cut[p][r], cut[p + 1][r]);
+    offset[p + 1] = offset[p] + static_cast<int64_t>(bytes);
+  }
+  if (buffers_.size() < parts) buffers_.resize(parts);
+  std::vector<Status> status(parts);
+  std::vector<std::thread> pool;
+  for (size_t p = 1; p < parts; ++p) {
+    pool.emplace_back([&, p] { status[p] = MergePart(ranges, cut[p], cut[p + 1], offset[p], &buffers_[p]); });
+  }
+  status[0] = MergePart(ranges, cut[0], cut[1], offset[0], &buffers_[0]);
+  for (std::thread& t : pool) t.join();
+  written_ = static_cast<uint64_t>(offset[parts]);
+  for (const Status& st : status) {
+    if (!st.ok()) return st;
+  }
+  SyncInBackground();
+  return Status::Ok();
 }
 
-FindingMerger::~FindingMerger() {
+// Flushes what is written so far to disk in the background (one fdatasync at a time, never
+// waited for here) while the run goes on, so that the fsync before the output is renamed
+// into place has little left to do.  A failure here is not an error: that fsync reports it.
+void FindingMerger::SyncInBackground() {
+  if (!seekable_ || written_ - synced_ < (4u << 20) || syncing_.load()) return;
   if (sync_.joinable()) sync_.join();
+  syncing_ = true;
+  sync_ = std::thread([this, fd = fd_] {
+    fdatasync(fd);
+    syncing_ = false;
+  });
+  synced_ = written_;
 }
 
 Status FindingMerger::Flush() {
-  if (out_ != nullptr && !buf_.empty() && !Write()) return Status::IoError("cannot write the findings");
   if (sync_.joinable()) sync_.join();
+  if (seekable_ && lseek(fd_, static_cast<off_t>(written_), SEEK_SET) < 0) return Status::IoError("cannot write the findings");
   return Status::Ok();
 }
 

@@ -92,23 +92,29 @@ struct ListRange {
 };
 
 // Writes findings in order: merges sorted ranges, and moves the Finding objects into a
-// vector or writes the JSON lines to a file.  Call Merge once per rule, in rule order.
+// vector or writes the JSON lines to a file descriptor.  Call Merge once per rule, in rule
+// order.  With several threads and a regular file, a merge is split into key ranges merged in
+// parallel, each written at its own offset: the file is the same as the sequential merge's.
 class FindingMerger {
  public:
-  FindingMerger(std::vector<Finding>* objects, FILE* out) : objects_(objects), out_(out) {}
+  FindingMerger(std::vector<Finding>* objects, int fd);
   ~FindingMerger();
-  Status Merge(const std::vector<ListRange>& ranges);
+  Status Merge(const std::vector<ListRange>& ranges, int threads = 1);
+  // Waits for the background sync and leaves the file position at the end of the findings.
   Status Flush();
   uint64_t count() const { return count_; }
 
  private:
-  bool Write();  // buf_ to out_
+  Status MergePart(const std::vector<ListRange>& ranges, const std::vector<size_t>& from, const std::vector<size_t>& to,
+                   int64_t offset, std::string* buf);
+  void SyncInBackground();
 
   std::vector<Finding>* objects_;
-  FILE* out_;
-  std::string buf_;
+  int fd_;
+  bool seekable_ = false;
+  std::vector<std::string> buffers_;  // one per merge part, reused
   uint64_t count_ = 0;
-  uint64_t written_ = 0, synced_ = 0;  // bytes written to out_, and covered by a background sync
+  uint64_t written_ = 0, synced_ = 0;  // bytes written, and covered by a background sync
   std::thread sync_;                    // the background fdatasync, if one runs
   std::atomic<bool> syncing_{false};
 };

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <cstdlib>
 
+#include <fcntl.h>
 #include <unistd.h>
 #include <cerrno>
 #include <cstring>
@@ -1167,21 +1168,26 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   for (auto& w : workers) w->findings().Sort();
   std::vector<size_t> cursor(workers.size(), 0);
   result->findings.clear();
-  FILE* out = nullptr;
+  int out = -1;  // the findings file (a temporary name until complete), or standard output
   std::string tmp;
   if (!plan.keep_findings) {
     const std::string& path = options.findings_path;
-    tmp = path == "-" ? "" : fmt::format("{}.tmp.{}", path, static_cast<long>(getpid()));
-    out = path == "-" ? stdout : std::fopen(tmp.c_str(), "wb");
-    if (out == nullptr) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
+    if (path == "-") {
+      std::fflush(stdout);
+      out = STDOUT_FILENO;
+    } else {
+      tmp = fmt::format("{}.tmp.{}", path, static_cast<long>(getpid()));
+      out = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+      if (out < 0) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
+    }
   }
   struct OutputGuard {  // a failed run leaves no partial findings file behind
-    FILE* f;
+    int fd;
     std::string tmp;
     bool done = false;
     ~OutputGuard() {
-      if (done || f == nullptr || f == stdout) return;
-      std::fclose(f);
+      if (done || fd < 0 || tmp.empty()) return;
+      close(fd);
       std::remove(tmp.c_str());
     }
   } guard{out, tmp};
@@ -1256,7 +1262,7 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
       }
     }
     timer.Mark(fmt::format("finalize {}", info.rule->id));
-    Status st = merger.Merge(ranges);
+    Status st = merger.Merge(ranges, worker_count);
     if (!st.ok()) return st;
     timer.Mark(fmt::format("merge {}", info.rule->id));
     for (auto& l : lists) held.fetch_sub(std::min<uint64_t>(held.load(), l->line_bytes()));
@@ -1264,11 +1270,11 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   Status st = merger.Flush();
   result->finding_count = merger.count();
   if (!plan.keep_findings) {
-    bool ok = st.ok() && std::fflush(out) == 0;
-    if (out != stdout) {
-      ok = ok && fsync(fileno(out)) == 0;
-      ok = std::fclose(out) == 0 && ok;
-      guard.f = nullptr;
+    bool ok = st.ok();
+    if (!tmp.empty()) {
+      ok = ok && fsync(out) == 0;
+      ok = close(out) == 0 && ok;
+      guard.fd = -1;
       if (ok && std::rename(tmp.c_str(), options.findings_path.c_str()) != 0) ok = false;
       if (!ok) std::remove(tmp.c_str());
     }
