@@ -297,6 +297,43 @@ TEST_F(RunTest, CsvJsonlAndSqliteInputsAgree) {
   EXPECT_EQ(FindingsToJsonl(one.findings), expected);
 }
 
+// Findings streamed to a file (merged in parallel key ranges, and with a small memory budget
+// spilled to disk and read back) are byte for byte the findings kept in memory.
+TEST_F(RunTest, StreamedFindingsEqualKeptFindings) {
+  bench::GenOptions g;
+  g.rows = 120000;
+  g.customers = 1500;
+  g.seed = 5;
+  std::string error;
+  std::string csv = (dir_ / "s.csv").string();
+  rates_ = (dir_ / "s-rates.csv").string();
+  ASSERT_TRUE(bench::WriteBatch(g, csv, false, &error)) << error;
+  ASSERT_TRUE(bench::WriteRates(g, rates_, &error)) << error;
+  RunResult kept;
+  ASSERT_TRUE(RunFile(csv, &kept).ok());
+  ASSERT_GT(kept.findings.size(), 8000u);  // enough for the parallel merge
+  const std::string expected = FindingsToJsonl(kept.findings);
+  for (uint64_t budget : {uint64_t{0}, uint64_t{1} << 20}) {
+    for (int threads : {1, 2, 3}) {
+      SCOPED_TRACE(testing::Message() << "budget " << budget << ", threads " << threads);
+      InputSpec input;
+      input.path = csv;
+      RunOptions options;
+      options.threads = threads;
+      options.tables["usd_rate"] = rates_;
+      options.findings_path = (dir_ / "streamed.jsonl").string();
+      options.memory_budget = budget;
+      RunResult streamed;
+      Status st = decree::Run(compilation_->program(), input, options, &streamed);
+      ASSERT_TRUE(st.ok()) << st.ToString();
+      EXPECT_EQ(streamed.finding_count, kept.findings.size());
+      std::ifstream in(options.findings_path, std::ios::binary);
+      std::string text((std::istreambuf_iterator<char>(in)), {});
+      EXPECT_TRUE(text == expected) << "streamed findings differ (" << text.size() << " vs " << expected.size() << " bytes)";
+    }
+  }
+}
+
 TEST_F(RunTest, BadJsonLinesAreRejectedByRecord) {
   std::string good = R"({"txn_id":"T1","booked_at":"2026-03-02T10:00:00+08:00","customer_id":"C1",)"
                      R"("customer_type":"person","customer_name":"n","account_id":"A1","direction":"in",)"
