@@ -61,7 +61,11 @@ struct ExplainPlan::Node {
 };
 
 ExplainPlan::ExplainPlan(const ir::Program& p, const ir::Rule& rule, const ir::Expr& when)
-    : p_(p), rule_(rule), root_(std::make_unique<Node>(Build(when))) {}
+    : p_(p), rule_(rule), root_(std::make_unique<Node>(Build(when))) {
+  if (when.op == Op::kOr) {
+    for (const ir::ExprPtr& k : when.kids) branches_.push_back(k.get());
+  }
+}
 
 ExplainPlan::~ExplainPlan() = default;
 
@@ -191,11 +195,15 @@ void ExplainPlan::Walk(Node& n, const ir::EvalContext& ctx, Explanation* out) {
   if (out->text.size() == start) out->text.resize(before);  // an empty atom adds nothing
 }
 
-void ExplainPlan::Explain(const ir::EvalContext& ctx, Explanation* out) {
+void ExplainPlan::Explain(const ir::EvalContext& ctx, Explanation* out, int branch) {
   out->text.clear();
   out->has_total = false;
   out->total = ir::Value();
-  Walk(*root_, ctx, out);
+  if (branch >= 0 && root_->kind == Node::Kind::kOr && static_cast<size_t>(branch) < root_->kids.size()) {
+    Walk(root_->kids[static_cast<size_t>(branch)], ctx, out);
+  } else {
+    Walk(*root_, ctx, out);
+  }
 }
 
 Explanation Explain(const ir::Program& p, const ir::Rule& rule, const ir::Expr& when, const ir::EvalContext& ctx) {

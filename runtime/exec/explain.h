@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "decree/run.h"
 #include "exec/tables.h"
@@ -31,8 +32,12 @@ class ExplainPlan {
   ExplainPlan(const ExplainPlan&) = delete;
   ExplainPlan& operator=(const ExplainPlan&) = delete;
 
-  // Replaces *out with the explanation for the row or group of `ctx`.
-  void Explain(const ir::EvalContext& ctx, Explanation* out);
+  // Replaces *out with the explanation for the row or group of `ctx`.  When `when` is an
+  // `or`, `branch` may name its first true operand (found by the caller, columnar), which
+  // saves evaluating the operands here one by one.
+  void Explain(const ir::EvalContext& ctx, Explanation* out, int branch = -1);
+  // The operands of `when` when it is an `or` (empty otherwise).
+  const std::vector<const ir::Expr*>& branches() const { return branches_; }
 
  private:
   struct Side;
@@ -45,6 +50,7 @@ class ExplainPlan {
   const ir::Program& p_;
   const ir::Rule& rule_;
   std::unique_ptr<Node> root_;
+  std::vector<const ir::Expr*> branches_;
   ir::Value value_;  // scratch
 };
 

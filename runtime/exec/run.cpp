@@ -526,6 +526,12 @@ class GroupFinalizer {
   Status Init() {
     if (!info_.rule->when) return Status::Ok();
     explain_ = std::make_unique<ExplainPlan>(*plan_.program, *info_.rule, *info_.rule->when);
+    // Which operand of a top-level `or` held, found columnar for the explanation.
+    for (const ir::Expr* b : explain_->branches().size() <= 127 ? explain_->branches() : std::vector<const ir::Expr*>{}) {
+      branch_exprs_.emplace_back();
+      Status st = CompiledExpr::Compile(*b, plan_.env, static_cast<int>(info_.key_types.size()), &branch_exprs_.back());
+      if (!st.ok()) return st;
+    }
     return CompiledExpr::Compile(*info_.rule->when, plan_.env, static_cast<int>(info_.key_types.size()), &when_);
   }
 
@@ -547,6 +553,7 @@ class GroupFinalizer {
     bool require = info_.rule->kind == ir::RuleKind::kRequire;
     const size_t nkeys = info_.key_types.size();
     std::vector<uint8_t> fire(table.size(), when_ ? 0 : 1);
+    std::vector<int8_t> branch(branch_exprs_.empty() ? 0 : table.size(), -1);
     RowErrors errors;
     SelBuffer all;
     if (when_) {
@@ -564,6 +571,18 @@ class GroupFinalizer {
         for (uint32_t r = 0; r < n; ++r) {
           bool holds = (v.valid == nullptr || v.valid[v.at(r)]) && v.b[v.at(r)];
           fire[base + r] = require ? !holds : holds;
+        }
+        if (!require && !branch_exprs_.empty()) {
+          for (uint32_t r = 0; r < n; ++r) branch[base + r] = -1;
+          for (size_t b = 0; b < branch_exprs_.size(); ++b) {
+            errors.Clear();
+            Vec bv = branch_exprs_[b]->Eval(chunk_.chunk, all.sel(), &errors);
+            for (uint32_t r = 0; r < n; ++r) {
+              if (branch[base + r] < 0 && fire[base + r] && (bv.valid == nullptr || bv.valid[bv.at(r)]) && bv.b[bv.at(r)]) {
+                branch[base + r] = static_cast<int8_t>(b);
+              }
+            }
+          }
         }
       }
     }
@@ -609,7 +628,7 @@ class GroupFinalizer {
       } else if (info_.rule->when) {
         chunk_.chunk.size = 1;
         GroupRowContext ctx(info_, chunk_.chunk, 0, plan_.tables);
-        explain_->Explain(ctx, &why_);
+        explain_->Explain(ctx, &why_, branch.empty() ? -1 : branch[g]);
         SetExplanation(why_, suffix, &f);
       } else {
         f.explain = suffix.substr(1);
@@ -661,6 +680,7 @@ class GroupFinalizer {
   VerdictFiller verdicts_;
   std::unique_ptr<CompiledExpr> when_;
   std::unique_ptr<ExplainPlan> explain_;
+  std::vector<std::unique_ptr<CompiledExpr>> branch_exprs_;  // the operands of a top-level `or`
   Explanation why_;
 };
 

@@ -74,12 +74,17 @@ bool IsValidUtf8(std::string_view s, size_t* bad_offset) {
   size_t seq_start = 0;
   while (i < n) {
     if (state == 0) {
-      // ASCII fast path, eight bytes at a time.
+      // ASCII fast path, eight bytes at a time, and the last few bytes in one word.
       while (i + 8 <= n) {
         uint64_t w;
         std::memcpy(&w, s.data() + i, 8);
         if ((w & 0x8080808080808080ULL) != 0) break;
         i += 8;
+      }
+      if (i + 8 > n && i < n) {
+        uint64_t w = 0;
+        std::memcpy(&w, s.data() + i, n - i);
+        if ((w & 0x8080808080808080ULL) == 0) return true;
       }
       if (i >= n) break;
       seq_start = i;
