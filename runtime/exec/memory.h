@@ -25,7 +25,8 @@ char* AllocateBlock(size_t bytes);
 void FreeBlock(char* p, size_t bytes);
 
 // Blocks given back during a run, for reuse: memory recycled this way is not unmapped,
-// re-mapped and re-populated.  Thread-safe.  Frees everything it holds when destroyed.
+// re-mapped and re-populated.  Thread-safe.  When destroyed, it hands its standard blocks to a
+// process-wide cache (at most 512 MiB) that later pools draw on first, and unmaps the rest.
 class BlockPool {
  public:
   BlockPool() = default;
