@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -241,6 +242,42 @@ TEST_F(RunTest, ReportsAreDueFiveBusinessDaysLater) {
   EXPECT_EQ(r.findings[1].due, "2026-03-13");
   EXPECT_EQ(r.findings[2].date, "2026-03-11");
   EXPECT_EQ(r.findings[2].due, "2026-03-18");
+}
+
+// A rule's effective period is a range of local days in the ruleset's time zone, here one
+// with a daylight-saving change inside the period: rows are in or out by their local day,
+// whatever offset they were booked with.
+TEST_F(RunTest, EffectivePeriodsFollowLocalDays) {
+  std::string rules = Write("eff.decree", R"(ruleset demo.eff
+  effective 2026-03-08 until 2026-03-09
+  timezone "America/New_York"
+import decree.canonical
+rule any "every transaction in the period" for Transaction t then flag review
+)");
+  CompileOptions o;
+  o.paths = {rules};
+  Compilation c(o);
+  ASSERT_TRUE(c.Run());
+  std::vector<std::pair<std::string, bool>> rows = {
+      {"2026-03-07T23:59:59-05:00", false}, {"2026-03-08T04:59:59Z", false},
+      {"2026-03-08T00:00:00-05:00", true},  {"2026-03-08T13:00:00+08:00", true},
+      {"2026-03-09T23:59:59-04:00", true},  {"2026-03-10T11:59:59+08:00", true},  // after the change: EDT
+      {"2026-03-10T00:00:00-04:00", false}, {"2026-03-10T04:00:00Z", false},
+      {"2026-01-01T12:00:00Z", false},      {"2027-03-08T12:00:00Z", false}};
+  std::string csv = std::string(kHeader) + "\n";
+  for (size_t i = 0; i < rows.size(); ++i) csv += Row(std::string("E").append(std::to_string(i)), "1.00", "CNY", rows[i].first) + "\n";
+  InputSpec input;
+  input.path = Write("eff.csv", csv);
+  RunOptions options;
+  options.threads = 1;
+  RunResult r;
+  Status st = decree::Run(c.program(), input, options, &r);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  std::set<std::string> flagged;
+  for (const Finding& f : r.findings) flagged.insert(f.txn_ids.at(0));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ(flagged.count(std::string("E").append(std::to_string(i))) == 1, rows[i].second) << rows[i].first;
+  }
 }
 
 // The same generated batch as CSV, JSON Lines and a SQLite table gives the same findings.

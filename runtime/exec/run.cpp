@@ -60,6 +60,10 @@ struct RuleInfo {
   std::vector<int> exempts;    // indices into Plan::exempts
   std::vector<int> overrides;  // indices into Plan::rules (row rules this one overrides)
   bool grouped = false;        // group, window, or require with keys
+  // The effective period as instants: rows booked in [keep_from, keep_until) are inside it,
+  // rows before drop_before or from drop_from on are outside, and only the rows between
+  // (within a day of a bound, where an offset change could matter) need their local day.
+  int64_t drop_before = INT64_MIN, keep_from = INT64_MIN, keep_until = INT64_MAX, drop_from = INT64_MAX;
 };
 
 struct Plan {
@@ -425,11 +429,18 @@ class Worker {
       uint32_t m = 0;
       for (uint32_t k = 0; k < s.n; ++k) {
         uint32_t row = s.idx[k];
-        int32_t d = info.tz->LocalDay(t[row]);
-        if ((r.effective_from == ir::kNoDate || d >= r.effective_from) &&
-            (r.effective_until == ir::kNoDate || d <= r.effective_until)) {
-          s.idx[m++] = static_cast<uint16_t>(row);
+        int64_t at = t[row];
+        bool inside;
+        if (at >= info.keep_from && at < info.keep_until) {
+          inside = true;
+        } else if (at < info.drop_before || at >= info.drop_from) {
+          inside = false;
+        } else {
+          int32_t d = info.tz->LocalDay(at);
+          inside = (r.effective_from == ir::kNoDate || d >= r.effective_from) &&
+                   (r.effective_until == ir::kNoDate || d <= r.effective_until);
         }
+        if (inside) s.idx[m++] = static_cast<uint16_t>(row);
       }
       s.n = m;
     }
@@ -1094,6 +1105,17 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
     if (!st.ok()) return st;
     for (const ir::Key& k : r.keys) info.key_types.push_back(k.expr->type);
     info.aggs = AggSpecs(r);
+    constexpr int64_t kMargin = 2 * kMicrosPerDay;  // more than any UTC offset
+    if (r.effective_from != ir::kNoDate) {
+      int64_t start = info.tz->DayStart(r.effective_from);
+      info.drop_before = start - kMargin;
+      info.keep_from = start + kMargin;
+    }
+    if (r.effective_until != ir::kNoDate) {
+      int64_t end = info.tz->DayStart(r.effective_until + 1);
+      info.keep_until = end - kMargin;
+      info.drop_from = end + kMargin;
+    }
     info.grouped = r.kind == ir::RuleKind::kGroup || r.kind == ir::RuleKind::kWindow || (r.kind == ir::RuleKind::kRequire && !r.keys.empty());
     if ((info.grouped || NeedsEffective(r)) && layout->time_field < 0 && r.kind == ir::RuleKind::kWindow) {
       return Status::InvalidArgument(fmt::format("rule {} needs the time field of layout {}", r.id, layout->name));

@@ -65,6 +65,8 @@ Status TimeZone::Load(const std::string& id, std::shared_ptr<const TimeZone>* ou
 }
 
 int32_t TimeZone::OffsetSeconds(int64_t micros) const {
+  // Most instants are after the last transition (Asia/Shanghai: 1991).
+  if (transitions_.empty() || micros >= transitions_.back()) return offsets_.back();
   // Index of the first transition after `micros`; the offset before it applies.
   size_t i = static_cast<size_t>(std::upper_bound(transitions_.begin(), transitions_.end(), micros) - transitions_.begin());
   return offsets_[i];
