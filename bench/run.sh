@@ -69,10 +69,14 @@ trap 'rm -rf "$work"' EXIT
 "$decree" build rulesets/cn-pboc-lvtr -o "$work/lvtr.dlib" >/dev/null 2>&1
 
 # measure <label> <command...>: one run; appends "wall_s max_rss_kb" to
-# $work/<label>.times and leaves the command's stdout in $work/<label>.stdout.
+# $work/<label>.times and leaves the command's stdout in $work/<label>.stdout.  Every system
+# writes to paths that do not exist yet (replacing a large file costs the writer the freeing
+# of the old one's blocks, which has nothing to do with the work measured).
 measure() {
   local label=$1
   shift
+  rm -f "$work/decree.jsonl" "$work/rejects.jsonl" "$work/duck.tsv" "$work/sqlite.tsv"
+  sync -f "$work" 2>/dev/null || true
   local start end
   start=$(date +%s%N)
   /usr/bin/time -f "%M" -o "$work/time.txt" "$@" >"$work/$label.stdout" 2>"$work/$label.stderr" || {

@@ -245,11 +245,11 @@ TEST_F(RunTest, ReportsAreDueFiveBusinessDaysLater) {
 }
 
 // A rule's effective period is a range of local days in the ruleset's time zone, here one
-// with a daylight-saving change inside the period: rows are in or out by their local day,
+// with a daylight-saving change on its first day: rows are in or out by their local day,
 // whatever offset they were booked with.
 TEST_F(RunTest, EffectivePeriodsFollowLocalDays) {
   std::string rules = Write("eff.decree", R"(ruleset demo.eff
-  effective 2026-03-08 until 2026-03-09
+  effective 2026-03-08 until 2026-03-20
   timezone "America/New_York"
 import decree.canonical
 rule any "every transaction in the period" for Transaction t then flag review
@@ -261,8 +261,8 @@ rule any "every transaction in the period" for Transaction t then flag review
   std::vector<std::pair<std::string, bool>> rows = {
       {"2026-03-07T23:59:59-05:00", false}, {"2026-03-08T04:59:59Z", false},
       {"2026-03-08T00:00:00-05:00", true},  {"2026-03-08T13:00:00+08:00", true},
-      {"2026-03-09T23:59:59-04:00", true},  {"2026-03-10T11:59:59+08:00", true},  // after the change: EDT
-      {"2026-03-10T00:00:00-04:00", false}, {"2026-03-10T04:00:00Z", false},
+      {"2026-03-20T23:59:59-04:00", true},  {"2026-03-21T11:59:59+08:00", true},  // after the change: EDT
+      {"2026-03-21T00:00:00-04:00", false}, {"2026-03-21T04:00:00Z", false},
       {"2026-01-01T12:00:00Z", false},      {"2027-03-08T12:00:00Z", false}};
   std::string csv = std::string(kHeader) + "\n";
   for (size_t i = 0; i < rows.size(); ++i) csv += Row(std::string("E").append(std::to_string(i)), "1.00", "CNY", rows[i].first) + "\n";
