@@ -157,7 +157,7 @@ bool FieldCodec::Fail(std::string* reason, const char* what, std::string_view te
 }
 
 bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is_null, exec::Vec& v, uint32_t row,
-                       std::string* reason) const {
+                       std::string* reason, bool utf8_checked) const {
   using ir::TypeKind;
   const TypeKind kind = field_->type.kind;
   if (is_null || (text.empty() && kind != TypeKind::kText)) {
@@ -173,7 +173,7 @@ bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is
     case TypeKind::kText:
     case TypeKind::kId: {
       size_t bad;
-      if (!IsValidUtf8(text, &bad)) {
+      if (!utf8_checked && !IsValidUtf8(text, &bad)) {
         *reason = fmt::format("{}: invalid UTF-8 at byte {} of the field", field_->column, bad + 1);
         return false;
       }

@@ -26,9 +26,10 @@ class FieldCodec {
 
   // Parses `text` (and `currency` for money fields) into v[row].  On failure returns false and
   // sets *reason.  `is_null` means the input had no value at all (JSON null, SQL NULL);
-  // empty text is null for optional fields and the empty string for text.
+  // empty text is null for optional fields and the empty string for text.  `utf8_checked`:
+  // the caller has validated the UTF-8 of a span holding `text` (then text is not rechecked).
   bool Parse(std::string_view text, std::string_view currency, bool is_null, exec::Vec& v, uint32_t row,
-             std::string* reason) const;
+             std::string* reason, bool utf8_checked = false) const;
 
  private:
   bool Fail(std::string* reason, const char* what, std::string_view text) const;

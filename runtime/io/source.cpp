@@ -143,6 +143,9 @@ class CsvSource final : public RowSource {
     uint64_t begin, end;
     Status st = segments_.Read(segment, &data, &begin, &end);
     if (!st.ok()) return st;
+    // Valid UTF-8 as a whole means valid in every field (fields split at ASCII bytes); only a
+    // segment that is not has its text fields checked one by one, to name the bad one.
+    const bool utf8_checked = IsValidUtf8(data);
     ChunkBuffers buf(codecs_);
     std::vector<CsvField> fields;
     fields.reserve(ncols_ + 1);
@@ -170,7 +173,7 @@ class CsvSource final : public RowSource {
       for (size_t f = 0; f < codecs_.size(); ++f) {
         std::string_view text = CsvText(fields[field_col_[f]], &buf.arena);
         std::string_view cur = currency_col_[f] >= 0 ? CsvText(fields[currency_col_[f]], &buf.arena) : std::string_view();
-        if (!codecs_[f].Parse(text, cur, false, buf.chunk.columns[f], row, &reason)) {
+        if (!codecs_[f].Parse(text, cur, false, buf.chunk.columns[f], row, &reason, utf8_checked)) {
           result->rejects.push_back(Reject{start, RecordId(fields, &buf.arena), reason});
           ok = false;
           break;

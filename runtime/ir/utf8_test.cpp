@@ -51,9 +51,18 @@ TEST(Utf8, AgreesWithTheReference) {
   std::mt19937_64 rng(13);
   const unsigned char bytes[] = {'a', ' ', 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc2, 0xdf,
                                  0xe0, 0xe1, 0xe5, 0xec, 0xed, 0xee, 0xef, 0xf0, 0xf1, 0xf4, 0xf5, 0xff};
-  for (int round = 0; round < 200000; ++round) {
-    std::string s(rng() % 24, 'x');
-    for (char& c : s) c = static_cast<char>(rng() % 3 == 0 ? 'a' + rng() % 26 : bytes[rng() % sizeof(bytes)]);
+  for (int round = 0; round < 300000; ++round) {
+    // Short strings take the scalar path; long ones (64 bytes and more) the 16-byte blocks,
+    // with errors anywhere, also across block boundaries and in the tail after the blocks.
+    std::string s(round % 3 == 0 ? 64 + rng() % 100 : rng() % 24, 'x');
+    if (round % 3 == 0 && round % 2 == 0) {
+      // Mostly valid text (ASCII and 张), with one random byte somewhere, or none.
+      s.clear();
+      while (s.size() < 80 + rng() % 80) s += rng() % 2 ? "\xe5\xbc\xa0" : "ab";
+      if (rng() % 4 != 0) s[rng() % s.size()] = static_cast<char>(bytes[rng() % sizeof(bytes)]);
+    } else {
+      for (char& c : s) c = static_cast<char>(rng() % 3 == 0 ? 'a' + rng() % 26 : bytes[rng() % sizeof(bytes)]);
+    }
     size_t bad_ref = 0, bad = 0;
     bool ref = ReferenceValid(s, &bad_ref);
     ASSERT_EQ(IsValidUtf8(s, &bad), ref) << testing::PrintToString(s);
