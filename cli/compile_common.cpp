@@ -2,7 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "cli.h"
 #include "ir/json.h"
+#include "ir/library_format.h"
 
 namespace decree::cli {
 
@@ -40,6 +47,43 @@ size_t CountRules(const ir::Program& p) {
   size_t n = 0;
   for (const ir::Rule& r : p.rules) n += r.kind != ir::RuleKind::kExempt;
   return n;
+}
+
+int OpenOrCompile(const std::string& verb, const std::vector<std::string>& paths, bool color,
+                  std::unique_ptr<Library>* lib) {
+  if (paths.size() == 1 && paths[0].ends_with(".dlib")) {
+    Status st = Library::Open(paths[0], lib);
+    if (!st.ok()) {
+      fmt::print(stderr, "decree {}: {}\n", verb, st.ToString());
+      return kExitFailure;
+    }
+    return 0;
+  }
+  CompileOptions options;
+  options.paths = paths;
+  Compilation c(options);
+  bool ok = c.Run();
+  for (const std::string& e : c.load_errors_) {
+    if (e.find("no such file") != std::string::npos) return UsageError(verb, e);
+  }
+  if (!ok) {
+    size_t errors = PrintDiagnostics(c, "text", color);
+    fmt::print(stderr, "decree {}: {} compile error{}; nothing run\n", verb, errors, errors == 1 ? "" : "s");
+    return kExitFailure;
+  }
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::temp_directory_path(ec);
+  if (ec) dir = ".";
+  std::string tmp = (dir / fmt::format("decree-{}-{}.dlib", verb, static_cast<long>(getpid()))).string();
+  std::string hash;
+  Status st = ir::WriteLibrary(&c.program(), tmp, "decree " DECREE_VERSION, &hash);
+  if (st.ok()) st = Library::Open(tmp, lib);
+  std::remove(tmp.c_str());
+  if (!st.ok()) {
+    fmt::print(stderr, "decree {}: cannot build the library: {}\n", verb, st.ToString());
+    return kExitFailure;
+  }
+  return 0;
 }
 
 }  // namespace decree::cli

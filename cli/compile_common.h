@@ -1,8 +1,11 @@
 // Helpers shared by the verbs that compile Decree sources (check, build, fmt, test).
 #pragma once
 
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "decree/library.h"
 #include "driver/compilation.h"
 
 namespace decree::cli {
@@ -13,5 +16,13 @@ size_t PrintDiagnostics(Compilation& c, const std::string& format, bool color);
 
 // Number of rules of the files named on the command line.
 size_t CountRules(const ir::Program& p);
+
+// The library a verb runs: `paths` is one .dlib file, or Decree sources (files or folders),
+// which are compiled and built into a temporary library that is opened and removed — so a run
+// from sources records the same content hash as a run of the built library.  On failure
+// prints the reason (compile errors with their carets) and returns the exit status to use;
+// returns 0 on success.
+int OpenOrCompile(const std::string& verb, const std::vector<std::string>& paths, bool color,
+                  std::unique_ptr<Library>* lib);
 
 }  // namespace decree::cli

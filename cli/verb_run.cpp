@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "cli.h"
+#include "compile_common.h"
 #include "decree/case_store.h"
 #include "decree/library.h"
 #include "decree/run.h"
@@ -22,8 +23,10 @@ namespace {
 
 const VerbSpec kSpec = {
     "run",
-    "decree run [options] LIBRARY --input BATCH",
+    "decree run [options] LIBRARY|PATH... --input BATCH",
     "Evaluate a rule library over a batch of records and write the findings.",
+    "LIBRARY is a built .dlib; Decree sources (files or folders) are compiled first, into the\n"
+    "same library `decree build` would write.\n\n"
     "The batch is CSV (RFC 4180, header row, columns bound by name), JSON Lines, or a table of\n"
     "a SQLite database; the format is taken from the file name or its first bytes.  Every row is\n"
     "evaluated or rejected with its line and reason; the counts are printed at the end and\n"
@@ -46,10 +49,11 @@ const VerbSpec kSpec = {
         {"quiet", 'q', "", "no progress and no summary"},
     },
     {"decree run lvtr.dlib --input transactions.csv --table usd_rate=rates.csv --out findings.jsonl",
+     "decree run rulesets/cn-pboc-lvtr -i examples/transactions.csv -t usd_rate=examples/rates.csv -o findings.jsonl",
      "decree run lvtr.dlib -i batch.jsonl -t usd_rate=rates.csv -o findings.jsonl --store cases.db",
      "decree run checks.dlib -i filing.csv --fail-on-findings -o - "},
     1,
-    1,
+    -1,
 };
 
 std::string Now() {
@@ -138,13 +142,9 @@ int Run(const Args& args) {
   options.findings_path = findings_file;
   std::string started_at = Now();
   std::unique_ptr<Library> lib;
-  Status st = Library::Open(args.positionals()[0], &lib);
-  if (!st.ok()) {
-    fmt::print(stderr, "decree run: {}\n", st.ToString());
-    return kExitFailure;
-  }
+  if (int code = OpenOrCompile("run", args.positionals(), UseColor("auto", stderr), &lib); code != 0) return code;
   RunResult result;
-  st = decree::Run(lib->program(), input, options, &result);
+  Status st = decree::Run(lib->program(), input, options, &result);
   if (progress) fmt::print(stderr, "\r\x1b[2K");
   if (!st.ok()) {
     fmt::print(stderr, "decree run: {}\n", st.message());

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "decree/case_store.h"
 #include "decree/run.h"
 #include "driver/compilation.h"
 #include "gen/generator.h"
@@ -369,6 +370,53 @@ TEST_F(RunTest, StreamedFindingsEqualKeptFindings) {
       EXPECT_TRUE(text == expected) << "streamed findings differ (" << text.size() << " vs " << expected.size() << " bytes)";
     }
   }
+}
+
+// The case store: one complete run per invocation with the library and input hashes, its
+// findings and rejects; earlier runs never change.
+TEST_F(RunTest, CaseStoreAppendsCompleteRuns) {
+  std::string csv = Write("store.csv", std::string(kHeader) + "\n" + Row("T1", "60000.00") + "\n" + Row("T2", "-1") + "\n");
+  std::string store = (dir_ / "cases.db").string();
+  for (int run = 1; run <= 2; ++run) {
+    InputSpec input;
+    input.path = csv;
+    RunOptions options;
+    options.tables["usd_rate"] = rates_;
+    options.findings_path = (dir_ / "f.jsonl").string();
+    RunResult r;
+    ASSERT_TRUE(decree::Run(compilation_->program(), input, options, &r).ok());
+    RunRecord rec;
+    rec.started_at = rec.finished_at = "2026-11-22T00:00:00Z";
+    rec.decree_version = "test";
+    rec.library_path = "lvtr.dlib";
+    rec.library_hash = "abc";
+    rec.input_path = csv;
+    rec.input_sha256 = "def";
+    int64_t run_id = 0;
+    Status st = AppendRun(store, rec, r, options.findings_path, &run_id);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(run_id, run);
+  }
+  sqlite3* db;
+  ASSERT_EQ(sqlite3_open(store.c_str(), &db), SQLITE_OK);
+  auto scalar = [&](const char* sql) {
+    sqlite3_stmt* s;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &s, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    std::string out = sqlite3_step(s) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(s, 0)) : "";
+    sqlite3_finalize(s);
+    return out;
+  };
+  EXPECT_EQ(scalar("select count(*) from runs where status = 'complete'"), "2");
+  EXPECT_EQ(scalar("select group_concat(rows_read || '=' || rows_evaluated || '+' || rows_rejected) from runs"), "2=1+1,2=1+1");
+  EXPECT_EQ(scalar("select library_hash || input_sha256 from runs where run_id = 2"), "abcdef");
+  EXPECT_EQ(scalar("select count(*) from findings where run_id = 2 and rule = 'cn.pboc.lvtr.cash'"), "1");
+  EXPECT_EQ(scalar("select json_extract(finding_json, '$.txn_ids[0]') from findings where run_id = 1"), "T1");
+  EXPECT_EQ(scalar("select position || ' ' || record_id from rejects where run_id = 1"), "line 3 T2");
+  // Append-only.
+  EXPECT_NE(sqlite3_exec(db, "update runs set rows_read = 0", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "delete from findings", nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(scalar("select count(*) from findings"), "2");
+  sqlite3_close(db);
 }
 
 TEST_F(RunTest, BadJsonLinesAreRejectedByRecord) {
