@@ -25,11 +25,18 @@
 
 namespace decree::exec {
 
-inline constexpr int kPartitionBits = 5;
-inline constexpr uint32_t kPartitions = 1u << kPartitionBits;
-
 uint64_t HashBytes(std::string_view s);
-inline uint32_t PartitionOf(uint64_t hash) { return static_cast<uint32_t>(hash >> (64 - kPartitionBits)); }
+
+// Grouped rules' records are partitioned by the top `bits` of their key hash: partitions are
+// finalized in parallel, so there are several per thread (load balance), but few enough that a
+// worker appends to a handful of buffers only (each partition is a write stream: with too many,
+// appends miss the cache).  Eight per thread, at least 16.
+inline int PartitionBits(int threads) {
+  int bits = 4;
+  while (bits < 10 && (1 << bits) < 8 * threads) ++bits;
+  return bits;
+}
+inline uint32_t PartitionOf(uint64_t hash, int bits) { return static_cast<uint32_t>(hash >> (64 - bits)); }
 
 // Key encoding: per key a validity byte when the type is optional, then the value: 1 byte for
 // booleans, 2 for enums and currencies, 4 for dates, 8 for other integers, 16 for decimals,

@@ -76,6 +76,8 @@ struct Plan {
   ExecEnv env;
   bool keep_findings = true;  // Finding objects in memory, or JSON lines (RunOptions::findings_path)
   BlockPool* pool = nullptr;  // bulk memory of this run, recycled between its phases
+  int partition_bits = 4;     // grouped rules' records: 2^bits partitions by key hash
+  uint32_t partitions = 16;
 };
 
 bool NeedsEffective(const ir::Rule& r) { return r.effective_from != ir::kNoDate || r.effective_until != ir::kNoDate; }
@@ -290,8 +292,8 @@ class Worker {
         if (r.aggs.size() > 16) return Status::NotSupported(fmt::format("rule {}: more than 16 aggregates", r.id));
         x->present.assign(r.aggs.size(), 0);
         x->codec = std::make_unique<RecordCodec>(info.aggs, r.kind == ir::RuleKind::kWindow);
-        x->partitions.reserve(kPartitions);
-        for (uint32_t p = 0; p < kPartitions; ++p) x->partitions.emplace_back(plan_.pool);
+        x->partitions.reserve(plan_.partitions);
+        for (uint32_t p = 0; p < plan_.partitions; ++p) x->partitions.emplace_back(plan_.pool);
       }
       rules_.push_back(std::move(x));
     }
@@ -492,7 +494,7 @@ class Worker {
         size_t slot = anchor->at(row);
         is_anchor = (anchor->valid == nullptr || anchor->valid[slot]) && anchor->b[slot];
       }
-      x.codec->Append(&x.partitions[PartitionOf(h)], times != nullptr ? times[row] : 0, key_, is_anchor, x.present,
+      x.codec->Append(&x.partitions[PartitionOf(h, plan_.partition_bits)], times != nullptr ? times[row] : 0, key_, is_anchor, x.present,
                       x.arg_vals, row, ids != nullptr ? ids[row].view() : std::string_view());
     }
   }
@@ -1158,6 +1160,8 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   threads = static_cast<int>(std::max<size_t>(1, std::min<size_t>(threads, std::max<size_t>(1, source->segment_count()))));
   std::vector<std::unique_ptr<Worker>> workers;
   int worker_count = std::max(1, threads);
+  plan.partition_bits = PartitionBits(worker_count);
+  plan.partitions = 1u << plan.partition_bits;
   for (int w = 0; w < worker_count; ++w) {
     workers.push_back(std::make_unique<Worker>(plan));
     Status st = workers.back()->Init();
@@ -1264,13 +1268,13 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
     std::vector<ListRange> ranges;
     std::vector<std::unique_ptr<FindingList>> lists;
     if (info.grouped) {
-      for (uint32_t p = 0; p < kPartitions; ++p) lists.push_back(std::make_unique<FindingList>(plan.keep_findings, plan.pool));
-      std::vector<Status> task_status(kPartitions);
+      for (uint32_t p = 0; p < plan.partitions; ++p) lists.push_back(std::make_unique<FindingList>(plan.keep_findings, plan.pool));
+      std::vector<Status> task_status(plan.partitions);
       // One finalizer per thread, made on its first partition and reused for the others.
       std::vector<std::unique_ptr<WindowFinalizer>> window_fins(worker_count);
       std::vector<std::unique_ptr<GroupFinalizer>> group_fins(worker_count);
       std::vector<Status> init_status(worker_count);
-      Parallel(kPartitions, worker_count, [&](int w, size_t p) {
+      Parallel(plan.partitions, worker_count, [&](int w, size_t p) {
         if (info.rule->kind == ir::RuleKind::kWindow) {
           if (!window_fins[w]) {
             window_fins[w] = std::make_unique<WindowFinalizer>(plan, info);
