@@ -74,5 +74,6 @@ const Verb& InspectVerb();
 const Verb& FmtVerb();
 const Verb& RunVerb();
 const Verb& TestVerb();
+const Verb& DiffVerb();
 
 }  // namespace decree::cli

@@ -13,7 +13,7 @@
 
 namespace decree::cli {
 
-size_t PrintDiagnostics(Compilation& c, const std::string& format, bool color) {
+size_t PrintDiagnostics(Compilation& c, const std::string& format, bool color, const std::string& analysis_json) {
   std::vector<Diagnostic> diags = c.diags().Sorted();
   size_t errors = c.load_errors_.size() + c.diags().error_count();
   if (format == "json") {
@@ -32,6 +32,7 @@ size_t PrintDiagnostics(Compilation& c, const std::string& format, bool color) {
     }
     for (const Diagnostic& d : diags) w.Raw(c.diags().RenderJson(d));
     w.EndArray();
+    if (!analysis_json.empty()) w.Key("analysis").Raw(analysis_json);
     w.EndObject();
     fmt::print("{}\n", out);
     return errors;

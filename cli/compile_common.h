@@ -11,8 +11,9 @@
 namespace decree::cli {
 
 // Prints the compilation's diagnostics: text to stderr (with carets), or a JSON document to
-// stdout.  Returns the number of errors (load errors included).
-size_t PrintDiagnostics(Compilation& c, const std::string& format, bool color);
+// stdout (with `analysis_json`, an object, as its "analysis" member when given).  Returns the
+// number of errors (load errors included).
+size_t PrintDiagnostics(Compilation& c, const std::string& format, bool color, const std::string& analysis_json = "");
 
 // Number of rules of the files named on the command line.
 size_t CountRules(const ir::Program& p);

@@ -12,7 +12,8 @@ namespace {
 const Verb* const* Verbs() {
   static const Verb* const kVerbs[] = {&decree::cli::CheckVerb(), &decree::cli::BuildVerb(),
                                        &decree::cli::InspectVerb(), &decree::cli::FmtVerb(),
-                                       &decree::cli::RunVerb(), &decree::cli::TestVerb(), nullptr};
+                                       &decree::cli::RunVerb(), &decree::cli::TestVerb(), &decree::cli::DiffVerb(),
+                                       nullptr};
   return kVerbs;
 }
 

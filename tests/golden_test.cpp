@@ -11,7 +11,13 @@
 //   stdout: expected.txt                       stdout must equal this file exactly
 //   stderr: some text                          stderr must contain this text
 //   file: findings.jsonl expected.jsonl        a file the steps wrote must equal this file
-// When `diag:` lines are given, no other diagnostic may be reported.  The steps run in a
+//   finding: D0401 input.decree:6:1 confirmed regex
+//                                              an analysis finding (check --format json): id,
+//                                              rule location, how its witness replayed
+//                                              (confirmed, none, not-replayed, runtime-disagrees),
+//                                              a regex on its message (+ " (suppressed: …)")
+//   findings: none                             the analysis must report nothing
+// When `diag:` lines are given, no other diagnostic may be reported; likewise `finding:`.  The steps run in a
 // scratch copy of the case folder (so outputs never land in the source tree); `{root}` in
 // arguments is the source root.
 #include <gtest/gtest.h>
@@ -58,6 +64,12 @@ struct Spec {
   std::string stdout_file;
   std::vector<std::string> stderr_contains;
   std::vector<std::pair<std::string, std::string>> files;  // produced, expected
+  struct Expected {
+    std::string id, file, evaluation, regex;
+    int line = 0, col = 0;
+  };
+  std::vector<Expected> findings;
+  bool no_findings = false;
 };
 
 Spec ReadSpec(const fs::path& dir) {
@@ -80,6 +92,21 @@ Spec ReadSpec(const fs::path& dir) {
       s.stdout_file = value;
     } else if (key == "stderr") {
       s.stderr_contains.push_back(value);
+    } else if (key == "findings") {
+      s.no_findings = value == "none";
+    } else if (key == "finding") {
+      Spec::Expected f;
+      std::istringstream v(value);
+      std::string loc;
+      v >> f.id >> loc >> f.evaluation;
+      std::getline(v, f.regex);
+      while (!f.regex.empty() && f.regex.front() == ' ') f.regex.erase(f.regex.begin());
+      size_t c2 = loc.rfind(':');
+      size_t c1 = loc.rfind(':', c2 - 1);
+      f.file = loc.substr(0, c1);
+      f.line = std::stoi(loc.substr(c1 + 1, c2 - c1 - 1));
+      f.col = std::stoi(loc.substr(c2 + 1));
+      s.findings.push_back(f);
     } else if (key == "file") {
       std::istringstream v(value);
       std::string produced, expected;
@@ -136,11 +163,40 @@ TEST_P(Golden, Case) {
     EXPECT_NE(stderr_text.find(s), std::string::npos) << "stderr lacks: " << s << "\n" << stderr_text;
   }
   if (!spec.stdout_file.empty()) EXPECT_EQ(stdout_text, Slurp(dir / spec.stdout_file));
-  if (spec.diags.empty()) return;
+  if (spec.diags.empty() && spec.findings.empty() && !spec.no_findings) return;
   JsonValue doc;
   size_t off;
   std::string jerr;
   ASSERT_TRUE(ParseJson(stdout_text, &doc, &off, &jerr)) << "stdout is not JSON (" << jerr << "):\n" << stdout_text;
+  if (!spec.findings.empty() || spec.no_findings) {
+    const JsonValue* analysis = doc.Get("analysis");
+    ASSERT_NE(analysis, nullptr) << "no analysis in the output:\n" << stdout_text;
+    const JsonValue* list = analysis->Get("findings");
+    ASSERT_NE(list, nullptr);
+    std::vector<bool> used(list->items.size(), false);
+    for (const Spec::Expected& want : spec.findings) {
+      bool found = false;
+      for (size_t i = 0; i < list->items.size() && !found; ++i) {
+        const JsonValue& f = list->items[i];
+        auto text = [&](const char* k) { const JsonValue* v = f.Get(k); return v != nullptr ? v->text : std::string(); };
+        if (used[i] || text("id") != want.id || fs::path(text("file")).filename() != fs::path(want.file).filename() ||
+            text("line") != std::to_string(want.line) || text("column") != std::to_string(want.col) ||
+            text("evaluation") != want.evaluation) {
+          continue;
+        }
+        std::string message = text("message");
+        if (const JsonValue* sup = f.Get("suppressed"); sup != nullptr && sup->b) message += " (suppressed: " + text("suppression_reason") + ")";
+        if (!want.regex.empty() && !std::regex_search(message, std::regex(want.regex))) continue;
+        used[i] = found = true;
+      }
+      EXPECT_TRUE(found) << "missing finding " << want.id << " " << want.file << ":" << want.line << ":" << want.col << " "
+                         << want.evaluation << " /" << want.regex << "/\n" << stdout_text;
+    }
+    for (size_t i = 0; i < used.size(); ++i) {
+      EXPECT_TRUE(used[i]) << "unexpected finding: " << list->items[i].Get("id")->text << " " << list->items[i].Get("message")->text;
+    }
+  }
+  if (spec.diags.empty()) return;
   const JsonValue* list = doc.Get("diagnostics");
   ASSERT_NE(list, nullptr);
   std::vector<bool> used(list->items.size(), false);

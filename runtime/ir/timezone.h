@@ -27,6 +27,10 @@ class TimeZone {
   int32_t LocalDay(int64_t micros) const;
   // The first instant of local day `day` (handles days that do not start at midnight).
   int64_t DayStart(int32_t day) const;
+  // The transition table (the analysis encodes it): offsets()[i] (seconds) applies from
+  // transitions()[i - 1] (UTC microseconds) until transitions()[i]; offsets()[0] before all.
+  const std::vector<int64_t>& transitions() const { return transitions_; }
+  const std::vector<int32_t>& offsets() const { return offsets_; }
 
  private:
   std::string id_;

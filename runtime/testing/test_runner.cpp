@@ -26,6 +26,34 @@ bool KeyMatches(const Finding& f, const std::vector<std::string>& want) {
   return true;
 }
 
+}  // namespace
+
+Status RunRecords(const ir::Program& program, const std::string& layout_name, std::vector<std::vector<ir::Value>> records,
+                  const std::vector<TableRows>& given, RunResult* result) {
+  const ir::Layout* layout = program.FindLayout(layout_name);
+  if (layout == nullptr) return Status::InvalidArgument("unknown layout " + layout_name);
+  exec::Tables tables(program);
+  std::vector<std::unique_ptr<exec::TableData>> owned(program.tables.size());
+  for (const TableRows& g : given) {
+    int t = program.TableIndex(g.table);
+    if (t < 0) return Status::InvalidArgument("unknown table " + g.table);
+    if (!owned[t]) owned[t] = std::make_unique<exec::TableData>(program, t);
+    for (const std::vector<ir::Value>& row : g.rows) {
+      Status st = owned[t]->AddRow(row, "witness");
+      if (!st.ok()) return st;
+    }
+  }
+  for (size_t t = 0; t < owned.size(); ++t) {
+    tables.Set(static_cast<int>(t), owned[t] ? std::move(owned[t]) : std::make_unique<exec::TableData>(program, static_cast<int>(t)));
+  }
+  auto source = io::MakeValueSource(program, *layout, std::move(records));
+  RunOptions options;
+  options.threads = 1;
+  return exec::RunSource(program, *layout, *source, tables, options, result);
+}
+
+namespace {
+
 Status RunOne(const ir::Program& program, const ir::Test& test, TestOutcome* out) {
   // Records by layout; table rows into tables.
   exec::Tables tables(program);

@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "decree/run.h"
 #include "decree/status.h"
+#include "ir/value.h"
 
 namespace decree {
 
@@ -25,5 +27,17 @@ struct TestOutcome {
 // Runs every test of `program` (or those whose name contains `filter`).  A Status error means
 // a test could not run at all (e.g. a record of a layout no rule reads).
 Status RunTests(const ir::Program& program, const std::string& filter, std::vector<TestOutcome>* out);
+
+// Rows of one table, each the table's keys then values in declaration order.
+struct TableRows {
+  std::string table;  // qualified or short name
+  std::vector<std::vector<ir::Value>> rows;
+};
+
+// Evaluates in-memory records of one layout (each the layout's field values in field order)
+// as a batch, with these table rows (tables not given are empty): what `test` blocks and the
+// analysis's witness replay run.  One thread; findings kept in the result.
+Status RunRecords(const ir::Program& program, const std::string& layout, std::vector<std::vector<ir::Value>> records,
+                  const std::vector<TableRows>& tables, RunResult* result);
 
 }  // namespace decree

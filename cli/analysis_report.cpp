@@ -1,0 +1,273 @@
+#include "analysis_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "decree/testing.h"
+#include "ir/json.h"
+
+namespace decree::cli {
+
+namespace {
+
+using analysis::Finding;
+using analysis::Kind;
+
+const ir::SourceLoc* LocOf(const ir::Program& p, const std::string& id) {
+  if (const ir::Rule* r = p.FindRule(id)) return &r->loc;
+  for (const ir::Decision& d : p.decisions) {
+    if (d.id == id) return &d.loc;
+  }
+  return nullptr;
+}
+
+SourceRange RangeOf(Compilation& c, const ir::SourceLoc* loc) {
+  SourceRange r;
+  if (loc == nullptr) return r;
+  r.file = c.sources().Find(loc->file);
+  r.line = loc->line;
+  r.col = loc->col;
+  r.end_line = loc->line;  // the declaration's first line is enough to point at
+  r.end_col = loc->end_line == loc->line ? loc->end_col : loc->col + 4;
+  return r;
+}
+
+const char* OutcomeName(Replay::Outcome o) {
+  switch (o) {
+    case Replay::Outcome::kConfirmed: return "confirmed";
+    case Replay::Outcome::kDisagrees: return "runtime-disagrees";
+    case Replay::Outcome::kNotReplayable: return "not-replayed";
+    case Replay::Outcome::kFailed: return "replay-failed";
+    case Replay::Outcome::kNone: break;
+  }
+  return "none";
+}
+
+std::string ShowValue(const ir::Program& p, const ir::Value& v) {
+  if (v.null) return "null";
+  std::string s = ir::ValueToDisplay(v, &p);
+  if (v.kind == ir::TypeKind::kText || v.kind == ir::TypeKind::kId || v.kind == ir::TypeKind::kCountry) return JsonQuote(s);
+  return s;
+}
+
+}  // namespace
+
+Replay ReplayWitness(const ir::Program& program, const Finding& f) {
+  Replay out;
+  if (!f.has_witness) return out;
+  const analysis::Witness& w = f.witness;
+  if (!w.replayable) {
+    out.outcome = Replay::Outcome::kNotReplayable;
+    out.detail = "the witness involves aggregates over a group of records: shown, not replayed";
+    return out;
+  }
+  std::map<std::string, TableRows> tables;
+  for (const analysis::TableRow& row : w.tables) {
+    tables[row.table].table = row.table;
+    tables[row.table].rows.push_back(row.values);
+  }
+  std::vector<TableRows> given;
+  for (auto& [name, rows] : tables) given.push_back(std::move(rows));
+  RunResult result;
+  Status st = RunRecords(program, w.layout, {w.record}, given, &result);
+  if (!st.ok()) {
+    out.outcome = Replay::Outcome::kFailed;
+    out.detail = st.ToString();
+    return out;
+  }
+  if (!result.rejects.empty()) {
+    out.outcome = Replay::Outcome::kNotReplayable;
+    out.detail = "the runtime rejects the witness as input: " + result.rejects[0].reason;
+    return out;
+  }
+  std::set<std::string> fired;
+  for (const decree::Finding& x : result.findings) fired.insert(x.rule);
+  auto did = [&](const std::string& id) { return fired.count(id) > 0; };
+  bool ok = true;
+  switch (f.kind) {
+    case Kind::kConflict: ok = did(f.rule) && did(f.other); break;
+    case Kind::kShadowed: ok = !did(f.rule); break;
+    case Kind::kGap:
+      for (const ir::Decision& d : program.decisions) {
+        if (d.id != f.rule) continue;
+        for (const std::string& b : d.branches) ok = ok && !did(b);
+      }
+      break;
+    default: break;
+  }
+  std::vector<std::string> names(fired.begin(), fired.end());
+  out.outcome = ok ? Replay::Outcome::kConfirmed : Replay::Outcome::kDisagrees;
+  out.detail = names.empty() ? "no rule fires on it" : fmt::format("fired on it: {}", fmt::join(names, ", "));
+  return out;
+}
+
+std::string DescribeWitness(const ir::Program& p, const analysis::Witness& w) {
+  std::vector<std::string> parts;
+  const ir::Layout* layout = p.FindLayout(w.layout);
+  for (size_t i = 0; layout != nullptr && i < layout->fields.size() && i < w.record.size(); ++i) {
+    parts.push_back(fmt::format("{} = {}", layout->fields[i].name, ShowValue(p, w.record[i])));
+  }
+  std::string out = fmt::format("{} {{ {} }}", layout != nullptr ? layout->name : w.layout, fmt::join(parts, ", "));
+  for (const auto& [agg, value] : w.aggregates) out += fmt::format("; {} = {}", agg, value);
+  for (const analysis::TableRow& row : w.tables) {
+    std::vector<std::string> vals;
+    for (const ir::Value& v : row.values) vals.push_back(ShowValue(p, v));
+    out += fmt::format("; {} row ({})", row.table, fmt::join(vals, ", "));
+  }
+  return out;
+}
+
+Diagnostic ToDiagnostic(Compilation& c, const Finding& f, const Replay& replay) {
+  const ir::Program& p = c.program();
+  Diagnostic d;
+  d.code = analysis::KindRuleId(f.kind);
+  d.severity = f.suppressed || f.unknown ? Severity::kWarning : Severity::kError;
+  std::string subject = f.other.empty() || f.other == f.rule ? fmt::format("`{}`", f.rule)
+                                                             : fmt::format("`{}` and `{}`", f.rule, f.other);
+  d.message = fmt::format("{}{}: {}: {}", f.unknown ? "undecided " : "", analysis::KindName(f.kind), subject, f.message);
+  d.range = RangeOf(c, LocOf(p, f.rule));
+  if (!f.other.empty() && f.other != f.rule) {
+    const ir::Rule* o = p.FindRule(f.other);
+    d.Note(RangeOf(c, LocOf(p, f.other)),
+           fmt::format("`{}` is declared here{}", f.other, o != nullptr && !o->citation.empty() ? " (" + o->citation + ")" : ""));
+  }
+  if (const ir::Rule* r = p.FindRule(f.rule); r != nullptr && !r->citation.empty()) d.Note(fmt::format("`{}` cites {}", f.rule, r->citation));
+  if (f.has_witness) d.Note("witness: " + DescribeWitness(p, f.witness));
+  switch (replay.outcome) {
+    case Replay::Outcome::kConfirmed: d.Note("confirmed by evaluation: " + replay.detail); break;
+    case Replay::Outcome::kDisagrees:
+      d.Note("BUG: the runtime disagrees with the analysis on this witness (" + replay.detail +
+             "); please report it with this output");
+      break;
+    case Replay::Outcome::kNotReplayable:
+    case Replay::Outcome::kFailed: d.Note("not confirmed by evaluation: " + replay.detail); break;
+    case Replay::Outcome::kNone: break;
+  }
+  if (f.suppressed) d.Note(fmt::format("suppressed: \"{}\"", f.suppression_reason));
+  if (!f.suppressed && !f.unknown) {
+    d.Help(fmt::format("if this is intended, say so next to the rule: suppress {}{} because \"…\"", analysis::KindName(f.kind),
+                       f.other.empty() || f.other == f.rule ? "" : " with " + f.other.substr(f.other.rfind('.') + 1)));
+  }
+  return d;
+}
+
+void AppendFindingsJson(const ir::Program& p, const std::vector<Finding>& findings, const std::vector<Replay>& replays,
+                        const analysis::Stats& stats, std::string* json) {
+  JsonWriter w(json);
+  w.BeginObject();
+  w.Key("stats").BeginObject();
+  w.Field("rules", static_cast<int64_t>(stats.rules)).Field("pairs", static_cast<int64_t>(stats.pairs));
+  w.Field("pruned", static_cast<int64_t>(stats.pruned)).Field("queries", static_cast<int64_t>(stats.queries));
+  w.Field("cached", static_cast<int64_t>(stats.cached)).Field("unknown", static_cast<int64_t>(stats.unknown));
+  w.Key("seconds").Raw(fmt::format("{:.3f}", stats.seconds));
+  w.EndObject();
+  w.Key("findings").BeginArray();
+  for (size_t i = 0; i < findings.size(); ++i) {
+    const Finding& f = findings[i];
+    w.BeginObject().Field("id", analysis::KindRuleId(f.kind)).Field("kind", analysis::KindName(f.kind)).Field("rule", f.rule);
+    if (!f.other.empty()) w.Field("other", f.other);
+    w.Field("message", f.message).FieldBool("unknown", f.unknown).FieldBool("suppressed", f.suppressed);
+    if (f.suppressed) w.Field("suppression_reason", f.suppression_reason);
+    if (const ir::SourceLoc* loc = LocOf(p, f.rule)) {
+      w.Field("file", loc->file).Field("line", static_cast<int64_t>(loc->line)).Field("column", static_cast<int64_t>(loc->col));
+    }
+    if (f.has_witness) {
+      w.Key("witness").BeginObject().Field("layout", f.witness.layout);
+      w.Key("record").BeginObject();
+      const ir::Layout* layout = p.FindLayout(f.witness.layout);
+      for (size_t k = 0; layout != nullptr && k < layout->fields.size() && k < f.witness.record.size(); ++k) {
+        const ir::Value& v = f.witness.record[k];
+        w.Key(layout->fields[k].name);
+        if (v.null) {
+          w.Null();
+        } else {
+          w.String(ir::ValueToDisplay(v, &p));
+        }
+      }
+      w.EndObject();
+      w.Key("aggregates").BeginObject();
+      for (const auto& [agg, value] : f.witness.aggregates) w.Field(agg, value);
+      w.EndObject();
+      w.EndObject();
+    }
+    w.Field("evaluation", OutcomeName(replays[i].outcome));
+    if (!replays[i].detail.empty()) w.Field("evaluation_detail", replays[i].detail);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+}
+
+std::string Sarif(Compilation& c, const std::vector<Diagnostic>& diagnostics, const std::vector<Finding>& findings,
+                  const std::vector<Replay>& replays) {
+  const ir::Program& p = c.program();
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
+  w.Field("$schema", "https://json.schemastore.org/sarif-2.1.0.json").Field("version", "2.1.0");
+  w.Key("runs").BeginArray().BeginObject();
+  w.Key("tool").BeginObject().Key("driver").BeginObject();
+  w.Field("name", "decree").Field("version", DECREE_VERSION);
+  w.Key("rules").BeginArray();
+  std::set<std::string> codes;
+  for (const Diagnostic& d : diagnostics) codes.insert(d.code);
+  static const Kind kKinds[] = {Kind::kConflict, Kind::kDead, Kind::kRedundant, Kind::kShadowed, Kind::kGap, Kind::kOverlap};
+  for (const std::string& code : codes) {
+    w.BeginObject().Field("id", code).Key("shortDescription").BeginObject().Field("text", "a Decree compile error").EndObject().EndObject();
+  }
+  for (Kind k : kKinds) {
+    w.BeginObject().Field("id", analysis::KindRuleId(k)).Field("name", analysis::KindName(k));
+    w.Key("shortDescription").BeginObject().Field("text", fmt::format("analysis: {} rules", analysis::KindName(k))).EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject().EndObject();  // driver, tool
+  auto location = [&](const SourceRange& r) {
+    w.BeginObject().Key("physicalLocation").BeginObject();
+    w.Key("artifactLocation").BeginObject().Field("uri", r.file >= 0 ? c.sources().file(r.file).path() : "").EndObject();
+    w.Key("region").BeginObject().Field("startLine", static_cast<int64_t>(r.line)).Field("startColumn", static_cast<int64_t>(r.col));
+    w.Field("endLine", static_cast<int64_t>(r.end_line > 0 ? r.end_line : r.line));
+    w.Field("endColumn", static_cast<int64_t>(r.end_col > 0 ? r.end_col : r.col + 1));
+    w.EndObject().EndObject().EndObject();
+  };
+  w.Key("results").BeginArray();
+  for (const Diagnostic& d : diagnostics) {
+    w.BeginObject().Field("ruleId", d.code).Field("level", d.severity == Severity::kError ? "error" : "warning");
+    w.Key("message").BeginObject().Field("text", d.message).EndObject();
+    w.Key("locations").BeginArray();
+    if (d.range.valid()) location(d.range);
+    w.EndArray().EndObject();
+  }
+  for (size_t i = 0; i < findings.size(); ++i) {
+    const Finding& f = findings[i];
+    Diagnostic d = ToDiagnostic(c, f, replays[i]);
+    std::string text = d.message;
+    for (const DiagnosticNote& n : d.notes) text += "\n" + n.message;
+    w.BeginObject().Field("ruleId", analysis::KindRuleId(f.kind)).Field("level", f.unknown ? "warning" : "error");
+    w.Key("message").BeginObject().Field("text", text).EndObject();
+    w.Key("locations").BeginArray();
+    if (d.range.valid()) location(d.range);
+    w.EndArray();
+    if (!f.other.empty() && f.other != f.rule) {
+      SourceRange other = RangeOf(c, LocOf(p, f.other));
+      if (other.valid()) {
+        w.Key("relatedLocations").BeginArray();
+        location(other);
+        w.EndArray();
+      }
+    }
+    if (f.suppressed) {
+      w.Key("suppressions").BeginArray().BeginObject().Field("kind", "inSource").Field("justification", f.suppression_reason).EndObject().EndArray();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject().EndArray();  // run, runs
+  w.EndObject();
+  return out;
+}
+
+}  // namespace decree::cli

@@ -1,0 +1,120 @@
+#include "analysis/cache.h"
+
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <cstdio>
+
+#include "ir/json.h"
+#include "ir/value.h"
+
+namespace decree::analysis {
+
+namespace {
+
+constexpr const char* kSchema =
+    "CREATE TABLE IF NOT EXISTS decree_analysis_cache(key TEXT PRIMARY KEY, result INTEGER NOT NULL, witness TEXT)";
+
+std::string EncodeWitness(const Witness& w) {
+  std::string out;
+  JsonWriter j(&out);
+  j.BeginObject().Field("layout", w.layout).FieldBool("replayable", w.replayable);
+  j.Key("record").BeginArray();
+  for (const ir::Value& v : w.record) j.String(ir::EncodeValue(v));
+  j.EndArray();
+  j.Key("aggregates").BeginArray();
+  for (const auto& [k, v] : w.aggregates) j.BeginArray().String(k).String(v).EndArray();
+  j.EndArray();
+  j.Key("tables").BeginArray();
+  for (const TableRow& r : w.tables) {
+    j.BeginObject().Field("table", r.table).Key("values").BeginArray();
+    for (const ir::Value& v : r.values) j.String(ir::EncodeValue(v));
+    j.EndArray().EndObject();
+  }
+  j.EndArray().EndObject();
+  return out;
+}
+
+bool DecodeWitness(const std::string& text, Witness* w) {
+  JsonValue doc;
+  size_t off;
+  std::string err;
+  if (!ParseJson(text, &doc, &off, &err)) return false;
+  const JsonValue* layout = doc.Get("layout");
+  const JsonValue* replayable = doc.Get("replayable");
+  const JsonValue* record = doc.Get("record");
+  const JsonValue* aggs = doc.Get("aggregates");
+  const JsonValue* tables = doc.Get("tables");
+  if (layout == nullptr || replayable == nullptr || record == nullptr || aggs == nullptr || tables == nullptr) return false;
+  w->layout = layout->text;
+  w->replayable = replayable->b;
+  for (const JsonValue& v : record->items) {
+    ir::Value value;
+    if (!ir::DecodeValue(v.text, &value)) return false;
+    w->record.push_back(value);
+  }
+  for (const JsonValue& a : aggs->items) {
+    if (a.items.size() != 2) return false;
+    w->aggregates.emplace_back(a.items[0].text, a.items[1].text);
+  }
+  for (const JsonValue& t : tables->items) {
+    TableRow row;
+    const JsonValue* name = t.Get("table");
+    const JsonValue* values = t.Get("values");
+    if (name == nullptr || values == nullptr) return false;
+    row.table = name->text;
+    for (const JsonValue& v : values->items) {
+      ir::Value value;
+      if (!ir::DecodeValue(v.text, &value)) return false;
+      row.values.push_back(value);
+    }
+    w->tables.push_back(std::move(row));
+  }
+  return true;
+}
+
+}  // namespace
+
+Status Cache::Open(const std::string& path) {
+  Status st = db_.Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (st.ok()) st = db_.Exec(kSchema);
+  if (!st.ok()) {
+    // Not a cache we can use (damaged, or some other database): start a new one.
+    db_.Close();
+    std::remove(path.c_str());
+    st = db_.Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    if (st.ok()) st = db_.Exec(kSchema);
+    if (!st.ok()) return Status::IoError(fmt::format("analysis cache {}: {}", path, st.message()));
+  }
+  db_.Exec("PRAGMA journal_mode=WAL");
+  db_.Exec("PRAGMA synchronous=NORMAL");
+  if (!get_.Prepare(db_.get(), "SELECT result, witness FROM decree_analysis_cache WHERE key = ?").ok() ||
+      !put_.Prepare(db_.get(), "INSERT OR REPLACE INTO decree_analysis_cache VALUES(?, ?, ?)").ok()) {
+    return db_.Error("analysis cache");
+  }
+  return Status::Ok();
+}
+
+bool Cache::Get(const std::string& key, int* result, bool* has_witness, Witness* witness) {
+  get_.Reset();
+  get_.BindText(1, key);
+  if (get_.Step() != SQLITE_ROW) return false;
+  *result = static_cast<int>(get_.Int(0));
+  *has_witness = !get_.IsNull(1);
+  if (*has_witness && !DecodeWitness(get_.Text(1), witness)) return false;
+  return true;
+}
+
+void Cache::Put(const std::string& key, int result, bool has_witness, const Witness& witness) {
+  put_.Reset();
+  put_.BindText(1, key);
+  put_.BindInt(2, result);
+  if (has_witness) {
+    put_.BindText(3, EncodeWitness(witness));
+  } else {
+    put_.BindNull(3);
+  }
+  put_.Step();
+}
+
+}  // namespace decree::analysis

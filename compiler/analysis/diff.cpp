@@ -1,0 +1,118 @@
+// decree diff: which rules changed meaning between two versions of a library.
+#include <fmt/format.h>
+
+#include <map>
+
+#include "analysis/analysis.h"
+#include "analysis/encoder.h"
+
+namespace decree::analysis {
+
+namespace {
+
+std::string VerdictText(const ir::Rule& r) {
+  std::string s;
+  for (const ir::Verdict& v : r.verdicts) {
+    s += fmt::format("{} {} {} {} {} {};", ir::VerdictKindName(v.kind), v.name, v.value, v.within, v.business, v.calendar);
+  }
+  return s;
+}
+
+}  // namespace
+
+Status Diff(const ir::Program& old_program, const ir::Program& new_program, const Options& options,
+            std::vector<Difference>* out) {
+  out->clear();
+  try {
+    z3::context ctx;
+    // The two versions read the same record (field variables are named by field), and
+    // nothing else of each other's.
+    Encoder eo(ctx, old_program, "old."), en(ctx, new_program, "new.");
+    std::map<std::string, std::pair<const ir::Rule*, const ir::Rule*>> rules;
+    for (const ir::Rule& r : old_program.rules) {
+      if (r.kind != ir::RuleKind::kExempt) rules[r.id + "#" + std::to_string(r.version)].first = &r;
+    }
+    for (const ir::Rule& r : new_program.rules) {
+      if (r.kind != ir::RuleKind::kExempt) rules[r.id + "#" + std::to_string(r.version)].second = &r;
+    }
+    for (const auto& [key, pair] : rules) {
+      const auto [o, n] = pair;
+      Difference d;
+      d.rule = (o != nullptr ? o : n)->id;
+      if (o == nullptr || n == nullptr) {
+        d.change = o == nullptr ? "added" : "removed";
+        out->push_back(std::move(d));
+        continue;
+      }
+      const ir::Layout* lo = old_program.FindLayout(o->layout);
+      const ir::Layout* ln = new_program.FindLayout(n->layout);
+      if (lo == nullptr || ln == nullptr || o->layout != n->layout || lo->fields.size() != ln->fields.size()) {
+        d.change = "reads another layout";
+        out->push_back(std::move(d));
+        continue;
+      }
+      z3::expr fo = eo.Fires(*o), fn = en.Fires(*n);
+      auto check = [&](const z3::expr& q, z3::model* m) {
+        z3::solver s(ctx);
+        z3::params params(ctx);
+        params.set("timeout", static_cast<unsigned>(options.timeout_ms));
+        s.set(params);
+        s.add(eo.Background());
+        s.add(en.Background());
+        s.add(q);
+        z3::check_result r = s.check();
+        if (r == z3::sat) {
+          *m = s.get_model();
+          s.push();
+          s.add(en.Niceness(*ln));
+          if (s.check() == z3::sat) *m = s.get_model();
+          s.pop();
+        }
+        return r;
+      };
+      z3::model more(ctx), fewer(ctx);
+      z3::check_result gained = check(fn && !fo, &more);
+      z3::check_result lost = check(fo && !fn, &fewer);
+      bool verdicts_changed = VerdictText(*o) != VerdictText(*n);
+      if (gained == z3::unknown || lost == z3::unknown) {
+        d.change = "could not be compared (solver timeout)";
+        d.unknown = true;
+        out->push_back(std::move(d));
+        continue;
+      }
+      if (gained == z3::unsat && lost == z3::unsat && !verdicts_changed) continue;  // same meaning
+      const z3::model* m = nullptr;
+      if (gained == z3::sat && lost == z3::sat) {
+        d.change = "fires on different inputs";
+        m = &more;
+      } else if (gained == z3::sat) {
+        d.change = "fires on more inputs";
+        m = &more;
+      } else if (lost == z3::sat) {
+        d.change = "fires on fewer inputs";
+        m = &fewer;
+      } else {
+        d.change = "same inputs, different verdicts";
+        z3::model any(ctx);
+        if (check(fn, &any) == z3::sat) {
+          d.has_witness = true;
+          d.witness = en.Extract(any, *ln, {n});
+          d.old_fires = d.new_fires = true;
+        }
+        out->push_back(std::move(d));
+        continue;
+      }
+      if (verdicts_changed) d.change += ", and its verdicts changed";
+      d.has_witness = true;
+      d.witness = en.Extract(*m, *ln, {n});
+      d.old_fires = m->eval(fo, true).is_true();
+      d.new_fires = m->eval(fn, true).is_true();
+      out->push_back(std::move(d));
+    }
+  } catch (const z3::exception& e) {
+    return Status::Internal(fmt::format("decree diff: Z3: {}", e.msg()));
+  }
+  return Status::Ok();
+}
+
+}  // namespace decree::analysis

@@ -1,0 +1,816 @@
+#include "analysis/encoder.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "ir/civil.h"
+#include "ir/codes.h"
+#include "ir/decimal.h"
+#include "ir/ir_codec.h"
+#include "ir/sexpr.h"
+
+namespace decree::analysis {
+
+namespace {
+
+using ir::Op;
+using ir::TypeKind;
+
+std::string Pow10Text(int n) { return "1" + std::string(static_cast<size_t>(n), '0'); }
+
+bool IsIntKind(TypeKind k) { return k != TypeKind::kBool; }
+
+// Model values: Z3 numerals as exact integers.
+bool NumeralToI128(const z3::expr& e, i128* out) {
+  if (!e.is_numeral()) return false;
+  std::string s = e.get_decimal_string(0);
+  if (!s.empty() && s.back() == '?') return false;
+  int scale;
+  return ParseDecimal(s, out, &scale) && scale == 0;
+}
+
+}  // namespace
+
+struct Encoder::Scope {
+  const ir::Rule* rule = nullptr;
+  RecordVars* rec = nullptr;
+  std::vector<Term>* keys = nullptr;
+  std::vector<Term>* aggs = nullptr;
+};
+
+Encoder::Encoder(z3::context& ctx, const ir::Program& program, std::string prefix)
+    : ctx_(ctx), p_(program), background_(ctx), prefix_(std::move(prefix)) {
+  // Text ids are dense from 0 for the literals met; "FX" and currency codes first so that
+  // currency classes compare as texts.
+  TextId("FX");
+}
+
+z3::expr Encoder::Scaled(const z3::expr& v, int by) {
+  if (by <= 0) return v;
+  return v * ctx_.int_val(Pow10Text(by).c_str());
+}
+
+void Encoder::Align(Term* a, Term* b) {
+  if (a->ratio || b->ratio) return;
+  if (a->scale < b->scale) {
+    a->v = Scaled(a->v, b->scale - a->scale);
+    a->scale = b->scale;
+  } else if (b->scale < a->scale) {
+    b->v = Scaled(b->v, a->scale - b->scale);
+    b->scale = a->scale;
+  }
+}
+
+z3::expr Encoder::TextId(const std::string& s) {
+  auto it = text_ids_.find(s);
+  if (it == text_ids_.end()) {
+    int64_t id = static_cast<int64_t>(text_ids_.size());
+    it = text_ids_.emplace(s, id).first;
+    text_of_[id] = s;
+  }
+  return ctx_.int_val(static_cast<int64_t>(it->second));
+}
+
+std::string Encoder::TextOf(int64_t id) const {
+  auto it = text_of_.find(id);
+  if (it != text_of_.end()) return it->second;
+  return fmt::format("x{}", id < 0 ? -id : id);  // differs from every literal the rules compare with
+}
+
+z3::expr Encoder::Truth(const Term& t) { return !t.null && t.v; }
+
+Term Encoder::Field(const ir::Field& f, const std::string& name) {
+  Term t(ctx_);
+  const ir::Type& type = f.type;
+  t.v = type.kind == TypeKind::kBool ? ctx_.bool_const(name.c_str()) : ctx_.int_const(name.c_str());
+  t.null = type.optional ? ctx_.bool_const((name + "?null").c_str()) : ctx_.bool_val(false);
+  t.scale = type.kind == TypeKind::kDecimal || type.kind == TypeKind::kMoney || type.kind == TypeKind::kRate ? type.scale : 0;
+  if (type.kind == TypeKind::kMoney) {
+    t.money = true;
+    t.cur = type.currency >= 0 ? ctx_.int_val(type.currency) : ctx_.int_const((name + "?currency").c_str());
+  }
+  return t;
+}
+
+RecordVars& Encoder::Record(const ir::Layout& layout) {
+  auto it = records_.find(layout.name);
+  if (it != records_.end()) return *it->second;
+  auto rec = std::make_unique<RecordVars>(ctx_);
+  rec->layout = &layout;
+  z3::expr_vector domain(ctx_);
+  const int64_t lo_day = DaysFromCivil(1, 1, 1), hi_day = DaysFromCivil(9999, 12, 31);
+  for (const ir::Field& f : layout.fields) {
+    Term t = Field(f, "r." + f.name);
+    const ir::Type& type = f.type;
+    switch (type.kind) {
+      case TypeKind::kEnum:
+        domain.push_back(t.v >= 0 && t.v < static_cast<int>(p_.enums[type.ref].values.size()));
+        break;
+      case TypeKind::kCurrency: domain.push_back(t.v >= 0 && t.v < CurrencyCount()); break;
+      case TypeKind::kDate: domain.push_back(t.v >= ctx_.int_val(lo_day) && t.v <= ctx_.int_val(hi_day)); break;
+      case TypeKind::kTimestamp:
+        domain.push_back(t.v >= ctx_.int_val(static_cast<int64_t>(lo_day) * kMicrosPerDay) &&
+                         t.v < ctx_.int_val(static_cast<int64_t>(hi_day + 1) * kMicrosPerDay));
+        break;
+      case TypeKind::kText:
+      case TypeKind::kId:
+      case TypeKind::kCountry: domain.push_back(t.v >= 0); break;
+      default: break;
+    }
+    if (t.money && type.currency < 0) domain.push_back(t.cur >= 0 && t.cur < CurrencyCount());
+    if (f.positive && IsIntKind(type.kind)) domain.push_back(t.null || t.v > 0);
+    rec->fields.push_back(t);
+  }
+  rec->domain = z3::mk_and(domain);
+  background_.push_back(rec->domain);
+  RecordVars& out = *rec;
+  records_[layout.name] = std::move(rec);
+  return out;
+}
+
+z3::expr Encoder::Background() { return z3::mk_and(background_); }
+
+z3::expr Encoder::Fresh(const char* what, bool boolean) {
+  std::string name = fmt::format("{}{}#{}", prefix_, what, ++fresh_);
+  return boolean ? ctx_.bool_const(name.c_str()) : ctx_.int_const(name.c_str());
+}
+
+Term Encoder::Const(const ir::Value& v, const ir::Type& t) {
+  Term out(ctx_);
+  out.null = ctx_.bool_val(v.null);
+  if (t.kind == TypeKind::kBool) {
+    out.v = ctx_.bool_val(!v.null && v.i != 0);
+    return out;
+  }
+  out.v = ctx_.int_val(0);
+  if (v.null) return out;
+  switch (v.kind) {
+    case TypeKind::kBool: out.v = ctx_.bool_val(v.i != 0); break;
+    case TypeKind::kDecimal:
+    case TypeKind::kRate:
+    case TypeKind::kMoney:
+      out.v = ctx_.int_val(I128ToString(v.m).c_str());
+      out.scale = v.scale;
+      if (v.kind == TypeKind::kMoney) {
+        out.money = true;
+        out.cur = ctx_.int_val(v.currency);
+      }
+      break;
+    case TypeKind::kText:
+    case TypeKind::kId:
+    case TypeKind::kCountry: out.v = TextId(v.s); break;
+    default: out.v = ctx_.int_val(static_cast<int64_t>(v.i)); break;
+  }
+  // A constant used at a larger scale than written (sema's casts handle most; this is the rest).
+  if ((t.kind == TypeKind::kDecimal || t.kind == TypeKind::kMoney || t.kind == TypeKind::kRate) && t.scale > out.scale) {
+    out.v = Scaled(out.v, t.scale - out.scale);
+    out.scale = t.scale;
+  }
+  return out;
+}
+
+z3::expr Encoder::LocalDay(const z3::expr& micros, const std::string& tz) {
+  std::string key = fmt::format("{}@{}", micros.id(), tz);
+  auto it = days_.find(key);
+  if (it != days_.end()) return it->second;
+  std::shared_ptr<const TimeZone>& zone = zones_[tz];
+  if (!zone) TimeZone::Load(tz, &zone);
+  z3::expr day = Fresh("day");
+  z3::expr off = Fresh("offset");
+  z3::expr_vector cases(ctx_);
+  if (zone) {
+    const std::vector<int64_t>& tr = zone->transitions();
+    const std::vector<int32_t>& offs = zone->offsets();
+    if (tr.size() <= 256) {  // exact: the offset in force at the instant
+      for (size_t i = 0; i < offs.size(); ++i) {
+        z3::expr c = off == offs[i];
+        if (i > 0) c = c && micros >= ctx_.int_val(tr[i - 1]);
+        if (i < tr.size()) c = c && micros < ctx_.int_val(tr[i]);
+        cases.push_back(c);
+      }
+    } else {  // any offset the zone has used: an over-approximation
+      std::vector<int32_t> sorted(offs.begin(), offs.end());
+      std::sort(sorted.begin(), sorted.end());
+      sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+      for (int32_t o : sorted) cases.push_back(off == o);
+    }
+  } else {
+    cases.push_back(off == 0);
+  }
+  z3::expr local = micros + off * ctx_.int_val(kMicrosPerSecond);
+  z3::expr per_day = ctx_.int_val(kMicrosPerDay);
+  background_.push_back(z3::mk_or(cases) && day * per_day <= local && local < (day + 1) * per_day);
+  days_.emplace(key, day);
+  return day;
+}
+
+z3::expr Encoder::Effective(const ir::Rule& rule) {
+  const ir::Layout* layout = p_.FindLayout(rule.layout);
+  if (layout == nullptr || layout->time_field < 0 ||
+      (rule.effective_from == ir::kNoDate && rule.effective_until == ir::kNoDate)) {
+    return ctx_.bool_val(true);
+  }
+  const ir::RulesetInfo* rs = p_.FindRuleset(rule.ruleset);
+  RecordVars& rec = Record(*layout);
+  const Term& t = rec.fields[static_cast<size_t>(layout->time_field)];
+  z3::expr d = LocalDay(t.v, rs != nullptr ? rs->timezone : "UTC");
+  z3::expr in = !t.null;
+  if (rule.effective_from != ir::kNoDate) in = in && d >= rule.effective_from;
+  if (rule.effective_until != ir::kNoDate) in = in && d <= rule.effective_until;
+  return in;
+}
+
+bool Encoder::NonNegative(const ir::Expr& e) const {
+  switch (e.op) {
+    case Op::kCast:
+    case Op::kConvert:
+    case Op::kMoneyValue: return NonNegative(*e.kids[0]);
+    case Op::kAbs: return true;
+    case Op::kConst: return !e.value.null && (e.value.kind == TypeKind::kInteger ? e.value.i >= 0 : e.value.m >= 0);
+    case Op::kColumn: {
+      // Only a `positive` field: the reader rejects anything else.
+      return false;
+    }
+    default: return false;
+  }
+}
+
+std::string Encoder::PopulationKey(const ir::Rule& rule) const {
+  // Two rules with the same population (layout, period, filters, exemptions, keys, window)
+  // group the same records the same way, so equal aggregates have equal values.
+  std::string k = fmt::format("{}|{}|{}|{}|", rule.layout, rule.effective_from, rule.effective_until,
+                              rule.where ? PrintSExpr(ir::EncodeExpr(*rule.where)) : "");
+  for (const std::string& e : rule.exempted_by) k += e + ",";
+  k += "|";
+  for (const ir::ExprPtr& u : rule.unless) k += PrintSExpr(ir::EncodeExpr(*u)) + ";";
+  k += "|";
+  for (const ir::Key& key : rule.keys) k += PrintSExpr(ir::EncodeExpr(*key.expr)) + ";";
+  if (rule.has_window) {
+    k += fmt::format("|window {} {}", rule.window.duration_us,
+                     rule.window.anchor ? PrintSExpr(ir::EncodeExpr(*rule.window.anchor)) : "");
+  }
+  return k;
+}
+
+void Encoder::AddAggregates(const ir::Rule& rule, Scope& scope) {
+  // The record r is a member of the group; the aggregates are free but for what holds of
+  // every group that holds r.
+  const ir::Layout& layout = *p_.FindLayout(rule.layout);
+  z3::expr member = Member(rule);
+  std::string population = PopulationKey(rule);
+  for (const ir::Agg& a : rule.aggs) {
+    std::string key = population + "|" + ir::AggKindName(a.kind) + "|" +
+                      (a.arg ? PrintSExpr(ir::EncodeExpr(*a.arg)) : "") + "|" +
+                      (a.filter ? PrintSExpr(ir::EncodeExpr(*a.filter)) : "");
+    auto it = aggregates_.find(key);
+    if (it != aggregates_.end()) {
+      scope.aggs->push_back(it->second);
+      continue;
+    }
+    Term t(ctx_);
+    t.v = Fresh("agg");
+    t.scale = a.type.kind == TypeKind::kDecimal || a.type.kind == TypeKind::kMoney || a.type.kind == TypeKind::kRate ? a.type.scale : 0;
+    Scope row = scope;
+    z3::expr filter_ok = a.filter ? Truth(Encode(*a.filter, row)) : ctx_.bool_val(true);
+    z3::expr_vector c(ctx_);
+    if (a.kind == ir::AggKind::kCount) {
+      t.null = ctx_.bool_val(false);
+      c.push_back(t.v >= 0);
+      c.push_back(z3::implies(filter_ok, t.v >= 1));
+    } else {
+      Term arg = Encode(*a.arg, row);
+      z3::expr present = filter_ok && !arg.null;
+      if (a.kind == ir::AggKind::kCountDistinct) {
+        t.null = ctx_.bool_val(false);
+        c.push_back(t.v >= 0);
+        c.push_back(z3::implies(present, t.v >= 1));
+      } else {
+        t.null = Fresh("agg_null", true);
+        c.push_back(z3::implies(present, !t.null));
+        if (arg.money) {
+          t.money = true;
+          t.cur = arg.cur;
+        }
+        Term at = t;
+        Align(&at, &arg);
+        if (a.kind == ir::AggKind::kMin) c.push_back(z3::implies(present, at.v <= arg.v));
+        if (a.kind == ir::AggKind::kMax) c.push_back(z3::implies(present, at.v >= arg.v));
+        if (a.kind == ir::AggKind::kSum && NonNegative(*a.arg)) {
+          c.push_back(z3::implies(present, at.v >= arg.v));
+          c.push_back(z3::implies(!t.null, t.v >= 0));
+        }
+      }
+    }
+    background_.push_back(z3::implies(member, z3::mk_and(c)));
+    aggregates_.emplace(key, t);
+    agg_list_.push_back(AggVar{rule.id, a.text, t});
+    scope.aggs->push_back(t);
+  }
+  (void)layout;
+}
+
+z3::expr Encoder::Member(const ir::Rule& rule) {
+  // r belongs to the rule's population: in its period, matching `where`, not exempted, and
+  // (for grouped rules) not excluded by `unless`.
+  const ir::Layout& layout = *p_.FindLayout(rule.layout);
+  Scope s;
+  s.rule = &rule;
+  s.rec = &Record(layout);
+  z3::expr m = Effective(rule);
+  if (rule.where) m = m && Truth(Encode(*rule.where, s));
+  for (const ir::ExprPtr& u : rule.unless) m = m && !Truth(Encode(*u, s));
+  return m;
+}
+
+z3::expr Encoder::Raw(const ir::Rule& rule) {
+  auto it = raw_.find(rule.id + "#" + std::to_string(rule.version));
+  if (it != raw_.end()) return it->second;
+  const ir::Layout* layout = p_.FindLayout(rule.layout);
+  z3::expr f = ctx_.bool_val(false);
+  if (layout != nullptr) {
+    Scope s;
+    s.rule = &rule;
+    s.rec = &Record(*layout);
+    f = Member(rule);
+    if (rule.is_aggregate()) {
+      std::vector<Term> keys, aggs;
+      for (const ir::Key& k : rule.keys) keys.push_back(Encode(*k.expr, s));
+      s.keys = &keys;
+      s.aggs = &aggs;
+      AddAggregates(rule, s);
+      if (rule.when) {
+        Term w = Encode(*rule.when, s);
+        f = f && (rule.kind == ir::RuleKind::kRequire ? !Truth(w) : Truth(w));
+      }
+    } else if (rule.when) {
+      Term w = Encode(*rule.when, s);
+      f = f && (rule.kind == ir::RuleKind::kRequire ? !Truth(w) : Truth(w));
+    }
+  }
+  raw_.emplace(rule.id + "#" + std::to_string(rule.version), f);
+  return f;
+}
+
+z3::expr Encoder::Exempted(const ir::Rule& exemption) { return Raw(exemption); }
+
+z3::expr Encoder::NotExempted(const ir::Rule& rule) {
+  z3::expr_vector out(ctx_);
+  for (const std::string& e : rule.exempted_by) {
+    const ir::Rule* ex = p_.FindRule(e);
+    if (ex != nullptr) out.push_back(!Exempted(*ex));
+  }
+  return out.empty() ? ctx_.bool_val(true) : z3::mk_and(out);
+}
+
+z3::expr Encoder::Fires(const ir::Rule& rule) {
+  std::string id = rule.id + "#" + std::to_string(rule.version);
+  auto it = fires_.find(id);
+  if (it != fires_.end()) return it->second;
+  fires_.emplace(id, ctx_.bool_val(false));  // a cycle of overrides reads "never" (sema refuses cycles)
+  z3::expr f = Raw(rule) && NotExempted(rule);
+  for (const ir::Rule& o : p_.rules) {
+    if (std::find(o.overrides.begin(), o.overrides.end(), rule.id) != o.overrides.end() && o.layout == rule.layout) {
+      f = f && !Fires(o);
+    }
+  }
+  fires_.erase(id);
+  fires_.emplace(id, f);
+  return f;
+}
+
+z3::expr Encoder::InScope(const ir::Rule& rule) {
+  const ir::Layout* layout = p_.FindLayout(rule.layout);
+  if (layout == nullptr) return ctx_.bool_val(false);
+  Record(*layout);
+  return Effective(rule) && NotExempted(rule);
+}
+
+Term Encoder::Encode(const ir::Expr& e, Scope& s) {
+  auto kid = [&](size_t i) { return Encode(*e.kids[i], s); };
+  Term out(ctx_);
+  out.null = ctx_.bool_val(false);
+  switch (e.op) {
+    case Op::kConst: return Const(e.value, e.type);
+    case Op::kColumn: return s.rec->fields[static_cast<size_t>(e.index)];
+    case Op::kKey: return (*s.keys)[static_cast<size_t>(e.index)];
+    case Op::kAgg: return (*s.aggs)[static_cast<size_t>(e.index)];
+    case Op::kCast: {
+      Term a = kid(0);
+      int target = e.type.kind == TypeKind::kDecimal || e.type.kind == TypeKind::kMoney || e.type.kind == TypeKind::kRate
+                       ? e.type.scale
+                       : a.scale;
+      if (target > a.scale) {
+        a.v = Scaled(a.v, target - a.scale);
+        a.scale = target;
+      }
+      return a;
+    }
+    case Op::kNot: {
+      Term a = kid(0);
+      out.v = !a.v;
+      out.null = a.null;
+      return out;
+    }
+    case Op::kAnd:
+    case Op::kOr: {
+      z3::expr_vector t(ctx_), f(ctx_);
+      for (size_t i = 0; i < e.kids.size(); ++i) {
+        Term a = kid(i);
+        t.push_back(!a.null && a.v);
+        f.push_back(!a.null && !a.v);
+      }
+      z3::expr is_true = e.op == Op::kAnd ? z3::mk_and(t) : z3::mk_or(t);
+      z3::expr is_false = e.op == Op::kAnd ? z3::mk_or(f) : z3::mk_and(f);
+      out.v = is_true;
+      out.null = !is_true && !is_false;
+      return out;
+    }
+    case Op::kNeg: {
+      Term a = kid(0);
+      a.v = -a.v;
+      return a;
+    }
+    case Op::kEq:
+    case Op::kNe:
+    case Op::kLt:
+    case Op::kLe:
+    case Op::kGt:
+    case Op::kGe: {
+      Term a = kid(0), b = kid(1);
+      out.null = a.null || b.null;
+      z3::expr l = a.v, r = b.v;
+      if (a.ratio || b.ratio) {
+        // n/d op x  <=>  n op x*d  (d > 0; a zero denominator makes the ratio null)
+        Term& q = a.ratio ? a : b;
+        Term& x = a.ratio ? b : a;
+        z3::expr n = Scaled(q.v, x.scale + q.den_scale), d_x = Scaled(q.den * x.v, q.scale);
+        out.null = out.null || q.den <= 0;
+        l = a.ratio ? n : d_x;
+        r = a.ratio ? d_x : n;
+      } else {
+        Align(&a, &b);
+        l = a.v;
+        r = b.v;
+      }
+      switch (e.op) {
+        case Op::kEq: out.v = l == r; break;
+        case Op::kNe: out.v = l != r; break;
+        case Op::kLt: out.v = l < r; break;
+        case Op::kLe: out.v = l <= r; break;
+        case Op::kGt: out.v = l > r; break;
+        default: out.v = l >= r; break;
+      }
+      return out;
+    }
+    case Op::kAdd:
+    case Op::kSub: {
+      Term a = kid(0), b = kid(1);
+      Align(&a, &b);
+      a.v = e.op == Op::kAdd ? a.v + b.v : a.v - b.v;
+      a.null = a.null || b.null;
+      if (!a.money && b.money) {
+        a.money = true;
+        a.cur = b.cur;
+      }
+      return a;
+    }
+    case Op::kMul: {
+      Term a = kid(0), b = kid(1);
+      Term r = a.money ? a : b;
+      r.v = a.v * b.v;
+      r.scale = a.scale + b.scale;
+      r.null = a.null || b.null;
+      int want = e.type.kind == TypeKind::kDecimal || e.type.kind == TypeKind::kMoney || e.type.kind == TypeKind::kRate
+                     ? e.type.scale
+                     : r.scale;
+      if (want < r.scale) {  // the runtime rounds to the result's scale: within one unit of it
+        z3::expr q = Fresh("product");
+        z3::expr unit = ctx_.int_val(Pow10Text(r.scale - want).c_str());
+        background_.push_back(q * unit - r.v < unit && r.v - q * unit < unit);
+        r.v = q;
+        r.scale = want;
+      }
+      return r;
+    }
+    case Op::kMod: {
+      Term a = kid(0), b = kid(1);
+      Align(&a, &b);
+      out.v = z3::mod(a.v, b.v);
+      out.scale = a.scale;
+      out.null = a.null || b.null || b.v == 0;
+      return out;
+    }
+    case Op::kIf: {
+      Term c = kid(0), a = kid(1), b = kid(2);
+      if (a.v.is_int()) Align(&a, &b);
+      Term r = a;
+      r.v = z3::ite(Truth(c), a.v, b.v);
+      r.null = z3::ite(Truth(c), a.null, b.null);
+      if (a.money && b.money) r.cur = z3::ite(Truth(c), a.cur, b.cur);
+      return r;
+    }
+    case Op::kIn: {
+      Term a = kid(0);
+      const ir::Value& set = e.kids[1]->value;
+      z3::expr_vector any(ctx_);
+      for (const ir::Value& el : set.elems) {
+        Term c = Const(el, e.kids[0]->type.NonOptional());
+        Term x = a;
+        Align(&x, &c);
+        any.push_back(x.v == c.v);
+      }
+      out.v = any.empty() ? ctx_.bool_val(false) : z3::mk_or(any);
+      out.null = a.null;
+      return out;
+    }
+    case Op::kInTable:
+    case Op::kLookup: {
+      z3::sort_vector domain(ctx_);
+      z3::expr_vector args(ctx_);
+      z3::expr null = ctx_.bool_val(false);
+      for (size_t i = 0; i < e.kids.size(); ++i) {
+        Term a = kid(i);
+        null = null || a.null;
+        domain.push_back(a.v.get_sort());
+        args.push_back(a.v);
+      }
+      std::string name = fmt::format("{}{}:{}:{}", prefix_, e.op == Op::kInTable ? "in" : "lookup", p_.tables[e.index].name, e.name);
+      z3::sort range = e.op == Op::kInTable || e.type.kind == TypeKind::kBool ? ctx_.bool_sort() : ctx_.int_sort();
+      z3::func_decl f = z3::function(name.c_str(), domain, range);
+      z3::func_decl missing = z3::function((name + "?missing").c_str(), domain, ctx_.bool_sort());
+      out.v = f(args);
+      out.null = e.op == Op::kInTable ? null : null || missing(args);
+      out.scale = e.type.kind == TypeKind::kDecimal || e.type.kind == TypeKind::kMoney || e.type.kind == TypeKind::kRate ? e.type.scale : 0;
+      if (e.type.kind == TypeKind::kMoney) {
+        out.money = true;
+        out.cur = e.type.currency >= 0 ? ctx_.int_val(e.type.currency) : z3::function((name + "?currency").c_str(), domain, ctx_.int_sort())(args);
+      }
+      return out;
+    }
+    case Op::kIsNull:
+    case Op::kIsNotNull: {
+      Term a = kid(0);
+      out.v = e.op == Op::kIsNull ? a.null : !a.null;
+      return out;
+    }
+    case Op::kMoneyValue: {
+      Term a = kid(0);
+      a.money = false;
+      return a;
+    }
+    case Op::kMoneyCurrency: {
+      Term a = kid(0);
+      out.v = a.cur;
+      out.null = a.null;
+      return out;
+    }
+    case Op::kConvert: {
+      Term a = kid(0), d = kid(1);
+      int target_scale = e.type.scale;
+      int target = e.type.currency;
+      std::string key = fmt::format("{}/{}/{}/{}/{}", a.v.id(), a.cur.id(), d.v.id(), e.index, target);
+      auto it = conversions_.find(key);
+      z3::expr result = Fresh("converted");
+      if (it != conversions_.end()) {
+        result = it->second;
+      } else {
+        // Same currency: the amount itself.  Otherwise an unknown positive rate: the sign is
+        // kept (rates are positive), the size is free.
+        Term same = a;
+        if (target_scale > same.scale) same.v = Scaled(same.v, target_scale - same.scale);
+        z3::expr is_same = a.cur == target;
+        background_.push_back(z3::implies(is_same, result == same.v));
+        background_.push_back(z3::implies(!is_same, (a.v > 0) == (result > 0) && (a.v == 0) == (result == 0)));
+        conversions_.emplace(key, result);
+        conversion_list_.push_back(Conversion{p_.tables[e.index].name, a.v, a.cur, d.v, result, a.scale, target_scale, target});
+      }
+      out.v = result;
+      out.scale = target_scale;
+      out.money = true;
+      out.cur = ctx_.int_val(target);
+      out.null = a.null || d.null;
+      return out;
+    }
+    case Op::kDay: {
+      Term a = kid(0);
+      out.v = LocalDay(a.v, e.name);
+      out.null = a.null;
+      return out;
+    }
+    case Op::kCurrencyClass: {
+      Term a = kid(0);
+      CurrencyId home = LookupCurrency(e.name);
+      out.v = z3::ite(a.cur == static_cast<int>(home), TextId(e.name), TextId("FX"));
+      out.null = a.null;
+      return out;
+    }
+    case Op::kMultipleOf: {
+      Term a = kid(0), b = kid(1);
+      Align(&a, &b);
+      out.v = b.v != 0 && z3::mod(a.v, b.v) == 0;
+      out.null = a.null || b.null;
+      return out;
+    }
+    case Op::kRatio: {
+      Term a = kid(0), b = kid(1);
+      out.v = a.v;
+      out.scale = a.scale;
+      out.ratio = true;
+      out.den = b.v;
+      out.den_scale = b.scale;
+      out.null = a.null || b.null;
+      return out;
+    }
+    case Op::kLength:
+    case Op::kMatches:
+    case Op::kScreen: {
+      Term a = kid(0);
+      std::string name = fmt::format("{}{}:{}", prefix_, ir::OpName(e.op),
+                                     e.op == Op::kMatches ? e.kids[1]->value.s : e.name);
+      z3::sort range = e.op == Op::kMatches ? ctx_.bool_sort() : ctx_.int_sort();
+      z3::func_decl f = z3::function(name.c_str(), a.v.get_sort(), range);
+      out.v = f(a.v);
+      out.null = a.null;
+      if (e.op == Op::kLength) background_.push_back(out.v >= 0);
+      if (e.op == Op::kScreen) {
+        out.scale = 4;
+        background_.push_back(out.v >= 0 && out.v <= 10000);
+      }
+      return out;
+    }
+    case Op::kWeekday: {
+      Term a = kid(0);
+      out.v = z3::mod(a.v + 3, 7) + 1;  // 1970-01-01 was a Thursday
+      out.null = a.null;
+      return out;
+    }
+    case Op::kAbs: {
+      Term a = kid(0);
+      a.v = z3::ite(a.v < 0, -a.v, a.v);
+      return a;
+    }
+  }
+  out.v = Fresh("unknown", e.type.kind == TypeKind::kBool);
+  return out;
+}
+
+z3::expr Encoder::Niceness(const ir::Layout& layout) {
+  z3::expr_vector nice(ctx_);
+  RecordVars& rec = Record(layout);
+  for (size_t i = 0; i < layout.fields.size(); ++i) {
+    const ir::Field& f = layout.fields[i];
+    const Term& t = rec.fields[i];
+    if (t.money && t.scale > 2) nice.push_back(z3::mod(t.v, ctx_.int_val(Pow10Text(t.scale - 2).c_str())) == 0);
+    if (f.type.kind == TypeKind::kTimestamp) {
+      int64_t from = static_cast<int64_t>(DaysFromCivil(2026, 1, 1)) * kMicrosPerDay;
+      nice.push_back(t.v >= ctx_.int_val(from) && t.v < ctx_.int_val(from + 365 * kMicrosPerDay));
+      nice.push_back(z3::mod(t.v, ctx_.int_val(kMicrosPerSecond)) == 0);
+    }
+    if (f.type.kind == TypeKind::kDate) {
+      nice.push_back(t.v >= DaysFromCivil(2026, 1, 1) && t.v < DaysFromCivil(2027, 1, 1));
+    }
+  }
+  for (const Conversion& c : conversion_list_) {
+    // A rate of exactly 1 keeps the witness's table row exact.
+    z3::expr same = c.result_scale >= c.amount_scale ? Scaled(c.amount, c.result_scale - c.amount_scale) : c.amount;
+    nice.push_back(c.result == same);
+  }
+  return nice.empty() ? ctx_.bool_val(true) : z3::mk_and(nice);
+}
+
+namespace {
+
+bool ModelInt(const z3::model& m, const z3::expr& e, i128* out) {
+  return NumeralToI128(m.eval(e, true), out);
+}
+
+}  // namespace
+
+Witness Encoder::Extract(const z3::model& m, const ir::Layout& layout, const std::vector<const ir::Rule*>& rules) {
+  Witness w;
+  w.layout = layout.name;
+  w.replayable = true;
+  RecordVars& rec = Record(layout);
+  std::vector<std::string> used_countries;
+  for (const auto& [text, id] : text_ids_) {
+    if (text.size() == 2 && IsCountryCode(text)) used_countries.push_back(text);
+  }
+  for (size_t i = 0; i < layout.fields.size(); ++i) {
+    const ir::Field& f = layout.fields[i];
+    const Term& t = rec.fields[i];
+    ir::Value v;
+    if (m.eval(t.null, true).is_true()) {
+      w.record.push_back(ir::Value::Null());
+      continue;
+    }
+    i128 n = 0;
+    if (f.type.kind == TypeKind::kBool) {
+      v = ir::Value::Bool(m.eval(t.v, true).is_true());
+    } else if (!ModelInt(m, t.v, &n)) {
+      w.replayable = false;
+      v = ir::Value::Null();
+    } else {
+      switch (f.type.kind) {
+        case TypeKind::kInteger: v = ir::Value::Integer(static_cast<int64_t>(n)); break;
+        case TypeKind::kDecimal:
+        case TypeKind::kRate:
+          v = ir::Value::Decimal(n, t.scale);
+          v.kind = f.type.kind;
+          break;
+        case TypeKind::kMoney: {
+          i128 c = 0;
+          ModelInt(m, t.cur, &c);
+          if (c < 0 || c >= CurrencyCount()) c = LookupCurrency("CNY");
+          // Amounts finer than the currency's minor units would be rejected by a reader.
+          int minor = CurrencyMinorUnits(static_cast<CurrencyId>(c));
+          if (t.scale > minor && n % Pow10(t.scale - minor) != 0) w.replayable = false;
+          v = ir::Value::Money(n, t.scale, static_cast<int>(c));
+          break;
+        }
+        case TypeKind::kDate: v = ir::Value::Date(static_cast<int32_t>(n)); break;
+        case TypeKind::kTimestamp: v = ir::Value::Timestamp(static_cast<int64_t>(n)); break;
+        case TypeKind::kDuration: v = ir::Value::Duration(static_cast<int64_t>(n)); break;
+        case TypeKind::kEnum:
+          v.kind = TypeKind::kEnum;
+          v.null = false;
+          v.i = static_cast<int64_t>(n);
+          v.enum_id = f.type.ref;
+          break;
+        case TypeKind::kCurrency:
+          v.kind = TypeKind::kCurrency;
+          v.null = false;
+          v.i = static_cast<int64_t>(n);
+          break;
+        case TypeKind::kCountry: {
+          std::string s = TextOf(static_cast<int64_t>(n));
+          if (!IsCountryCode(s)) {
+            // A code no rule compares with: any valid one that is not among the literals.
+            for (const char* c : {"SG", "FR", "BR", "KE", "NZ", "PE", "IS", "MN"}) {
+              if (std::find(used_countries.begin(), used_countries.end(), c) == used_countries.end()) {
+                s = c;
+                break;
+              }
+            }
+          }
+          v = ir::Value::Text(s, TypeKind::kCountry);
+          break;
+        }
+        case TypeKind::kText:
+        case TypeKind::kId: v = ir::Value::Text(TextOf(static_cast<int64_t>(n)), f.type.kind); break;
+        default: w.replayable = false; break;
+      }
+    }
+    w.record.push_back(v);
+  }
+  // The rules involved: aggregates (not replayable as one record) and conversions' rates.
+  for (const ir::Rule* r : rules) {
+    if (r->is_aggregate()) w.replayable = false;
+    for (const AggVar& a : agg_list_) {
+      if (a.rule != r->id) continue;
+      i128 n = 0;
+      std::string shown = "?";
+      if (m.eval(a.term.null, true).is_true()) {
+        shown = "null";
+      } else if (ModelInt(m, a.term.v, &n)) {
+        shown = a.term.scale > 0 ? FormatDecimal(n, a.term.scale) : I128ToString(n);
+        if (a.term.money) {
+          i128 c = 0;
+          if (ModelInt(m, a.term.cur, &c) && c >= 0 && c < CurrencyCount()) shown += " " + std::string(CurrencyCode(static_cast<CurrencyId>(c)));
+        }
+      }
+      w.aggregates.emplace_back(a.text, shown);
+    }
+  }
+  for (const Conversion& c : conversion_list_) {
+    i128 amount = 0, result = 0, cur = 0, date = 0;
+    if (!ModelInt(m, c.amount, &amount) || !ModelInt(m, c.result, &result) || !ModelInt(m, c.currency, &cur) ||
+        !ModelInt(m, c.date, &date) || amount == 0 || cur == c.target || cur < 0 || cur >= CurrencyCount()) {
+      continue;
+    }
+    const ir::TableDecl* table = p_.FindTable(c.table);
+    if (table == nullptr || table->values.empty()) continue;
+    int rate_scale = table->values[0].type.scale;
+    // rate = result / amount, at the table's scale, exactly or the witness is not replayable.
+    i128 num = result * Pow10(c.amount_scale + rate_scale), den = amount * Pow10(c.result_scale);
+    if (den == 0 || num % den != 0) {
+      w.replayable = false;
+      continue;
+    }
+    TableRow row;
+    row.table = c.table;
+    row.values.push_back(ir::Value::Date(static_cast<int32_t>(date)));
+    ir::Value code;
+    code.kind = TypeKind::kCurrency;
+    code.null = false;
+    code.i = static_cast<int64_t>(cur);
+    row.values.push_back(code);
+    ir::Value rate = ir::Value::Decimal(num / den, rate_scale);
+    rate.kind = table->values[0].type.kind;
+    row.values.push_back(rate);
+    w.tables.push_back(std::move(row));
+  }
+  return w;
+}
+
+}  // namespace decree::analysis

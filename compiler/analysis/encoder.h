@@ -1,0 +1,127 @@
+// Rules as Z3 formulas over one record of their layout.
+//
+// Every value is an integer term: decimals, money and rates at their scale (exactly as the
+// runtime holds them), dates in days, timestamps and durations in microseconds, enums by
+// code, currencies by their ISO 4217 index, texts by an id shared by equal string literals.
+// SQL's three-valued logic is kept: each term has a `null` condition, and a guard holds when
+// its term is true and not null.  What the solver cannot see — table lookups, screening scores,
+// regular expressions, lengths — is uninterpreted: consistent for equal arguments, otherwise
+// free, so the encoding admits every input the runtime could meet (and possibly more).
+#pragma once
+
+#include <z3++.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "analysis/analysis.h"
+#include "ir/ir.h"
+#include "ir/timezone.h"
+
+namespace decree::analysis {
+
+struct Term {
+  z3::expr v;     // Bool for booleans, Int for everything else
+  z3::expr null;  // Bool
+  int scale = 0;  // decimal, money, rate: v is the value times 10^scale
+  bool money = false;
+  z3::expr cur;   // money: the currency index
+  bool ratio = false;
+  z3::expr den;   // ratio: v / den, both at `scale`
+  int den_scale = 0;
+  Term(z3::context& c) : v(c), null(c), cur(c), den(c) {}
+};
+
+// The variables of one record of a layout.
+struct RecordVars {
+  const ir::Layout* layout = nullptr;
+  std::vector<Term> fields;
+  z3::expr domain;  // what every field's type admits (enum ranges, positive amounts, …)
+  explicit RecordVars(z3::context& c) : domain(c) {}
+};
+
+class Encoder {
+ public:
+  // `prefix` names the encoder's own variables (days, aggregates, conversions), so that two
+  // encoders (two versions of a library) share the record but nothing else.
+  Encoder(z3::context& ctx, const ir::Program& program, std::string prefix = "");
+
+  // The record `r` of a layout (one per layout: every rule over it reads the same record, so
+  // two rules firing "on one input" is the conjunction of their formulas).
+  RecordVars& Record(const ir::Layout& layout);
+
+  // Rule formulas over the layout's record.  `raw`: the rule's own guard (effective period,
+  // where, unless, when — or for `require`, the condition failing); `exempted`: an exemption
+  // rule matches the record; `fires`: raw, not exempted, not overridden.  Aggregate rules
+  // include their aggregates' constraints.
+  z3::expr Raw(const ir::Rule& rule);
+  z3::expr Exempted(const ir::Rule& exemption);
+  z3::expr Fires(const ir::Rule& rule);
+  // The rule's records in its effective period and not exempted (a decision's domain).
+  z3::expr InScope(const ir::Rule& rule);
+
+  // Everything the formulas assume about inputs (field domains, aggregate bounds, offsets).
+  z3::expr Background();
+
+  // Reads a record (and the aggregates and table rows that go with it) out of a model.
+  Witness Extract(const z3::model& m, const ir::Layout& layout, const std::vector<const ir::Rule*>& rules);
+
+  // Constraints that make a witness easy to read and replay when they can hold: amounts in
+  // whole cents, conversion rates of 1, timestamps in 2026.  Tried after a satisfiable query;
+  // dropped if they make it unsatisfiable.
+  z3::expr Niceness(const ir::Layout& layout);
+
+  // Whether the rule's formula reads aggregates (then a witness cannot be replayed).
+  bool UsesAggregates(const ir::Rule& rule) const { return rule.is_aggregate(); }
+
+  z3::context& ctx() { return ctx_; }
+
+ private:
+  struct Scope;
+  Term Encode(const ir::Expr& e, Scope& scope);
+  Term Const(const ir::Value& v, const ir::Type& t);
+  Term Field(const ir::Field& f, const std::string& name);
+  z3::expr Truth(const Term& t);  // true and not null
+  z3::expr Fresh(const char* what, bool boolean = false);
+  z3::expr Effective(const ir::Rule& rule);
+  z3::expr Member(const ir::Rule& rule);       // period, where, unless
+  z3::expr NotExempted(const ir::Rule& rule);
+  z3::expr LocalDay(const z3::expr& micros, const std::string& tz);
+  void Align(Term* a, Term* b);
+  z3::expr Scaled(const z3::expr& v, int by);
+  z3::expr TextId(const std::string& s);
+  std::string TextOf(int64_t id) const;
+  std::string PopulationKey(const ir::Rule& rule) const;
+  void AddAggregates(const ir::Rule& rule, Scope& scope);
+  bool NonNegative(const ir::Expr& e) const;
+
+  z3::context& ctx_;
+  const ir::Program& p_;
+  std::map<std::string, std::unique_ptr<RecordVars>> records_;
+  std::map<std::string, int64_t> text_ids_;
+  std::map<int64_t, std::string> text_of_;
+  std::map<std::string, std::shared_ptr<const TimeZone>> zones_;
+  std::map<std::string, z3::expr> days_;         // (micros term, zone) -> local day variable
+  std::map<std::string, z3::expr> conversions_;  // (amount, date, table, currency) -> converted amount
+  std::map<std::string, Term> aggregates_;    // population + aggregate -> variables
+  std::map<std::string, z3::expr> raw_, fires_, exempted_;
+  z3::expr_vector background_;
+  std::string prefix_;
+  int fresh_ = 0;
+
+  struct Conversion {
+    std::string table;
+    z3::expr amount, currency, date, result;
+    int amount_scale, result_scale, target;
+  };
+  std::vector<Conversion> conversion_list_;
+  struct AggVar {
+    std::string rule, text;
+    Term term;
+  };
+  std::vector<AggVar> agg_list_;
+};
+
+}  // namespace decree::analysis
