@@ -10,10 +10,16 @@ namespace decree::analysis {
 
 namespace {
 
+// The verdicts as a reader would write them: `flag review`, `report large_value within 5 business days`.
 std::string VerdictText(const ir::Rule& r) {
   std::string s;
   for (const ir::Verdict& v : r.verdicts) {
-    s += fmt::format("{} {} {} {} {} {};", ir::VerdictKindName(v.kind), v.name, v.value, v.within, v.business, v.calendar);
+    if (!s.empty()) s += ", ";
+    s += ir::VerdictKindName(v.kind);
+    if (!v.name.empty()) s += " " + v.name;
+    if (!v.value.empty()) s += fmt::format(" \"{}\"", v.value);
+    if (v.within >= 0) s += fmt::format(" within {} {}days", v.within, v.business ? "business " : "");
+    if (!v.calendar.empty()) s += " using " + v.calendar;
   }
   return s;
 }
@@ -25,9 +31,9 @@ Status Diff(const ir::Program& old_program, const ir::Program& new_program, cons
   out->clear();
   try {
     z3::context ctx;
-    // The two versions read the same record (field variables are named by field), and
-    // nothing else of each other's.
-    Encoder eo(ctx, old_program, "old."), en(ctx, new_program, "new.");
+    // The two versions read the same record and the same data (see Encoder's `share_with`).
+    Encoder eo(ctx, old_program, "old.");
+    Encoder en(ctx, new_program, "new.", &eo);
     std::map<std::string, std::pair<const ir::Rule*, const ir::Rule*>> rules;
     for (const ir::Rule& r : old_program.rules) {
       if (r.kind != ir::RuleKind::kExempt) rules[r.id + "#" + std::to_string(r.version)].first = &r;
@@ -92,7 +98,7 @@ Status Diff(const ir::Program& old_program, const ir::Program& new_program, cons
         d.change = "fires on fewer inputs";
         m = &fewer;
       } else {
-        d.change = "same inputs, different verdicts";
+        d.change = fmt::format("same inputs, different verdicts: `{}` was `{}`", VerdictText(*n), VerdictText(*o));
         z3::model any(ctx);
         if (check(fn, &any) == z3::sat) {
           d.has_witness = true;
@@ -102,7 +108,7 @@ Status Diff(const ir::Program& old_program, const ir::Program& new_program, cons
         out->push_back(std::move(d));
         continue;
       }
-      if (verdicts_changed) d.change += ", and its verdicts changed";
+      if (verdicts_changed) d.change += fmt::format(", and its verdicts changed: `{}` was `{}`", VerdictText(*n), VerdictText(*o));
       d.has_witness = true;
       d.witness = en.Extract(*m, *ln, {n});
       d.old_fires = m->eval(fo, true).is_true();

@@ -39,12 +39,12 @@ struct Encoder::Scope {
   std::vector<Term>* aggs = nullptr;
 };
 
-Encoder::Encoder(z3::context& ctx, const ir::Program& program, std::string prefix)
-    : ctx_(ctx), p_(program), background_(ctx), prefix_(std::move(prefix)) {
-  // Text ids are dense from 0 for the literals met; "FX" and currency codes first so that
-  // currency classes compare as texts.
-  TextId("FX");
-}
+Encoder::Encoder(z3::context& ctx, const ir::Program& program, std::string prefix, Encoder* share_with)
+    : ctx_(ctx),
+      p_(program),
+      s_(share_with != nullptr ? share_with->s_ : std::make_shared<Shared>()),
+      background_(ctx),
+      prefix_(std::move(prefix)) {}
 
 z3::expr Encoder::Scaled(const z3::expr& v, int by) {
   if (by <= 0) return v;
@@ -63,18 +63,19 @@ void Encoder::Align(Term* a, Term* b) {
 }
 
 z3::expr Encoder::TextId(const std::string& s) {
-  auto it = text_ids_.find(s);
-  if (it == text_ids_.end()) {
-    int64_t id = static_cast<int64_t>(text_ids_.size());
-    it = text_ids_.emplace(s, id).first;
-    text_of_[id] = s;
+  auto it = s_->text_ids.find(s);
+  if (it == s_->text_ids.end()) {
+    // Literals are 1, 2, …; 0 and the rest are texts no rule names.
+    int64_t id = static_cast<int64_t>(s_->text_ids.size()) + 1;
+    it = s_->text_ids.emplace(s, id).first;
+    s_->text_of[id] = s;
   }
   return ctx_.int_val(static_cast<int64_t>(it->second));
 }
 
 std::string Encoder::TextOf(int64_t id) const {
-  auto it = text_of_.find(id);
-  if (it != text_of_.end()) return it->second;
+  auto it = s_->text_of.find(id);
+  if (it != s_->text_of.end()) return it->second;
   return fmt::format("x{}", id < 0 ? -id : id);  // differs from every literal the rules compare with
 }
 
@@ -94,8 +95,8 @@ Term Encoder::Field(const ir::Field& f, const std::string& name) {
 }
 
 RecordVars& Encoder::Record(const ir::Layout& layout) {
-  auto it = records_.find(layout.name);
-  if (it != records_.end()) return *it->second;
+  auto it = s_->records.find(layout.name);
+  if (it != s_->records.end()) return *it->second;
   auto rec = std::make_unique<RecordVars>(ctx_);
   rec->layout = &layout;
   z3::expr_vector domain(ctx_);
@@ -125,7 +126,7 @@ RecordVars& Encoder::Record(const ir::Layout& layout) {
   rec->domain = z3::mk_and(domain);
   background_.push_back(rec->domain);
   RecordVars& out = *rec;
-  records_[layout.name] = std::move(rec);
+  s_->records[layout.name] = std::move(rec);
   return out;
 }
 
@@ -172,9 +173,9 @@ Term Encoder::Const(const ir::Value& v, const ir::Type& t) {
 
 z3::expr Encoder::LocalDay(const z3::expr& micros, const std::string& tz) {
   std::string key = fmt::format("{}@{}", micros.id(), tz);
-  auto it = days_.find(key);
-  if (it != days_.end()) return it->second;
-  std::shared_ptr<const TimeZone>& zone = zones_[tz];
+  auto it = s_->days.find(key);
+  if (it != s_->days.end()) return it->second;
+  std::shared_ptr<const TimeZone>& zone = s_->zones[tz];
   if (!zone) TimeZone::Load(tz, &zone);
   z3::expr day = Fresh("day");
   z3::expr off = Fresh("offset");
@@ -201,7 +202,7 @@ z3::expr Encoder::LocalDay(const z3::expr& micros, const std::string& tz) {
   z3::expr local = micros + off * ctx_.int_val(kMicrosPerSecond);
   z3::expr per_day = ctx_.int_val(kMicrosPerDay);
   background_.push_back(z3::mk_or(cases) && day * per_day <= local && local < (day + 1) * per_day);
-  days_.emplace(key, day);
+  s_->days.emplace(key, day);
   return day;
 }
 
@@ -241,7 +242,14 @@ std::string Encoder::PopulationKey(const ir::Rule& rule) const {
   // group the same records the same way, so equal aggregates have equal values.
   std::string k = fmt::format("{}|{}|{}|{}|", rule.layout, rule.effective_from, rule.effective_until,
                               rule.where ? PrintSExpr(ir::EncodeExpr(*rule.where)) : "");
-  for (const std::string& e : rule.exempted_by) k += e + ",";
+  for (const std::string& e : rule.exempted_by) {
+    // By meaning, not by name: another version of the library may change the exemption.
+    k += e + "=";
+    for (const ir::Rule& x : p_.rules) {
+      if (x.id == e) k += ir::EncodeRuleBody(x) + ";";
+    }
+    k += ",";
+  }
   k += "|";
   for (const ir::ExprPtr& u : rule.unless) k += PrintSExpr(ir::EncodeExpr(*u)) + ";";
   k += "|";
@@ -263,8 +271,9 @@ void Encoder::AddAggregates(const ir::Rule& rule, Scope& scope) {
     std::string key = population + "|" + ir::AggKindName(a.kind) + "|" +
                       (a.arg ? PrintSExpr(ir::EncodeExpr(*a.arg)) : "") + "|" +
                       (a.filter ? PrintSExpr(ir::EncodeExpr(*a.filter)) : "");
-    auto it = aggregates_.find(key);
-    if (it != aggregates_.end()) {
+    auto it = s_->aggregates.find(key);
+    if (it != s_->aggregates.end()) {
+      agg_list_.push_back(AggVar{rule.id, a.text, it->second});
       scope.aggs->push_back(it->second);
       continue;
     }
@@ -303,7 +312,7 @@ void Encoder::AddAggregates(const ir::Rule& rule, Scope& scope) {
       }
     }
     background_.push_back(z3::implies(member, z3::mk_and(c)));
-    aggregates_.emplace(key, t);
+    s_->aggregates.emplace(key, t);
     agg_list_.push_back(AggVar{rule.id, a.text, t});
     scope.aggs->push_back(t);
   }
@@ -535,7 +544,7 @@ Term Encoder::Encode(const ir::Expr& e, Scope& s) {
         domain.push_back(a.v.get_sort());
         args.push_back(a.v);
       }
-      std::string name = fmt::format("{}{}:{}:{}", prefix_, e.op == Op::kInTable ? "in" : "lookup", p_.tables[e.index].name, e.name);
+      std::string name = fmt::format("{}:{}:{}", e.op == Op::kInTable ? "in" : "lookup", p_.tables[e.index].name, e.name);
       z3::sort range = e.op == Op::kInTable || e.type.kind == TypeKind::kBool ? ctx_.bool_sort() : ctx_.int_sort();
       z3::func_decl f = z3::function(name.c_str(), domain, range);
       z3::func_decl missing = z3::function((name + "?missing").c_str(), domain, ctx_.bool_sort());
@@ -569,10 +578,10 @@ Term Encoder::Encode(const ir::Expr& e, Scope& s) {
       Term a = kid(0), d = kid(1);
       int target_scale = e.type.scale;
       int target = e.type.currency;
-      std::string key = fmt::format("{}/{}/{}/{}/{}", a.v.id(), a.cur.id(), d.v.id(), e.index, target);
-      auto it = conversions_.find(key);
+      std::string key = fmt::format("{}/{}/{}/{}/{}", a.v.id(), a.cur.id(), d.v.id(), p_.tables[e.index].name, target);
+      auto it = s_->conversions.find(key);
       z3::expr result = Fresh("converted");
-      if (it != conversions_.end()) {
+      if (it != s_->conversions.end()) {
         result = it->second;
       } else {
         // Same currency: the amount itself.  Otherwise an unknown positive rate: the sign is
@@ -582,8 +591,8 @@ Term Encoder::Encode(const ir::Expr& e, Scope& s) {
         z3::expr is_same = a.cur == target;
         background_.push_back(z3::implies(is_same, result == same.v));
         background_.push_back(z3::implies(!is_same, (a.v > 0) == (result > 0) && (a.v == 0) == (result == 0)));
-        conversions_.emplace(key, result);
-        conversion_list_.push_back(Conversion{p_.tables[e.index].name, a.v, a.cur, d.v, result, a.scale, target_scale, target});
+        s_->conversions.emplace(key, result);
+        s_->conversion_list.push_back(Conversion{p_.tables[e.index].name, a.v, a.cur, d.v, result, a.scale, target_scale, target});
       }
       out.v = result;
       out.scale = target_scale;
@@ -601,7 +610,8 @@ Term Encoder::Encode(const ir::Expr& e, Scope& s) {
     case Op::kCurrencyClass: {
       Term a = kid(0);
       CurrencyId home = LookupCurrency(e.name);
-      out.v = z3::ite(a.cur == static_cast<int>(home), TextId(e.name), TextId("FX"));
+      // The enum sema gives it: 0 = the home currency, 1 = FX.
+      out.v = z3::ite(a.cur == static_cast<int>(home), ctx_.int_val(0), ctx_.int_val(1));
       out.null = a.null;
       return out;
     }
@@ -626,7 +636,7 @@ Term Encoder::Encode(const ir::Expr& e, Scope& s) {
     case Op::kMatches:
     case Op::kScreen: {
       Term a = kid(0);
-      std::string name = fmt::format("{}{}:{}", prefix_, ir::OpName(e.op),
+      std::string name = fmt::format("{}:{}", ir::OpName(e.op),
                                      e.op == Op::kMatches ? e.kids[1]->value.s : e.name);
       z3::sort range = e.op == Op::kMatches ? ctx_.bool_sort() : ctx_.int_sort();
       z3::func_decl f = z3::function(name.c_str(), a.v.get_sort(), range);
@@ -671,7 +681,11 @@ z3::expr Encoder::Niceness(const ir::Layout& layout) {
       nice.push_back(t.v >= DaysFromCivil(2026, 1, 1) && t.v < DaysFromCivil(2027, 1, 1));
     }
   }
-  for (const Conversion& c : conversion_list_) {
+  for (const AggVar& a : agg_list_) {
+    // Sums of amounts in whole cents, as the records they add up.
+    if (a.term.money && a.term.scale > 2) nice.push_back(z3::mod(a.term.v, ctx_.int_val(Pow10Text(a.term.scale - 2).c_str())) == 0);
+  }
+  for (const Conversion& c : s_->conversion_list) {
     // A rate of exactly 1 keeps the witness's table row exact.
     z3::expr same = c.result_scale >= c.amount_scale ? Scaled(c.amount, c.result_scale - c.amount_scale) : c.amount;
     nice.push_back(c.result == same);
@@ -693,7 +707,7 @@ Witness Encoder::Extract(const z3::model& m, const ir::Layout& layout, const std
   w.replayable = true;
   RecordVars& rec = Record(layout);
   std::vector<std::string> used_countries;
-  for (const auto& [text, id] : text_ids_) {
+  for (const auto& [text, id] : s_->text_ids) {
     if (text.size() == 2 && IsCountryCode(text)) used_countries.push_back(text);
   }
   for (size_t i = 0; i < layout.fields.size(); ++i) {
@@ -782,7 +796,7 @@ Witness Encoder::Extract(const z3::model& m, const ir::Layout& layout, const std
       w.aggregates.emplace_back(a.text, shown);
     }
   }
-  for (const Conversion& c : conversion_list_) {
+  for (const Conversion& c : s_->conversion_list) {
     i128 amount = 0, result = 0, cur = 0, date = 0;
     if (!ModelInt(m, c.amount, &amount) || !ModelInt(m, c.result, &result) || !ModelInt(m, c.currency, &cur) ||
         !ModelInt(m, c.date, &date) || amount == 0 || cur == c.target || cur < 0 || cur >= CurrencyCount()) {

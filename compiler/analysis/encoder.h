@@ -44,9 +44,10 @@ struct RecordVars {
 
 class Encoder {
  public:
-  // `prefix` names the encoder's own variables (days, aggregates, conversions), so that two
-  // encoders (two versions of a library) share the record but nothing else.
-  Encoder(z3::context& ctx, const ir::Program& program, std::string prefix = "");
+  // `prefix` names the encoder's fresh variables.  With `share_with`, the two encoders (two
+  // versions of a library) read the same record and the same data: text ids, local days,
+  // conversions, table lookups, and aggregates whose population and definition are the same.
+  Encoder(z3::context& ctx, const ir::Program& program, std::string prefix = "", Encoder* share_with = nullptr);
 
   // The record `r` of a layout (one per layout: every rule over it reads the same record, so
   // two rules firing "on one input" is the conjunction of their formulas).
@@ -99,29 +100,32 @@ class Encoder {
 
   z3::context& ctx_;
   const ir::Program& p_;
-  std::map<std::string, std::unique_ptr<RecordVars>> records_;
-  std::map<std::string, int64_t> text_ids_;
-  std::map<int64_t, std::string> text_of_;
-  std::map<std::string, std::shared_ptr<const TimeZone>> zones_;
-  std::map<std::string, z3::expr> days_;         // (micros term, zone) -> local day variable
-  std::map<std::string, z3::expr> conversions_;  // (amount, date, table, currency) -> converted amount
-  std::map<std::string, Term> aggregates_;    // population + aggregate -> variables
-  std::map<std::string, z3::expr> raw_, fires_, exempted_;
-  z3::expr_vector background_;
-  std::string prefix_;
-  int fresh_ = 0;
-
   struct Conversion {
     std::string table;
     z3::expr amount, currency, date, result;
     int amount_scale, result_scale, target;
   };
-  std::vector<Conversion> conversion_list_;
   struct AggVar {
     std::string rule, text;
     Term term;
   };
-  std::vector<AggVar> agg_list_;
+  // What is a function of the input data, whichever program reads it.
+  struct Shared {
+    std::map<std::string, std::unique_ptr<RecordVars>> records;
+    std::map<std::string, int64_t> text_ids;
+    std::map<int64_t, std::string> text_of;
+    std::map<std::string, std::shared_ptr<const TimeZone>> zones;
+    std::map<std::string, z3::expr> days;         // (micros term, zone) -> local day variable
+    std::map<std::string, z3::expr> conversions;  // (amount, date, table, currency) -> converted amount
+    std::vector<Conversion> conversion_list;
+    std::map<std::string, Term> aggregates;       // population + aggregate -> variable
+  };
+  std::shared_ptr<Shared> s_;
+  std::vector<AggVar> agg_list_;  // this program's rules' aggregates
+  std::map<std::string, z3::expr> raw_, fires_, exempted_;
+  z3::expr_vector background_;
+  std::string prefix_;
+  int fresh_ = 0;
 };
 
 }  // namespace decree::analysis
