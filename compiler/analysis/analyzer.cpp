@@ -249,7 +249,7 @@ class Analyzer {
     }
     for (const Rule& o : p_.rules) {
       if (std::find(o.overrides.begin(), o.overrides.end(), r.id) == o.overrides.end()) continue;
-      if (Check(enc_.Raw(r) && !enc_.Fires(o), {&r}, "shadow:" + Key(r) + Context(o), false).result == Answer::kUnsat) {
+      if (Check(enc_.Raw(r) && !enc_.Matches(o), {&r}, "shadow:" + Key(r) + Context(o), false).result == Answer::kUnsat) {
         by.push_back(o.id);
       }
     }

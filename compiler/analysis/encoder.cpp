@@ -372,18 +372,18 @@ z3::expr Encoder::NotExempted(const ir::Rule& rule) {
   return out.empty() ? ctx_.bool_val(true) : z3::mk_and(out);
 }
 
+z3::expr Encoder::Matches(const ir::Rule& rule) { return Raw(rule) && NotExempted(rule); }
+
 z3::expr Encoder::Fires(const ir::Rule& rule) {
   std::string id = rule.id + "#" + std::to_string(rule.version);
   auto it = fires_.find(id);
   if (it != fires_.end()) return it->second;
-  fires_.emplace(id, ctx_.bool_val(false));  // a cycle of overrides reads "never" (sema refuses cycles)
-  z3::expr f = Raw(rule) && NotExempted(rule);
+  z3::expr f = Matches(rule);
   for (const ir::Rule& o : p_.rules) {
     if (std::find(o.overrides.begin(), o.overrides.end(), rule.id) != o.overrides.end() && o.layout == rule.layout) {
-      f = f && !Fires(o);
+      f = f && !Matches(o);
     }
   }
-  fires_.erase(id);
   fires_.emplace(id, f);
   return f;
 }

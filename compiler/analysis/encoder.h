@@ -55,10 +55,12 @@ class Encoder {
 
   // Rule formulas over the layout's record.  `raw`: the rule's own guard (effective period,
   // where, unless, when — or for `require`, the condition failing); `exempted`: an exemption
-  // rule matches the record; `fires`: raw, not exempted, not overridden.  Aggregate rules
-  // include their aggregates' constraints.
+  // rule matches the record; `matches`: raw and not exempted; `fires`: matches and no rule
+  // that overrides it matches (docs/language.md, "Exemptions and precedence").  Aggregate
+  // rules include their aggregates' constraints.
   z3::expr Raw(const ir::Rule& rule);
   z3::expr Exempted(const ir::Rule& exemption);
+  z3::expr Matches(const ir::Rule& rule);
   z3::expr Fires(const ir::Rule& rule);
   // The rule's records in its effective period and not exempted (a decision's domain).
   z3::expr InScope(const ir::Rule& rule);

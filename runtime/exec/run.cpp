@@ -225,6 +225,8 @@ struct RuleExec {
   std::vector<Vec> key_vals, arg_vals;
   Vec anchor_vals;
   std::vector<uint8_t> match;  // row rules: matched rows of the chunk
+  std::vector<uint8_t> overridden;  // row rules that are overridden: rows an overriding rule matched
+  bool override_pending = false;
   std::vector<uint8_t> present;                       // per aggregate, for the row being appended
   std::unique_ptr<RecordCodec> codec;
   std::vector<RecordBuffer> partitions;               // grouped rules: records by key partition
@@ -288,6 +290,7 @@ class Worker {
       x->key_vals.resize(r.keys.size());
       x->arg_vals.resize(r.aggs.size());
       x->match.assign(kChunkSize, 0);
+      x->overridden.assign(kChunkSize, 0);
       if (info.grouped) {
         if (r.aggs.size() > 16) return Status::NotSupported(fmt::format("rule {}: more than 16 aggregates", r.id));
         x->present.assign(r.aggs.size(), 0);
@@ -394,15 +397,25 @@ class Worker {
       }
     }
     rows_evaluated_ += n - (any_rejected ? static_cast<uint64_t>(std::count(rejected_.begin(), rejected_.begin() + n, 1)) : 0);
-    // Precedence between row rules.
+    // Precedence between row rules: a rule's finding on a record is dropped when a rule that
+    // overrides it matches the record, whether or not that rule is overridden in turn (so the
+    // outcome does not depend on the order rules are listed in).
     for (auto& xp : rules_) {
       RuleExec& winner = *xp;
       for (int loser : winner.info->overrides) {
         RuleExec& l = *rules_[loser];
-        for (uint32_t row = 0; row < n; ++row) {
-          if (winner.match[row] && (!any_rejected || !rejected_[row])) l.match[row] = 0;
+        if (!l.override_pending) {
+          std::fill(l.overridden.begin(), l.overridden.begin() + n, 0);
+          l.override_pending = true;
         }
+        for (uint32_t row = 0; row < n; ++row) l.overridden[row] |= winner.match[row];
       }
+    }
+    for (auto& xp : rules_) {
+      RuleExec& l = *xp;
+      if (!l.override_pending) continue;
+      for (uint32_t row = 0; row < n; ++row) l.match[row] &= static_cast<uint8_t>(!l.overridden[row]);
+      l.override_pending = false;
     }
     // Contributions.
     for (auto& xp : rules_) {
