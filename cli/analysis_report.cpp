@@ -61,7 +61,7 @@ Replay ReplayWitness(const ir::Program& program, const Finding& f) {
   const analysis::Witness& w = f.witness;
   if (!w.replayable) {
     out.outcome = Replay::Outcome::kNotReplayable;
-    out.detail = "the witness involves aggregates over a group of records: shown, not replayed";
+    out.detail = fmt::format("shown, not replayed: {}", w.not_replayable.empty() ? "it cannot be built as one record" : w.not_replayable);
     return out;
   }
   std::map<std::string, TableRows> tables;

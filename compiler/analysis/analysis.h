@@ -40,6 +40,7 @@ struct Witness {
   // A record a batch could hold: every value is within its type and the rules involved read
   // no aggregate, so the runtime can evaluate it and confirm the finding.
   bool replayable = false;
+  std::string not_replayable;  // why not, for the reader: "it reads aggregates over a group", …
 };
 
 struct Finding {

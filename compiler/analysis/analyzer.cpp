@@ -152,7 +152,11 @@ bool Disjoint(const Signature& a, const Signature& b) {
 
 class Analyzer {
  public:
-  Analyzer(const ir::Program& p, const Options& o) : p_(p), o_(o), enc_(ctx_, p) {}
+  Analyzer(const ir::Program& p, const Options& o) : p_(p), o_(o), enc_(ctx_, p), solver_(ctx_) {
+    z3::params params(ctx_);
+    params.set("timeout", static_cast<unsigned>(o_.timeout_ms));
+    solver_.set(params);
+  }
 
   Status Run(Report* report) {
     auto started = std::chrono::steady_clock::now();
@@ -364,7 +368,7 @@ class Analyzer {
     std::string cache_key;
     if (cache_.open()) {
       Sha256 h;
-      h.Update(std::string("decree-analysis-v1|") + key + (want_witness ? "|w" : ""));
+      h.Update(std::string("decree-analysis-v2|") + key + (want_witness ? "|w" : ""));
       cache_key = h.FinishHex();
       Answer cached;
       int result = 0;
@@ -375,11 +379,12 @@ class Analyzer {
       }
     }
     ++stats_.queries;
-    z3::solver s(ctx_);
-    z3::params params(ctx_);
-    params.set("timeout", static_cast<unsigned>(o_.timeout_ms));
-    s.set(params);
-    s.add(enc_.Background());
+    // One solver for the run: the background is asserted once (it only grows: definitions of
+    // fresh variables and field domains), each query inside a push/pop.
+    z3::solver& s = solver_;
+    const z3::expr_vector& bg = enc_.BackgroundItems();
+    for (; asserted_ < bg.size(); ++asserted_) s.add(bg[static_cast<int>(asserted_)]);
+    s.push();
     s.add(query);
     Answer a;
     switch (s.check()) {
@@ -393,13 +398,18 @@ class Analyzer {
     if (a.result == Answer::kSat && want_witness && !rules.empty()) {
       const ir::Layout* layout = p_.FindLayout(rules[0]->layout);
       z3::model m = s.get_model();
-      s.push();
-      s.add(enc_.Niceness(*layout));
-      if (s.check() == z3::sat) m = s.get_model();
-      s.pop();
+      for (int level = 2; level >= 1; --level) {
+        s.push();
+        s.add(enc_.Niceness(*layout, level));
+        bool nice = s.check() == z3::sat;
+        if (nice) m = s.get_model();
+        s.pop();
+        if (nice) break;
+      }
       a.has_witness = true;
       a.witness = enc_.Extract(m, *layout, rules);
     }
+    s.pop();
     if (cache_.open() && a.result != Answer::kUnknown) cache_.Put(cache_key, a.result, a.has_witness, a.witness);
     return a;
   }
@@ -428,6 +438,8 @@ class Analyzer {
   const Options& o_;
   z3::context ctx_;
   Encoder enc_;
+  z3::solver solver_;
+  unsigned asserted_ = 0;  // background constraints solver_ holds
   Cache cache_;
   std::vector<Finding> findings_;
   Stats stats_;

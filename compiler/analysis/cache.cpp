@@ -18,7 +18,7 @@ constexpr const char* kSchema =
 std::string EncodeWitness(const Witness& w) {
   std::string out;
   JsonWriter j(&out);
-  j.BeginObject().Field("layout", w.layout).FieldBool("replayable", w.replayable);
+  j.BeginObject().Field("layout", w.layout).FieldBool("replayable", w.replayable).Field("not_replayable", w.not_replayable);
   j.Key("record").BeginArray();
   for (const ir::Value& v : w.record) j.String(ir::EncodeValue(v));
   j.EndArray();
@@ -48,6 +48,7 @@ bool DecodeWitness(const std::string& text, Witness* w) {
   if (layout == nullptr || replayable == nullptr || record == nullptr || aggs == nullptr || tables == nullptr) return false;
   w->layout = layout->text;
   w->replayable = replayable->b;
+  if (const JsonValue* why = doc.Get("not_replayable")) w->not_replayable = why->text;
   for (const JsonValue& v : record->items) {
     ir::Value value;
     if (!ir::DecodeValue(v.text, &value)) return false;

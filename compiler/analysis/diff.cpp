@@ -69,10 +69,14 @@ Status Diff(const ir::Program& old_program, const ir::Program& new_program, cons
         z3::check_result r = s.check();
         if (r == z3::sat) {
           *m = s.get_model();
-          s.push();
-          s.add(en.Niceness(*ln));
-          if (s.check() == z3::sat) *m = s.get_model();
-          s.pop();
+          for (int level = 2; level >= 1; --level) {
+            s.push();
+            s.add(en.Niceness(*ln, level));
+            bool nice = s.check() == z3::sat;
+            if (nice) *m = s.get_model();
+            s.pop();
+            if (nice) break;
+          }
         }
         return r;
       };

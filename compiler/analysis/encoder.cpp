@@ -665,13 +665,20 @@ Term Encoder::Encode(const ir::Expr& e, Scope& s) {
   return out;
 }
 
-z3::expr Encoder::Niceness(const ir::Layout& layout) {
+z3::expr Encoder::Niceness(const ir::Layout& layout, int level) {
   z3::expr_vector nice(ctx_);
   RecordVars& rec = Record(layout);
   for (size_t i = 0; i < layout.fields.size(); ++i) {
     const ir::Field& f = layout.fields[i];
     const Term& t = rec.fields[i];
-    if (t.money && t.scale > 2) nice.push_back(z3::mod(t.v, ctx_.int_val(Pow10Text(t.scale - 2).c_str())) == 0);
+    if (t.money) {
+      // Cents in a currency that has them (readers reject 0.01 JPY); at level 2, whole units.
+      if (t.scale > 2) nice.push_back(z3::mod(t.v, ctx_.int_val(Pow10Text(t.scale - 2).c_str())) == 0);
+      for (int c = 0; c < CurrencyCount(); ++c) {
+        if (CurrencyMinorUnits(static_cast<CurrencyId>(c)) < 2) nice.push_back(t.cur != c);
+      }
+      if (level >= 2 && t.scale > 0) nice.push_back(z3::mod(t.v, ctx_.int_val(Pow10Text(t.scale).c_str())) == 0);
+    }
     if (f.type.kind == TypeKind::kTimestamp) {
       int64_t from = static_cast<int64_t>(DaysFromCivil(2026, 1, 1)) * kMicrosPerDay;
       nice.push_back(t.v >= ctx_.int_val(from) && t.v < ctx_.int_val(from + 365 * kMicrosPerDay));
@@ -705,6 +712,10 @@ Witness Encoder::Extract(const z3::model& m, const ir::Layout& layout, const std
   Witness w;
   w.layout = layout.name;
   w.replayable = true;
+  auto not_replayable = [&](std::string why) {
+    if (w.replayable) w.not_replayable = std::move(why);
+    w.replayable = false;
+  };
   RecordVars& rec = Record(layout);
   std::vector<std::string> used_countries;
   for (const auto& [text, id] : s_->text_ids) {
@@ -722,7 +733,7 @@ Witness Encoder::Extract(const z3::model& m, const ir::Layout& layout, const std
     if (f.type.kind == TypeKind::kBool) {
       v = ir::Value::Bool(m.eval(t.v, true).is_true());
     } else if (!ModelInt(m, t.v, &n)) {
-      w.replayable = false;
+      not_replayable(fmt::format("the solver gave no value for `{}`", f.name));
       v = ir::Value::Null();
     } else {
       switch (f.type.kind) {
@@ -738,7 +749,9 @@ Witness Encoder::Extract(const z3::model& m, const ir::Layout& layout, const std
           if (c < 0 || c >= CurrencyCount()) c = LookupCurrency("CNY");
           // Amounts finer than the currency's minor units would be rejected by a reader.
           int minor = CurrencyMinorUnits(static_cast<CurrencyId>(c));
-          if (t.scale > minor && n % Pow10(t.scale - minor) != 0) w.replayable = false;
+          if (t.scale > minor && n % Pow10(t.scale - minor) != 0) {
+            not_replayable(fmt::format("`{}` has more decimals than {} allows", f.name, CurrencyCode(static_cast<CurrencyId>(c))));
+          }
           v = ir::Value::Money(n, t.scale, static_cast<int>(c));
           break;
         }
@@ -772,14 +785,14 @@ Witness Encoder::Extract(const z3::model& m, const ir::Layout& layout, const std
         }
         case TypeKind::kText:
         case TypeKind::kId: v = ir::Value::Text(TextOf(static_cast<int64_t>(n)), f.type.kind); break;
-        default: w.replayable = false; break;
+        default: not_replayable(fmt::format("`{}` has a type a record cannot be built with", f.name)); break;
       }
     }
     w.record.push_back(v);
   }
   // The rules involved: aggregates (not replayable as one record) and conversions' rates.
   for (const ir::Rule* r : rules) {
-    if (r->is_aggregate()) w.replayable = false;
+    if (r->is_aggregate()) not_replayable("it reads aggregates over a group of records");
     for (const AggVar& a : agg_list_) {
       if (a.rule != r->id) continue;
       i128 n = 0;
@@ -808,7 +821,7 @@ Witness Encoder::Extract(const z3::model& m, const ir::Layout& layout, const std
     // rate = result / amount, at the table's scale, exactly or the witness is not replayable.
     i128 num = result * Pow10(c.amount_scale + rate_scale), den = amount * Pow10(c.result_scale);
     if (den == 0 || num % den != 0) {
-      w.replayable = false;
+      not_replayable(fmt::format("its `{}` rate is not exact at the table's scale", c.table));
       continue;
     }
     TableRow row;

@@ -67,14 +67,17 @@ class Encoder {
 
   // Everything the formulas assume about inputs (field domains, aggregate bounds, offsets).
   z3::expr Background();
+  // The same, one constraint at a time; it only grows, so a solver that asserted the first n
+  // asserts the rest to catch up.
+  const z3::expr_vector& BackgroundItems() const { return background_; }
 
   // Reads a record (and the aggregates and table rows that go with it) out of a model.
   Witness Extract(const z3::model& m, const ir::Layout& layout, const std::vector<const ir::Rule*>& rules);
 
   // Constraints that make a witness easy to read and replay when they can hold: amounts in
-  // whole cents, conversion rates of 1, timestamps in 2026.  Tried after a satisfiable query;
-  // dropped if they make it unsatisfiable.
-  z3::expr Niceness(const ir::Layout& layout);
+  // cents (level 1) or whole units (level 2), conversion rates of 1, timestamps in 2026.
+  // Tried after a satisfiable query, level 2 first; dropped if they make it unsatisfiable.
+  z3::expr Niceness(const ir::Layout& layout, int level);
 
   // Whether the rule's formula reads aggregates (then a witness cannot be replayed).
   bool UsesAggregates(const ir::Rule& rule) const { return rule.is_aggregate(); }
