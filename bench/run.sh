@@ -4,6 +4,7 @@
 #   bench/run.sh B1                       1M and 10M rows, 5 runs each, all peers
 #   bench/run.sh B1 --sizes 1000000 --runs 7
 #   bench/run.sh B1 --no-write            measure and check, leave docs/benchmarks.md alone
+#   bench/run.sh B4 [--rules 1000]        the analysis of a generated rule library (bench/b4.sh)
 #
 # B1: cn-pboc-lvtr over generated batches.  Decree (`decree run`, CSV -> findings file) against
 # DuckDB (Node API, 2 threads) and SQLite (the sqlite3 shell: .import, then the SQL), all on the
@@ -19,13 +20,14 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
 bench=${1:-}
 [[ -n "$bench" ]] || usage
 shift
+[[ "$bench" == B4 ]] && exec bench/b4.sh "$@"
 sizes="1000000,10000000"
 runs=5
 seed=1
@@ -43,7 +45,7 @@ while (($#)); do
 done
 case "$bench" in
   B1) ;;
-  B2|B3|B4) echo "bench/run.sh: $bench is not implemented yet (see the open issues)" >&2; exit 2 ;;
+  B2|B3) echo "bench/run.sh: $bench is not implemented yet (see the open issues)" >&2; exit 2 ;;
   *) echo "bench/run.sh: unknown benchmark $bench (B1 to B4)" >&2; exit 2 ;;
 esac
 ((runs >= 1)) || { echo "bench/run.sh: --runs must be at least 1" >&2; exit 2; }

@@ -71,8 +71,23 @@ Replay ReplayWitness(const ir::Program& program, const Finding& f) {
   }
   std::vector<TableRows> given;
   for (auto& [name, rows] : tables) given.push_back(std::move(rows));
+  // Just the rules the finding is about, the rules that override them, and the exemptions (a
+  // library of thousands of rules would otherwise be planned once per witness).
+  std::vector<std::string> involved{f.rule};
+  if (!f.other.empty()) involved.push_back(f.other);
+  for (const ir::Decision& d : program.decisions) {
+    if (d.id == f.rule) involved.insert(involved.end(), d.branches.begin(), d.branches.end());
+  }
+  for (const ir::Rule& r : program.rules) {
+    for (const std::string& o : r.overrides) {
+      if (std::find(involved.begin(), involved.end(), o) != involved.end()) {
+        involved.push_back(r.id);
+        break;
+      }
+    }
+  }
   RunResult result;
-  Status st = RunRecords(program, w.layout, {w.record}, given, &result);
+  Status st = RunRecords(program, w.layout, {w.record}, given, &result, involved);
   if (!st.ok()) {
     out.outcome = Replay::Outcome::kFailed;
     out.detail = st.ToString();

@@ -82,6 +82,7 @@ RuleLibrary GenerateRuleLibrary(int rules) {
         case 5:  // every record it matches is exempted
           t += fmt::format("exempt f{}_ex \"第{}组 豁免\" for Transaction t applies to f{}_cash when t.channel = cash\n", f, f, f);
           rule("cash", Guard(f, false, "cash"), Flag(f + 15));
+          rule("c", g, Flag(f + 16));
           lib.expected.push_back(fmt::format("shadowed {} {}", id("cash"), id("ex")));
           break;
       }

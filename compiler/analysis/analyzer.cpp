@@ -10,6 +10,7 @@
 #include "analysis/cache.h"
 #include "analysis/encoder.h"
 #include "ir/civil.h"
+#include "ir/ir_codec.h"
 #include "ir/sha256.h"
 
 namespace decree::analysis {
@@ -350,10 +351,17 @@ class Analyzer {
     }
   }
 
-  // A rule's identity for the cache: its meaning's hash.
-  static std::string Key(const Rule& r) { return r.hash + "@" + std::to_string(r.version) + ";"; }
+  // A rule's identity for the cache: its meaning's hash (over its body, period, layout and time
+  // zone; computed here when the program was compiled from source rather than loaded).
+  std::string Key(const Rule& r) {
+    auto it = keys_.find(&r);
+    if (it == keys_.end()) {
+      it = keys_.emplace(&r, (r.hash.empty() ? ir::ComputeRuleHash(p_, r) : r.hash) + "@" + std::to_string(r.version) + ";").first;
+    }
+    return it->second;
+  }
   // The rule and everything its `fires` formula reads: exemptions and overriding rules.
-  std::string Context(const Rule& r) const {
+  std::string Context(const Rule& r) {
     std::string k = Key(r);
     for (const std::string& e : r.exempted_by) {
       if (const Rule* ex = p_.FindRule(e)) k += "x" + Key(*ex);
@@ -441,6 +449,7 @@ class Analyzer {
   z3::solver solver_;
   unsigned asserted_ = 0;  // background constraints solver_ holds
   Cache cache_;
+  std::map<const Rule*, std::string> keys_;
   std::vector<Finding> findings_;
   Stats stats_;
 };

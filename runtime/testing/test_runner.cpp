@@ -29,7 +29,7 @@ bool KeyMatches(const Finding& f, const std::vector<std::string>& want) {
 }  // namespace
 
 Status RunRecords(const ir::Program& program, const std::string& layout_name, std::vector<std::vector<ir::Value>> records,
-                  const std::vector<TableRows>& given, RunResult* result) {
+                  const std::vector<TableRows>& given, RunResult* result, const std::vector<std::string>& only_rules) {
   const ir::Layout* layout = program.FindLayout(layout_name);
   if (layout == nullptr) return Status::InvalidArgument("unknown layout " + layout_name);
   exec::Tables tables(program);
@@ -49,6 +49,7 @@ Status RunRecords(const ir::Program& program, const std::string& layout_name, st
   auto source = io::MakeValueSource(program, *layout, std::move(records));
   RunOptions options;
   options.threads = 1;
+  options.only_rules = only_rules;
   return exec::RunSource(program, *layout, *source, tables, options, result);
 }
 
