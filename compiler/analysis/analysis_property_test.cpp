@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <random>
@@ -400,6 +401,44 @@ TEST_P(AnalysisPropertyTest, AgreesWithBruteForce) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, AnalysisPropertyTest, testing::Values(1, 2, 3, 4, 5));
+
+}  // namespace
+}  // namespace decree::analysis
+
+namespace decree::analysis {
+namespace {
+
+// The cache answers only what it was asked: programs compiled from source (whose rules carry
+// no stored hash) share one cache file without reading each other's answers, and an edited
+// rule's queries run again while the rest come from the cache.
+TEST(AnalysisCacheTest, KeysFollowMeaning) {
+  std::string cache = testing::TempDir() + "/decree-analysis-cache-test.db";
+  std::remove(cache.c_str());
+  auto analyze = [&](uint64_t seed, const std::string& path, Report* report) {
+    CompileOptions co;
+    co.inline_sources = {{"gen.decree", Generate(seed).text}};
+    Compilation c(co);
+    ASSERT_TRUE(c.Run());
+    Options o;
+    o.cache_path = path;
+    ASSERT_TRUE(Analyze(c.program(), o, report).ok());
+  };
+  auto keys = [](const Report& r) {
+    std::set<Key> out;
+    for (const analysis::Finding& f : r.findings) out.emplace(KindName(f.kind), f.rule, f.other);
+    return out;
+  };
+  for (uint64_t seed = 7000; seed < 7020; ++seed) {
+    Report uncached, cached, again;
+    analyze(seed, "", &uncached);
+    analyze(seed, cache, &cached);
+    EXPECT_EQ(keys(cached), keys(uncached)) << "seed " << seed;
+    analyze(seed, cache, &again);
+    EXPECT_EQ(keys(again), keys(uncached)) << "seed " << seed;
+    EXPECT_EQ(again.stats.queries, 0u) << "seed " << seed << ": a second run of the same program asks the solver";
+  }
+  std::remove(cache.c_str());
+}
 
 }  // namespace
 }  // namespace decree::analysis
