@@ -55,6 +55,18 @@ std::string ShowValue(const ir::Program& p, const ir::Value& v) {
 
 }  // namespace
 
+const char* KindDescription(Kind k) {
+  switch (k) {
+    case Kind::kConflict: return "two rules fire on one input with incompatible verdicts and no declared precedence";
+    case Kind::kDead: return "a rule no input can make fire";
+    case Kind::kRedundant: return "a rule that another rule with the same verdicts always covers";
+    case Kind::kShadowed: return "a rule its exemptions or overriding rules always cancel";
+    case Kind::kGap: return "an exhaustive decision that leaves an input without an outcome";
+    case Kind::kOverlap: return "versions of one rule in effect on the same dates";
+  }
+  return "";
+}
+
 Replay ReplayWitness(const ir::Program& program, const Finding& f) {
   Replay out;
   if (!f.has_witness) return out;
@@ -235,7 +247,7 @@ std::string Sarif(Compilation& c, const std::vector<Diagnostic>& diagnostics, co
   }
   for (Kind k : kKinds) {
     w.BeginObject().Field("id", analysis::KindRuleId(k)).Field("name", analysis::KindName(k));
-    w.Key("shortDescription").BeginObject().Field("text", fmt::format("analysis: {} rules", analysis::KindName(k))).EndObject();
+    w.Key("shortDescription").BeginObject().Field("text", KindDescription(k)).EndObject();
     w.EndObject();
   }
   w.EndArray();
