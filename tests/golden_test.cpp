@@ -72,6 +72,18 @@ struct Spec {
   bool no_findings = false;
 };
 
+// "file:line:col" then the rest of the line (a regex, leading blanks dropped).
+void ReadLocationAndRegex(const std::string& loc, std::istream& rest, std::string* file, int* line, int* col,
+                          std::string* regex) {
+  std::getline(rest, *regex);
+  while (!regex->empty() && regex->front() == ' ') regex->erase(regex->begin());
+  size_t c2 = loc.rfind(':');
+  size_t c1 = loc.rfind(':', c2 - 1);
+  *file = loc.substr(0, c1);
+  *line = std::stoi(loc.substr(c1 + 1, c2 - c1 - 1));
+  *col = std::stoi(loc.substr(c2 + 1));
+}
+
 Spec ReadSpec(const fs::path& dir) {
   Spec s;
   std::istringstream in(Slurp(dir / "case.spec"));
@@ -99,13 +111,7 @@ Spec ReadSpec(const fs::path& dir) {
       std::istringstream v(value);
       std::string loc;
       v >> f.id >> loc >> f.evaluation;
-      std::getline(v, f.regex);
-      while (!f.regex.empty() && f.regex.front() == ' ') f.regex.erase(f.regex.begin());
-      size_t c2 = loc.rfind(':');
-      size_t c1 = loc.rfind(':', c2 - 1);
-      f.file = loc.substr(0, c1);
-      f.line = std::stoi(loc.substr(c1 + 1, c2 - c1 - 1));
-      f.col = std::stoi(loc.substr(c2 + 1));
+      ReadLocationAndRegex(loc, v, &f.file, &f.line, &f.col, &f.regex);
       s.findings.push_back(f);
     } else if (key == "file") {
       std::istringstream v(value);
@@ -117,13 +123,7 @@ Spec ReadSpec(const fs::path& dir) {
       std::istringstream v(value);
       std::string loc;
       v >> d.code >> loc;
-      std::getline(v, d.regex);
-      while (!d.regex.empty() && d.regex.front() == ' ') d.regex.erase(d.regex.begin());
-      size_t c2 = loc.rfind(':');
-      size_t c1 = loc.rfind(':', c2 - 1);
-      d.file = loc.substr(0, c1);
-      d.line = std::stoi(loc.substr(c1 + 1, c2 - c1 - 1));
-      d.col = std::stoi(loc.substr(c2 + 1));
+      ReadLocationAndRegex(loc, v, &d.file, &d.line, &d.col, &d.regex);
       s.diags.push_back(d);
     }
   }
