@@ -1,6 +1,6 @@
-// Differential test: `cn-pboc-lvtr` evaluated by the runtime and by hand-written SQL in SQLite
-// (bench/peers/lvtr.sqlite.sql) over batches from the project's generator; the findings must be
-// identical as (rule, key, txn_ids).
+// Differential tests: `cn-pboc-lvtr` and `aml-typologies` evaluated by the runtime and by
+// hand-written SQL in SQLite (bench/peers/lvtr.sqlite.sql, aml.sqlite.sql) over batches from the
+// project's generator; the findings must be identical as (rule, key, txn_ids).
 //
 // The two paths share nothing but the generator: the runtime reads the CSV file the generator
 // wrote, while SQLite gets the generator's fields directly as text, and computes days, exact
@@ -100,63 +100,42 @@ class SqliteDb {
   sqlite3* db_ = nullptr;
 };
 
-class DifferentialTest : public testing::TestWithParam<uint64_t> {
- protected:
-  static void SetUpTestSuite() {
-    CompileOptions o;
-    o.paths = {std::string(DECREE_SOURCE_DIR) + "/rulesets/cn-pboc-lvtr"};
-    compilation_ = new Compilation(o);
-    ASSERT_TRUE(compilation_->Run());
+// Findings as (rule, key, txn_ids).
+std::vector<Row> Rows(const std::vector<Finding>& findings) {
+  std::vector<Row> out;
+  for (const Finding& f : findings) {
+    std::string key, ids;
+    for (const auto& [name, value] : f.key) key += (key.empty() ? "" : "|") + value;
+    for (const std::string& id : f.txn_ids) ids += (ids.empty() ? "" : ",") + id;
+    EXPECT_TRUE(std::is_sorted(f.txn_ids.begin(), f.txn_ids.end())) << f.rule << " " << key;
+    out.emplace_back(f.rule, key, ids);
   }
-  static void TearDownTestSuite() {
-    delete compilation_;
-    compilation_ = nullptr;
-  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
 
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("decree-diff-" + std::to_string(getpid()) + "-" + std::to_string(GetParam()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  static Compilation* compilation_;
-  fs::path dir_;
-};
-
-Compilation* DifferentialTest::compilation_ = nullptr;
-
-TEST_P(DifferentialTest, RuntimeAgreesWithHandWrittenSql) {
-  bench::GenOptions g;
-  g.rows = 40000;
-  g.seed = GetParam();
-  g.customers = 400;  // ~100 rows a customer over 30 days: many groups cross a threshold only in total
+// A generated batch through the runtime (from its CSV file, two threads, then one: the same
+// output) and through a hand-written SQL file in SQLite (from the generator's fields as text).
+void Compare(const ir::Program& program, const fs::path& dir, const bench::GenOptions& g, const std::string& sql_file,
+             std::vector<Row>* decree_rows, std::vector<Row>* sql_rows) {
   std::string error;
-  const std::string tx = (dir_ / "tx.csv").string(), rates = (dir_ / "rates.csv").string();
+  const std::string tx = (dir / "tx.csv").string(), rates = (dir / "rates.csv").string();
   ASSERT_TRUE(bench::WriteBatch(g, tx, /*jsonl=*/false, &error)) << error;
   ASSERT_TRUE(bench::WriteRates(g, rates, &error)) << error;
 
-  // The runtime, from the CSV file, on two threads.
   RunOptions options;
   options.threads = 2;
   options.tables["usd_rate"] = rates;
   RunResult result;
   InputSpec input;
   input.path = tx;
-  Status st = decree::Run(compilation_->program(), input, options, &result);
+  Status st = decree::Run(program, input, options, &result);
   ASSERT_TRUE(st.ok()) << st.ToString();
   EXPECT_EQ(result.rows_read, g.rows);
   EXPECT_EQ(result.rows_evaluated, g.rows);
   EXPECT_EQ(result.rows_rejected, 0u);
-  std::vector<Row> decree;
-  for (const Finding& f : result.findings) {
-    std::string key, ids;
-    for (const auto& [name, value] : f.key) key += (key.empty() ? "" : "|") + value;
-    for (const std::string& id : f.txn_ids) ids += (ids.empty() ? "" : ",") + id;
-    EXPECT_TRUE(std::is_sorted(f.txn_ids.begin(), f.txn_ids.end())) << f.rule << " " << key;
-    decree.emplace_back(f.rule, key, ids);
-  }
+  *decree_rows = Rows(result.findings);
 
-  // SQLite, from the generator's fields.
   SqliteDb db;
   db.Load("tx", bench::Columns(), [&](const auto& add) {
     bench::Generate(g, [&](const bench::GeneratedRow& r) { add(bench::Fields(r)); });
@@ -164,10 +143,55 @@ TEST_P(DifferentialTest, RuntimeAgreesWithHandWrittenSql) {
   db.Load("rates", {"date", "currency", "usd_per_unit"}, [&](const auto& add) {
     for (const auto& r : bench::Rates(g)) add(r);
   });
-  std::vector<Row> sql = db.Query(ReadText(fs::path(DECREE_SOURCE_DIR) / "bench/peers/lvtr.sqlite.sql"));
+  *sql_rows = db.Query(ReadText(fs::path(DECREE_SOURCE_DIR) / sql_file));
+  std::sort(sql_rows->begin(), sql_rows->end());
 
-  std::sort(decree.begin(), decree.end());
-  std::sort(sql.begin(), sql.end());
+  std::vector<Row> only_decree, only_sql;
+  std::set_difference(decree_rows->begin(), decree_rows->end(), sql_rows->begin(), sql_rows->end(), std::back_inserter(only_decree));
+  std::set_difference(sql_rows->begin(), sql_rows->end(), decree_rows->begin(), decree_rows->end(), std::back_inserter(only_sql));
+  for (size_t i = 0; i < std::min<size_t>(only_decree.size(), 5); ++i) {
+    ADD_FAILURE() << "only decree: " << std::get<0>(only_decree[i]) << " " << std::get<1>(only_decree[i]) << " "
+                  << std::get<2>(only_decree[i]);
+  }
+  for (size_t i = 0; i < std::min<size_t>(only_sql.size(), 5); ++i) {
+    ADD_FAILURE() << "only sql: " << std::get<0>(only_sql[i]) << " " << std::get<1>(only_sql[i]) << " "
+                  << std::get<2>(only_sql[i]);
+  }
+  EXPECT_EQ(decree_rows->size(), sql_rows->size());
+
+  RunOptions one = options;
+  one.threads = 1;
+  RunResult single;
+  ASSERT_TRUE(decree::Run(program, input, one, &single).ok());
+  EXPECT_EQ(FindingsToJsonl(single.findings), FindingsToJsonl(result.findings)) << "output depends on --threads";
+}
+
+// Compiles a shipped ruleset once per suite; a scratch folder per test.
+class DifferentialTest : public testing::TestWithParam<uint64_t> {
+ protected:
+  static Compilation* Compile(const char* ruleset) {
+    CompileOptions o;
+    o.paths = {std::string(DECREE_SOURCE_DIR) + "/rulesets/" + ruleset};
+    auto* c = new Compilation(o);
+    EXPECT_TRUE(c->Run());
+    return c;
+  }
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("decree-diff-" + std::to_string(getpid()) + "-" + std::to_string(GetParam()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_P(DifferentialTest, RuntimeAgreesWithHandWrittenSql) {
+  static Compilation* lvtr = Compile("cn-pboc-lvtr");
+  bench::GenOptions g;
+  g.rows = 40000;
+  g.seed = GetParam();
+  g.customers = 400;  // ~100 rows a customer over 30 days: many groups cross a threshold only in total
+  std::vector<Row> decree, sql;
+  Compare(lvtr->program(), dir_, g, "bench/peers/lvtr.sqlite.sql", &decree, &sql);
   // Not vacuous: every article fires, in both currency classes.
   ASSERT_GT(sql.size(), 200u);
   for (const char* rule : {"cash", "entity_transfer", "person_domestic_transfer", "person_crossborder_transfer"}) {
@@ -177,25 +201,21 @@ TEST_P(DifferentialTest, RuntimeAgreesWithHandWrittenSql) {
       })) << rule << cls << " never fires on seed " << GetParam();
     }
   }
-  std::vector<Row> only_decree, only_sql;
-  std::set_difference(decree.begin(), decree.end(), sql.begin(), sql.end(), std::back_inserter(only_decree));
-  std::set_difference(sql.begin(), sql.end(), decree.begin(), decree.end(), std::back_inserter(only_sql));
-  for (size_t i = 0; i < std::min<size_t>(only_decree.size(), 5); ++i) {
-    ADD_FAILURE() << "only decree: " << std::get<0>(only_decree[i]) << " " << std::get<1>(only_decree[i]) << " "
-                  << std::get<2>(only_decree[i]);
-  }
-  for (size_t i = 0; i < std::min<size_t>(only_sql.size(), 5); ++i) {
-    ADD_FAILURE() << "only sql: " << std::get<0>(only_sql[i]) << " " << std::get<1>(only_sql[i]) << " "
-                  << std::get<2>(only_sql[i]);
-  }
-  EXPECT_EQ(decree.size(), sql.size());
+}
 
-  // Output does not depend on the number of threads.
-  RunOptions one = options;
-  one.threads = 1;
-  RunResult single;
-  ASSERT_TRUE(decree::Run(compilation_->program(), input, one, &single).ok());
-  EXPECT_EQ(FindingsToJsonl(single.findings), FindingsToJsonl(result.findings));
+// The typologies: sliding windows, anchors, distinct counts, consolidation per customer-day.
+TEST_P(DifferentialTest, TypologiesAgreeWithWindowSql) {
+  static Compilation* aml = Compile("aml-typologies");
+  bench::GenOptions g;
+  g.rows = 20000;
+  g.seed = GetParam();
+  g.customers = 100;  // ~200 rows a customer over 30 days: a week's transfers reach ten counterparties
+  std::vector<Row> decree, sql;
+  Compare(aml->program(), dir_, g, "bench/peers/aml.sqlite.sql", &decree, &sql);
+  for (const char* rule : {"structuring", "rapid_movement", "fan_in", "fan_out", "round_amounts", "high_risk_jurisdiction"}) {
+    EXPECT_TRUE(std::any_of(sql.begin(), sql.end(), [&](const Row& r) { return std::get<0>(r) == std::string("aml.") + rule; }))
+        << rule << " never fires on seed " << GetParam();
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DifferentialTest, testing::Values(1, 2, 3, 7, 42));
