@@ -4,9 +4,10 @@
 #   bench/run.sh B1                       1M and 10M rows, 5 runs each, all peers
 #   bench/run.sh B1 --sizes 1000000 --runs 7
 #   bench/run.sh B1 --no-write            measure and check, leave docs/benchmarks.md alone
+#   bench/run.sh B2                       aml-typologies over the same batches, same peers
 #   bench/run.sh B4 [--rules 1000]        the analysis of a generated rule library (bench/b4.sh)
 #
-# B1: cn-pboc-lvtr over generated batches.  Decree (`decree run`, CSV -> findings file) against
+# B1: cn-pboc-lvtr over generated batches (B2: aml-typologies over the same batches).  Decree (`decree run`, CSV -> findings file) against
 # DuckDB (Node API, 2 threads) and SQLite (the sqlite3 shell: .import, then the SQL), all on the
 # same files.  Every run's findings are normalised to (rule, key, txn_ids) and must be identical
 # across peers and runs, or the benchmark fails.  Times are wall-clock of the whole process
@@ -20,7 +21,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 usage() {
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -44,8 +45,9 @@ while (($#)); do
   esac
 done
 case "$bench" in
-  B1) ;;
-  B2|B3) echo "bench/run.sh: $bench is not implemented yet (see the open issues)" >&2; exit 2 ;;
+  B1) mix=lvtr ruleset=rulesets/cn-pboc-lvtr title='large-value reporting (`cn-pboc-lvtr`)' ;;
+  B2) mix=aml ruleset=rulesets/aml-typologies title='AML typologies (`aml-typologies`: sliding windows, distinct counts)' ;;
+  B3) echo "bench/run.sh: $bench is not implemented yet (see the open issues)" >&2; exit 2 ;;
   *) echo "bench/run.sh: unknown benchmark $bench (B1 to B4)" >&2; exit 2 ;;
 esac
 ((runs >= 1)) || { echo "bench/run.sh: --runs must be at least 1" >&2; exit 2; }
@@ -68,7 +70,7 @@ mkdir -p "$data"
 work=$(mktemp -d "${TMPDIR:-/tmp}/decree-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-"$decree" build rulesets/cn-pboc-lvtr -o "$work/lvtr.dlib" >/dev/null 2>&1
+"$decree" build "$ruleset" -o "$work/$mix.dlib" >/dev/null 2>&1
 
 # measure <label> <command...>: one run; appends "wall_s max_rss_kb" to
 # $work/<label>.times and leaves the command's stdout in $work/<label>.stdout.  Every system
@@ -118,9 +120,9 @@ dirty=$(git status --porcelain 2>/dev/null | grep -qv '^??' && echo " (with unco
 
 report="$work/report.md"
 {
-  echo "## B1 — large-value reporting (\`cn-pboc-lvtr\`)"
+  echo "## $bench — $title"
   echo
-  echo "\`bench/run.sh B1 --sizes $sizes --runs $runs --seed $seed\` on $(date -u +%Y-%m-%d), commit \`$commit\`$dirty;"
+  echo "\`bench/run.sh $bench --sizes $sizes --runs $runs --seed $seed\` on $(date -u +%Y-%m-%d), commit \`$commit\`$dirty;"
   echo "$machine; DuckDB $duck_version (Node API, $threads threads), SQLite $sqlite_version (sqlite3 shell), Decree \`--threads $threads\`."
   echo "Wall-clock seconds of the whole process, min / median / max of $runs runs; rows/s and ratios from"
   echo "the medians; DuckDB's query time is the time inside its process (without Node's start-up), and"
@@ -143,10 +145,12 @@ for rows in "${size_list[@]}"; do
   fi
   bytes=$(stat -c %s "$tx")
   rm -f "$work"/*.times
-  echo "bench: B1 at $rows rows ($((bytes / 1000000)) MB), $runs runs per system" >&2
+  echo "bench: $bench at $rows rows ($((bytes / 1000000)) MB), $runs runs per system" >&2
 
   for ((i = 1; i <= runs; i++)); do
-    measure decree "$decree" run "$work/lvtr.dlib" --input "$tx" --table "usd_rate=$rates" \
+    tables=()
+    [[ $mix == lvtr ]] && tables=(--table "usd_rate=$rates")
+    measure decree "$decree" run "$work/$mix.dlib" --input "$tx" "${tables[@]}" \
       --out "$work/decree.jsonl" --rejects "$work/rejects.jsonl" --threads "$threads" -q
     [[ ! -s "$work/rejects.jsonl" ]] || { echo "bench/run.sh: decree rejected rows of a generated batch" >&2; exit 1; }
     node bench/peers/normalize.mjs "$work/decree.jsonl" "$work/decree.tsv"
@@ -154,15 +158,15 @@ for rows in "${size_list[@]}"; do
     echo "  decree  run $i: $(tail -1 "$work/decree.times")" >&2
   done
   for ((i = 1; i <= runs; i++)); do
-    measure duckdb node bench/peers/duckdb_peer.mjs lvtr "$tx" "$rates" "$work/duck.tsv" "$threads"
+    measure duckdb node bench/peers/duckdb_peer.mjs "$mix" "$tx" "$rates" "$work/duck.tsv" "$threads"
     node -e "console.log(JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')).seconds)" "$work/duckdb.stdout" >>"$work/duckq.times"
     LC_ALL=C sort "$work/duck.tsv" >"$work/duck.sorted.tsv"
     check_same "$work/reference.tsv" "$work/duck.sorted.tsv" "DuckDB run $i"
     echo "  duckdb  run $i: $(tail -1 "$work/duckdb.times") (query $(tail -1 "$work/duckq.times") s)" >&2
   done
   for ((i = 1; i <= runs; i++)); do
-    printf '.mode csv\n.import %s tx\n.import %s rates\n.mode tabs\n.headers off\n.output %s\n.read bench/peers/lvtr.sqlite.sql\n' \
-      "$tx" "$rates" "$work/sqlite.tsv" >"$work/sqlite.cmd"
+    printf '.mode csv\n.import %s tx\n.import %s rates\n.mode tabs\n.headers off\n.output %s\n.read bench/peers/%s.sqlite.sql\n' \
+      "$tx" "$rates" "$work/sqlite.tsv" "$mix" >"$work/sqlite.cmd"
     measure sqlite sqlite3 -batch -init /dev/null :memory: ".read $work/sqlite.cmd"
     LC_ALL=C sort "$work/sqlite.tsv" >"$work/sqlite.sorted.tsv"
     check_same "$work/reference.tsv" "$work/sqlite.sorted.tsv" "SQLite run $i"
@@ -202,12 +206,12 @@ done
 cat "$report"
 if ((write)); then
   doc=docs/benchmarks.md
-  [[ -f "$doc" ]] || printf '# Benchmarks\n\nWritten by `bench/run.sh`; see ../shared/design/benchmarks.md for what each measures.\n\n<!-- B1:begin -->\n<!-- B1:end -->\n' >"$doc"
-  grep -q '<!-- B1:begin -->' "$doc" || printf '\n<!-- B1:begin -->\n<!-- B1:end -->\n' >>"$doc"
-  awk -v report="$report" '
-    /<!-- B1:begin -->/ { print; while ((getline line < report) > 0) print line; skip = 1; next }
-    /<!-- B1:end -->/ { skip = 0 }
+  [[ -f "$doc" ]] || printf '# Benchmarks\n\nWritten by `bench/run.sh`; see ../shared/design/benchmarks.md for what each measures.\n' >"$doc"
+  grep -q "<!-- $bench:begin -->" "$doc" || printf '\n<!-- %s:begin -->\n<!-- %s:end -->\n' "$bench" "$bench" >>"$doc"
+  awk -v report="$report" -v begin="<!-- $bench:begin -->" -v end="<!-- $bench:end -->" '
+    $0 == begin { print; while ((getline line < report) > 0) print line; skip = 1; next }
+    $0 == end { skip = 0 }
     !skip { print }' "$doc" >"$work/doc.md"
   mv "$work/doc.md" "$doc"
-  echo "bench: wrote the B1 section of $doc" >&2
+  echo "bench: wrote the $bench section of $doc" >&2
 fi
