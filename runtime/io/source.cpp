@@ -36,6 +36,12 @@ struct ChunkBuffers {
     for (size_t f = 0; f < codecs.size(); ++f) chunk.columns[f] = fields[f].vec();
     chunk.pos = pos.get();
   }
+  // Keeps the row parsed at index chunk.size, read at `position`; true when the chunk is full
+  // (the caller flushes it).
+  bool Commit(uint64_t position) {
+    pos[chunk.size] = position;
+    return ++chunk.size == exec::kChunkSize;
+  }
   void Flush(const ChunkFn& fn) {
     if (chunk.size > 0) fn(chunk);
     chunk.size = 0;
@@ -180,8 +186,7 @@ class CsvSource final : public RowSource {
         }
       }
       if (!ok) continue;
-      buf.pos[row] = start;
-      if (++buf.chunk.size == exec::kChunkSize) {
+      if (buf.Commit(start)) {
         buf.Flush(on_chunk);
         bytes_done_.fetch_add(pos - reported, std::memory_order_relaxed);
         reported = pos;
@@ -308,8 +313,7 @@ class JsonlSource final : public RowSource {
         }
       }
       if (!ok) continue;
-      buf.pos[row] = start;
-      if (++buf.chunk.size == exec::kChunkSize) {
+      if (buf.Commit(start)) {
         buf.Flush(on_chunk);
         bytes_done_.fetch_add(pos - reported, std::memory_order_relaxed);
         reported = pos;
@@ -425,8 +429,7 @@ class SqliteSource final : public RowSource {
         }
       }
       if (!ok) continue;
-      buf.pos[row] = rowid;
-      if (++buf.chunk.size == exec::kChunkSize) {
+      if (buf.Commit(rowid)) {
         buf.Flush(on_chunk);
         bytes_done_.fetch_add(exec::kChunkSize, std::memory_order_relaxed);
       }
@@ -498,8 +501,7 @@ class ValueSource final : public RowSource {
         exec::StoreValue(v, buf.chunk.columns[f], row, &buf.arena);
       }
       if (!ok) continue;
-      buf.pos[row] = r;
-      if (++buf.chunk.size == exec::kChunkSize) buf.Flush(on_chunk);
+      if (buf.Commit(r)) buf.Flush(on_chunk);
     }
     buf.Flush(on_chunk);
     return Status::Ok();
