@@ -387,11 +387,8 @@ class Analyzer {
       }
     }
     ++stats_.queries;
-    // One solver for the run: the background is asserted once (it only grows: definitions of
-    // fresh variables and field domains), each query inside a push/pop.
     z3::solver& s = solver_;
-    const z3::expr_vector& bg = enc_.BackgroundItems();
-    for (; asserted_ < bg.size(); ++asserted_) s.add(bg[static_cast<int>(asserted_)]);
+    enc_.CatchUp(s, &asserted_);
     s.push();
     s.add(query);
     Answer a;
@@ -405,17 +402,8 @@ class Analyzer {
     }
     if (a.result == Answer::kSat && want_witness && !rules.empty()) {
       const ir::Layout* layout = p_.FindLayout(rules[0]->layout);
-      z3::model m = s.get_model();
-      for (int level = 2; level >= 1; --level) {
-        s.push();
-        s.add(enc_.Niceness(*layout, level));
-        bool nice = s.check() == z3::sat;
-        if (nice) m = s.get_model();
-        s.pop();
-        if (nice) break;
-      }
       a.has_witness = true;
-      a.witness = enc_.Extract(m, *layout, rules);
+      a.witness = enc_.Extract(enc_.NiceModel(s, *layout), *layout, rules);
     }
     s.pop();
     if (cache_.open() && a.result != Answer::kUnknown) cache_.Put(cache_key, a.result, a.has_witness, a.witness);

@@ -34,6 +34,12 @@ Status Diff(const ir::Program& old_program, const ir::Program& new_program, cons
     // The two versions read the same record and the same data (see Encoder's `share_with`).
     Encoder eo(ctx, old_program, "old.");
     Encoder en(ctx, new_program, "new.", &eo);
+    // One solver for every rule: each encoder's background asserted once, queries in push/pop.
+    z3::solver s(ctx);
+    z3::params params(ctx);
+    params.set("timeout", static_cast<unsigned>(options.timeout_ms));
+    s.set(params);
+    unsigned asserted_old = 0, asserted_new = 0;
     std::map<std::string, std::pair<const ir::Rule*, const ir::Rule*>> rules;
     for (const ir::Rule& r : old_program.rules) {
       if (r.kind != ir::RuleKind::kExempt) rules[r.id + "#" + std::to_string(r.version)].first = &r;
@@ -59,25 +65,13 @@ Status Diff(const ir::Program& old_program, const ir::Program& new_program, cons
       }
       z3::expr fo = eo.Fires(*o), fn = en.Fires(*n);
       auto check = [&](const z3::expr& q, z3::model* m) {
-        z3::solver s(ctx);
-        z3::params params(ctx);
-        params.set("timeout", static_cast<unsigned>(options.timeout_ms));
-        s.set(params);
-        s.add(eo.Background());
-        s.add(en.Background());
+        eo.CatchUp(s, &asserted_old);
+        en.CatchUp(s, &asserted_new);
+        s.push();
         s.add(q);
         z3::check_result r = s.check();
-        if (r == z3::sat) {
-          *m = s.get_model();
-          for (int level = 2; level >= 1; --level) {
-            s.push();
-            s.add(en.Niceness(*ln, level));
-            bool nice = s.check() == z3::sat;
-            if (nice) *m = s.get_model();
-            s.pop();
-            if (nice) break;
-          }
-        }
+        if (r == z3::sat) *m = en.NiceModel(s, *ln);
+        s.pop();
         return r;
       };
       z3::model more(ctx), fewer(ctx);

@@ -130,7 +130,22 @@ RecordVars& Encoder::Record(const ir::Layout& layout) {
   return out;
 }
 
-z3::expr Encoder::Background() { return z3::mk_and(background_); }
+void Encoder::CatchUp(z3::solver& s, unsigned* asserted) const {
+  for (; *asserted < background_.size(); ++*asserted) s.add(background_[static_cast<int>(*asserted)]);
+}
+
+z3::model Encoder::NiceModel(z3::solver& s, const ir::Layout& layout) {
+  z3::model m = s.get_model();
+  for (int level = 2; level >= 1; --level) {
+    s.push();
+    s.add(Niceness(layout, level));
+    bool nice = s.check() == z3::sat;
+    if (nice) m = s.get_model();
+    s.pop();
+    if (nice) break;
+  }
+  return m;
+}
 
 z3::expr Encoder::Fresh(const char* what, bool boolean) {
   std::string name = fmt::format("{}{}#{}", prefix_, what, ++fresh_);

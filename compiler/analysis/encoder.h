@@ -65,11 +65,10 @@ class Encoder {
   // The rule's records in its effective period and not exempted (a decision's domain).
   z3::expr InScope(const ir::Rule& rule);
 
-  // Everything the formulas assume about inputs (field domains, aggregate bounds, offsets).
-  z3::expr Background();
-  // The same, one constraint at a time; it only grows, so a solver that asserted the first n
-  // asserts the rest to catch up.
-  const z3::expr_vector& BackgroundItems() const { return background_; }
+  // Asserts into `s` what the formulas assume about inputs (field domains, aggregate bounds,
+  // offsets) that it does not hold yet; `*asserted` counts the constraints it holds.  The background only grows (definitions of fresh variables, field domains), so
+  // one solver serves a whole run, each query inside a push/pop.
+  void CatchUp(z3::solver& s, unsigned* asserted) const;
 
   // Reads a record (and the aggregates and table rows that go with it) out of a model.
   Witness Extract(const z3::model& m, const ir::Layout& layout, const std::vector<const ir::Rule*>& rules);
@@ -78,6 +77,8 @@ class Encoder {
   // cents (level 1) or whole units (level 2), conversion rates of 1, timestamps in 2026.
   // Tried after a satisfiable query, level 2 first; dropped if they make it unsatisfiable.
   z3::expr Niceness(const ir::Layout& layout, int level);
+  // The model of `s`, whose last check was sat, as readable as Niceness can make it.
+  z3::model NiceModel(z3::solver& s, const ir::Layout& layout);
 
   // Whether the rule's formula reads aggregates (then a witness cannot be replayed).
   bool UsesAggregates(const ir::Rule& rule) const { return rule.is_aggregate(); }
