@@ -70,9 +70,7 @@ RuleLibrary GenerateRuleLibrary(int rules) {
           break;
         case 3:  // the same, settled
           rule("block", g, "block");
-          t += fmt::format("rule f{}_allow \"第{}组 allow\" for Transaction t\n  where {} and t.purpose = \"humanitarian\"\n"
-                           "  then allow overrides f{}_block\n",
-                           f, f, g, f);
+          rule("allow", g + " and t.purpose = \"humanitarian\"", fmt::format("allow overrides f{}_block", f));
           break;
         case 4:  // a threshold typo
           rule("typo", Guard(f, true), Flag(f + 15));
