@@ -75,5 +75,6 @@ const Verb& FmtVerb();
 const Verb& RunVerb();
 const Verb& TestVerb();
 const Verb& DiffVerb();
+const Verb& ScreenVerb();
 
 }  // namespace decree::cli

@@ -12,7 +12,7 @@ namespace {
 const Verb* const* Verbs() {
   static const Verb* const kVerbs[] = {&decree::cli::CheckVerb(), &decree::cli::BuildVerb(),
                                        &decree::cli::InspectVerb(), &decree::cli::FmtVerb(),
-                                       &decree::cli::RunVerb(), &decree::cli::TestVerb(), &decree::cli::DiffVerb(),
+                                       &decree::cli::RunVerb(), &decree::cli::TestVerb(), &decree::cli::DiffVerb(), &decree::cli::ScreenVerb(),
                                        nullptr};
   return kVerbs;
 }

@@ -14,7 +14,7 @@ packages=(
   libicu-dev                         # time zones, normalisation, transliteration
   libsqlite3-dev sqlite3             # rule libraries, case stores, the differential tests
   libfmt-dev libgtest-dev
-  unicode-data                       # Unihan (Chinese Commercial Codes in OFAC remarks)
+  unicode-data bzip2                 # Unihan (Chinese Commercial Codes in OFAC remarks), bz2-packed
   clang libclang-rt-14-dev           # libFuzzer and the sanitizer builds
   time                               # /usr/bin/time for peak-memory measurements
 )

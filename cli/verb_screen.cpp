@@ -1,0 +1,159 @@
+// decree screen: screen the names of a transaction batch against watch lists.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "cli.h"
+#include "screen/batch.h"
+#include "screen/index.h"
+#include "screen/watchlist.h"
+
+namespace decree::cli {
+
+namespace {
+
+const VerbSpec kSpec = {
+    "screen",
+    "decree screen --list FILE [--list FILE...] --input BATCH --out hits.jsonl",
+    "Screen the customer and counterparty names of a batch against watch lists.",
+    "Each --list is the UN Security Council consolidated list (XML), OFAC's sdn.csv (its alt.csv\n"
+    "and add.csv are read from the same folder: ofac_sdn.csv pairs with ofac_alt.csv), or a\n"
+    "watchlist.csv (list_id,entry_id,entry_type,name,aliases,country,birth_date,program); the\n"
+    "format is detected from the file.  Names are normalised (NFKC, case, legal forms, Traditional\n"
+    "to Simplified, Han to pinyin, other scripts to Latin, accents; OFAC's Chinese Commercial\n"
+    "Codes decoded) and compared token by token with Jaro-Winkler, whatever the word order.\n\n"
+    "Each hit is one JSON line: txn_id, column, query, list, entry_id, matched name, score and\n"
+    "the normalisations that applied (docs/screening.md).  Hits listed in --allow (reviewed false\n"
+    "positives) are written with \"status\":\"allowed\" and who reviewed them.  Every row is\n"
+    "screened or rejected with its line and reason.\n\n"
+    "Exit status: 0 screened; 1 rows were rejected, a list or the batch could not be read, or\n"
+    "--fail-on-hits was given and there are hits; 2 bad command line.",
+    {
+        {"list", 'l', "FILE", "a watch list (repeatable, at least one)", true},
+        {"input", 'i', "FILE", "the batch, CSV in the canonical transaction layout (required)"},
+        {"out", 'o', "FILE", "hits as JSON Lines (default: standard output)"},
+        {"threshold", 0, "SCORE", "the lowest score reported, in (0, 1] (default 0.92)"},
+        {"columns", 0, "A,B", "the name columns screened (default customer_name,counterparty_name)"},
+        {"allow", 0, "FILE", "allow-list of reviewed false positives (list_id,entry_id,name,reviewed_by,reviewed_on,reason)"},
+        {"all-pairs", 0, "", "compare with every list name instead of using the index (the reference; slow)"},
+        {"threads", 'j', "N", "worker threads (default: one per core)"},
+        {"fail-on-hits", 0, "", "exit with status 1 when there are hits (for CI)"},
+        {"quiet", 'q', "", "no progress and no summary"},
+    },
+    {"decree screen --list ../shared/data/watchlists/un_consolidated.xml --input transactions.csv --out hits.jsonl",
+     "decree screen -l un_consolidated.xml -l ofac_sdn.csv -i batch.csv -o hits.jsonl --threshold 0.95",
+     "decree screen -l examples/watchlist.csv -i examples/transactions.csv --allow examples/allow.csv -o -"},
+    0,
+    0,
+};
+
+std::string Plural(uint64_t n, const char* word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
+
+int Screen(const Args& args) {
+  if (args.GetAll("list").empty()) return UsageError("screen", "missing --list FILE");
+  if (!args.Has("input")) return UsageError("screen", "missing --input BATCH");
+  screen::BatchScreenOptions options;
+  if (args.Has("threshold")) {
+    const std::string t = args.Get("threshold");
+    char* end = nullptr;
+    options.threshold = std::strtod(t.c_str(), &end);
+    if (end == t.c_str() || *end != '\0' || !(options.threshold > 0 && options.threshold <= 1)) {
+      return UsageError("screen", fmt::format("--threshold must be a number in (0, 1], not '{}'", t));
+    }
+  }
+  if (args.Has("columns")) {
+    options.columns.clear();
+    std::string c = args.Get("columns");
+    for (size_t start = 0;;) {
+      size_t comma = c.find(',', start);
+      std::string col = c.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (col.empty()) return UsageError("screen", "--columns expects names separated by commas");
+      options.columns.push_back(col);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  long long threads = 0;
+  if (args.Has("threads") && !args.GetInt("threads", 1, 256, &threads)) return kExitUsage;
+  options.threads = static_cast<int>(threads);
+  options.all_pairs = args.Has("all-pairs");
+  options.out_path = args.Get("out", "-");
+  const bool quiet = args.Has("quiet");
+
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<screen::WatchList> lists;
+  for (const std::string& path : args.GetAll("list")) {
+    Status st = screen::LoadWatchLists(path, &lists);
+    if (!st.ok()) {
+      fmt::print(stderr, "decree screen: {}\n", st.message());
+      return kExitFailure;
+    }
+  }
+  std::vector<screen::AllowEntry> allow;
+  if (args.Has("allow")) {
+    Status st = screen::LoadAllowList(args.Get("allow"), &allow);
+    if (!st.ok()) {
+      fmt::print(stderr, "decree screen: allow-list: {}\n", st.message());
+      return kExitFailure;
+    }
+    options.allow = &allow;
+  }
+  std::unique_ptr<screen::ScreeningIndex> index;
+  Status st = screen::ScreeningIndex::Build(std::move(lists), &index);
+  if (!st.ok()) {
+    fmt::print(stderr, "decree screen: {}\n", st.message());
+    return kExitFailure;
+  }
+  const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!quiet) {
+    for (const screen::WatchList& l : index->lists()) {
+      size_t names = 0;
+      for (const auto& e : l.entries) names += e.names.size();
+      fmt::print(stderr, "decree screen: list {} ({}): {}, {}\n", l.list_id, l.source, l.entries.size() == 1 ? std::string("1 entry") : fmt::format("{} entries", l.entries.size()),
+                 Plural(names, "name"));
+    }
+    fmt::print(stderr, "decree screen: index of {} and {} distinct tokens built in {:.2f} s\n", Plural(index->names().size(), "name"),
+               index->vocabulary_size(), load_seconds);
+  }
+  const bool progress = !quiet && IsTerminal(stderr);
+  if (progress) {
+    options.progress = [](uint64_t done, uint64_t total, uint64_t rows) {
+      fmt::print(stderr, "\r\x1b[2K  {:5.1f}%  {} rows", total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0, rows);
+      std::fflush(stderr);
+    };
+  }
+  screen::BatchScreenResult result;
+  st = screen::ScreenBatch(*index, args.Get("input"), options, &result);
+  if (progress) fmt::print(stderr, "\r\x1b[2K");
+  if (!st.ok()) {
+    fmt::print(stderr, "decree screen: {}\n", st.message());
+    return kExitFailure;
+  }
+  if (!quiet) {
+    fmt::print(stderr, "decree screen: read {} rows = {} screened + {} rejected; {} names screened ({} empty); {}{}; {:.2f} s\n",
+               result.rows_read, result.rows_screened, result.rows_rejected, result.names_screened, result.names_empty,
+               Plural(result.hits, "hit"), args.Has("allow") ? fmt::format(", {} allowed by {}", result.allowed, args.Get("allow")) : "",
+               result.seconds);
+    for (size_t i = 0; i < result.rejects.size() && i < 5; ++i) {
+      const auto& r = result.rejects[i];
+      fmt::print(stderr, "  rejected {}{}: {}\n", r.where, r.txn_id.empty() ? "" : " (" + r.txn_id + ")", r.reason);
+    }
+    if (result.rejects.size() > 5) fmt::print(stderr, "  … and {} more\n", result.rejects.size() - 5);
+    for (const auto& a : allow) {
+      if (a.used == 0) fmt::print(stderr, "  note: allow-list entry at {} ({} {}) matched no hit\n", a.where, a.list_id, a.entry_id);
+    }
+  }
+  if (result.rows_rejected > 0) return kExitFailure;
+  if (args.Has("fail-on-hits") && result.hits > 0) return kExitFailure;
+  return kExitOk;
+}
+
+}  // namespace
+
+const Verb& ScreenVerb() {
+  static const Verb v{&kSpec, Screen};
+  return v;
+}
+
+}  // namespace decree::cli

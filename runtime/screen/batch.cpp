@@ -1,0 +1,392 @@
+#include "screen/batch.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "exec/vector.h"
+#include "io/csv.h"
+#include "io/input_file.h"
+#include "ir/json.h"
+#include "ir/utf8.h"
+#include "screen/match.h"
+
+namespace decree::screen {
+namespace {
+
+constexpr size_t kSegmentBytes = 4 << 20;
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+bool IsIsoDate(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  int month = (s[5] - '0') * 10 + (s[6] - '0'), day = (s[8] - '0') * 10 + (s[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+void Parallel(size_t n, int threads, const std::function<void(int, size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  auto loop = [&](int w) {
+    for (size_t i; (i = next.fetch_add(1)) < n;) fn(w, i);
+  };
+  std::vector<std::thread> pool;
+  for (int w = 1; w < threads && static_cast<size_t>(w) < n; ++w) pool.emplace_back(loop, w);
+  loop(0);
+  for (std::thread& t : pool) t.join();
+}
+
+// Writes to `path` through a temporary file renamed at Commit(): a reader never sees half a
+// file under the final name.  "-" writes to standard output directly.
+class AtomicOutput {
+ public:
+  ~AtomicOutput() {
+    if (file_ != nullptr && file_ != stdout) {
+      std::fclose(file_);
+      std::remove(temp_.c_str());
+    }
+  }
+  Status Open(const std::string& path) {
+    path_ = path;
+    if (path == "-") {
+      file_ = stdout;
+      return Status::Ok();
+    }
+    temp_ = fmt::format("{}.tmp.{}", path, static_cast<long>(getpid()));
+    file_ = std::fopen(temp_.c_str(), "wb");
+    if (file_ == nullptr) return Status::IoError(fmt::format("{}: {}", temp_, std::strerror(errno)));
+    return Status::Ok();
+  }
+  Status Write(std::string_view data) {
+    if (!data.empty() && std::fwrite(data.data(), 1, data.size(), file_) != data.size()) {
+      return Status::IoError(fmt::format("{}: {}", path_ == "-" ? "standard output" : temp_, std::strerror(errno)));
+    }
+    return Status::Ok();
+  }
+  Status Commit() {
+    if (file_ == stdout) {
+      file_ = nullptr;
+      if (std::fflush(stdout) != 0) return Status::IoError(fmt::format("standard output: {}", std::strerror(errno)));
+      return Status::Ok();
+    }
+    bool ok = std::fflush(file_) == 0 && fsync(fileno(file_)) == 0;
+    int err = errno;
+    ok = std::fclose(file_) == 0 && ok;
+    file_ = nullptr;
+    if (!ok) {
+      std::remove(temp_.c_str());
+      return Status::IoError(fmt::format("{}: {}", path_, std::strerror(err)));
+    }
+    if (std::rename(temp_.c_str(), path_.c_str()) != 0) {
+      err = errno;
+      std::remove(temp_.c_str());
+      return Status::IoError(fmt::format("{}: {}", path_, std::strerror(err)));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string path_, temp_;
+  FILE* file_ = nullptr;
+};
+
+struct Segment {
+  std::string out;  // its hits.jsonl lines
+  uint64_t rows_read = 0, rows_rejected = 0, names = 0, names_empty = 0, hits = 0, allowed = 0;
+  std::vector<std::pair<uint64_t, BatchReject>> rejects;  // (file offset, reject)
+  std::vector<uint64_t> allow_used;
+};
+
+}  // namespace
+
+Status LoadAllowList(const std::string& path, std::vector<AllowEntry>* out) {
+  io::InputFile file;
+  Status st = file.Open(path);
+  if (!st.ok()) return st;
+  std::string text;
+  if (st = file.ReadAt(0, file.size(), &text); !st.ok()) return st;
+  if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
+  static const char* const kColumns[] = {"list_id", "entry_id", "name", "reviewed_by", "reviewed_on", "reason"};
+  std::vector<io::CsvField> raw;
+  exec::Arena arena;
+  size_t pos = 0, line = 1, counted = 0;
+  int column[6];
+  size_t width = 0;
+  NameNormalizer normalizer;
+  if (!normalizer.status().ok()) return normalizer.status();
+  NormalizedName norm;
+  bool header = true;
+  while (pos < text.size()) {
+    line += static_cast<size_t>(io::CountByte(text.data() + counted, pos - counted, '\n'));
+    counted = pos;
+    io::CsvError e = io::CsvError::kNone;
+    io::NextCsvRecord(text.data(), text.size(), &pos, &raw, &e);
+    std::string where = fmt::format("{}:{}", path, line);
+    if (e != io::CsvError::kNone) return Status::Corruption(fmt::format("{}: {}", where, io::CsvErrorText(e)));
+    if (raw.size() == 1 && raw[0].size == 0) continue;
+    std::vector<std::string> f;
+    for (const io::CsvField& x : raw) f.emplace_back(Trim(io::CsvText(x, &arena)));
+    arena.Reset();
+    if (header) {
+      for (int c = 0; c < 6; ++c) {
+        auto it = std::find(f.begin(), f.end(), kColumns[c]);
+        if (it == f.end()) {
+          return Status::Corruption(fmt::format("{}: header has no '{}' column (an allow-list has list_id,entry_id,name,"
+                                                "reviewed_by,reviewed_on,reason)",
+                                                where, kColumns[c]));
+        }
+        column[c] = static_cast<int>(it - f.begin());
+      }
+      width = f.size();
+      header = false;
+      continue;
+    }
+    if (f.size() != width) return Status::Corruption(fmt::format("{}: {} fields, the header has {}", where, f.size(), width));
+    AllowEntry a;
+    a.list_id = f[column[0]];
+    a.entry_id = f[column[1]];
+    a.name = f[column[2]];
+    a.reviewed_by = f[column[3]];
+    a.reviewed_on = f[column[4]];
+    a.reason = f[column[5]];
+    a.where = where;
+    for (int c = 0; c < 6; ++c) {
+      if (f[column[c]].empty()) return Status::Corruption(fmt::format("{}: empty {} (every allow-list entry says who, when and why)", where, kColumns[c]));
+    }
+    if (!IsIsoDate(a.reviewed_on)) return Status::Corruption(fmt::format("{}: reviewed_on '{}' is not a date (YYYY-MM-DD)", where, a.reviewed_on));
+    normalizer.Normalize(a.name, &norm);
+    if (norm.tokens.empty()) return Status::Corruption(fmt::format("{}: name '{}' has no letters or digits", where, a.name));
+    a.tokens = norm.tokens;
+    out->push_back(std::move(a));
+  }
+  if (header) return Status::Corruption(fmt::format("{}: empty file (expected a header row)", path));
+  return Status::Ok();
+}
+
+void AppendHitJson(const ScreeningIndex& index, std::string_view txn_id, std::string_view column, std::string_view query,
+                   const NormalizedName& normalized, const ScreenHit& hit, const AllowEntry* allowed, std::string* out) {
+  const ScreeningIndex::Name& n = index.names()[hit.name];
+  const WatchList& list = index.lists()[n.list];
+  const WatchEntry& entry = list.entries[n.entry];
+  const ListName& matched = entry.names[n.alias];
+  JsonWriter w(out);
+  w.BeginObject().Field("txn_id", txn_id).Field("column", column).Field("query", query);
+  w.Field("list", list.list_id).Field("entry_id", entry.entry_id).Field("entry_type", entry.entry_type);
+  w.Field("matched", matched.text).Field("matched_as", NameSourceName(matched.source));
+  w.Key("score").Raw(fmt::format("{:.4f}", hit.score));
+  w.Key("normalisations").BeginArray();
+  for (const std::string& s : NormStepNames(normalized.steps | n.steps)) w.String(s);
+  w.EndArray();
+  w.Key("match").BeginArray();
+  for (int bit = 0; bit < 6; ++bit) {
+    if (hit.match_flags & (1u << bit)) w.String(MatchFlagName(bit));
+  }
+  w.EndArray();
+  std::string q, e;
+  for (const std::string& t : normalized.tokens) q += (q.empty() ? "" : " ") + t;
+  const uint32_t* ids = index.name_tokens(n);
+  for (uint32_t k = 0; k < n.token_count; ++k) {
+    if (k > 0) e += ' ';
+    e += index.token(ids[k]);
+  }
+  w.Key("compared").BeginObject().Field("query", q).Field("matched", e).EndObject();
+  if (allowed != nullptr) {
+    w.Field("status", "allowed");
+    w.Key("allowed").BeginObject().Field("by", allowed->reviewed_by).Field("on", allowed->reviewed_on);
+    w.Field("why", allowed->reason).Field("where", allowed->where).EndObject();
+  } else {
+    w.Field("status", "hit");
+  }
+  w.EndObject();
+}
+
+Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const BatchScreenOptions& options,
+                   BatchScreenResult* result) {
+  const auto started = std::chrono::steady_clock::now();
+  io::InputFile file;
+  Status st = file.Open(input);
+  if (!st.ok()) return st;
+  // The header row.
+  std::string head;
+  bool inside = false, complete = false;
+  for (size_t scan = 0; !complete && head.size() < file.size();) {
+    if (st = file.ReadAt(head.size(), 64 << 10, &head); !st.ok()) return st;
+    for (; scan < head.size() && !complete; ++scan) {
+      if (head[scan] == '"') inside = !inside;
+      complete = head[scan] == '\n' && !inside;
+    }
+  }
+  size_t pos = head.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  if (pos >= head.size()) return Status::InvalidArgument(input + ": empty input: no header row");
+  std::vector<io::CsvField> fields;
+  io::CsvError error;
+  io::NextCsvRecord(head.data(), head.size(), &pos, &fields, &error);
+  if (error != io::CsvError::kNone) return Status::InvalidArgument(fmt::format("{}: header row: {}", input, io::CsvErrorText(error)));
+  exec::Arena arena;
+  std::vector<std::string> header;
+  for (const io::CsvField& f : fields) header.emplace_back(io::CsvText(f, &arena));
+  const size_t ncols = header.size();
+  auto find = [&](const std::string& name) {
+    auto it = std::find(header.begin(), header.end(), name);
+    return it == header.end() ? -1 : static_cast<int>(it - header.begin());
+  };
+  const int id_col = find("txn_id");
+  if (id_col < 0) return Status::InvalidArgument(fmt::format("{}: header row has no txn_id column", input));
+  std::vector<int> name_cols;
+  for (const std::string& c : options.columns) {
+    int k = find(c);
+    if (k < 0) return Status::InvalidArgument(fmt::format("{}: header row has no {} column", input, c));
+    name_cols.push_back(k);
+  }
+  io::SegmentReader segments;
+  segments.Init(&file, pos, /*quotes=*/true, kSegmentBytes);
+  const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::unique_ptr<Screener>> screeners;
+  for (int t = 0; t < threads; ++t) {
+    screeners.push_back(std::make_unique<Screener>(&index, options.threshold));
+    if (!screeners.back()->status().ok()) return screeners.back()->status();
+  }
+  const std::vector<AllowEntry>* allow = options.allow;
+  std::vector<Segment> out(segments.count());
+  std::atomic<uint64_t> bytes_done{0}, rows_done{0};
+  std::mutex failure_mu;
+  Status failure;
+  std::mutex progress_mu;
+  Parallel(segments.count(), threads, [&](int w, size_t k) {
+    Screener& screener = *screeners[static_cast<size_t>(w)];
+    Segment& seg = out[k];
+    if (allow != nullptr) seg.allow_used.assign(allow->size(), 0);
+    std::string data;
+    uint64_t begin, end;
+    Status s = segments.Read(k, &data, &begin, &end);
+    if (!s.ok()) {
+      std::lock_guard<std::mutex> lock(failure_mu);
+      if (failure.ok()) failure = s;
+      return;
+    }
+    std::vector<io::CsvField> f;
+    exec::Arena arena;
+    std::vector<ScreenHit> hits;
+    NormalizedName query;
+    io::CsvScanner scanner(data.data(), 0, data.size());
+    while (!scanner.done()) {
+      const uint64_t start = begin + scanner.pos();
+      io::CsvError e;
+      scanner.Next(&f, &e);
+      if (e == io::CsvError::kNone && f.size() == 1 && f[0].size == 0 && ncols > 1) continue;  // blank line
+      ++seg.rows_read;
+      arena.Reset();
+      std::string_view txn_id = e == io::CsvError::kNone && f.size() > static_cast<size_t>(id_col) ? io::CsvText(f[id_col], &arena) : "";
+      auto reject = [&](std::string reason) {
+        ++seg.rows_rejected;
+        seg.rejects.push_back({start, BatchReject{"", IsValidUtf8(txn_id) ? std::string(txn_id) : "", std::move(reason)}});
+      };
+      if (e != io::CsvError::kNone) {
+        reject(io::CsvErrorText(e));
+        continue;
+      }
+      if (f.size() != ncols) {
+        reject(fmt::format("expected {} fields, found {}", ncols, f.size()));
+        continue;
+      }
+      if (txn_id.empty()) {
+        reject("empty txn_id");
+        continue;
+      }
+      bool bad = false;
+      for (size_t c = 0; c < name_cols.size() && !bad; ++c) {
+        if (!IsValidUtf8(io::CsvText(f[name_cols[c]], &arena))) {
+          reject(fmt::format("{}: invalid UTF-8", options.columns[c]));
+          bad = true;
+        }
+      }
+      if (bad) continue;
+      for (size_t c = 0; c < name_cols.size(); ++c) {
+        std::string_view name = Trim(io::CsvText(f[name_cols[c]], &arena));
+        if (name.empty()) {
+          ++seg.names_empty;
+          continue;
+        }
+        ++seg.names;
+        if (options.all_pairs) {
+          screener.AllPairs(name, &hits, &query);
+        } else {
+          screener.Screen(name, &hits, &query);
+        }
+        for (const ScreenHit& h : hits) {
+          const AllowEntry* allowed = nullptr;
+          if (allow != nullptr) {
+            const auto& n = index.names()[h.name];
+            const std::string& list_id = index.lists()[n.list].list_id;
+            const std::string& entry_id = index.lists()[n.list].entries[n.entry].entry_id;
+            for (size_t a = 0; a < allow->size(); ++a) {
+              const AllowEntry& x = (*allow)[a];
+              if (x.list_id == list_id && x.entry_id == entry_id && x.tokens == query.tokens) {
+                allowed = &x;
+                ++seg.allow_used[a];
+                break;
+              }
+            }
+          }
+          ++(allowed != nullptr ? seg.allowed : seg.hits);
+          AppendHitJson(index, txn_id, options.columns[c], name, query, h, allowed, &seg.out);
+          seg.out.push_back('\n');
+        }
+      }
+    }
+    bytes_done.fetch_add(end - begin);
+    rows_done.fetch_add(seg.rows_read);
+    if (options.progress) {
+      std::lock_guard<std::mutex> lock(progress_mu);
+      options.progress(bytes_done.load(), file.size(), rows_done.load());
+    }
+  });
+  if (!failure.ok()) return failure;
+  AtomicOutput output;
+  if (st = output.Open(options.out_path.empty() ? "-" : options.out_path); !st.ok()) return st;
+  std::vector<uint64_t> offsets;
+  for (Segment& seg : out) {
+    if (st = output.Write(seg.out); !st.ok()) return st;
+    result->rows_read += seg.rows_read;
+    result->rows_rejected += seg.rows_rejected;
+    result->names_screened += seg.names;
+    result->names_empty += seg.names_empty;
+    result->hits += seg.hits;
+    result->allowed += seg.allowed;
+    for (auto& [offset, r] : seg.rejects) {
+      offsets.push_back(offset);
+      result->rejects.push_back(std::move(r));
+    }
+    if (allow != nullptr) {
+      for (size_t a = 0; a < allow->size(); ++a) (*options.allow)[a].used += seg.allow_used[a];
+    }
+  }
+  if (st = output.Commit(); !st.ok()) return st;
+  std::vector<std::string> labels = io::LineLabels(file, offsets, 1);
+  for (size_t i = 0; i < labels.size(); ++i) result->rejects[i].where = labels[i];
+  result->rows_screened = result->rows_read - result->rows_rejected;
+  for (const auto& s : screeners) {
+    result->stats.queries += s->stats().queries;
+    result->stats.candidates += s->stats().candidates;
+    result->stats.token_lookups += s->stats().token_lookups;
+    result->stats.vocabulary_compared += s->stats().vocabulary_compared;
+  }
+  result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return Status::Ok();
+}
+
+}  // namespace decree::screen

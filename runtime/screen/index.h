@@ -1,0 +1,113 @@
+// The screening index: every name of the loaded watch lists, normalised once, with
+//   - a vocabulary of distinct tokens (plus each multi-token name written together — both
+//     orders for two tokens — so "zhanglei" can find "zhang lei"),
+//   - postings: vocabulary entry → the names that hold it,
+//   - a bigram index over the vocabulary (padded: "$z" "zh" … "g$"), so a query token finds
+//     its similar tokens without a scan.
+// A query normalises the name, finds for each token (and for the tokens written together) the
+// vocabulary entries with TokenSimilarity ≥ threshold through the bigram index, scores exactly
+// the names that hold them (NameScore), and keeps the best name per list entry.  AllPairs()
+// scores every name instead: the reference the index is tested and benchmarked against.
+//
+// The index is immutable once built and shared by threads; each thread queries through its
+// own Screener (ICU objects, memo of token lookups, scratch).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "decree/status.h"
+#include "screen/normalize.h"
+#include "screen/watchlist.h"
+
+namespace decree::screen {
+
+class ScreeningIndex {
+ public:
+  struct Name {
+    uint32_t list;    // index into lists()
+    uint32_t entry;   // index into lists()[list].entries
+    uint32_t alias;   // index into that entry's names
+    uint32_t first_token, token_count;  // range of token_ids()
+    uint16_t steps;   // normalisations the list name went through
+  };
+
+  // Normalises every name of `lists` (moved in).  Names that normalise to nothing (all
+  // punctuation) are counted in skipped_names() and not indexed.
+  static Status Build(std::vector<WatchList> lists, std::unique_ptr<ScreeningIndex>* out);
+
+  const std::vector<WatchList>& lists() const { return lists_; }
+  const std::vector<Name>& names() const { return names_; }
+  size_t entry_count() const;
+  size_t skipped_names() const { return skipped_names_; }
+  size_t vocabulary_size() const { return vocab_.size(); }
+  std::string_view token(uint32_t id) const { return vocab_[id]; }
+  const uint32_t* name_tokens(const Name& n) const { return token_ids_.data() + n.first_token; }
+
+ private:
+  friend class Screener;
+  uint32_t Intern(const std::string& token);
+  void Finish();  // postings and the bigram index
+
+  std::vector<WatchList> lists_;
+  std::vector<Name> names_;
+  std::vector<uint32_t> token_ids_;
+  std::vector<std::string> vocab_;
+  std::unordered_map<std::string, uint32_t> vocab_ids_;
+  std::vector<std::pair<uint32_t, uint32_t>> occurrences_;  // (vocab id, name id), before Finish
+  // CSR postings: names of vocabulary entry v are posting_names_[posting_start_[v] .. [v+1]).
+  std::vector<uint32_t> posting_start_, posting_names_;
+  // CSR bigram index over vocabulary entries: bigram b (two bytes, 0 = padding) →
+  // bigram_vocab_[bigram_start_[b] .. [b+1]).
+  std::vector<uint32_t> bigram_start_, bigram_vocab_;
+  size_t skipped_names_ = 0;
+};
+
+struct ScreenHit {
+  uint32_t name;  // index into ScreeningIndex::names()
+  double score;
+  uint16_t match_flags;  // MatchFlag bits
+};
+
+struct ScreenStats {
+  uint64_t queries = 0, candidates = 0, token_lookups = 0, vocabulary_compared = 0;
+};
+
+class Screener {
+ public:
+  // `threshold` in (0, 1]: hits score at least this.
+  Screener(const ScreeningIndex* index, double threshold);
+  const Status& status() const { return normalizer_.status(); }
+
+  // The hits of `name`, best first (score, then list and entry order), one per list entry.
+  // *query receives the normalised query.
+  void Screen(std::string_view name, std::vector<ScreenHit>* hits, NormalizedName* query);
+  // The same, scoring every name of the index (the reference).
+  void AllPairs(std::string_view name, std::vector<ScreenHit>* hits, NormalizedName* query);
+  const ScreenStats& stats() const { return stats_; }
+
+ private:
+  struct VocabHit {
+    uint32_t id;
+    float similarity;
+  };
+  const std::vector<VocabHit>& Lookup(const std::string& term);
+  void Consider(uint32_t name_id, const std::vector<std::string_view>& q, std::vector<ScreenHit>* hits);
+  void BestPerEntry(std::vector<ScreenHit>* hits);
+
+  const ScreeningIndex* index_;
+  double threshold_;
+  NameNormalizer normalizer_;
+  std::unordered_map<std::string, std::vector<VocabHit>> memo_;
+  // Marks of what the current query / lookup has visited: slot == epoch means visited.
+  std::vector<uint32_t> name_stamp_, vocab_stamp_;
+  uint32_t name_epoch_ = 0, vocab_epoch_ = 0;
+  std::vector<std::string_view> q_views_, e_views_;
+  ScreenStats stats_;
+};
+
+}  // namespace decree::screen

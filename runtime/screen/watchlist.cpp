@@ -1,0 +1,443 @@
+#include "screen/watchlist.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "exec/vector.h"
+#include "io/csv.h"
+#include "screen/xml.h"
+
+namespace decree::screen {
+namespace {
+
+struct CccCode {
+  uint16_t code;
+  uint32_t cp;
+};
+constexpr CccCode kCcc[] = {
+#include "ccc_table.inc"
+};
+
+Status ReadFile(const std::string& path, std::string* out) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
+  out->clear();
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out->append(buf, n);
+  bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return Status::IoError(fmt::format("{}: read error", path));
+  return Status::Ok();
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+// CSV records of a whole text with their 1-based line numbers; a malformed record is an error
+// naming its line.  A lone trailing SUB (0x1A, DOS end of file, as OFAC's files end) is ignored.
+class CsvRecords {
+ public:
+  CsvRecords(std::string_view text, const std::string& source) : text_(text), source_(source) {}
+
+  // false at the end; *error set when the record at hand is malformed.
+  bool Next(std::vector<std::string_view>* fields, Status* error) {
+    for (;;) {
+      if (pos_ >= text_.size()) return false;
+      size_t start = pos_;
+      line_ += static_cast<size_t>(io::CountByte(text_.data() + counted_, start - counted_, '\n'));
+      counted_ = start;
+      io::CsvError e = io::CsvError::kNone;
+      io::NextCsvRecord(text_.data(), text_.size(), &pos_, &raw_, &e);
+      if (e != io::CsvError::kNone) {
+        *error = Status::Corruption(fmt::format("{}:{}: {}", source_, line_, io::CsvErrorText(e)));
+        return true;
+      }
+      if (raw_.size() == 1 && (raw_[0].size == 0 || (raw_[0].size == 1 && raw_[0].data[0] == '\x1a'))) continue;  // blank / SUB
+      arena_.Reset();
+      fields->clear();
+      for (const io::CsvField& f : raw_) fields->push_back(io::CsvText(f, &arena_));
+      return true;
+    }
+  }
+  size_t line() const { return line_; }
+  std::string Where() const { return fmt::format("{}:{}", source_, line_); }
+
+ private:
+  std::string_view text_;
+  const std::string& source_;
+  size_t pos_ = 0, counted_ = 0, line_ = 1;
+  std::vector<io::CsvField> raw_;
+  exec::Arena arena_;
+};
+
+// OFAC's null.
+std::string OfacField(std::string_view f) {
+  f = Trim(f);
+  if (f == "-0-") return "";
+  return std::string(f);
+}
+
+std::string Dirname(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+std::string Basename(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool Exists(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return false;
+  std::fclose(f);
+  return true;
+}
+
+}  // namespace
+
+const char* NameSourceName(NameSource s) {
+  switch (s) {
+    case NameSource::kPrimary: return "primary";
+    case NameSource::kAlias: return "alias";
+    case NameSource::kOriginalScript: return "original_script";
+    case NameSource::kCommercialCode: return "commercial_code";
+  }
+  return "?";
+}
+
+bool DecodeCommercialCode(std::string_view digits, std::string* han) {
+  han->clear();
+  size_t i = 0;
+  while (i < digits.size()) {
+    if (digits[i] == ' ') { ++i; continue; }
+    size_t j = i;
+    while (j < digits.size() && digits[j] >= '0' && digits[j] <= '9') ++j;
+    if (j - i != 4) return false;
+    uint16_t code = static_cast<uint16_t>(std::stoi(std::string(digits.substr(i, 4))));
+    auto it = std::lower_bound(std::begin(kCcc), std::end(kCcc), code, [](const CccCode& c, uint16_t v) { return c.code < v; });
+    if (it == std::end(kCcc) || it->code != code) return false;
+    AppendUtf8(it->cp, han);
+    i = j;
+  }
+  return !han->empty();
+}
+
+std::vector<std::string> CommercialCodeNames(std::string_view remarks) {
+  static constexpr std::string_view kMarker = "Chinese Commercial Code";
+  std::vector<std::string> out;
+  size_t at = 0;
+  while ((at = remarks.find(kMarker, at)) != std::string_view::npos) {
+    at += kMarker.size();
+    size_t end = at;
+    while (end < remarks.size() && ((remarks[end] >= '0' && remarks[end] <= '9') || remarks[end] == ' ')) ++end;
+    std::string han;
+    if (DecodeCommercialCode(remarks.substr(at, end - at), &han)) out.push_back(std::move(han));
+    at = end;
+  }
+  return out;
+}
+
+Status DetectListFormat(const std::string& path, ListFormat* format) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
+  char head[512] = {};
+  size_t n = std::fread(head, 1, sizeof(head) - 1, f);
+  std::fclose(f);
+  std::string_view h(head, n);
+  if (h.starts_with("\xEF\xBB\xBF")) h.remove_prefix(3);
+  h = Trim(h);
+  if (h.starts_with("<")) {
+    *format = ListFormat::kUnXml;
+    return Status::Ok();
+  }
+  if (h.starts_with("list_id,")) {
+    *format = ListFormat::kWatchlistCsv;
+    return Status::Ok();
+  }
+  size_t digits = 0;
+  while (digits < h.size() && h[digits] >= '0' && h[digits] <= '9') ++digits;
+  if (digits > 0 && digits < h.size() && h[digits] == ',') {
+    *format = ListFormat::kOfacSdnCsv;
+    return Status::Ok();
+  }
+  return Status::InvalidArgument(fmt::format(
+      "{}: not a watch list this version reads (expected UN consolidated XML, OFAC sdn.csv, or a watchlist.csv whose header starts with list_id)",
+      path));
+}
+
+Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out) {
+  ListFormat format;
+  Status s = DetectListFormat(path, &format);
+  if (!s.ok()) return s;
+  std::string text;
+  if (s = ReadFile(path, &text); !s.ok()) return s;
+  switch (format) {
+    case ListFormat::kUnXml: {
+      WatchList list;
+      if (s = LoadUnXml(text, path, &list); !s.ok()) return s;
+      out->push_back(std::move(list));
+      return Status::Ok();
+    }
+    case ListFormat::kOfacSdnCsv: {
+      // alt.csv / add.csv beside sdn.csv, under the same prefix: sdn.csv → alt.csv,
+      // ofac_sdn.csv → ofac_alt.csv.
+      std::string dir = Dirname(path), base = Basename(path);
+      std::string alt, add;
+      OfacFile alt_file, add_file;
+      size_t at = base.find("sdn");
+      if (at != std::string::npos) {
+        alt_file.path = dir + "/" + base.substr(0, at) + "alt" + base.substr(at + 3);
+        add_file.path = dir + "/" + base.substr(0, at) + "add" + base.substr(at + 3);
+        if (Exists(alt_file.path)) {
+          if (s = ReadFile(alt_file.path, &alt); !s.ok()) return s;
+        }
+        if (Exists(add_file.path)) {
+          if (s = ReadFile(add_file.path, &add); !s.ok()) return s;
+        }
+      }
+      alt_file.text = alt;
+      add_file.text = add;
+      WatchList list;
+      if (s = LoadOfacSdn({text, path}, alt_file, add_file, &list); !s.ok()) return s;
+      out->push_back(std::move(list));
+      return Status::Ok();
+    }
+    case ListFormat::kWatchlistCsv:
+      return LoadWatchlistCsv(text, path, out);
+  }
+  return Status::Internal("unknown list format");
+}
+
+Status LoadUnXml(std::string_view text, const std::string& source, WatchList* out) {
+  out->list_id = "un-sc";
+  out->source = source;
+  XmlReader xml(text);
+  std::vector<std::string> path;  // open element names
+  std::string chars;              // text of the innermost open element
+  WatchEntry* entry = nullptr;
+  std::string name_parts[4];      // FIRST_NAME … FOURTH_NAME
+  size_t entry_line = 0;
+  bool root_checked = false;
+  for (;;) {
+    XmlReader::Event ev;
+    Status s = xml.Next(&ev);
+    if (!s.ok()) return Status::Corruption(fmt::format("{}:{}", source, s.message()));
+    if (ev == XmlReader::Event::kEof) break;
+    if (ev == XmlReader::Event::kStart) {
+      if (!root_checked) {
+        if (xml.name() != "CONSOLIDATED_LIST") {
+          return Status::Corruption(fmt::format("{}:line {}: root element <{}>, expected <CONSOLIDATED_LIST>", source, xml.line(), xml.name()));
+        }
+        root_checked = true;
+      }
+      path.push_back(xml.name());
+      chars.clear();
+      if ((xml.name() == "INDIVIDUAL" || xml.name() == "ENTITY") && path.size() == 3) {
+        out->entries.emplace_back();
+        entry = &out->entries.back();
+        entry->entry_type = xml.name() == "INDIVIDUAL" ? "individual" : "entity";
+        entry->names.emplace_back();
+        for (auto& p : name_parts) p.clear();
+        entry_line = xml.line();
+      }
+      continue;
+    }
+    if (ev == XmlReader::Event::kText) {
+      chars += xml.text();
+      continue;
+    }
+    // kEnd
+    const std::string& name = path.back();
+    std::string_view value = Trim(chars);
+    const std::string parent = path.size() >= 2 ? path[path.size() - 2] : "";
+    if (entry != nullptr) {
+      if (path.size() == 4) {
+        if (name == "FIRST_NAME") name_parts[0] = value;
+        else if (name == "SECOND_NAME") name_parts[1] = value;
+        else if (name == "THIRD_NAME") name_parts[2] = value;
+        else if (name == "FOURTH_NAME") name_parts[3] = value;
+        else if (name == "REFERENCE_NUMBER") entry->entry_id = value;
+        else if (name == "UN_LIST_TYPE") entry->program = value;
+        else if (name == "NAME_ORIGINAL_SCRIPT" && !value.empty()) entry->names.push_back({std::string(value), NameSource::kOriginalScript});
+      } else if (path.size() == 5) {
+        if (name == "ALIAS_NAME" && (parent == "INDIVIDUAL_ALIAS" || parent == "ENTITY_ALIAS") && !value.empty()) {
+          entry->names.push_back({std::string(value), NameSource::kAlias});
+        } else if (name == "VALUE" && parent == "NATIONALITY" && entry->country.empty()) {
+          entry->country = value;
+        } else if (name == "COUNTRY" && parent == "ENTITY_ADDRESS" && entry->country.empty()) {
+          entry->country = value;
+        } else if ((name == "DATE" || name == "YEAR") && parent == "INDIVIDUAL_DATE_OF_BIRTH" && entry->birth_date.empty()) {
+          entry->birth_date = value;
+        }
+      } else if (path.size() == 3 && (name == "INDIVIDUAL" || name == "ENTITY")) {
+        std::string primary;
+        for (const auto& p : name_parts) {
+          if (p.empty()) continue;
+          if (!primary.empty()) primary += ' ';
+          primary += p;
+        }
+        if (entry->entry_id.empty()) {
+          return Status::Corruption(fmt::format("{}:line {}: <{}> without a REFERENCE_NUMBER", source, entry_line, name));
+        }
+        if (primary.empty()) {
+          return Status::Corruption(fmt::format("{}:line {}: <{}> {} has no FIRST_NAME", source, entry_line, name, entry->entry_id));
+        }
+        entry->names[0].text = std::move(primary);
+        entry = nullptr;
+      }
+    }
+    path.pop_back();
+    chars.clear();
+  }
+  if (!root_checked) return Status::Corruption(fmt::format("{}: no <CONSOLIDATED_LIST>", source));
+  return Status::Ok();
+}
+
+Status LoadOfacSdn(const OfacFile& sdn, const OfacFile& alt, const OfacFile& add, WatchList* out) {
+  out->list_id = "ofac-sdn";
+  out->source = sdn.path;
+  std::unordered_map<std::string, size_t> by_id;
+  std::vector<std::string_view> f;
+  Status error;
+  CsvRecords records(sdn.text, sdn.path);
+  while (records.Next(&f, &error)) {
+    if (!error.ok()) return error;
+    if (f.size() != 12) {
+      return Status::Corruption(fmt::format("{}: {} fields, an sdn.csv record has 12 (ent_num,SDN_Name,SDN_Type,Program,Title,"
+                                            "Call_Sign,Vess_type,Tonnage,GRT,Vess_flag,Vess_owner,Remarks)",
+                                            records.Where(), f.size()));
+    }
+    WatchEntry e;
+    e.entry_id = OfacField(f[0]);
+    if (e.entry_id.empty() || e.entry_id.find_first_not_of("0123456789") != std::string::npos) {
+      return Status::Corruption(fmt::format("{}: ent_num '{}' is not a number", records.Where(), f[0]));
+    }
+    std::string name = OfacField(f[1]);
+    if (name.empty()) return Status::Corruption(fmt::format("{}: entry {} has no SDN_Name", records.Where(), e.entry_id));
+    e.names.push_back({std::move(name), NameSource::kPrimary});
+    e.entry_type = OfacField(f[2]);
+    if (e.entry_type.empty()) e.entry_type = "entity";
+    e.program = OfacField(f[3]);
+    for (std::string& han : CommercialCodeNames(f[11])) e.names.push_back({std::move(han), NameSource::kCommercialCode});
+    if (!by_id.emplace(e.entry_id, out->entries.size()).second) {
+      return Status::Corruption(fmt::format("{}: ent_num {} listed twice", records.Where(), e.entry_id));
+    }
+    out->entries.push_back(std::move(e));
+  }
+  CsvRecords alts(alt.text, alt.path);
+  while (alts.Next(&f, &error)) {
+    if (!error.ok()) return error;
+    if (f.size() != 5) {
+      return Status::Corruption(fmt::format("{}: {} fields, an alt.csv record has 5 (ent_num,alt_num,alt_type,alt_name,alt_remarks)",
+                                            alts.Where(), f.size()));
+    }
+    auto it = by_id.find(OfacField(f[0]));
+    if (it == by_id.end()) return Status::Corruption(fmt::format("{}: alias of ent_num '{}', which sdn.csv does not list", alts.Where(), f[0]));
+    std::string name = OfacField(f[3]);
+    if (name.empty()) return Status::Corruption(fmt::format("{}: alias {} has no alt_name", alts.Where(), OfacField(f[1])));
+    out->entries[it->second].names.push_back({std::move(name), NameSource::kAlias});
+  }
+  CsvRecords adds(add.text, add.path);
+  while (adds.Next(&f, &error)) {
+    if (!error.ok()) return error;
+    if (f.size() != 6) {
+      return Status::Corruption(fmt::format("{}: {} fields, an add.csv record has 6 (ent_num,add_num,address,city,country,add_remarks)",
+                                            adds.Where(), f.size()));
+    }
+    auto it = by_id.find(OfacField(f[0]));
+    if (it == by_id.end()) return Status::Corruption(fmt::format("{}: address of ent_num '{}', which sdn.csv does not list", adds.Where(), f[0]));
+    WatchEntry& e = out->entries[it->second];
+    if (e.country.empty()) e.country = OfacField(f[4]);
+  }
+  return Status::Ok();
+}
+
+Status LoadWatchlistCsv(std::string_view text, const std::string& source, std::vector<WatchList>* out) {
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
+  static const char* const kColumns[] = {"list_id", "entry_id", "entry_type", "name", "aliases", "country", "birth_date", "program"};
+  std::vector<std::string_view> f;
+  Status error;
+  CsvRecords records(text, source);
+  if (!records.Next(&f, &error)) return Status::Corruption(fmt::format("{}: empty file (expected a header row)", source));
+  if (!error.ok()) return error;
+  int column[8];
+  for (int c = 0; c < 8; ++c) {
+    auto it = std::find(f.begin(), f.end(), kColumns[c]);
+    if (it == f.end() && c <= 3) {
+      return Status::Corruption(fmt::format("{}: header has no '{}' column (columns: list_id,entry_id,entry_type,name,aliases,"
+                                            "country,birth_date,program)",
+                                            records.Where(), kColumns[c]));
+    }
+    column[c] = it == f.end() ? -1 : static_cast<int>(it - f.begin());
+  }
+  const size_t width = f.size();
+  std::map<std::string, size_t> list_index;
+  std::set<std::pair<std::string, std::string>> seen;
+  while (records.Next(&f, &error)) {
+    if (!error.ok()) return error;
+    if (f.size() != width) return Status::Corruption(fmt::format("{}: {} fields, the header has {}", records.Where(), f.size(), width));
+    auto get = [&](int c) { return column[c] < 0 ? std::string() : std::string(Trim(f[static_cast<size_t>(column[c])])); };
+    std::string list_id = get(0);
+    WatchEntry e;
+    e.entry_id = get(1);
+    e.entry_type = get(2);
+    std::string name = get(3);
+    if (list_id.empty() || e.entry_id.empty()) return Status::Corruption(fmt::format("{}: empty list_id or entry_id", records.Where()));
+    if (name.empty()) return Status::Corruption(fmt::format("{}: entry {} has an empty name", records.Where(), e.entry_id));
+    if (!seen.emplace(list_id, e.entry_id).second) {
+      return Status::Corruption(fmt::format("{}: entry {} of list {} listed twice", records.Where(), e.entry_id, list_id));
+    }
+    e.names.push_back({std::move(name), NameSource::kPrimary});
+    std::string aliases = get(4);
+    size_t start = 0;
+    while (start <= aliases.size() && !aliases.empty()) {
+      size_t bar = aliases.find('|', start);
+      std::string_view a = Trim(std::string_view(aliases).substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+      if (!a.empty()) e.names.push_back({std::string(a), NameSource::kAlias});
+      if (bar == std::string::npos) break;
+      start = bar + 1;
+    }
+    e.country = get(5);
+    e.birth_date = get(6);
+    e.program = get(7);
+    auto [it, fresh] = list_index.emplace(list_id, out->size());
+    if (fresh) {
+      out->emplace_back();
+      out->back().list_id = list_id;
+      out->back().source = source;
+    }
+    (*out)[it->second].entries.push_back(std::move(e));
+  }
+  if (list_index.empty()) return Status::Corruption(fmt::format("{}: no entries", source));
+  return Status::Ok();
+}
+
+}  // namespace decree::screen

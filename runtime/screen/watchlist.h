@@ -1,0 +1,73 @@
+// Watch lists: the entries screening compares names against, loaded from the formats
+// institutions receive them in (docs/screening.md):
+//   - the UN Security Council consolidated list (XML, sc-sanctions.xsd);
+//   - OFAC's SDN list in its legacy CSV form (sdn.csv, with alt.csv aliases and add.csv
+//     addresses picked up from the same folder; no header; "-0-" is null);
+//   - the project's own watchlist.csv: list_id,entry_id,entry_type,name,aliases,country,
+//     birth_date,program (aliases separated by '|').
+// Loading either succeeds whole or fails naming the file and line; nothing is skipped silently.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "decree/status.h"
+
+namespace decree::screen {
+
+// Where a name of an entry came from: what an analyst is shown next to a hit.
+enum class NameSource : uint8_t {
+  kPrimary,         // the entry's name
+  kAlias,           // a listed alias (a.k.a., f.k.a., good/low quality)
+  kOriginalScript,  // UN NAME_ORIGINAL_SCRIPT
+  kCommercialCode,  // decoded from a Chinese Commercial Code in OFAC remarks
+};
+const char* NameSourceName(NameSource s);
+
+struct ListName {
+  std::string text;
+  NameSource source = NameSource::kPrimary;
+};
+
+struct WatchEntry {
+  std::string entry_id;    // as the list gives it: UN REFERENCE_NUMBER, OFAC ent_num
+  std::string entry_type;  // individual, entity, vessel, aircraft
+  std::string country;
+  std::string birth_date;
+  std::string program;
+  std::vector<ListName> names;  // names[0] is the primary name
+};
+
+struct WatchList {
+  std::string list_id;  // "un-sc", "ofac-sdn", or a watchlist.csv list_id
+  std::string source;   // the file it was loaded from
+  std::vector<WatchEntry> entries;
+};
+
+enum class ListFormat { kUnXml, kOfacSdnCsv, kWatchlistCsv };
+
+// Detects the format from the file's first bytes (XML root element, the watchlist.csv header,
+// or OFAC's numeric first field).
+Status DetectListFormat(const std::string& path, ListFormat* format);
+
+// Loads a list.  A watchlist.csv may hold several list_ids: each becomes its own WatchList.
+// `list_id` overrides the default id of the UN ("un-sc") and OFAC ("ofac-sdn") lists.
+Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out);
+Status LoadUnXml(std::string_view text, const std::string& source, WatchList* out);
+// OFAC's three files; `alt.text` and `add.text` may be empty (no aliases / countries then).
+struct OfacFile {
+  std::string_view text;
+  std::string path;  // named in errors
+};
+Status LoadOfacSdn(const OfacFile& sdn, const OfacFile& alt, const OfacFile& add, WatchList* out);
+Status LoadWatchlistCsv(std::string_view text, const std::string& source, std::vector<WatchList>* out);
+
+// The Han characters of a Chinese Commercial Code sequence ("1728 4320" → "张磊"); false when
+// a code is unknown.  Table: Unihan kMainlandTelegraph, compiled in at build time.
+bool DecodeCommercialCode(std::string_view digits, std::string* han);
+// Every "Chinese Commercial Code dddd dddd …" in a remarks text, decoded.
+std::vector<std::string> CommercialCodeNames(std::string_view remarks);
+
+}  // namespace decree::screen
