@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli.h"
 #include "screen/batch.h"
@@ -135,6 +136,11 @@ int Screen(const Args& args) {
                result.rows_read, result.rows_screened, result.rows_rejected, result.names_screened, result.names_empty,
                Plural(result.hits, "hit"), args.Has("allow") ? fmt::format(", {} allowed by {}", result.allowed, args.Get("allow")) : "",
                result.seconds);
+    if (std::getenv("DECREE_TIMING") != nullptr) {
+      fmt::print(stderr, "  {} names scored ({:.1f} per query), {} token lookups comparing {} list tokens\n", result.stats.candidates,
+                 result.stats.queries > 0 ? static_cast<double>(result.stats.candidates) / static_cast<double>(result.stats.queries) : 0.0,
+                 result.stats.token_lookups, result.stats.vocabulary_compared);
+    }
     for (size_t i = 0; i < result.rejects.size() && i < 5; ++i) {
       const auto& r = result.rejects[i];
       fmt::print(stderr, "  rejected {}{}: {}\n", r.where, r.txn_id.empty() ? "" : " (" + r.txn_id + ")", r.reason);

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "exec/vector.h"
 #include "io/csv.h"
@@ -23,6 +24,7 @@ namespace decree::screen {
 namespace {
 
 constexpr size_t kSegmentBytes = 4 << 20;
+constexpr size_t kCacheNames = 1 << 18;  // names remembered per thread
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -255,6 +257,13 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
   io::SegmentReader segments;
   segments.Init(&file, pos, /*quotes=*/true, kSegmentBytes);
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // Per thread: the screener, and the results of names already screened (batches repeat their
+  // counterparties; the cache serves the index and the all-pairs reference alike).
+  struct Cached {
+    NormalizedName query;
+    std::vector<ScreenHit> hits;
+  };
+  std::vector<std::unordered_map<std::string, Cached>> caches(static_cast<size_t>(threads));
   std::vector<std::unique_ptr<Screener>> screeners;
   for (int t = 0; t < threads; ++t) {
     screeners.push_back(std::make_unique<Screener>(&index, options.threshold));
@@ -268,6 +277,7 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
   std::mutex progress_mu;
   Parallel(segments.count(), threads, [&](int w, size_t k) {
     Screener& screener = *screeners[static_cast<size_t>(w)];
+    auto& cache = caches[static_cast<size_t>(w)];
     Segment& seg = out[k];
     if (allow != nullptr) seg.allow_used.assign(allow->size(), 0);
     std::string data;
@@ -280,8 +290,6 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
     }
     std::vector<io::CsvField> f;
     exec::Arena arena;
-    std::vector<ScreenHit> hits;
-    NormalizedName query;
     io::CsvScanner scanner(data.data(), 0, data.size());
     while (!scanner.done()) {
       const uint64_t start = begin + scanner.pos();
@@ -322,12 +330,19 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
           continue;
         }
         ++seg.names;
-        if (options.all_pairs) {
-          screener.AllPairs(name, &hits, &query);
-        } else {
-          screener.Screen(name, &hits, &query);
+        auto found = cache.find(std::string(name));
+        if (found == cache.end()) {
+          if (cache.size() >= kCacheNames) cache.clear();
+          Cached fresh;
+          if (options.all_pairs) {
+            screener.AllPairs(name, &fresh.hits, &fresh.query);
+          } else {
+            screener.Screen(name, &fresh.hits, &fresh.query);
+          }
+          found = cache.emplace(std::string(name), std::move(fresh)).first;
         }
-        for (const ScreenHit& h : hits) {
+        const NormalizedName& query = found->second.query;
+        for (const ScreenHit& h : found->second.hits) {
           const AllowEntry* allowed = nullptr;
           if (allow != nullptr) {
             const auto& n = index.names()[h.name];

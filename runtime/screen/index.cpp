@@ -31,6 +31,24 @@ void ForEachJoinedTerm(const Tokens& tokens, Fn&& fn) {
   if (tokens.size() == 2) fn(JoinTokens(tokens, true));
 }
 
+void Histogram(std::string_view s, uint8_t* h) {
+  std::fill(h, h + kHistogramBuckets, 0);
+  if (s.size() > kMaxCompare) s = s.substr(0, kMaxCompare);
+  for (char c : s) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    const size_t bucket = u >= 'a' && u <= 'z' ? u - 'a' : u >= '0' && u <= '9' ? 26 : 27;
+    if (h[bucket] < 255) ++h[bucket];
+  }
+}
+
+// Characters two strings have in common at most (as multisets): an upper bound of the matches
+// Jaro counts.
+inline size_t CommonCharacters(const uint8_t* a, const uint8_t* b) {
+  size_t n = 0;
+  for (size_t k = 0; k < kHistogramBuckets; ++k) n += std::min(a[k], b[k]);
+  return n;
+}
+
 inline uint32_t Bigram(unsigned char a, unsigned char b) { return (static_cast<uint32_t>(a) << 8) | b; }
 
 template <typename Fn>
@@ -109,6 +127,9 @@ void ScreeningIndex::Finish() {
   occurrences_.clear();
   occurrences_.shrink_to_fit();
 
+  histograms_.resize(vocab_.size() * kHistogramBuckets);
+  for (size_t v = 0; v < vocab_.size(); ++v) Histogram(vocab_[v], histograms_.data() + v * kHistogramBuckets);
+
   bigram_start_.assign((1u << 16) + 1, 0);
   std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (bigram, vocab id)
   for (uint32_t v = 0; v < vocab_.size(); ++v) {
@@ -136,13 +157,33 @@ const std::vector<Screener::VocabHit>& Screener::Lookup(const std::string& term)
     vocab_epoch_ = 1;
   }
   const uint32_t stamp = vocab_epoch_;
+  // Lossless pre-filters.  Jaro-Winkler ≥ t needs Jaro j ≥ (t − 0.4) / 0.6 (the prefix bonus
+  // adds at most 0.4·(1 − j)), and j ≤ (m/a + m/b + 1) / 3 for m matching characters of
+  // strings of lengths a and b, so m ≥ (3·j_min − 1)·a·b / (a + b) — which the common
+  // characters bound, and m ≤ min(a, b) bounds the length ratio.  Equal strings always pass;
+  // an initial (one letter) is never filtered when the threshold admits initials.
+  const double j_min = (threshold_ - 0.4) / 0.6;
+  const double need = 3.0 * j_min - 1.0 - 1e-9;
+  const bool initials = threshold_ <= kInitialSimilarity;
+  const std::string_view q = term.size() > kMaxCompare ? std::string_view(term).substr(0, kMaxCompare) : std::string_view(term);
+  uint8_t qh[kHistogramBuckets];
+  Histogram(q, qh);
+  const double a = static_cast<double>(q.size());
   ForEachBigram(term, [&](uint32_t b) {
     for (uint32_t k = index_->bigram_start_[b]; k < index_->bigram_start_[b + 1]; ++k) {
       uint32_t v = index_->bigram_vocab_[k];
       if (vocab_stamp_[v] == stamp) continue;
       vocab_stamp_[v] = stamp;
+      const std::string_view token = index_->vocab_[v];
+      if (!(initials && (q.size() == 1 || token.size() == 1))) {
+        const double bl = static_cast<double>(std::min(token.size(), kMaxCompare));
+        const double m_max = std::min(a, bl);
+        if (m_max / a + m_max / bl < need) continue;
+        const double common = static_cast<double>(CommonCharacters(qh, index_->histograms_.data() + size_t{v} * kHistogramBuckets));
+        if (common / a + common / bl < need) continue;
+      }
       ++stats_.vocabulary_compared;
-      double s = TokenSimilarity(term, index_->vocab_[v]);
+      double s = TokenSimilarity(term, token);
       if (s >= threshold_) found.push_back({v, static_cast<float>(s)});
     }
   });

@@ -64,8 +64,13 @@ class ScreeningIndex {
   // CSR bigram index over vocabulary entries: bigram b (two bytes, 0 = padding) →
   // bigram_vocab_[bigram_start_[b] .. [b+1]).
   std::vector<uint32_t> bigram_start_, bigram_vocab_;
+  // Character histograms of the vocabulary (kHistogramBuckets counts each), for the lossless
+  // pre-filter of Lookup: Jaro needs enough characters in common.
+  std::vector<uint8_t> histograms_;
   size_t skipped_names_ = 0;
 };
+
+inline constexpr size_t kHistogramBuckets = 32;  // a–z, 0–9 together, other bytes together
 
 struct ScreenHit {
   uint32_t name;  // index into ScreeningIndex::names()
