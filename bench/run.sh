@@ -5,6 +5,7 @@
 #   bench/run.sh B1 --sizes 1000000 --runs 7
 #   bench/run.sh B1 --no-write            measure and check, leave docs/benchmarks.md alone
 #   bench/run.sh B2                       aml-typologies over the same batches, same peers
+#   bench/run.sh B3 [--rows 1000000]      watch-list screening, index vs all-pairs (bench/b3.sh)
 #   bench/run.sh B4 [--rules 1000]        the analysis of a generated rule library (bench/b4.sh)
 #
 # B1: cn-pboc-lvtr over generated batches (B2: aml-typologies over the same batches).  Decree (`decree run`, CSV -> findings file) against
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 usage() {
-  sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -29,6 +30,7 @@ bench=${1:-}
 [[ -n "$bench" ]] || usage
 shift
 [[ "$bench" == B4 ]] && exec bench/b4.sh "$@"
+[[ "$bench" == B3 ]] && exec bench/b3.sh "$@"
 sizes="1000000,10000000"
 runs=5
 seed=1
@@ -47,7 +49,7 @@ done
 case "$bench" in
   B1) mix=lvtr ruleset=rulesets/cn-pboc-lvtr title='large-value reporting (`cn-pboc-lvtr`)' ;;
   B2) mix=aml ruleset=rulesets/aml-typologies title='AML typologies (`aml-typologies`: sliding windows, distinct counts)' ;;
-  B3) echo "bench/run.sh: $bench is not implemented yet (see the open issues)" >&2; exit 2 ;;
+  B3) ;;
   *) echo "bench/run.sh: unknown benchmark $bench (B1 to B4)" >&2; exit 2 ;;
 esac
 ((runs >= 1)) || { echo "bench/run.sh: --runs must be at least 1" >&2; exit 2; }

@@ -137,9 +137,8 @@ int Screen(const Args& args) {
                Plural(result.hits, "hit"), args.Has("allow") ? fmt::format(", {} allowed by {}", result.allowed, args.Get("allow")) : "",
                result.seconds);
     if (std::getenv("DECREE_TIMING") != nullptr) {
-      fmt::print(stderr, "  {} names scored ({:.1f} per query), {} token lookups comparing {} list tokens\n", result.stats.candidates,
-                 result.stats.queries > 0 ? static_cast<double>(result.stats.candidates) / static_cast<double>(result.stats.queries) : 0.0,
-                 result.stats.token_lookups, result.stats.vocabulary_compared);
+      fmt::print(stderr, "  {} distinct names screened, {} list names considered ({} ruled out by the bound), {} token lookups comparing {} list tokens\n",
+                 result.stats.queries, result.stats.candidates, result.stats.pruned, result.stats.token_lookups, result.stats.vocabulary_compared);
     }
     for (size_t i = 0; i < result.rejects.size() && i < 5; ++i) {
       const auto& r = result.rejects[i];

@@ -265,8 +265,9 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
   };
   std::vector<std::unordered_map<std::string, Cached>> caches(static_cast<size_t>(threads));
   std::vector<std::unique_ptr<Screener>> screeners;
+  LookupMemo memo;
   for (int t = 0; t < threads; ++t) {
-    screeners.push_back(std::make_unique<Screener>(&index, options.threshold));
+    screeners.push_back(std::make_unique<Screener>(&index, options.threshold, &memo));
     if (!screeners.back()->status().ok()) return screeners.back()->status();
   }
   const std::vector<AllowEntry>* allow = options.allow;
@@ -397,6 +398,7 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
   for (const auto& s : screeners) {
     result->stats.queries += s->stats().queries;
     result->stats.candidates += s->stats().candidates;
+    result->stats.pruned += s->stats().pruned;
     result->stats.token_lookups += s->stats().token_lookups;
     result->stats.vocabulary_compared += s->stats().vocabulary_compared;
   }

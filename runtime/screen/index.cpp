@@ -3,6 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "screen/match.h"
 
@@ -44,9 +50,24 @@ void Histogram(std::string_view s, uint8_t* h) {
 // Characters two strings have in common at most (as multisets): an upper bound of the matches
 // Jaro counts.
 inline size_t CommonCharacters(const uint8_t* a, const uint8_t* b) {
+#if defined(__SSE2__)
+  static_assert(kHistogramBuckets == 32);
+  const __m128i lo = _mm_min_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a)), _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
+  const __m128i hi =
+      _mm_min_epu8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a + 16)), _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16)));
+  const __m128i sums = _mm_add_epi64(_mm_sad_epu8(lo, _mm_setzero_si128()), _mm_sad_epu8(hi, _mm_setzero_si128()));
+  return static_cast<size_t>(_mm_cvtsi128_si64(sums) + _mm_extract_epi16(sums, 4));
+#else
   size_t n = 0;
   for (size_t k = 0; k < kHistogramBuckets; ++k) n += std::min(a[k], b[k]);
   return n;
+#endif
+}
+
+// Leading bytes two 4-byte prefixes share (0–4).
+inline int CommonPrefix(uint32_t a, uint32_t b) {
+  const uint32_t x = a ^ b;
+  return x == 0 ? 4 : __builtin_ctz(x) / 8;
 }
 
 inline uint32_t Bigram(unsigned char a, unsigned char b) { return (static_cast<uint32_t>(a) << 8) | b; }
@@ -127,29 +148,69 @@ void ScreeningIndex::Finish() {
   occurrences_.clear();
   occurrences_.shrink_to_fit();
 
-  histograms_.resize(vocab_.size() * kHistogramBuckets);
-  for (size_t v = 0; v < vocab_.size(); ++v) Histogram(vocab_[v], histograms_.data() + v * kHistogramBuckets);
 
   bigram_start_.assign((1u << 16) + 1, 0);
   std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (bigram, vocab id)
   for (uint32_t v = 0; v < vocab_.size(); ++v) {
     ForEachBigram(vocab_[v], [&](uint32_t b) { pairs.emplace_back(b, v); });
   }
-  std::sort(pairs.begin(), pairs.end());
+  // Each bigram's vocabulary sorted by length, so a lookup reads only the lengths that can
+  // reach the threshold.
+  auto length_of = [&](uint32_t v) { return static_cast<uint32_t>(std::min(vocab_[v].size(), kMaxCompare)); };
+  std::sort(pairs.begin(), pairs.end(), [&](const auto& x, const auto& y) {
+    if (x.first != y.first) return x.first < y.first;
+    if (length_of(x.second) != length_of(y.second)) return length_of(x.second) < length_of(y.second);
+    return x.second < y.second;
+  });
   pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   for (const auto& [b, v] : pairs) ++bigram_start_[b + 1];
   for (size_t b = 0; b < (1u << 16); ++b) bigram_start_[b + 1] += bigram_start_[b];
   bigram_vocab_.resize(pairs.size());
-  for (size_t k = 0; k < pairs.size(); ++k) bigram_vocab_[k] = pairs[k].second;
+  bigram_length_.resize(pairs.size());
+  bigram_histogram_.resize(pairs.size() * kHistogramBuckets);
+  bigram_prefix_.assign(pairs.size(), 0);
+  for (size_t k = 0; k < pairs.size(); ++k) {
+    bigram_vocab_[k] = pairs[k].second;
+    bigram_length_[k] = static_cast<uint8_t>(length_of(pairs[k].second));
+    Histogram(vocab_[pairs[k].second], bigram_histogram_.data() + k * kHistogramBuckets);
+    std::memcpy(&bigram_prefix_[k], vocab_[pairs[k].second].data(), std::min<size_t>(4, vocab_[pairs[k].second].size()));
+  }
 }
 
-Screener::Screener(const ScreeningIndex* index, double threshold)
-    : index_(index), threshold_(threshold), name_stamp_(index->names_.size(), 0), vocab_stamp_(index->vocab_.size(), 0) {}
+const std::vector<VocabHit>* LookupMemo::Find(const std::string& term) {
+  Shard& shard = shards_[std::hash<std::string>()(term) % kShards];
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.map.find(term);
+  return it == shard.map.end() ? nullptr : &it->second;
+}
 
-const std::vector<Screener::VocabHit>& Screener::Lookup(const std::string& term) {
-  auto it = memo_.find(term);
-  if (it != memo_.end()) return it->second;
-  if (memo_.size() >= (1u << 20)) memo_.clear();  // bounded memory on endless distinct names
+const std::vector<VocabHit>* LookupMemo::Insert(const std::string& term, std::vector<VocabHit> hits) {
+  Shard& shard = shards_[std::hash<std::string>()(term) % kShards];
+  std::lock_guard<std::mutex> lock(shard.mu);
+  auto it = shard.map.find(term);
+  if (it != shard.map.end()) return &it->second;
+  if (shard.map.size() >= capacity_per_shard_) return nullptr;
+  return &shard.map.emplace(term, std::move(hits)).first->second;
+}
+
+Screener::Screener(const ScreeningIndex* index, double threshold, LookupMemo* memo)
+    : index_(index),
+      threshold_(threshold),
+      shared_memo_(memo),
+      name_stamp_(index->names_.size(), 0),
+      name_slot_(index->names_.size(), 0),
+      vocab_stamp_(index->vocab_.size(), 0),
+      vocab_mask_stamp_(index->vocab_.size(), 0),
+      vocab_mask_(index->vocab_.size(), 0) {}
+
+const std::vector<VocabHit>& Screener::Lookup(const std::string& term) {
+  if (shared_memo_ != nullptr) {
+    if (const std::vector<VocabHit>* known = shared_memo_->Find(term)) return *known;
+  } else {
+    auto it = memo_.find(term);
+    if (it != memo_.end()) return it->second;
+    if (memo_.size() >= (1u << 20)) memo_.clear();  // bounded memory on endless distinct names
+  }
   ++stats_.token_lookups;
   std::vector<VocabHit> found;
   if (++vocab_epoch_ == 0) {  // wrapped: forget every mark
@@ -169,24 +230,51 @@ const std::vector<Screener::VocabHit>& Screener::Lookup(const std::string& term)
   uint8_t qh[kHistogramBuckets];
   Histogram(q, qh);
   const double a = static_cast<double>(q.size());
+  // Lengths b with min(a, b)/a + min(a, b)/b ≥ need: b in [a·(need − 1), a / (need − 1)].
+  size_t min_len = 1, max_len = kMaxCompare;
+  if (!initials && need > 1.0) {
+    min_len = static_cast<size_t>(std::max(1.0, std::ceil(a * (need - 1.0) - 1e-9)));
+    max_len = static_cast<size_t>(std::min(static_cast<double>(kMaxCompare), std::floor(a / (need - 1.0) + 1e-9)));
+  }
+  // The common characters each length needs, for each common-prefix length l (0–4):
+  // Jaro-Winkler ≥ t needs j ≥ (t − 0.1·l) / (1 − 0.1·l), and m/a + m/b ≥ 3·j − 1 ⇔
+  // m ≥ (3·j − 1)·a·b / (a + b).
+  uint8_t need_common[5][kMaxCompare + 1];
+  for (int l = 0; l <= 4; ++l) {
+    const double jl = (threshold_ - 0.1 * l) / (1.0 - 0.1 * l);
+    const double nl = 3.0 * jl - 1.0 - 1e-9;
+    for (size_t bl = 1; bl <= kMaxCompare; ++bl) {
+      const double b = static_cast<double>(bl);
+      const bool exempt = initials && (q.size() == 1 || bl == 1);
+      need_common[l][bl] = exempt ? 0 : static_cast<uint8_t>(std::min(255.0, std::max(0.0, std::ceil(nl * a * b / (a + b) - 1e-9))));
+    }
+  }
+  uint32_t q_prefix = 0;
+  std::memcpy(&q_prefix, q.data(), std::min<size_t>(4, q.size()));
+  const uint8_t* lengths = index_->bigram_length_.data();
+  const uint8_t* histograms = index_->bigram_histogram_.data();
   ForEachBigram(term, [&](uint32_t b) {
-    for (uint32_t k = index_->bigram_start_[b]; k < index_->bigram_start_[b + 1]; ++k) {
-      uint32_t v = index_->bigram_vocab_[k];
+    uint32_t begin = index_->bigram_start_[b], end = index_->bigram_start_[b + 1];
+    begin = static_cast<uint32_t>(std::lower_bound(lengths + begin, lengths + end, static_cast<uint8_t>(min_len)) - lengths);
+    end = static_cast<uint32_t>(std::upper_bound(lengths + begin, lengths + end, static_cast<uint8_t>(max_len)) - lengths);
+    for (uint32_t k = begin; k < end; ++k) {
+      // Reads only this bigram's contiguous arrays until a token passes the filters.
+      const size_t bl = lengths[k];
+      const int l = std::min<int>(CommonPrefix(q_prefix, index_->bigram_prefix_[k]), static_cast<int>(std::min<size_t>(q.size(), bl)));
+      if (CommonCharacters(qh, histograms + size_t{k} * kHistogramBuckets) < need_common[l][bl]) continue;
+      const uint32_t v = index_->bigram_vocab_[k];
       if (vocab_stamp_[v] == stamp) continue;
       vocab_stamp_[v] = stamp;
-      const std::string_view token = index_->vocab_[v];
-      if (!(initials && (q.size() == 1 || token.size() == 1))) {
-        const double bl = static_cast<double>(std::min(token.size(), kMaxCompare));
-        const double m_max = std::min(a, bl);
-        if (m_max / a + m_max / bl < need) continue;
-        const double common = static_cast<double>(CommonCharacters(qh, index_->histograms_.data() + size_t{v} * kHistogramBuckets));
-        if (common / a + common / bl < need) continue;
-      }
       ++stats_.vocabulary_compared;
-      double s = TokenSimilarity(term, token);
+      const double s = TokenSimilarity(term, index_->vocab_[v]);
       if (s >= threshold_) found.push_back({v, static_cast<float>(s)});
     }
   });
+  if (shared_memo_ != nullptr) {
+    if (const std::vector<VocabHit>* kept = shared_memo_->Insert(term, found)) return *kept;
+    unremembered_ = std::move(found);
+    return unremembered_;
+  }
   return memo_.emplace(term, std::move(found)).first->second;
 }
 
@@ -230,23 +318,74 @@ void Screener::Screen(std::string_view name, std::vector<ScreenHit>* hits, Norma
   q_views_.assign(query->tokens.begin(), query->tokens.end());
   if (++name_epoch_ == 0) {  // wrapped: forget every mark
     std::fill(name_stamp_.begin(), name_stamp_.end(), 0);
+    std::fill(vocab_mask_stamp_.begin(), vocab_mask_stamp_.end(), 0);
     name_epoch_ = 1;
   }
   const uint32_t epoch = name_epoch_;
-  auto visit = [&](const std::string& term) {
-    const std::vector<VocabHit>& found = Lookup(term);
-    for (const VocabHit& h : found) {
+  const size_t n = query->tokens.size();
+  // 1. Candidates: the names holding a list token similar to a query token (or to query tokens
+  // written together).  For each list token, which query tokens it is similar to.
+  candidates_.clear();
+  auto reach = [&](uint32_t name_id, bool joined) {
+    if (name_stamp_[name_id] != epoch) {
+      name_stamp_[name_id] = epoch;
+      name_slot_[name_id] = static_cast<uint32_t>(candidates_.size());
+      candidates_.push_back({name_id, false});
+    }
+    if (joined) candidates_[name_slot_[name_id]].joined = true;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    for (const VocabHit& h : Lookup(query->tokens[i])) {
+      if (vocab_mask_stamp_[h.id] != epoch) {
+        vocab_mask_stamp_[h.id] = epoch;
+        vocab_mask_[h.id] = 0;
+      }
+      if (i < 32) vocab_mask_[h.id] |= 1u << i;
       for (uint32_t k = index_->posting_start_[h.id]; k < index_->posting_start_[h.id + 1]; ++k) {
-        uint32_t name_id = index_->posting_names_[k];
-        if (name_stamp_[name_id] == epoch) continue;
-        name_stamp_[name_id] = epoch;
-        ++stats_.candidates;
-        Consider(name_id, q_views_, hits);
+        const uint32_t name_id = index_->posting_names_[k];
+        // Reached through a written-together form of the name rather than one of its tokens?
+        const ScreeningIndex::Name& nm = index_->names_[name_id];
+        const uint32_t* t = index_->name_tokens(nm);
+        reach(name_id, std::find(t, t + nm.token_count, h.id) == t + nm.token_count);
       }
     }
-  };
-  for (const std::string& t : query->tokens) visit(t);
-  ForEachJoinedTerm(query->tokens, visit);
+  }
+  ForEachJoinedTerm(query->tokens, [&](const std::string& term) {
+    for (const VocabHit& h : Lookup(term)) {
+      for (uint32_t k = index_->posting_start_[h.id]; k < index_->posting_start_[h.id + 1]; ++k) reach(index_->posting_names_[k], true);
+    }
+  });
+  // 2. Each candidate scored, unless a bound says it cannot reach the threshold.  The bound
+  // holds where no written-together form is involved (NameScore's merges and joined
+  // comparisons all involve one, and then the candidate was reached through it): a pair of
+  // tokens that are not similar (< threshold t, so not among the lookups' hits) earns at most
+  // t², so score ≤ (Σ|q|·c_q + Σ|e|·c_e) / (Σ|Q| + Σ|E|) with c = 1 for a token with a hit
+  // among the other side's tokens and t² otherwise.
+  const double t2 = threshold_ * threshold_;
+  double wq = 0;
+  for (const auto& t : query->tokens) wq += static_cast<double>(t.size());
+  for (const Candidate& c : candidates_) {
+    ++stats_.candidates;
+    const ScreeningIndex::Name& nm = index_->names_[c.name];
+    if (!c.joined && n > 1 && nm.token_count > 1 && n <= 32 && nm.token_count <= kMaxTokens) {
+      const uint32_t* t = index_->name_tokens(nm);
+      uint32_t qmask = 0;
+      double we = 0, bound = 0;
+      for (uint32_t j = 0; j < nm.token_count; ++j) {
+        const double len = static_cast<double>(index_->vocab_[t[j]].size());
+        const uint32_t mask = vocab_mask_stamp_[t[j]] == epoch ? vocab_mask_[t[j]] : 0;
+        qmask |= mask;
+        we += len;
+        bound += len * (mask != 0 ? 1.0 : t2);
+      }
+      for (size_t i = 0; i < n; ++i) bound += static_cast<double>(query->tokens[i].size()) * ((qmask >> i) & 1u ? 1.0 : t2);
+      if (bound / (wq + we) < threshold_ - 1e-12) {
+        ++stats_.pruned;
+        continue;
+      }
+    }
+    Consider(c.name, q_views_, hits);
+  }
   BestPerEntry(hits);
 }
 

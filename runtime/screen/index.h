@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -63,10 +64,14 @@ class ScreeningIndex {
   std::vector<uint32_t> posting_start_, posting_names_;
   // CSR bigram index over vocabulary entries: bigram b (two bytes, 0 = padding) →
   // bigram_vocab_[bigram_start_[b] .. [b+1]).
+  // Within a bigram, entries are sorted by token length; bigram_length_[k] is the length of
+  // bigram_vocab_[k] (at most kMaxCompare, which fits a byte).
   std::vector<uint32_t> bigram_start_, bigram_vocab_;
-  // Character histograms of the vocabulary (kHistogramBuckets counts each), for the lossless
-  // pre-filter of Lookup: Jaro needs enough characters in common.
-  std::vector<uint8_t> histograms_;
+  std::vector<uint8_t> bigram_length_;
+  // bigram_histogram_[k·kHistogramBuckets …]: character counts of bigram_vocab_[k], kept beside
+  // the entry so the lossless pre-filter of a lookup reads memory in order.
+  std::vector<uint8_t> bigram_histogram_;
+  std::vector<uint32_t> bigram_prefix_;  // the first 4 bytes of bigram_vocab_[k], zero-padded
   size_t skipped_names_ = 0;
 };
 
@@ -78,14 +83,42 @@ struct ScreenHit {
   uint16_t match_flags;  // MatchFlag bits
 };
 
+// A list token similar to a looked-up term.
+struct VocabHit {
+  uint32_t id;
+  float similarity;
+};
+
+// The token lookups of the screeners of one index and threshold, shared by their threads:
+// a term is looked up once per run, not once per thread.  Entries are never removed (their
+// addresses stay valid); past `capacity` terms, new lookups are not remembered.
+class LookupMemo {
+ public:
+  explicit LookupMemo(size_t capacity = size_t{1} << 22) : capacity_per_shard_(capacity / kShards + 1) {}
+  const std::vector<VocabHit>* Find(const std::string& term);
+  // Remembers `hits` for `term` (unless full or already there) and returns what is remembered,
+  // or nullptr when it was not.
+  const std::vector<VocabHit>* Insert(const std::string& term, std::vector<VocabHit> hits);
+
+ private:
+  static constexpr size_t kShards = 64;
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<std::string, std::vector<VocabHit>> map;
+  };
+  size_t capacity_per_shard_;
+  Shard shards_[kShards];
+};
+
 struct ScreenStats {
-  uint64_t queries = 0, candidates = 0, token_lookups = 0, vocabulary_compared = 0;
+  uint64_t queries = 0, candidates = 0, pruned = 0, token_lookups = 0, vocabulary_compared = 0;
 };
 
 class Screener {
  public:
-  // `threshold` in (0, 1]: hits score at least this.
-  Screener(const ScreeningIndex* index, double threshold);
+  // `threshold` in (0, 1]: hits score at least this.  `memo` (optional) shares token lookups
+  // with other screeners of the same index and threshold.
+  Screener(const ScreeningIndex* index, double threshold, LookupMemo* memo = nullptr);
   const Status& status() const { return normalizer_.status(); }
 
   // The hits of `name`, best first (score, then list and entry order), one per list entry.
@@ -96,10 +129,6 @@ class Screener {
   const ScreenStats& stats() const { return stats_; }
 
  private:
-  struct VocabHit {
-    uint32_t id;
-    float similarity;
-  };
   const std::vector<VocabHit>& Lookup(const std::string& term);
   void Consider(uint32_t name_id, const std::vector<std::string_view>& q, std::vector<ScreenHit>* hits);
   void BestPerEntry(std::vector<ScreenHit>* hits);
@@ -107,10 +136,21 @@ class Screener {
   const ScreeningIndex* index_;
   double threshold_;
   NameNormalizer normalizer_;
-  std::unordered_map<std::string, std::vector<VocabHit>> memo_;
+  std::unordered_map<std::string, std::vector<VocabHit>> memo_;  // when no shared memo
+  LookupMemo* shared_memo_;
+  std::vector<VocabHit> unremembered_;
   // Marks of what the current query / lookup has visited: slot == epoch means visited.
   std::vector<uint32_t> name_stamp_, vocab_stamp_;
   uint32_t name_epoch_ = 0, vocab_epoch_ = 0;
+  // This query's candidates (slot of a name: name_slot_, valid where name_stamp_ is current),
+  // and for each list token the query tokens similar to it (vocab_mask_, valid where
+  // vocab_mask_stamp_ is current).
+  struct Candidate {
+    uint32_t name;
+    bool joined;  // reached through a written-together form
+  };
+  std::vector<Candidate> candidates_;
+  std::vector<uint32_t> name_slot_, vocab_mask_stamp_, vocab_mask_;
   std::vector<std::string_view> q_views_, e_views_;
   ScreenStats stats_;
 };
