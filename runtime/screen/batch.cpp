@@ -137,7 +137,7 @@ Status LoadAllowList(const std::string& path, std::vector<AllowEntry>* out) {
     counted = pos;
     io::CsvError e = io::CsvError::kNone;
     io::NextCsvRecord(text.data(), text.size(), &pos, &raw, &e);
-    std::string where = fmt::format("{}:{}", path, line);
+    std::string where = fmt::format("{}:{}", path, line);  // errors name the path as given
     if (e != io::CsvError::kNone) return Status::Corruption(fmt::format("{}: {}", where, io::CsvErrorText(e)));
     if (raw.size() == 1 && raw[0].size == 0) continue;
     std::vector<std::string> f;
@@ -165,7 +165,8 @@ Status LoadAllowList(const std::string& path, std::vector<AllowEntry>* out) {
     a.reviewed_by = f[column[3]];
     a.reviewed_on = f[column[4]];
     a.reason = f[column[5]];
-    a.where = where;
+    // Hits name the file without its folder: the output is the same wherever the list lies.
+    a.where = fmt::format("{}:{}", path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1), line);
     for (int c = 0; c < 6; ++c) {
       if (f[column[c]].empty()) return Status::Corruption(fmt::format("{}: empty {} (every allow-list entry says who, when and why)", where, kColumns[c]));
     }
