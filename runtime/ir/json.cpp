@@ -6,6 +6,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "ir/utf8.h"
+
 namespace decree {
 
 namespace {
@@ -185,23 +187,6 @@ class JsonParser {
     if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
   }
-  static void AppendUtf8(std::string* out, uint32_t cp) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
   bool Hex4(uint32_t* out) {
     if (pos_ + 4 > s_.size()) return Fail("truncated \\u escape");
     uint32_t v = 0;
@@ -248,7 +233,7 @@ class JsonParser {
           } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
             return Fail("unpaired surrogate");
           }
-          AppendUtf8(out, cp);
+          AppendUtf8(cp, out);
           break;
         }
         default: return Fail("unknown escape");

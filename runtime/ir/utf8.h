@@ -1,8 +1,9 @@
-// UTF-8 validation and decoding (RFC 3629: no overlongs, no surrogates, max U+10FFFF).
+// UTF-8 validation, decoding and encoding (RFC 3629: no overlongs, no surrogates, max U+10FFFF).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace decree {
@@ -15,5 +16,8 @@ bool DecodeUtf8(std::string_view s, size_t* pos, uint32_t* cp);
 bool IsValidUtf8(std::string_view s, size_t* bad_offset = nullptr);
 
 size_t CountCodePoints(std::string_view s);
+
+// Appends the UTF-8 encoding of `cp` (at most U+10FFFF, not a surrogate) to *out.
+void AppendUtf8(uint32_t cp, std::string* out);
 
 }  // namespace decree
