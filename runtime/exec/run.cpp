@@ -35,6 +35,7 @@
 #include "exec/findings.h"
 #include "exec/expr.h"
 #include "exec/group_table.h"
+#include "exec/parallel.h"
 #include "exec/run_internal.h"
 #include "exec/tables.h"
 #include "io/source.h"
@@ -1018,23 +1019,6 @@ Status LoadTable(const ir::Program& program, int index, const std::string& path,
   *out = std::move(data);
   return Status::Ok();
 }
-
-// Runs `fn(worker_index, item)` over items [0, n) on `threads` threads.
-void Parallel(size_t n, int threads, const std::function<void(int, size_t)>& fn) {
-  std::atomic<size_t> next{0};
-  auto loop = [&](int w) {
-    for (size_t i; (i = next.fetch_add(1)) < n;) fn(w, i);
-  };
-  if (threads <= 1 || n <= 1) {
-    loop(0);
-    return;
-  }
-  std::vector<std::thread> pool;
-  for (int w = 1; w < threads; ++w) pool.emplace_back(loop, w);
-  loop(0);
-  for (std::thread& t : pool) t.join();
-}
-
 
 }  // namespace
 

@@ -13,6 +13,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "exec/parallel.h"
 #include "exec/vector.h"
 #include "io/csv.h"
 #include "io/input_file.h"
@@ -39,17 +40,6 @@ bool IsIsoDate(std::string_view s) {
   }
   int month = (s[5] - '0') * 10 + (s[6] - '0'), day = (s[8] - '0') * 10 + (s[9] - '0');
   return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
-
-void Parallel(size_t n, int threads, const std::function<void(int, size_t)>& fn) {
-  std::atomic<size_t> next{0};
-  auto loop = [&](int w) {
-    for (size_t i; (i = next.fetch_add(1)) < n;) fn(w, i);
-  };
-  std::vector<std::thread> pool;
-  for (int w = 1; w < threads && static_cast<size_t>(w) < n; ++w) pool.emplace_back(loop, w);
-  loop(0);
-  for (std::thread& t : pool) t.join();
 }
 
 // Writes to `path` through a temporary file renamed at Commit(): a reader never sees half a
@@ -277,7 +267,7 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
   std::mutex failure_mu;
   Status failure;
   std::mutex progress_mu;
-  Parallel(segments.count(), threads, [&](int w, size_t k) {
+  exec::Parallel(segments.count(), threads, [&](int w, size_t k) {
     Screener& screener = *screeners[static_cast<size_t>(w)];
     auto& cache = caches[static_cast<size_t>(w)];
     Segment& seg = out[k];
