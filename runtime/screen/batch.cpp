@@ -20,6 +20,7 @@
 #include "ir/json.h"
 #include "ir/utf8.h"
 #include "screen/match.h"
+#include "screen/text_file.h"
 
 namespace decree::screen {
 namespace {
@@ -27,7 +28,8 @@ namespace {
 constexpr size_t kSegmentBytes = 4 << 20;
 constexpr size_t kCacheNames = 1 << 18;  // names remembered per thread
 
-std::string_view Trim(std::string_view s) {
+// A batch name without surrounding blanks (a line break inside a quoted name is kept).
+std::string_view TrimName(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
@@ -106,67 +108,55 @@ struct Segment {
 }  // namespace
 
 Status LoadAllowList(const std::string& path, std::vector<AllowEntry>* out) {
-  io::InputFile file;
-  Status st = file.Open(path);
-  if (!st.ok()) return st;
   std::string text;
-  if (st = file.ReadAt(0, file.size(), &text); !st.ok()) return st;
-  if (text.starts_with("\xEF\xBB\xBF")) text.erase(0, 3);
+  Status st = ReadFile(path, &text);
+  if (!st.ok()) return st;
+  std::string_view body = text;
+  if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
   static const char* const kColumns[] = {"list_id", "entry_id", "name", "reviewed_by", "reviewed_on", "reason"};
-  std::vector<io::CsvField> raw;
-  exec::Arena arena;
-  size_t pos = 0, line = 1, counted = 0;
-  int column[6];
-  size_t width = 0;
   NameNormalizer normalizer;
   if (!normalizer.status().ok()) return normalizer.status();
   NormalizedName norm;
-  bool header = true;
-  while (pos < text.size()) {
-    line += static_cast<size_t>(io::CountByte(text.data() + counted, pos - counted, '\n'));
-    counted = pos;
-    io::CsvError e = io::CsvError::kNone;
-    io::NextCsvRecord(text.data(), text.size(), &pos, &raw, &e);
-    std::string where = fmt::format("{}:{}", path, line);  // errors name the path as given
-    if (e != io::CsvError::kNone) return Status::Corruption(fmt::format("{}: {}", where, io::CsvErrorText(e)));
-    if (raw.size() == 1 && raw[0].size == 0) continue;
-    std::vector<std::string> f;
-    for (const io::CsvField& x : raw) f.emplace_back(Trim(io::CsvText(x, &arena)));
-    arena.Reset();
-    if (header) {
-      for (int c = 0; c < 6; ++c) {
-        auto it = std::find(f.begin(), f.end(), kColumns[c]);
-        if (it == f.end()) {
-          return Status::Corruption(fmt::format("{}: header has no '{}' column (an allow-list has list_id,entry_id,name,"
-                                                "reviewed_by,reviewed_on,reason)",
-                                                where, kColumns[c]));
-        }
-        column[c] = static_cast<int>(it - f.begin());
-      }
-      width = f.size();
-      header = false;
-      continue;
+  CsvRecords records(body, path);  // errors name the path as given
+  const std::string file_name = Basename(path);
+  std::vector<std::string_view> raw;
+  if (!records.Next(&raw, &st)) return Status::Corruption(fmt::format("{}: empty file (expected a header row)", path));
+  if (!st.ok()) return st;
+  int column[6];
+  for (int c = 0; c < 6; ++c) {
+    auto it = std::find_if(raw.begin(), raw.end(), [&](std::string_view h) { return Trim(h) == kColumns[c]; });
+    if (it == raw.end()) {
+      return Status::Corruption(fmt::format("{}: header has no '{}' column (an allow-list has list_id,entry_id,name,"
+                                            "reviewed_by,reviewed_on,reason)",
+                                            records.Where(), kColumns[c]));
     }
-    if (f.size() != width) return Status::Corruption(fmt::format("{}: {} fields, the header has {}", where, f.size(), width));
-    AllowEntry a;
-    a.list_id = f[column[0]];
-    a.entry_id = f[column[1]];
-    a.name = f[column[2]];
-    a.reviewed_by = f[column[3]];
-    a.reviewed_on = f[column[4]];
-    a.reason = f[column[5]];
-    // Hits name the file without its folder: the output is the same wherever the list lies.
-    a.where = fmt::format("{}:{}", path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1), line);
+    column[c] = static_cast<int>(it - raw.begin());
+  }
+  const size_t width = raw.size();
+  while (records.Next(&raw, &st)) {
+    if (!st.ok()) return st;
+    const std::string where = records.Where();
+    if (raw.size() != width) return Status::Corruption(fmt::format("{}: {} fields, the header has {}", where, raw.size(), width));
+    std::string f[6];
     for (int c = 0; c < 6; ++c) {
-      if (f[column[c]].empty()) return Status::Corruption(fmt::format("{}: empty {} (every allow-list entry says who, when and why)", where, kColumns[c]));
+      f[c] = Trim(raw[static_cast<size_t>(column[c])]);
+      if (f[c].empty()) return Status::Corruption(fmt::format("{}: empty {} (every allow-list entry says who, when and why)", where, kColumns[c]));
     }
+    AllowEntry a;
+    a.list_id = f[0];
+    a.entry_id = f[1];
+    a.name = f[2];
+    a.reviewed_by = f[3];
+    a.reviewed_on = f[4];
+    a.reason = f[5];
+    // Hits name the file without its folder: the output is the same wherever the list lies.
+    a.where = fmt::format("{}:{}", file_name, records.line());
     if (!IsIsoDate(a.reviewed_on)) return Status::Corruption(fmt::format("{}: reviewed_on '{}' is not a date (YYYY-MM-DD)", where, a.reviewed_on));
     normalizer.Normalize(a.name, &norm);
     if (norm.tokens.empty()) return Status::Corruption(fmt::format("{}: name '{}' has no letters or digits", where, a.name));
     a.tokens = norm.tokens;
     out->push_back(std::move(a));
   }
-  if (header) return Status::Corruption(fmt::format("{}: empty file (expected a header row)", path));
   return Status::Ok();
 }
 
@@ -316,7 +306,7 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
       }
       if (bad) continue;
       for (size_t c = 0; c < name_cols.size(); ++c) {
-        std::string_view name = Trim(io::CsvText(f[name_cols[c]], &arena));
+        std::string_view name = TrimName(io::CsvText(f[name_cols[c]], &arena));
         if (name.empty()) {
           ++seg.names_empty;
           continue;

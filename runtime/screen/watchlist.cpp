@@ -13,6 +13,7 @@
 #include "exec/vector.h"
 #include "io/csv.h"
 #include "ir/utf8.h"
+#include "screen/text_file.h"
 #include "screen/xml.h"
 
 namespace decree::screen {
@@ -26,62 +27,6 @@ constexpr CccCode kCcc[] = {
 #include "ccc_table.inc"
 };
 
-Status ReadFile(const std::string& path, std::string* out) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
-  out->clear();
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out->append(buf, n);
-  bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return Status::IoError(fmt::format("{}: read error", path));
-  return Status::Ok();
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  return s;
-}
-
-// CSV records of a whole text with their 1-based line numbers; a malformed record is an error
-// naming its line.  A lone trailing SUB (0x1A, DOS end of file, as OFAC's files end) is ignored.
-class CsvRecords {
- public:
-  CsvRecords(std::string_view text, const std::string& source) : text_(text), source_(source) {}
-
-  // false at the end; *error set when the record at hand is malformed.
-  bool Next(std::vector<std::string_view>* fields, Status* error) {
-    for (;;) {
-      if (pos_ >= text_.size()) return false;
-      size_t start = pos_;
-      line_ += static_cast<size_t>(io::CountByte(text_.data() + counted_, start - counted_, '\n'));
-      counted_ = start;
-      io::CsvError e = io::CsvError::kNone;
-      io::NextCsvRecord(text_.data(), text_.size(), &pos_, &raw_, &e);
-      if (e != io::CsvError::kNone) {
-        *error = Status::Corruption(fmt::format("{}:{}: {}", source_, line_, io::CsvErrorText(e)));
-        return true;
-      }
-      if (raw_.size() == 1 && (raw_[0].size == 0 || (raw_[0].size == 1 && raw_[0].data[0] == '\x1a'))) continue;  // blank / SUB
-      arena_.Reset();
-      fields->clear();
-      for (const io::CsvField& f : raw_) fields->push_back(io::CsvText(f, &arena_));
-      return true;
-    }
-  }
-  size_t line() const { return line_; }
-  std::string Where() const { return fmt::format("{}:{}", source_, line_); }
-
- private:
-  std::string_view text_;
-  const std::string& source_;
-  size_t pos_ = 0, counted_ = 0, line_ = 1;
-  std::vector<io::CsvField> raw_;
-  exec::Arena arena_;
-};
-
 // OFAC's null.
 std::string OfacField(std::string_view f) {
   f = Trim(f);
@@ -92,11 +37,6 @@ std::string OfacField(std::string_view f) {
 std::string Dirname(const std::string& path) {
   size_t slash = path.rfind('/');
   return slash == std::string::npos ? "." : path.substr(0, slash);
-}
-
-std::string Basename(const std::string& path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 bool Exists(const std::string& path) {

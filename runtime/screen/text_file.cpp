@@ -1,0 +1,57 @@
+#include "screen/text_file.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace decree::screen {
+
+Status ReadFile(const std::string& path, std::string* out) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
+  out->clear();
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out->append(buf, n);
+  bool failed = std::ferror(f) != 0;
+  std::fclose(f);
+  if (failed) return Status::IoError(fmt::format("{}: read error", path));
+  return Status::Ok();
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+std::string Basename(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+bool CsvRecords::Next(std::vector<std::string_view>* fields, Status* error) {
+  for (;;) {
+    if (pos_ >= text_.size()) return false;
+    size_t start = pos_;
+    line_ += static_cast<size_t>(io::CountByte(text_.data() + counted_, start - counted_, '\n'));
+    counted_ = start;
+    io::CsvError e = io::CsvError::kNone;
+    io::NextCsvRecord(text_.data(), text_.size(), &pos_, &raw_, &e);
+    if (e != io::CsvError::kNone) {
+      *error = Status::Corruption(fmt::format("{}:{}: {}", source_, line_, io::CsvErrorText(e)));
+      return true;
+    }
+    if (raw_.size() == 1 && (raw_[0].size == 0 || (raw_[0].size == 1 && raw_[0].data[0] == '\x1a'))) continue;  // blank / SUB
+    arena_.Reset();
+    fields->clear();
+    for (const io::CsvField& f : raw_) fields->push_back(io::CsvText(f, &arena_));
+    return true;
+  }
+}
+
+std::string CsvRecords::Where() const { return fmt::format("{}:{}", source_, line_); }
+
+}  // namespace decree::screen

@@ -1,0 +1,44 @@
+// Reading the small text files screening loads whole (watch lists, allow-lists): the file,
+// its CSV records with their line numbers, and trimming.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "decree/status.h"
+#include "exec/vector.h"
+#include "io/csv.h"
+
+namespace decree::screen {
+
+Status ReadFile(const std::string& path, std::string* out);
+
+// `s` without leading and trailing spaces, tabs and line breaks.
+std::string_view Trim(std::string_view s);
+
+// The file name of a path, without its folder.
+std::string Basename(const std::string& path);
+
+// CSV records of a whole text with their 1-based line numbers; a malformed record is an error
+// naming its line.  Blank lines, and a lone SUB (0x1A, DOS end of file, as OFAC's files end),
+// are skipped.
+class CsvRecords {
+ public:
+  CsvRecords(std::string_view text, const std::string& source) : text_(text), source_(source) {}
+
+  // false at the end; *error set when the record at hand is malformed.  The fields stay valid
+  // until the next call.
+  bool Next(std::vector<std::string_view>* fields, Status* error);
+  size_t line() const { return line_; }
+  std::string Where() const;  // "source:line"
+
+ private:
+  std::string_view text_;
+  const std::string& source_;
+  size_t pos_ = 0, counted_ = 0, line_ = 1;
+  std::vector<io::CsvField> raw_;
+  exec::Arena arena_;
+};
+
+}  // namespace decree::screen
