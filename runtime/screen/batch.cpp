@@ -98,6 +98,12 @@ class AtomicOutput {
   FILE* file_ = nullptr;
 };
 
+// Hashes std::string and std::string_view alike, so the name cache is probed without a copy.
+struct NameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+
 struct Segment {
   std::string out;  // its hits.jsonl lines
   uint64_t rows_read = 0, rows_rejected = 0, names = 0, names_empty = 0, hits = 0, allowed = 0;
@@ -244,7 +250,7 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
     NormalizedName query;
     std::vector<ScreenHit> hits;
   };
-  std::vector<std::unordered_map<std::string, Cached>> caches(static_cast<size_t>(threads));
+  std::vector<std::unordered_map<std::string, Cached, NameHash, std::equal_to<>>> caches(static_cast<size_t>(threads));
   std::vector<std::unique_ptr<Screener>> screeners;
   LookupMemo memo;
   for (int t = 0; t < threads; ++t) {
@@ -312,7 +318,7 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
           continue;
         }
         ++seg.names;
-        auto found = cache.find(std::string(name));
+        auto found = cache.find(name);  // a string_view: no allocation for a name seen before
         if (found == cache.end()) {
           if (cache.size() >= kCacheNames) cache.clear();
           Cached fresh;
