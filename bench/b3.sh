@@ -18,6 +18,7 @@
 # Lists are read from $DECREE_WATCHLISTS (default ../shared/data/watchlists), never copied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 rows=1000000
 sample=2000
@@ -87,8 +88,6 @@ cmp -s "$work/sample_index.jsonl" "$work/sample_all.jsonl" ||
   { echo "bench/run.sh B3: index and all-pairs hits differ on the sample" >&2; diff "$work/sample_index.jsonl" "$work/sample_all.jsonl" | head >&2; exit 1; }
 echo "  sample: index $(tail -1 "$work/sample_index.times"), all-pairs $(tail -1 "$work/sample_all.times") — identical hits" >&2
 
-stats() { sort -g -k"$2,$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { printf "%s / %s / %s", v[1], v[int((NR + 1) / 2)], v[NR] }'; }
-median() { sort -g -k"$2,$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] }'; }
 read -r _ rss queries hits < <(head -1 "$work/index.times")
 index_median=$(median "$work/index.times" 1)
 read -r all_s _ all_queries sample_hits < <(cat "$work/sample_all.times")
@@ -114,7 +113,7 @@ report="$work/report.md"
   echo
   echo "| | seconds (min / median / max) | peak RSS | hits |"
   echo "|---|---|---|---|"
-  echo "| index: \`decree screen\`, $rows_out rows | $(stats "$work/index.times" 1) | $((rss / 1024)) MB | $hits |"
+  echo "| index: \`decree screen\`, $rows_out rows | $(range "$work/index.times" 1) | $((rss / 1024)) MB | $hits |"
   echo "| all-pairs, first $sample rows ($all_queries distinct names) | $all_s | | $sample_hits |"
   echo "| index, the same $sample rows | $sample_index_s | | $sample_hits (identical) |"
   echo "| all-pairs, $rows_out rows, projected: $per_query ms a distinct name (sample, less the index's time) x $queries / 2 threads | $projected | | |"
@@ -127,12 +126,6 @@ report="$work/report.md"
 cat "$report"
 
 if ((write)); then
-  doc=docs/benchmarks.md
-  grep -q '<!-- B3:begin -->' "$doc" || printf '\n<!-- B3:begin -->\n<!-- B3:end -->\n' >>"$doc"
-  awk -v report="$report" '
-    /<!-- B3:begin -->/ { print; while ((getline line < report) > 0) print line; skip = 1; next }
-    /<!-- B3:end -->/ { skip = 0 }
-    !skip { print }' "$doc" >"$doc.tmp" && mv "$doc.tmp" "$doc"
-  echo "bench: wrote the B3 section of $doc" >&2
+  write_section B3 "$report"
 fi
 (($(awk -v r="$ratio" 'BEGIN { print (r >= 50) }'))) || echo "bench: B3 is below its target (${ratio}x < 50x)" >&2

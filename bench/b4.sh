@@ -14,6 +14,7 @@
 # RSS.  Results go between the B4 markers of docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 rules=1000
 runs=5
@@ -81,10 +82,6 @@ EOF
   echo "$(awk -v ns=$((end - start)) 'BEGIN { printf "%.3f", ns / 1e9 }') $(tail -1 "$work/time.txt")" >>"$work/$label.times"
 }
 
-stats() {  # "min median max" of column $2 of file $1
-  sort -g -k"$2,$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { printf "%s / %s / %s", v[1], v[int((NR + 1) / 2)], v[NR] }'
-}
-median() { sort -g -k"$2,$2" "$1" | awk -v c="$2" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "bench: B4 over $rules generated rules, $runs runs" >&2
 for ((i = 1; i <= runs; ++i)); do
@@ -116,8 +113,8 @@ report="$work/report.md"
   echo
   echo "| run | seconds (min / median / max) | peak RSS | solver queries | answered from the cache | target |"
   echo "|---|---|---|---|---|---|"
-  echo "| cold: \`decree check\`, empty cache | $(stats "$work/cold.times" 1) | $(($(median "$work/cold.times" 2) / 1024)) MB | $queries | 0 | < 60 s |"
-  echo "| one rule edited, re-checked with the cache | $(stats "$work/edit.times" 1) | $(($(median "$work/edit.times" 2) / 1024)) MB | $edit_queries | $edit_cached | < 2 s |"
+  echo "| cold: \`decree check\`, empty cache | $(range "$work/cold.times" 1) | $(($(median "$work/cold.times" 2) / 1024)) MB | $queries | 0 | < 60 s |"
+  echo "| one rule edited, re-checked with the cache | $(range "$work/edit.times" 1) | $(($(median "$work/edit.times" 2) / 1024)) MB | $edit_queries | $edit_cached | < 2 s |"
   echo
   echo "Of the $pairs rule pairs, $pruned are settled before Z3 (different, compatible verdicts, or enum"
   echo "guards that cannot meet); the solver decides the rest, one incremental solver for the run"
@@ -128,13 +125,7 @@ report="$work/report.md"
 cat "$report"
 
 if ((write)); then
-  doc=docs/benchmarks.md
-  grep -q '<!-- B4:begin -->' "$doc" || printf '\n<!-- B4:begin -->\n<!-- B4:end -->\n' >>"$doc"
-  awk -v report="$report" '
-    /<!-- B4:begin -->/ { print; while ((getline line < report) > 0) print line; skip = 1; next }
-    /<!-- B4:end -->/ { skip = 0 }
-    !skip { print }' "$doc" >"$doc.tmp" && mv "$doc.tmp" "$doc"
-  echo "bench: wrote the B4 section of $doc" >&2
+  write_section B4 "$report"
 fi
 (($(awk -v a="$cold_median" 'BEGIN { print (a < 60) }') && $(awk -v a="$edit_median" 'BEGIN { print (a < 2) }'))) ||
   echo "bench: B4 is over its targets (cold $cold_median s, edit $edit_median s)" >&2

@@ -20,6 +20,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+source bench/lib.sh
 
 usage() {
   sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
@@ -207,13 +208,5 @@ done
 
 cat "$report"
 if ((write)); then
-  doc=docs/benchmarks.md
-  [[ -f "$doc" ]] || printf '# Benchmarks\n\nWritten by `bench/run.sh`; see ../shared/design/benchmarks.md for what each measures.\n' >"$doc"
-  grep -q "<!-- $bench:begin -->" "$doc" || printf '\n<!-- %s:begin -->\n<!-- %s:end -->\n' "$bench" "$bench" >>"$doc"
-  awk -v report="$report" -v begin="<!-- $bench:begin -->" -v end="<!-- $bench:end -->" '
-    $0 == begin { print; while ((getline line < report) > 0) print line; skip = 1; next }
-    $0 == end { skip = 0 }
-    !skip { print }' "$doc" >"$work/doc.md"
-  mv "$work/doc.md" "$doc"
-  echo "bench: wrote the $bench section of $doc" >&2
+  write_section "$bench" "$report"
 fi
