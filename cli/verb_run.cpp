@@ -39,6 +39,7 @@ const VerbSpec kSpec = {
         {"input-format", 0, "FMT", "csv, jsonl or sqlite (default: from the name or content)"},
         {"input-table", 0, "NAME", "the SQLite table to read (default: the layout's name, then transactions)"},
         {"table", 't', "NAME=FILE", "a table the rules use, e.g. usd_rate=rates.csv (repeatable)", true},
+        {"list", 'l', "FILE", "a watch list for the rules' screen() calls: UN XML, OFAC sdn.csv or watchlist.csv (repeatable)", true},
         {"out", 'o', "FILE", "findings as JSON Lines (default: standard output)"},
         {"rejects", 0, "FILE", "rejected rows as JSON Lines (default: rejects.jsonl beside --out)"},
         {"store", 0, "DB", "also append the run and its findings to this SQLite case store"},
@@ -51,7 +52,8 @@ const VerbSpec kSpec = {
     {"decree run lvtr.dlib --input transactions.csv --table usd_rate=rates.csv --out findings.jsonl",
      "decree run rulesets/cn-pboc-lvtr -i examples/transactions.csv -t usd_rate=examples/rates.csv -o findings.jsonl",
      "decree run lvtr.dlib -i batch.jsonl -t usd_rate=rates.csv -o findings.jsonl --store cases.db",
-     "decree run checks.dlib -i filing.csv --fail-on-findings -o - "},
+     "decree run checks.dlib -i filing.csv --fail-on-findings -o - ",
+     "decree run rulesets/sanctions -i examples/transactions.csv -l un.xml -l sdn.csv -l examples/watchlist.csv -o hits.jsonl"},
     1,
     -1,
 };
@@ -119,6 +121,7 @@ int Run(const Args& args) {
     if (eq == std::string::npos || eq == 0 || eq + 1 == t.size()) return UsageError("run", "--table expects NAME=FILE, e.g. usd_rate=rates.csv");
     options.tables[t.substr(0, eq)] = t.substr(eq + 1);
   }
+  options.watch_lists = args.GetAll("list");
   long long threads = 0, max_rejects = 0;
   if (args.Has("threads") && !args.GetInt("threads", 1, 256, &threads)) return kExitUsage;
   if (args.Has("max-rejects") && !args.GetInt("max-rejects", 0, INT64_MAX, &max_rejects)) return kExitUsage;
@@ -148,7 +151,7 @@ int Run(const Args& args) {
   if (progress) fmt::print(stderr, "\r\x1b[2K");
   if (!st.ok()) {
     fmt::print(stderr, "decree run: {}\n", st.message());
-    return st.code() == Status::Code::kInvalidArgument && st.message().find("pass --table") != std::string::npos ? kExitUsage
+    return st.code() == Status::Code::kInvalidArgument && (st.message().find("pass --table") != std::string::npos || st.message().find("pass --list") != std::string::npos) ? kExitUsage
                                                                                                                   : kExitFailure;
   }
   std::string error;

@@ -182,7 +182,8 @@ testDecl
     ;
 
 testStatement
-    : GIVEN identifier ('{' (recordField (',' recordField)* ','?)? '}')?                    # givenStatement
+    : GIVEN LIST list=STRING '{' (recordField (',' recordField)* ','?)? '}'                 # givenListStatement
+    | GIVEN identifier ('{' (recordField (',' recordField)* ','?)? '}')?                    # givenStatement
     | EXPECT NO? identifier (FOR expr (',' expr)*)? (TXNS '[' (STRING (',' STRING)*)? ']')? # expectStatement
     | EXPECT REJECTED STRING                                                                # expectRejectedStatement
     ;

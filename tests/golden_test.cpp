@@ -91,7 +91,10 @@ Spec ReadSpec(const fs::path& dir) {
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
     size_t colon = line.find(':');
-    if (colon == std::string::npos) continue;
+    if (colon == std::string::npos) {
+      ADD_FAILURE() << (dir / "case.spec").string() << ": a line without a key: " << line;
+      continue;
+    }
     std::string key = line.substr(0, colon);
     std::string value = line.substr(colon + 1);
     while (!value.empty() && value.front() == ' ') value.erase(value.begin());
@@ -125,6 +128,8 @@ Spec ReadSpec(const fs::path& dir) {
       v >> d.code >> loc;
       ReadLocationAndRegex(loc, v, &d.file, &d.line, &d.col, &d.regex);
       s.diags.push_back(d);
+    } else {
+      ADD_FAILURE() << (dir / "case.spec").string() << ": unknown key '" << key << "'";  // a misspelt check would check nothing
     }
   }
   return s;

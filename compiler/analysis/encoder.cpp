@@ -808,6 +808,9 @@ Witness Encoder::Extract(const z3::model& m, const ir::Layout& layout, const std
   // The rules involved: aggregates (not replayable as one record) and conversions' rates.
   for (const ir::Rule* r : rules) {
     if (r->is_aggregate()) not_replayable("it reads aggregates over a group of records");
+    bool screens = false;
+    ir::ForEachExpr(*r, [&](const ir::Expr& e, const ir::Expr*) { screens = screens || e.op == Op::kScreen; });
+    if (screens) not_replayable("it depends on screening scores, and the watch lists are bound at run time");
     for (const AggVar& a : agg_list_) {
       if (a.rule != r->id) continue;
       i128 n = 0;

@@ -106,6 +106,7 @@ class Sema {
 
   // ---- sema_test.cpp
   void CheckTest(int module, const ast::TestDecl& d);
+  bool GivenListEntry(int module, const ast::TestStatement& s, ir::Test* t);
   bool RecordFields(int module, const ast::Ident& target, const std::vector<ast::RecordField>& fields,
                     const SourceRange& range, ConstState* out);
 

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
+#include <set>
 
 #include "ir/codes.h"
 #include "sema/sema_internal.h"
@@ -163,6 +165,62 @@ bool Sema::RecordFields(int module, const ast::Ident& target, const std::vector<
   return ok;
 }
 
+// `given list "id" { entry_id: "…", name: "…", … }`: one watch-list entry for the test's
+// screen() calls, its fields the columns of watchlist.csv (docs/screening.md), all text.
+bool Sema::GivenListEntry(int module, const ast::TestStatement& s, ir::Test* t) {
+  static const char* const kColumns[] = {"entry_id", "entry_type", "name", "aliases", "country", "birth_date", "program"};
+  if (s.list.value.empty()) {
+    diags_->Error("E0407", s.list.range, "a watch list needs an id: `given list \"un-sc\" { … }`");
+    return false;
+  }
+  Env env;
+  env.level = Level::kConst;
+  env.module = module;
+  env.ruleset_module = module;
+  ir::TestRecord r;
+  r.target = s.list.value;
+  r.is_list = true;
+  r.loc = Loc(s.range);
+  bool ok = true;
+  std::set<std::string> given;
+  for (const ast::RecordField& f : s.fields) {
+    if (std::find(std::begin(kColumns), std::end(kColumns), f.name.name) == std::end(kColumns)) {
+      diags_->Error("E0203", f.name.range, fmt::format("a watch-list entry has no field `{}`", f.name.name))
+          .Help(fmt::format("the fields are: {}", fmt::join(kColumns, ", ")));
+      ok = false;
+      continue;
+    }
+    if (!given.insert(f.name.name).second) {
+      diags_->Error("E0202", f.name.range, fmt::format("field `{}` is given twice", f.name.name));
+      ok = false;
+      continue;
+    }
+    ir::Value v;
+    Type vt;
+    Type hint = Type::Of(TypeKind::kText);
+    if (!EvalConst(*f.value, env, &hint, &v, &vt)) {
+      ok = false;
+      continue;
+    }
+    if (v.null || (vt.kind != TypeKind::kText && vt.kind != TypeKind::kId && vt.kind != TypeKind::kCountry)) {
+      diags_->Error("E0301", f.value->range, fmt::format("`{}` of a watch-list entry is text, not {}", f.name.name, ir::TypeToString(vt)));
+      ok = false;
+      continue;
+    }
+    r.fields.emplace_back(f.name.name, ir::Value::Text(v.s));
+  }
+  std::vector<std::string> missing;
+  for (const char* need : {"entry_id", "name"}) {
+    if (given.count(need) == 0) missing.push_back(need);
+  }
+  if (!missing.empty() && ok) {
+    diags_->Error("E0407", s.range, fmt::format("missing field{}: {}", missing.size() == 1 ? "" : "s", fmt::join(missing, ", ")));
+    ok = false;
+  }
+  if (ok) t->given.push_back(std::move(r));
+  return ok;
+}
+
 void Sema::CheckTest(int module, const ast::TestDecl& d) {
   ir::Test t;
   t.ruleset = scopes_[module].id;
@@ -187,6 +245,10 @@ void Sema::CheckTest(int module, const ast::TestDecl& d) {
         r.fields = std::move(rec.fields);
         r.loc = Loc(s.range);
         t.given.push_back(std::move(r));
+        break;
+      }
+      case ast::TestStatement::Kind::kGivenList: {
+        if (!GivenListEntry(module, s, &t)) ok = false;
         break;
       }
       case ast::TestStatement::Kind::kExpect:

@@ -272,12 +272,13 @@ struct DecideDecl {
   std::vector<Suppress> suppressions;
 };
 
-// `given Transaction { … }`, `expect cash for "C1" txns ["T1"]`, `expect no cash`,
-// `expect rejected "T9"`
+// `given Transaction { … }`, `given list "un-sc" { entry_id: "QDi.1", name: "…" }`,
+// `expect cash for "C1" txns ["T1"]`, `expect no cash`, `expect rejected "T9"`
 struct TestStatement {
   SourceRange range;
-  enum class Kind { kGiven, kExpect, kExpectNo, kExpectRejected } kind = Kind::kGiven;
+  enum class Kind { kGiven, kGivenList, kExpect, kExpectNo, kExpectRejected } kind = Kind::kGiven;
   Ident target;  // given: layout, table or const record; expect: rule
+  StringClause list;  // given list: the list id
   std::vector<RecordField> fields;
   std::vector<ExprPtr> key;
   bool has_txns = false;

@@ -412,13 +412,16 @@ class Printer {
     Line(d.name.range, "", "test " + Quote(d.name.value) + " {");
     for (const ast::TestStatement& s : d.statements) {
       switch (s.kind) {
-        case ast::TestStatement::Kind::kGiven: {
-          std::string one = "given " + s.target.name + (s.fields.empty() ? "" : " " + RecordText(s.fields));
+        case ast::TestStatement::Kind::kGiven:
+        case ast::TestStatement::Kind::kGivenList: {
+          bool list = s.kind == ast::TestStatement::Kind::kGivenList;
+          std::string head = "given " + (list ? "list " + Quote(s.list.value) : s.target.name);
+          std::string one = head + (s.fields.empty() ? (list ? " {}" : "") : " " + RecordText(s.fields));
           if (CountCodePoints("  " + one) <= kLineWidth) {
             Line(s.range, "  ", one);
             break;
           }
-          Line(s.target.range, "  ", "given " + s.target.name + " {");
+          Line(list ? s.list.range : s.target.range, "  ", head + " {");
           for (size_t i = 0; i < s.fields.size(); ++i) {
             const ast::RecordField& f = s.fields[i];
             Line(f.range, "    ", f.name.name + ": " + FormatExpr(*f.value) + (i + 1 < s.fields.size() ? "," : ""));

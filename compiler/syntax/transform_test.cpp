@@ -10,7 +10,11 @@ ast::TestDecl Transformer::Test(DecreeParser::TestDeclContext* ctx) {
   for (auto* s : ctx->testStatement()) {
     ast::TestStatement st;
     st.range = Range(s);
-    if (auto* g = dynamic_cast<DecreeParser::GivenStatementContext*>(s)) {
+    if (auto* g = dynamic_cast<DecreeParser::GivenListStatementContext*>(s)) {
+      st.kind = ast::TestStatement::Kind::kGivenList;
+      st.list = StringClause(g->list);
+      for (auto* f : g->recordField()) st.fields.push_back(RecordField(f));
+    } else if (auto* g = dynamic_cast<DecreeParser::GivenStatementContext*>(s)) {
       st.kind = ast::TestStatement::Kind::kGiven;
       st.target = Ident(g->identifier(), g);
       for (auto* f : g->recordField()) st.fields.push_back(RecordField(f));

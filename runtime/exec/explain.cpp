@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "ir/civil.h"
+#include "ir/decimal.h"
 #include "ir/codes.h"
 #include "ir/json.h"
 
@@ -50,6 +51,7 @@ struct ExplainPlan::Side {
   bool total_candidate = false; // a money operand that can be the finding's total
   bool cached = false;
   std::string text;             // constant: the rendered side
+  const ir::Expr* screen = nullptr;  // a screen() call: the entry matched is named
 };
 
 struct ExplainPlan::Node {
@@ -114,6 +116,14 @@ ExplainPlan::Side ExplainPlan::MakeSide(const ir::Expr& e) const {
       s.label = l != nullptr ? rule_.var + "." + l->fields[x->index].name : "?";
       break;
     }
+    case Op::kScreen: {
+      const ir::Expr& arg = *x->kids[0];
+      const ir::Layout* l = p_.FindLayout(rule_.layout);
+      std::string name = arg.op == Op::kColumn && l != nullptr ? rule_.var + "." + l->fields[arg.index].name : arg.text;
+      s.label = fmt::format("screen({}, list \"{}\")", name.empty() ? "…" : name, x->name);
+      s.screen = x;
+      break;
+    }
     default: s.label = x->text; break;
   }
   s.total_candidate = x->op == Op::kAgg || x->op == Op::kColumn || x->op == Op::kConvert;
@@ -127,7 +137,8 @@ void ExplainPlan::AppendSide(Side& s, const ir::EvalContext& ctx, Explanation* o
   }
   std::string err;
   bool ok = ir::EvalScalar(p_, *s.expr, ctx, &value_, &err);
-  std::string rendered = ok ? ir::ValueToDisplay(value_, &p_) : "?";
+  std::string rendered = !ok ? "?" : s.screen != nullptr && !value_.null ? FormatDecimal(value_.m, value_.scale)
+                                                                          : ir::ValueToDisplay(value_, &p_);
   if (s.constant) {
     if (ok) {
       s.text = rendered;
@@ -145,6 +156,13 @@ void ExplainPlan::AppendSide(Side& s, const ir::EvalContext& ctx, Explanation* o
     out->text.push_back(' ');
   }
   out->text += rendered;
+  if (s.screen != nullptr && ok && !value_.null) {
+    ir::Value name;
+    if (ir::EvalScalar(p_, *s.screen->kids[0], ctx, &name, &err) && !name.null) {
+      std::string match = ctx.ScreenMatch(s.screen->name, name.s);
+      if (!match.empty()) out->text += " [" + match + "]";
+    }
+  }
 }
 
 void ExplainPlan::Walk(Node& n, const ir::EvalContext& ctx, Explanation* out) {

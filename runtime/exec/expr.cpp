@@ -24,6 +24,7 @@ struct CompiledExpr::Node {
   int column = -1;                       // kColumn / kKey / kAgg: input column
   std::shared_ptr<const TimeZone> tz;    // kDay, kConvert default dates
   int home = -1;                         // kCurrencyClass
+  int slot = -1;                         // kScreen: the list's slot
   const TableData* table = nullptr;      // kConvert
   bool fallback = false;                 // evaluated row by row through ir::ApplyOp
   int ratio_kid = -1;                    // comparison whose operand `ratio_kid` is a kRatio
@@ -170,6 +171,7 @@ class Executor {
       }
       case Op::kConvert: Convert(n, Eval(*n.kids[0], c, sel), Eval(*n.kids[1], c, sel), sel, &out); break;
       case Op::kMultipleOf: MultipleOf(Eval(*n.kids[0], c, sel), Eval(*n.kids[1], c, sel), sel, &out); break;
+      case Op::kScreen: Screen(n, Eval(*n.kids[0], c, sel), sel, &out); break;
       default: return Fallback(n, c, sel);
     }
     return out;
@@ -429,6 +431,25 @@ class Executor {
     }
   }
 
+  // screen(name, list): the best score in 1/10000 (screen/rule_screening.h); names repeat
+  // within a batch, and each screener remembers the names it has scored.
+  void Screen(const Node& n, const Vec& a, const Sel& sel, Vec* out) {
+    size_t ma = Mask(a);
+    const screen::RuleScreening& shared = *env_.tables->screening();
+    for (uint32_t k = 0; k < sel.n; ++k) {
+      uint32_t r = sel.idx[k];
+      size_t s = r & ma;
+      if (!Valid(a, s)) {
+        out->valid[r] = 0;
+        continue;
+      }
+      std::string_view name = a.s[s].view();
+      screen::RuleMatch m = env_.screener != nullptr ? env_.screener->Best(n.slot, name) : shared.BestLocked(n.slot, name);
+      out->valid[r] = 1;
+      out->m[r] = m.score;
+    }
+  }
+
   void MultipleOf(const Vec& a, const Vec& b, const Sel& sel, Vec* out) {
     size_t ma = Mask(a), mb = Mask(b);
     for (uint32_t k = 0; k < sel.n; ++k) {
@@ -608,6 +629,13 @@ Status Build(const ir::Expr& e, const ExecEnv& env, int key_count, std::unique_p
         return Status::InvalidArgument(fmt::format("table {} is needed but was not loaded", env.program->tables[e.index].name));
       }
       if (!n->table->is_rates()) return Unsupported(e);
+      break;
+    case Op::kScreen:
+      n->slot = env.tables != nullptr && env.tables->screening() != nullptr ? env.tables->screening()->Slot(e.name) : -1;
+      if (n->slot < 0) {
+        return Status::InvalidArgument(fmt::format("watch list \"{}\" is needed but was not loaded: pass --list <file>", e.name));
+      }
+      if (n->kids[0]->ptype != PType::kStr || n->ptype != PType::kI128 || n->scale != 4) return Unsupported(e);
       break;
     case Op::kIn: {
       const ir::Value& set = e.kids[1]->value;

@@ -25,6 +25,8 @@ struct ExecEnv {
   const ir::Program* program = nullptr;
   const Tables* tables = nullptr;             // null when the run has no tables
   const ir::EvalContext* scalar = nullptr;    // table lookups and screening for fallbacks
+  // screen(): this worker's screener over tables->screening(); null: the shared one (locked).
+  screen::RuleScreener* screener = nullptr;
 };
 
 class CompiledExpr {

@@ -87,25 +87,40 @@ bool NeedsEffective(const ir::Rule& r) { return r.effective_from != ir::kNoDate 
 // ------------------------------------------------------------------------------------------
 // Scalar contexts for explanations.
 
-class RowContext : public ir::EvalContext {
+// Table lookups and screening through the run's Tables.
+class TablesContext : public ir::EvalContext {
  public:
-  RowContext(const ir::Layout& l, const Chunk& c, uint32_t r, const Tables* t) : l_(l), c_(c), r_(r), t_(t) {}
-  ir::Value Column(int i) const override { return SlotValue(c_.columns[i], r_, l_.fields[i].type); }
+  explicit TablesContext(const Tables* t) : t_(t) {}
   bool Lookup(int table, const std::vector<ir::Value>& key, const std::string& col, ir::Value* out) const override {
     return t_ != nullptr && t_->Lookup(table, key, col, out);
   }
+  bool Screen(const std::string& list, const std::string& name, ir::Value* score, std::string* error) const override {
+    return t_ != nullptr ? t_->Screen(list, name, score, error) : EvalContext::Screen(list, name, score, error);
+  }
+  std::string ScreenMatch(const std::string& list, const std::string& name) const override {
+    return t_ != nullptr ? t_->ScreenMatch(list, name) : std::string();
+  }
+
+ private:
+  const Tables* t_;
+};
+
+class RowContext : public TablesContext {
+ public:
+  RowContext(const ir::Layout& l, const Chunk& c, uint32_t r, const Tables* t) : TablesContext(t), l_(l), c_(c), r_(r) {}
+  ir::Value Column(int i) const override { return SlotValue(c_.columns[i], r_, l_.fields[i].type); }
 
  private:
   const ir::Layout& l_;
   const Chunk& c_;
   uint32_t r_;
-  const Tables* t_;
 };
 
 // Keys and aggregates of one row of a group chunk.
-class GroupRowContext : public ir::EvalContext {
+class GroupRowContext : public TablesContext {
  public:
-  GroupRowContext(const RuleInfo& info, const Chunk& g, uint32_t r, const Tables* t) : info_(info), g_(g), r_(r), t_(t) {}
+  GroupRowContext(const RuleInfo& info, const Chunk& g, uint32_t r, const Tables* t)
+      : TablesContext(t), info_(info), g_(g), r_(r) {}
   ir::Value Key(int i) const override { return SlotValue(g_.columns[i], r_, info_.key_types[i]); }
   ir::Value Agg(int i, std::string* error) const override {
     const Vec& v = g_.columns[info_.key_types.size() + i];
@@ -115,15 +130,11 @@ class GroupRowContext : public ir::EvalContext {
     }
     return SlotValue(v, r_, info_.aggs[i].type);
   }
-  bool Lookup(int table, const std::vector<ir::Value>& key, const std::string& col, ir::Value* out) const override {
-    return t_ != nullptr && t_->Lookup(table, key, col, out);
-  }
 
  private:
   const RuleInfo& info_;
   const Chunk& g_;
   uint32_t r_;
-  const Tables* t_;
 };
 
 std::string TotalAmount(const ir::Value& v) {
@@ -252,11 +263,17 @@ class Worker {
   explicit Worker(const Plan& plan) : plan_(plan), findings_(plan.keep_findings, plan.pool) {}
 
   Status Init() {
+    env_ = plan_.env;
+    if (plan_.tables->screening() != nullptr) {
+      screener_ = std::make_unique<screen::RuleScreener>(*plan_.tables->screening());
+      if (!screener_->status().ok()) return screener_->status();
+      env_.screener = screener_.get();
+    }
     for (const RuleInfo& info : plan_.exempts) {
       ExemptExec x;
       x.info = &info;
-      Status st = CompileRow(info.rule->where, plan_.env, &x.where);
-      if (st.ok()) st = CompileRow(info.rule->when, plan_.env, &x.when);
+      Status st = CompileRow(info.rule->where, env_, &x.where);
+      if (st.ok()) st = CompileRow(info.rule->when, env_, &x.when);
       if (!st.ok()) return Status(st);
       x.mask.assign(kChunkSize, 0);
       exempts_.push_back(std::move(x));
@@ -265,23 +282,23 @@ class Worker {
       auto x = std::make_unique<RuleExec>();
       x->info = &info;
       const ir::Rule& r = *info.rule;
-      Status st = CompileRow(r.where, plan_.env, &x->where);
-      if (st.ok() && !info.grouped) st = CompileRow(r.when, plan_.env, &x->when);
-      if (st.ok() && r.has_window) st = CompileRow(r.window.anchor, plan_.env, &x->anchor);
+      Status st = CompileRow(r.where, env_, &x->where);
+      if (st.ok() && !info.grouped) st = CompileRow(r.when, env_, &x->when);
+      if (st.ok() && r.has_window) st = CompileRow(r.window.anchor, env_, &x->anchor);
       for (const ir::ExprPtr& u : r.unless) {
         std::unique_ptr<CompiledExpr> c;
-        if (st.ok()) st = CompileRow(u, plan_.env, &c);
+        if (st.ok()) st = CompileRow(u, env_, &c);
         x->unless.push_back(std::move(c));
       }
       for (const ir::Key& k : r.keys) {
         std::unique_ptr<CompiledExpr> c;
-        if (st.ok()) st = CompileRow(k.expr, plan_.env, &c);
+        if (st.ok()) st = CompileRow(k.expr, env_, &c);
         x->keys.push_back(std::move(c));
       }
       for (const ir::Agg& a : r.aggs) {
         std::unique_ptr<CompiledExpr> arg, filter;
-        if (st.ok()) st = CompileRow(a.arg, plan_.env, &arg);
-        if (st.ok()) st = CompileRow(a.filter, plan_.env, &filter);
+        if (st.ok()) st = CompileRow(a.arg, env_, &arg);
+        if (st.ok()) st = CompileRow(a.filter, env_, &filter);
         x->agg_arg.push_back(std::move(arg));
         x->agg_filter.push_back(std::move(filter));
       }
@@ -514,6 +531,8 @@ class Worker {
   }
 
   const Plan& plan_;
+  ExecEnv env_;  // plan_.env with this worker's screener
+  std::unique_ptr<screen::RuleScreener> screener_;
   std::vector<ExemptExec> exempts_;
   std::vector<std::unique_ptr<RuleExec>> rules_;
   RowErrors errors_;
@@ -955,25 +974,10 @@ class WindowFinalizer {
 
 // ------------------------------------------------------------------------------------------
 
-bool UsesTable(const ir::Expr& e, std::set<int>* out) {
-  if (e.op == ir::Op::kConvert || e.op == ir::Op::kLookup || e.op == ir::Op::kInTable) out->insert(e.index);
-  for (const ir::ExprPtr& k : e.kids) UsesTable(*k, out);
-  return true;
-}
-
 void TablesOf(const ir::Program& p, const ir::Rule& r, std::set<int>* out) {
-  auto visit = [&](const ir::ExprPtr& e) {
-    if (e) UsesTable(*e, out);
-  };
-  visit(r.where);
-  visit(r.when);
-  if (r.has_window) visit(r.window.anchor);
-  for (const ir::Key& k : r.keys) visit(k.expr);
-  for (const ir::Agg& a : r.aggs) {
-    visit(a.arg);
-    visit(a.filter);
-  }
-  for (const ir::ExprPtr& u : r.unless) visit(u);
+  ir::ForEachExpr(r, [&](const ir::Expr& e, const ir::Expr*) {
+    if (e.op == ir::Op::kConvert || e.op == ir::Op::kLookup || e.op == ir::Op::kInTable) out->insert(e.index);
+  });
   for (const ir::Verdict& v : r.verdicts) {
     if (!v.calendar.empty()) out->insert(p.TableIndex(v.calendar));
   }
@@ -1039,6 +1043,20 @@ Status LoadTables(const ir::Program& program, const std::map<std::string, std::s
     if (!st.ok()) return st;
     tables->Set(found, std::move(data));
   }
+  return Status::Ok();
+}
+
+Status LoadWatchLists(const ir::Program& program, const std::vector<std::string>& files, Tables* tables) {
+  if (screen::RuleScreening::ListsUsed(program).empty()) return Status::Ok();  // nothing screens
+  std::vector<screen::WatchList> lists;
+  for (const std::string& f : files) {
+    Status st = screen::LoadWatchLists(f, &lists);
+    if (!st.ok()) return st;
+  }
+  std::unique_ptr<screen::RuleScreening> s;
+  Status st = screen::RuleScreening::Build(program, std::move(lists), &s);
+  if (!st.ok()) return st;
+  tables->SetScreening(std::move(s));
   return Status::Ok();
 }
 
@@ -1366,6 +1384,8 @@ Status Run(const ir::Program& program, const InputSpec& input, const RunOptions&
   if (!st.ok()) return st;
   exec::Tables tables(program);
   st = exec::LoadTables(program, options.tables, &tables);
+  if (!st.ok()) return st;
+  st = exec::LoadWatchLists(program, options.watch_lists, &tables);
   if (!st.ok()) return st;
   std::unique_ptr<io::RowSource> source;
   st = io::OpenSource(input, program, *layout, &source);

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "decree/run.h"
 #include "exec/tables.h"
@@ -13,6 +14,10 @@ namespace decree::exec {
 
 Status SelectLayout(const ir::Program& program, const std::string& name, const ir::Layout** out);
 Status LoadTables(const ir::Program& program, const std::map<std::string, std::string>& files, Tables* tables);
+// Loads the watch lists in `files` (any format screen/watchlist.h reads) and indexes them for
+// the program's screen() calls; nothing is loaded when no rule screens.  Fails naming a list
+// a rule screens against that no file provides.
+Status LoadWatchLists(const ir::Program& program, const std::vector<std::string>& files, Tables* tables);
 Status RunSource(const ir::Program& program, const ir::Layout& layout, io::RowSource& source, const Tables& tables,
                  const RunOptions& options, RunResult* result);
 

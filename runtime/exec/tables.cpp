@@ -91,4 +91,16 @@ bool Tables::Lookup(int table, const std::vector<ir::Value>& key, const std::str
   return t != nullptr && t->Lookup(key, column, out);
 }
 
+bool Tables::Screen(const std::string& list, const std::string& name, ir::Value* score, std::string* error) const {
+  int slot = screening_ != nullptr ? screening_->Slot(list) : -1;
+  if (slot < 0) return EvalContext::Screen(list, name, score, error);
+  *score = ir::Value::Decimal(screening_->BestLocked(slot, name).score, 4);
+  return true;
+}
+
+std::string Tables::ScreenMatch(const std::string& list, const std::string& name) const {
+  int slot = screening_ != nullptr ? screening_->Slot(list) : -1;
+  return slot < 0 ? std::string() : screening_->Describe(screening_->BestLocked(slot, name));
+}
+
 }  // namespace decree::exec

@@ -1,5 +1,6 @@
-// Reference tables supplied with a batch (`--table usd_rate=rates.csv`): loaded once, read by
-// every worker.  Rates tables get a direct (date, currency) -> rate map for the hot path.
+// Reference data supplied with a batch: tables (`--table usd_rate=rates.csv`) and watch lists
+// (`--list sdn.csv`), loaded once, read by every worker.  Rates tables get a direct
+// (date, currency) -> rate map for the hot path.
 #pragma once
 
 #include <memory>
@@ -10,6 +11,7 @@
 #include "decree/status.h"
 #include "ir/eval.h"
 #include "ir/ir.h"
+#include "screen/rule_screening.h"
 
 namespace decree::exec {
 
@@ -47,7 +49,8 @@ class TableData {
   std::unordered_map<uint64_t, i128> rates_;
 };
 
-// Every loaded table of a run, by program table index; also the scalar evaluator's view of them.
+// Every loaded table of a run, by program table index, and its watch lists; also the scalar
+// evaluator's view of them.
 class Tables : public ir::EvalContext {
  public:
   explicit Tables(const ir::Program& program) : program_(&program), by_index_(program.tables.size()) {}
@@ -57,9 +60,15 @@ class Tables : public ir::EvalContext {
   }
   bool Lookup(int table, const std::vector<ir::Value>& key, const std::string& column, ir::Value* out) const override;
 
+  void SetScreening(std::unique_ptr<screen::RuleScreening> s) { screening_ = std::move(s); }
+  const screen::RuleScreening* screening() const { return screening_.get(); }
+  bool Screen(const std::string& list, const std::string& name, ir::Value* score, std::string* error) const override;
+  std::string ScreenMatch(const std::string& list, const std::string& name) const override;
+
  private:
   const ir::Program* program_;
   std::vector<std::unique_ptr<TableData>> by_index_;
+  std::unique_ptr<screen::RuleScreening> screening_;
 };
 
 }  // namespace decree::exec

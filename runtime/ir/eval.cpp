@@ -22,6 +22,7 @@ bool EvalContext::Screen(const std::string& list, const std::string&, Value*, st
   *error = "watch list '" + list + "' is not loaded";
   return false;
 }
+std::string EvalContext::ScreenMatch(const std::string&, const std::string&) const { return ""; }
 
 namespace {
 

@@ -28,6 +28,8 @@ class EvalContext {
   virtual bool Lookup(int table, const std::vector<Value>& key, const std::string& column, Value* out) const;
   // Screening score of `name` against watch list `list` in [0, 1] at scale 4.
   virtual bool Screen(const std::string& list, const std::string& name, Value* score, std::string* error) const;
+  // The list entry behind Screen()'s score, for explanations ("" when none).
+  virtual std::string ScreenMatch(const std::string& list, const std::string& name) const;
 };
 
 bool EvalScalar(const Program& p, const Expr& e, const EvalContext& ctx, Value* out, std::string* error);

@@ -46,6 +46,28 @@ ExprPtr MakeConst(Value v, Type t) {
   return e;
 }
 
+namespace {
+void Walk(const Expr& e, const Expr* parent, const std::function<void(const Expr&, const Expr*)>& f) {
+  f(e, parent);
+  for (const ExprPtr& k : e.kids) Walk(*k, &e, f);
+}
+}  // namespace
+
+void ForEachExpr(const Rule& r, const std::function<void(const Expr& e, const Expr* parent)>& f) {
+  auto root = [&](const ExprPtr& e) {
+    if (e) Walk(*e, nullptr, f);
+  };
+  root(r.where);
+  root(r.when);
+  if (r.has_window) root(r.window.anchor);
+  for (const Key& k : r.keys) root(k.expr);
+  for (const Agg& a : r.aggs) {
+    root(a.arg);
+    root(a.filter);
+  }
+  for (const ExprPtr& u : r.unless) root(u);
+}
+
 const char* RuleKindName(RuleKind k) {
   switch (k) {
     case RuleKind::kRow: return "row";

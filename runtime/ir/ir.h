@@ -17,6 +17,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -207,6 +208,10 @@ struct Rule {
                                      (kind == RuleKind::kRequire && !keys.empty()); }
 };
 
+// Calls `f` on every expression node of `r` (where, when, anchor, keys, aggregate arguments
+// and filters, unless), each root's nodes parents first.  `parent` is null at a root.
+void ForEachExpr(const Rule& r, const std::function<void(const Expr& e, const Expr* parent)>& f);
+
 struct Decision {
   std::string id;
   std::string name;
@@ -232,8 +237,9 @@ struct RulesetInfo {
 };
 
 struct TestRecord {
-  std::string target;  // qualified layout or table name
+  std::string target;  // qualified layout or table name; the list id of a watch-list entry
   bool is_table = false;
+  bool is_list = false;  // a watch-list entry: text fields named as watchlist.csv's columns
   std::vector<std::pair<std::string, Value>> fields;
   SourceLoc loc;
 };

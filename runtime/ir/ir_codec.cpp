@@ -314,7 +314,7 @@ Status DecodeRuleBody(const std::string& text, Rule* r) {
 std::string EncodeTest(const Test& t) {
   SExpr s = SExpr::List({SExpr::Atom("test"), SExpr::Str(t.name), EncodeLoc(t.loc)});
   for (const TestRecord& g : t.given) {
-    SExpr rec = SExpr::List({SExpr::Atom(g.is_table ? "given_table" : "given"), SExpr::Str(g.target), EncodeLoc(g.loc)});
+    SExpr rec = SExpr::List({SExpr::Atom(g.is_list ? "given_list" : g.is_table ? "given_table" : "given"), SExpr::Str(g.target), EncodeLoc(g.loc)});
     for (const auto& [name, value] : g.fields) {
       rec.Add(SExpr::List({SExpr::Atom("f"), SExpr::Str(name), SExpr::Str(EncodeValue(value))}));
     }
@@ -351,9 +351,10 @@ Status DecodeTest(const std::string& text, Test* t) {
       return Status::Corruption("test IR: malformed statement");
     }
     const std::string& head = x.items[0].text;
-    if (head == "given" || head == "given_table") {
+    if (head == "given" || head == "given_table" || head == "given_list") {
       TestRecord g;
       g.is_table = head == "given_table";
+      g.is_list = head == "given_list";
       g.target = x.items[1].text;
       if (!DecodeLoc(&x.items[2], &g.loc)) return Status::Corruption("test IR: bad location");
       for (size_t j = 3; j < x.items.size(); ++j) {

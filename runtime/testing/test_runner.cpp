@@ -17,6 +17,48 @@ std::string Describe(const Finding& f) {
   return fmt::format("({}) txns [{}]", fmt::join(key, ", "), fmt::join(f.txn_ids, ", "));
 }
 
+// The watch lists of a test (its `given list` entries) or of a witness replay (none): every
+// list the rules screen against exists, empty unless entries were given for it.
+Status SetTestScreening(const ir::Program& program, const std::vector<const ir::TestRecord*>& entries, exec::Tables* tables) {
+  std::vector<std::string> used = screen::RuleScreening::ListsUsed(program);
+  if (used.empty()) return Status::Ok();
+  std::vector<screen::WatchList> lists;
+  auto list = [&](const std::string& id) -> screen::WatchList& {
+    for (screen::WatchList& l : lists) {
+      if (l.list_id == id) return l;
+    }
+    lists.emplace_back();
+    lists.back().list_id = id;
+    lists.back().source = "test";
+    return lists.back();
+  };
+  for (const std::string& id : used) list(id);
+  for (const ir::TestRecord* g : entries) {
+    screen::WatchEntry e;
+    std::string aliases;
+    for (const auto& [name, value] : g->fields) {
+      if (name == "entry_id") e.entry_id = value.s;
+      if (name == "entry_type") e.entry_type = value.s;
+      if (name == "country") e.country = value.s;
+      if (name == "birth_date") e.birth_date = value.s;
+      if (name == "program") e.program = value.s;
+      if (name == "name") e.names.insert(e.names.begin(), screen::ListName{value.s, screen::NameSource::kPrimary});
+      if (name == "aliases") aliases = value.s;
+    }
+    for (size_t p = 0, q; p <= aliases.size() && !aliases.empty(); p = q + 1) {
+      q = aliases.find('|', p);
+      if (q == std::string::npos) q = aliases.size();
+      if (q > p) e.names.push_back(screen::ListName{aliases.substr(p, q - p), screen::NameSource::kAlias});
+    }
+    list(g->target).entries.push_back(std::move(e));
+  }
+  std::unique_ptr<screen::RuleScreening> s;
+  Status st = screen::RuleScreening::Build(program, std::move(lists), &s);
+  if (!st.ok()) return st;
+  tables->SetScreening(std::move(s));
+  return Status::Ok();
+}
+
 bool KeyMatches(const Finding& f, const std::vector<std::string>& want) {
   if (!f.keyed) return want.empty() || (want.size() == 1 && f.txn_ids.size() == 1 && f.txn_ids[0] == want[0]);
   if (want.size() > f.key.size()) return false;
@@ -46,6 +88,8 @@ Status RunRecords(const ir::Program& program, const std::string& layout_name, st
   for (size_t t = 0; t < owned.size(); ++t) {
     tables.Set(static_cast<int>(t), owned[t] ? std::move(owned[t]) : std::make_unique<exec::TableData>(program, static_cast<int>(t)));
   }
+  Status st = SetTestScreening(program, {}, &tables);
+  if (!st.ok()) return st;
   auto source = io::MakeValueSource(program, *layout, std::move(records));
   RunOptions options;
   options.threads = 1;
@@ -61,7 +105,12 @@ Status RunOne(const ir::Program& program, const ir::Test& test, TestOutcome* out
   std::vector<std::unique_ptr<exec::TableData>> owned(program.tables.size());
   const ir::Layout* layout = nullptr;
   std::vector<std::vector<ir::Value>> records;
+  std::vector<const ir::TestRecord*> list_entries;
   for (const ir::TestRecord& g : test.given) {
+    if (g.is_list) {
+      list_entries.push_back(&g);
+      continue;
+    }
     if (g.is_table) {
       int t = program.TableIndex(g.target);
       if (t < 0) return Status::Corruption("test names an unknown table " + g.target);
@@ -95,11 +144,13 @@ Status RunOne(const ir::Program& program, const ir::Test& test, TestOutcome* out
     }
   }
   if (layout == nullptr) return Status::InvalidArgument("the test gives no records");
+  Status st = SetTestScreening(program, list_entries, &tables);
+  if (!st.ok()) return st;
   auto source = io::MakeValueSource(program, *layout, std::move(records));
   RunOptions options;
   options.threads = 1;
   RunResult result;
-  Status st = exec::RunSource(program, *layout, *source, tables, options, &result);
+  st = exec::RunSource(program, *layout, *source, tables, options, &result);
   if (!st.ok()) return st;
   out->passed = true;
   for (const ir::Expectation& e : test.expects) {

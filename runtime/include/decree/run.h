@@ -47,6 +47,8 @@ struct RunOptions {
   std::string layout;  // qualified or short layout name; empty: the one layout the rules read
   int threads = 0;     // 0: one per core
   std::map<std::string, std::string> tables;  // table name (short or qualified) -> file
+  // Watch-list files for the rules' screen() calls (UN XML, OFAC sdn.csv, watchlist.csv).
+  std::vector<std::string> watch_lists;
   // Called about every 200 ms from a monitor thread while the batch is read.
   std::function<void(const RunProgress&)> progress;
   // Only these rules (ids); empty: all rules of the layout.
