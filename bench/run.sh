@@ -139,11 +139,12 @@ IFS=',' read -r -a size_list <<<"$sizes"
 for rows in "${size_list[@]}"; do
   tx="$data/lvtr-$rows-s$seed.csv"
   rates="$data/lvtr-$rows-s$seed.rates.csv"
+  last_activity="$data/lvtr-$rows-s$seed.last_activity.csv"
   stamp="$data/lvtr-$rows-s$seed.gen"
   gen_id=$(sha256sum "$gen" | cut -c1-16)
-  if [[ ! -f "$tx" || ! -f "$stamp" || "$(cat "$stamp")" != "$gen_id" ]]; then
+  if [[ ! -f "$tx" || ! -f "$last_activity" || ! -f "$stamp" || "$(cat "$stamp")" != "$gen_id" ]]; then
     echo "bench: generating $rows rows (seed $seed) into $tx" >&2
-    "$gen" --rows "$rows" --seed "$seed" --out "$tx" --rates "$rates"
+    "$gen" --rows "$rows" --seed "$seed" --out "$tx" --rates "$rates" --last-activity "$last_activity"
     echo "$gen_id" >"$stamp"
   fi
   bytes=$(stat -c %s "$tx")
@@ -153,6 +154,7 @@ for rows in "${size_list[@]}"; do
   for ((i = 1; i <= runs; i++)); do
     tables=()
     [[ $mix == lvtr ]] && tables=(--table "usd_rate=$rates")
+    [[ $mix == aml ]] && tables=(--table "last_activity=$last_activity")
     measure decree "$decree" run "$work/$mix.dlib" --input "$tx" "${tables[@]}" \
       --out "$work/decree.jsonl" --rejects "$work/rejects.jsonl" --threads "$threads" -q
     [[ ! -s "$work/rejects.jsonl" ]] || { echo "bench/run.sh: decree rejected rows of a generated batch" >&2; exit 1; }
@@ -161,15 +163,15 @@ for rows in "${size_list[@]}"; do
     echo "  decree  run $i: $(tail -1 "$work/decree.times")" >&2
   done
   for ((i = 1; i <= runs; i++)); do
-    measure duckdb node bench/peers/duckdb_peer.mjs "$mix" "$tx" "$rates" "$work/duck.tsv" "$threads"
+    measure duckdb node bench/peers/duckdb_peer.mjs "$mix" "$tx" "$rates" "$work/duck.tsv" "$threads" "$last_activity"
     node -e "console.log(JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')).seconds)" "$work/duckdb.stdout" >>"$work/duckq.times"
     LC_ALL=C sort "$work/duck.tsv" >"$work/duck.sorted.tsv"
     check_same "$work/reference.tsv" "$work/duck.sorted.tsv" "DuckDB run $i"
     echo "  duckdb  run $i: $(tail -1 "$work/duckdb.times") (query $(tail -1 "$work/duckq.times") s)" >&2
   done
   for ((i = 1; i <= runs; i++)); do
-    printf '.mode csv\n.import %s tx\n.import %s rates\n.mode tabs\n.headers off\n.output %s\n.read bench/peers/%s.sqlite.sql\n' \
-      "$tx" "$rates" "$work/sqlite.tsv" "$mix" >"$work/sqlite.cmd"
+    printf '.mode csv\n.import %s tx\n.import %s rates\n.import %s last_activity\n.mode tabs\n.headers off\n.output %s\n.read bench/peers/%s.sqlite.sql\n' \
+      "$tx" "$rates" "$last_activity" "$work/sqlite.tsv" "$mix" >"$work/sqlite.cmd"
     measure sqlite sqlite3 -batch -init /dev/null :memory: ".read $work/sqlite.cmd"
     LC_ALL=C sort "$work/sqlite.tsv" >"$work/sqlite.sorted.tsv"
     check_same "$work/reference.tsv" "$work/sqlite.sorted.tsv" "SQLite run $i"

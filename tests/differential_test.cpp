@@ -119,13 +119,16 @@ std::vector<Row> Rows(const std::vector<Finding>& findings) {
 void Compare(const ir::Program& program, const fs::path& dir, const bench::GenOptions& g, const std::string& sql_file,
              std::vector<Row>* decree_rows, std::vector<Row>* sql_rows) {
   std::string error;
-  const std::string tx = (dir / "tx.csv").string(), rates = (dir / "rates.csv").string();
+  const std::string tx = (dir / "tx.csv").string(), rates = (dir / "rates.csv").string(),
+                    last_activity = (dir / "last_activity.csv").string();
   ASSERT_TRUE(bench::WriteBatch(g, tx, /*jsonl=*/false, &error)) << error;
   ASSERT_TRUE(bench::WriteRates(g, rates, &error)) << error;
+  ASSERT_TRUE(bench::WriteLastActivity(g, last_activity, &error)) << error;
 
   RunOptions options;
   options.threads = 2;
   options.tables["usd_rate"] = rates;
+  if (program.FindTable("aml.last_activity") != nullptr) options.tables["last_activity"] = last_activity;
   RunResult result;
   InputSpec input;
   input.path = tx;
@@ -142,6 +145,9 @@ void Compare(const ir::Program& program, const fs::path& dir, const bench::GenOp
   });
   db.Load("rates", {"date", "currency", "usd_per_unit"}, [&](const auto& add) {
     for (const auto& r : bench::Rates(g)) add(r);
+  });
+  db.Load("last_activity", {"customer_id", "last_seen_at"}, [&](const auto& add) {
+    for (const auto& r : bench::LastActivity(g)) add(r);
   });
   *sql_rows = db.Query(ReadText(fs::path(DECREE_SOURCE_DIR) / sql_file));
   std::sort(sql_rows->begin(), sql_rows->end());
@@ -212,7 +218,8 @@ TEST_P(DifferentialTest, TypologiesAgreeWithWindowSql) {
   g.customers = 100;  // ~200 rows a customer over 30 days: a week's transfers reach ten counterparties
   std::vector<Row> decree, sql;
   Compare(aml->program(), dir_, g, "bench/peers/aml.sqlite.sql", &decree, &sql);
-  for (const char* rule : {"structuring", "rapid_movement", "fan_in", "fan_out", "round_amounts", "high_risk_jurisdiction"}) {
+  for (const char* rule : {"structuring", "rapid_movement", "fan_in", "fan_out", "round_amounts", "high_risk_jurisdiction",
+                           "dormant_reactivation"}) {
     EXPECT_TRUE(std::any_of(sql.begin(), sql.end(), [&](const Row& r) { return std::get<0>(r) == std::string("aml.") + rule; }))
         << rule << " never fires on seed " << GetParam();
   }

@@ -52,7 +52,7 @@ int WriteRuleLibrary(int rules, const std::string& dir) {
 
 int main(int argc, char** argv) {
   decree::bench::GenOptions o;
-  std::string out, rates;
+  std::string out, rates, last_activity;
   bool jsonl = false;
   int rules = 0;
   for (int i = 1; i < argc; ++i) {
@@ -76,6 +76,8 @@ int main(int argc, char** argv) {
       out = value();
     } else if (a == "--rates") {
       rates = value();
+    } else if (a == "--last-activity") {
+      last_activity = value();
     } else if (a == "--jsonl") {
       jsonl = true;
     } else if (a == "--rules") {
@@ -85,7 +87,7 @@ int main(int argc, char** argv) {
     } else {
       fmt::print(stderr,
                  "usage: decree-gen --rows N [--seed S] [--customers N] [--days N] [--jsonl] [--no-aml-patterns] "
-                 "--out FILE [--rates FILE]\n"
+                 "--out FILE [--rates FILE] [--last-activity FILE]\n"
                  "       decree-gen --rules N --out DIR\n");
       return a == "--help" ? 0 : 2;
     }
@@ -96,7 +98,8 @@ int main(int argc, char** argv) {
   }
   if (rules > 0) return WriteRuleLibrary(rules, out);
   std::string error;
-  if (!decree::bench::WriteBatch(o, out, jsonl, &error) || (!rates.empty() && !decree::bench::WriteRates(o, rates, &error))) {
+  if (!decree::bench::WriteBatch(o, out, jsonl, &error) || (!rates.empty() && !decree::bench::WriteRates(o, rates, &error)) ||
+      (!last_activity.empty() && !decree::bench::WriteLastActivity(o, last_activity, &error))) {
     fmt::print(stderr, "decree-gen: {}\n", error);
     return 1;
   }

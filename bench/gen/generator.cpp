@@ -235,6 +235,20 @@ std::vector<std::vector<std::string>> Rates(const GenOptions& o) {
   return out;
 }
 
+std::vector<std::vector<std::string>> LastActivity(const GenOptions& o) {
+  std::vector<std::vector<std::string>> out;
+  const uint64_t customers = o.customers > 0 ? o.customers : std::max<uint64_t>(20, o.rows / 40);
+  Rng rng(o.seed ^ 0xD0D0CAFE12345678ULL);
+  for (uint64_t c = 0; c < customers; ++c) {
+    if (rng.Below(4) == 0) continue;  // no history: a new customer
+    // 120 to 240 days before the batch starts, any second of the day, any offset: the batch's
+    // first large transaction of a customer falls on both sides of 180 days.
+    int64_t seconds = (kStartDay - 120 - static_cast<int64_t>(rng.Below(121))) * 86400 + static_cast<int64_t>(rng.Below(86400));
+    out.push_back({fmt::format("C{:07d}", c), Timestamp(seconds - 8 * 3600, rng.Below(2) == 0 ? 480 : 0)});
+  }
+  return out;
+}
+
 namespace {
 
 void CsvField(const std::string& s, std::string* out) {
@@ -301,6 +315,20 @@ bool WriteRates(const GenOptions& o, const std::string& path, std::string* error
   }
   std::string buf = "date,currency,usd_per_unit\n";
   for (const auto& r : Rates(o)) buf += r[0] + "," + r[1] + "," + r[2] + "\n";
+  bool ok = std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
+  ok &= std::fclose(f) == 0;
+  if (!ok) *error = path + ": write failed";
+  return ok;
+}
+
+bool WriteLastActivity(const GenOptions& o, const std::string& path, std::string* error) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) {
+    *error = path + ": cannot create";
+    return false;
+  }
+  std::string buf = "customer_id,last_seen_at\n";
+  for (const auto& r : LastActivity(o)) buf += r[0] + "," + r[1] + "\n";
   bool ok = std::fwrite(buf.data(), 1, buf.size(), f) == buf.size();
   ok &= std::fclose(f) == 0;
   if (!ok) *error = path + ": write failed";

@@ -39,8 +39,13 @@ void Generate(const GenOptions& o, const std::function<void(const GeneratedRow&)
 // rates.csv rows (date, currency, usd_per_unit) for every day and currency generated.
 std::vector<std::vector<std::string>> Rates(const GenOptions& o);
 
-// Writes a CSV (or JSON Lines) batch and its rates file.
+// last_activity.csv rows (customer_id, last_seen_at) for the dormant-reactivation typology:
+// three customers in four, last seen 120 to 240 days before the batch starts.
+std::vector<std::vector<std::string>> LastActivity(const GenOptions& o);
+
+// Writes a CSV (or JSON Lines) batch, its rates file, its last_activity file.
 bool WriteBatch(const GenOptions& o, const std::string& path, bool jsonl, std::string* error);
 bool WriteRates(const GenOptions& o, const std::string& path, std::string* error);
+bool WriteLastActivity(const GenOptions& o, const std::string& path, std::string* error);
 
 }  // namespace decree::bench

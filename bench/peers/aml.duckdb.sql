@@ -47,5 +47,18 @@ COPY (
   FROM members GROUP BY rule, customer_id, day
   UNION ALL
   SELECT 'aml.high_risk_jurisdiction', '', txn_id FROM t WHERE counterparty_country IN ('KP', 'IR', 'MM')
+  UNION ALL
+  -- Dormant reactivation: the customer's first transaction of at least 50,000 CNY (alone at its
+  -- instant), at least 180 days after last_seen_at.
+  SELECT 'aml.dormant_reactivation', f.customer_id || '|' || strftime(f.day, '%Y-%m-%d'), f.txn_id
+  FROM (
+    SELECT customer_id, day, txn_id, ts,
+           rank() OVER (PARTITION BY customer_id ORDER BY ts) AS pos,
+           count(*) OVER (PARTITION BY customer_id, ts) AS at_instant
+    FROM t WHERE amount >= 50000
+  ) f
+  JOIN (SELECT customer_id, CAST(epoch(CAST(last_seen_at AS TIMESTAMPTZ)) AS BIGINT) AS seen
+        FROM read_csv('$LAST_ACTIVITY', header = true, all_varchar = true)) a ON a.customer_id = f.customer_id
+  WHERE f.pos = 1 AND f.at_instant = 1 AND f.ts >= a.seen + 180 * 86400
   ORDER BY 1, 2, 3
 ) TO '$OUT' (FORMAT csv, DELIMITER '\t', HEADER false, QUOTE '');

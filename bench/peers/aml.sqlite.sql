@@ -1,7 +1,8 @@
 -- aml-typologies (rulesets/aml-typologies) as hand-written SQLite SQL: the independent path of
 -- the typologies' differential test (tests/differential_test.cpp).
 --
--- Expects the table tx of text columns named as in data-layouts.md, and returns one row per
+-- Expects the tables tx (text columns named as in data-layouts.md) and last_activity
+-- (customer_id, last_seen_at), and returns one row per
 -- finding: rule, key values joined by '|' (customer_id|day; empty for the row rule), txn_ids
 -- joined by ',' (ascending), ordered by rule and key.
 --
@@ -66,4 +67,16 @@ FROM (SELECT * FROM members ORDER BY txn_id)
 GROUP BY rule, customer_id, day
 UNION ALL
 SELECT 'aml.high_risk_jurisdiction', '', txn_id FROM tx_exact WHERE counterparty_country IN ('KP', 'IR', 'MM')
+UNION ALL
+-- Dormant reactivation: a customer's first transaction of at least 50,000 CNY in the batch
+-- (alone at its instant), at least 180 days after last_activity.last_seen_at.
+SELECT 'aml.dormant_reactivation', customer_id || '|' || day, txn_id
+FROM (
+  SELECT l.customer_id, l.day, l.txn_id, l.ts,
+         rank() OVER (PARTITION BY l.customer_id ORDER BY l.ts) AS pos,
+         count(*) OVER (PARTITION BY l.customer_id, l.ts) AS at_instant
+  FROM tx_exact l WHERE l.amount_e4 >= 500000000
+) f
+JOIN last_activity a USING (customer_id)
+WHERE f.pos = 1 AND f.at_instant = 1 AND f.ts >= unixepoch(a.last_seen_at) + 180 * 86400
 ORDER BY 1, 2, 3;

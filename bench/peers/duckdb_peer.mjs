@@ -1,6 +1,6 @@
 // DuckDB peer for bench/run.sh: the same rules as SQL, through DuckDB's Node API.
 //
-//   node duckdb_peer.mjs <lvtr|aml> <transactions.csv> <rates.csv> <out.tsv> [threads]
+//   node duckdb_peer.mjs <lvtr|aml> <transactions.csv> <rates.csv> <out.tsv> [threads] [last_activity.csv]
 //
 // Writes one line per finding, "rule<TAB>key values joined by |<TAB>txn_ids joined by ,",
 // sorted, and prints the query time (seconds) as JSON on standard output.  Exact arithmetic
@@ -11,11 +11,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const [mix, txPath, ratesPath, outPath, threads = '2'] = process.argv.slice(2);
+const [mix, txPath, ratesPath, outPath, threads = '2', lastActivityPath = ''] = process.argv.slice(2);
 const here = dirname(fileURLToPath(import.meta.url));
 const sql = readFileSync(join(here, `${mix}.duckdb.sql`), 'utf8')
   .replaceAll('$TX', txPath.replaceAll("'", "''"))
   .replaceAll('$RATES', ratesPath.replaceAll("'", "''"))
+  .replaceAll('$LAST_ACTIVITY', lastActivityPath.replaceAll("'", "''"))
   .replaceAll('$OUT', outPath.replaceAll("'", "''"));
 
 // Without the ICU extension DuckDB keeps TIMESTAMPTZ in UTC, which is what the SQL expects.
