@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "screen/batch.h"
 #include "screen/index.h"
+#include "screen/index_file.h"
 #include "screen/watchlist.h"
 
 namespace decree::cli {
@@ -31,8 +32,9 @@ const VerbSpec kSpec = {
     "Exit status: 0 screened; 1 rows were rejected, a list or the batch could not be read, or\n"
     "--fail-on-hits was given and there are hits; 2 bad command line.",
     {
-        {"list", 'l', "FILE", "a watch list (repeatable, at least one)", true},
-        {"input", 'i', "FILE", "the batch, CSV in the canonical transaction layout (required)"},
+        {"list", 'l', "FILE", "a watch list (repeatable, at least one): UN XML, OFAC sdn.csv, watchlist.csv or a saved index", true},
+        {"input", 'i', "FILE", "the batch, CSV in the canonical transaction layout (required unless --save-index)"},
+        {"save-index", 0, "FILE", "save the lists' screening index to FILE, to pass as --list later (here or to decree run)"},
         {"out", 'o', "FILE", "hits as JSON Lines (default: standard output)"},
         {"threshold", 0, "SCORE", "the lowest score reported, in (0, 1] (default 0.92)"},
         {"columns", 0, "A,B", "the name columns screened (default customer_name,counterparty_name)"},
@@ -44,7 +46,8 @@ const VerbSpec kSpec = {
     },
     {"decree screen --list ../shared/data/watchlists/un_consolidated.xml --input transactions.csv --out hits.jsonl",
      "decree screen -l un_consolidated.xml -l ofac_sdn.csv -i batch.csv -o hits.jsonl --threshold 0.95",
-     "decree screen -l examples/watchlist.csv -i examples/transactions.csv --allow examples/allow.csv -o -"},
+     "decree screen -l examples/watchlist.csv -i examples/transactions.csv --allow examples/allow.csv -o -",
+     "decree screen -l un_consolidated.xml -l ofac_sdn.csv --save-index lists.dsx   (then: --list lists.dsx)"},
     0,
     0,
 };
@@ -53,7 +56,7 @@ std::string Plural(uint64_t n, const char* word) { return fmt::format("{} {}{}",
 
 int Screen(const Args& args) {
   if (args.GetAll("list").empty()) return UsageError("screen", "missing --list FILE");
-  if (!args.Has("input")) return UsageError("screen", "missing --input BATCH");
+  if (!args.Has("input") && !args.Has("save-index")) return UsageError("screen", "missing --input BATCH");
   screen::BatchScreenOptions options;
   if (args.Has("threshold")) {
     const std::string t = args.Get("threshold");
@@ -116,6 +119,15 @@ int Screen(const Args& args) {
     }
     fmt::print(stderr, "decree screen: index of {} and {} distinct tokens built in {:.2f} s\n", Plural(index->names().size(), "name"),
                index->vocabulary_size(), load_seconds);
+  }
+  if (args.Has("save-index")) {
+    st = screen::SaveIndex(*index, args.GetAll("list"), args.Get("save-index"));
+    if (!st.ok()) {
+      fmt::print(stderr, "decree screen: {}\n", st.message());
+      return kExitFailure;
+    }
+    if (!quiet) fmt::print(stderr, "decree screen: index saved to {}\n", args.Get("save-index"));
+    if (!args.Has("input")) return kExitOk;
   }
   const bool progress = !quiet && IsTerminal(stderr);
   if (progress) {

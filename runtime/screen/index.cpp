@@ -100,15 +100,23 @@ size_t ScreeningIndex::entry_count() const {
 Status ScreeningIndex::Build(std::vector<WatchList> lists, std::unique_ptr<ScreeningIndex>* out) {
   auto index = std::unique_ptr<ScreeningIndex>(new ScreeningIndex());
   index->lists_ = std::move(lists);
-  NameNormalizer normalizer;
-  if (!normalizer.status().ok()) return normalizer.status();
+  std::unique_ptr<NameNormalizer> normalizer;  // created on the first name not yet normalised
   NormalizedName norm;
   for (uint32_t l = 0; l < index->lists_.size(); ++l) {
     const WatchList& list = index->lists_[l];
     for (uint32_t e = 0; e < list.entries.size(); ++e) {
       const WatchEntry& entry = list.entries[e];
       for (uint32_t a = 0; a < entry.names.size(); ++a) {
-        normalizer.Normalize(entry.names[a].text, &norm);
+        if (entry.names[a].normalized) {  // from a saved index
+          norm.tokens = entry.names[a].tokens;
+          norm.steps = entry.names[a].steps;
+        } else {
+          if (!normalizer) {
+            normalizer = std::make_unique<NameNormalizer>();
+            if (!normalizer->status().ok()) return normalizer->status();
+          }
+          normalizer->Normalize(entry.names[a].text, &norm);
+        }
         if (norm.tokens.empty()) {
           ++index->skipped_names_;
           continue;

@@ -2,10 +2,13 @@
 // normalisation, the similarity measure, and the index against the all-pairs reference.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
 #include <set>
 
+#include "ir/sqlite_util.h"
 #include "screen/index.h"
+#include "screen/index_file.h"
 #include "screen/match.h"
 #include "screen/normalize.h"
 #include "screen/watchlist.h"
@@ -319,6 +322,76 @@ TEST(Index, SameHitsAsAllPairsOnGeneratedNames) {
     EXPECT_LT(screener.stats().candidates, reference.stats().candidates / 2)
         << "the index should compare far fewer names than the scan";
   }
+}
+
+}  // namespace
+}  // namespace decree::screen
+
+namespace decree::screen {
+namespace {
+
+// A saved index gives the lists back with every name's normalised form, and the index built
+// from it finds exactly the hits of the index built from the list files.
+TEST(SavedIndex, RoundTripsAndScreensTheSame) {
+  std::vector<WatchList> lists;
+  ASSERT_TRUE(LoadWatchlistCsv("list_id,entry_id,entry_type,name,aliases,country,birth_date,program\n"
+                               "local,L1,individual,\"YANG, Lei\",楊磊|Lei Yang,CN,1975-04-02,p\n"
+                               "local,L2,entity,Yang Lei Trading Co. Ltd.,杨磊贸易有限公司,CN,,p\n"
+                               "other,O1,individual,\"BOUT, Viktor Anatolyevich\",Виктор Бут,RU,,q\n"
+                               "other,O2,individual,!!!,,,,q\n",
+                               "w.csv", &lists)
+                  .ok());
+  std::unique_ptr<ScreeningIndex> direct;
+  ASSERT_TRUE(ScreeningIndex::Build(lists, &direct).ok());
+  const std::string path = ::testing::TempDir() + "/saved.dsx";
+  ASSERT_TRUE(SaveIndex(*direct, {}, path).ok());
+  std::vector<WatchList> loaded;
+  ListFormat format;
+  ASSERT_TRUE(DetectListFormat(path, &format).ok());
+  EXPECT_EQ(format, ListFormat::kSavedIndex);
+  Status st = LoadWatchLists(path, &loaded);
+  ASSERT_TRUE(st.ok()) << st.message();
+  ASSERT_EQ(loaded.size(), 2u);
+  EXPECT_EQ(loaded[0].list_id, "local");
+  ASSERT_EQ(loaded[0].entries.size(), 2u);
+  EXPECT_EQ(loaded[0].entries[0].birth_date, "1975-04-02");
+  ASSERT_EQ(loaded[0].entries[0].names.size(), 3u);
+  EXPECT_EQ(loaded[0].entries[0].names[1].text, "楊磊");
+  EXPECT_EQ(loaded[0].entries[0].names[1].source, NameSource::kAlias);
+  EXPECT_TRUE(loaded[0].entries[0].names[1].normalized);
+  EXPECT_EQ(loaded[0].entries[0].names[1].tokens, (std::vector<std::string>{"yang", "lei"}));
+  std::unique_ptr<ScreeningIndex> from_file;
+  ASSERT_TRUE(ScreeningIndex::Build(std::move(loaded), &from_file).ok());
+  EXPECT_EQ(from_file->names().size(), direct->names().size());
+  EXPECT_EQ(from_file->skipped_names(), 1u);  // "!!!" normalises to nothing, as before
+  Screener a(direct.get(), 0.85), b(from_file.get(), 0.85);
+  std::vector<ScreenHit> ha, hb;
+  NormalizedName qa, qb;
+  for (const char* q : {"杨磊", "Lei YANG", "杨磊贸易", "Виктор Анатольевич Бут", "Bout Victor", "Wang Fang"}) {
+    a.Screen(q, &ha, &qa);
+    b.Screen(q, &hb, &qb);
+    ASSERT_EQ(ha.size(), hb.size()) << q;
+    for (size_t i = 0; i < ha.size(); ++i) {
+      EXPECT_EQ(ha[i].name, hb[i].name) << q;
+      EXPECT_EQ(ha[i].score, hb[i].score) << q;
+    }
+  }
+  std::remove(path.c_str());
+}
+
+TEST(SavedIndex, AnotherSqliteFileIsRefused) {
+  const std::string path = ::testing::TempDir() + "/not_an_index.db";
+  std::remove(path.c_str());
+  {
+    SqliteDb db;
+    ASSERT_TRUE(db.Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE).ok());
+    ASSERT_TRUE(db.Exec("CREATE TABLE meta (key TEXT, value TEXT); INSERT INTO meta VALUES ('format', 'something else')").ok());
+  }
+  std::vector<WatchList> lists;
+  Status st = LoadWatchLists(path, &lists);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("not a saved screening index"), std::string::npos) << st.message();
+  std::remove(path.c_str());
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "exec/vector.h"
 #include "io/csv.h"
 #include "ir/utf8.h"
+#include "screen/index_file.h"
 #include "screen/text_file.h"
 #include "screen/xml.h"
 
@@ -97,6 +98,10 @@ Status DetectListFormat(const std::string& path, ListFormat* format) {
   size_t n = std::fread(head, 1, sizeof(head) - 1, f);
   std::fclose(f);
   std::string_view h(head, n);
+  if (h.starts_with("SQLite format 3")) {
+    *format = ListFormat::kSavedIndex;
+    return Status::Ok();
+  }
   if (h.starts_with("\xEF\xBB\xBF")) h.remove_prefix(3);
   h = Trim(h);
   if (h.starts_with("<")) {
@@ -122,9 +127,11 @@ Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out) {
   ListFormat format;
   Status s = DetectListFormat(path, &format);
   if (!s.ok()) return s;
+  if (format == ListFormat::kSavedIndex) return LoadSavedLists(path, out);
   std::string text;
   if (s = ReadFile(path, &text); !s.ok()) return s;
   switch (format) {
+    case ListFormat::kSavedIndex: break;
     case ListFormat::kUnXml: {
       WatchList list;
       if (s = LoadUnXml(text, path, &list); !s.ok()) return s;

@@ -29,6 +29,11 @@ const char* NameSourceName(NameSource s);
 struct ListName {
   std::string text;
   NameSource source = NameSource::kPrimary;
+  // Set when the name comes from a saved screening index (screen/index_file.h): its
+  // normalised tokens and steps, so the index is built without normalising again.
+  bool normalized = false;
+  uint16_t steps = 0;
+  std::vector<std::string> tokens;
 };
 
 struct WatchEntry {
@@ -46,10 +51,10 @@ struct WatchList {
   std::vector<WatchEntry> entries;
 };
 
-enum class ListFormat { kUnXml, kOfacSdnCsv, kWatchlistCsv };
+enum class ListFormat { kUnXml, kOfacSdnCsv, kWatchlistCsv, kSavedIndex };
 
 // Detects the format from the file's first bytes (XML root element, the watchlist.csv header,
-// or OFAC's numeric first field).
+// OFAC's numeric first field, or the SQLite header of a saved screening index).
 Status DetectListFormat(const std::string& path, ListFormat* format);
 
 // Loads a list.  A watchlist.csv may hold several list_ids: each becomes its own WatchList.
