@@ -18,6 +18,7 @@
 #include "decree/run.h"
 #include "driver/compilation.h"
 #include "screen/index.h"
+#include "watchlist_dir.h"
 #include "screen/watchlist.h"
 
 namespace decree {
@@ -25,16 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string WatchlistDir() {
-  std::vector<std::string> candidates;
-  if (const char* env = std::getenv("DECREE_WATCHLISTS")) candidates.push_back(env);
-  candidates.push_back(std::string(DECREE_SOURCE_DIR) + "/../shared/data/watchlists");
-  candidates.push_back("/work/shared/data/watchlists");
-  for (const auto& c : candidates) {
-    if (fs::exists(c + "/un_consolidated.xml") && fs::exists(c + "/ofac_sdn.csv")) return c;
-  }
-  return "";
-}
+using testing_support::WatchlistDir;
 
 std::string Quote(const std::string& s) {
   std::string out = "\"";
@@ -138,7 +130,9 @@ TEST(Sanctions, RulesAgreeWithTheScreeningIndex) {
   options.watch_lists = files;
   options.threads = 2;
   RunResult two, one;
-  Status st = decree::Run(c.program(), InputSpec{batch}, options, &two);
+  InputSpec input;
+  input.path = batch;
+  Status st = decree::Run(c.program(), input, options, &two);
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(two.rows_read, names.size());
   EXPECT_EQ(two.rows_rejected, 0u);
@@ -155,7 +149,7 @@ TEST(Sanctions, RulesAgreeWithTheScreeningIndex) {
   EXPECT_EQ(got, expected);
 
   options.threads = 1;
-  ASSERT_TRUE(decree::Run(c.program(), InputSpec{batch}, options, &one).ok());
+  ASSERT_TRUE(decree::Run(c.program(), input, options, &one).ok());
   EXPECT_EQ(FindingsToJsonl(one.findings), FindingsToJsonl(two.findings));
   fs::remove_all(tmp);
 }
@@ -168,7 +162,9 @@ TEST(Sanctions, AMissingListIsAClearError) {
   RunOptions options;
   options.watch_lists = {std::string(DECREE_SOURCE_DIR) + "/examples/watchlist.csv"};
   RunResult r;
-  Status st = decree::Run(c.program(), InputSpec{std::string(DECREE_SOURCE_DIR) + "/examples/transactions.csv"}, options, &r);
+  InputSpec input;
+  input.path = std::string(DECREE_SOURCE_DIR) + "/examples/transactions.csv";
+  Status st = decree::Run(c.program(), input, options, &r);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("\"ofac-sdn\", \"un-sc\""), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("loaded: \"local-risk\""), std::string::npos) << st.message();

@@ -12,22 +12,14 @@
 #include <sstream>
 
 #include "screen/index.h"
+#include "watchlist_dir.h"
 #include "screen/match.h"
 #include "screen/watchlist.h"
 
 namespace decree::screen {
 namespace {
 
-std::string WatchlistDir() {
-  std::vector<std::string> candidates;
-  if (const char* env = std::getenv("DECREE_WATCHLISTS")) candidates.push_back(env);
-  candidates.push_back(std::string(DECREE_SOURCE_DIR) + "/../shared/data/watchlists");
-  candidates.push_back("/work/shared/data/watchlists");
-  for (const auto& c : candidates) {
-    if (std::filesystem::exists(c + "/un_consolidated.xml") && std::filesystem::exists(c + "/ofac_sdn.csv")) return c;
-  }
-  return "";
-}
+using testing_support::WatchlistDir;
 
 struct Labelled {
   std::string query, category;
