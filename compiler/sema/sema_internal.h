@@ -109,6 +109,13 @@ class Sema {
   bool GivenListEntry(int module, const ast::TestStatement& s, ir::Test* t);
   bool RecordFields(int module, const ast::Ident& target, const std::vector<ast::RecordField>& fields,
                     const SourceRange& range, ConstState* out);
+  // Checks `fields` against `decl` over `base` (a fixture's values; `what` names the record in
+  // errors) and writes every declared field in declaration order to *out: given, from the base,
+  // or null when optional.  A missing required field is an error with `missing_help`.
+  bool FillRecord(int module, const std::string& what, const std::vector<ir::Field>& decl,
+                  const std::vector<std::pair<std::string, ir::Value>>& base, const std::vector<ast::RecordField>& fields,
+                  const SourceRange& range, const std::string& missing_help,
+                  std::vector<std::pair<std::string, ir::Value>>* out);
 
   const SourceManager& sources_;
   DiagnosticEngine* diags_;

@@ -112,6 +112,15 @@ bool Sema::RecordFields(int module, const ast::Ident& target, const std::vector<
       return false;
     }
   }
+  return FillRecord(module, target.name, *decl, base, fields, range,
+                    from_base ? "" : "declare a fixture once (`const base = Transaction { … }`) and write `given base { … }`",
+                    &out->fields);
+}
+
+bool Sema::FillRecord(int module, const std::string& what, const std::vector<ir::Field>& decl,
+                      const std::vector<std::pair<std::string, ir::Value>>& base, const std::vector<ast::RecordField>& fields,
+                      const SourceRange& range, const std::string& missing_help,
+                      std::vector<std::pair<std::string, ir::Value>>* out) {
   std::map<std::string, ir::Value> values(base.begin(), base.end());
   std::set<std::string> given;
   bool ok = true;
@@ -120,11 +129,11 @@ bool Sema::RecordFields(int module, const ast::Ident& target, const std::vector<
   env.module = module;
   env.ruleset_module = module;
   for (const ast::RecordField& f : fields) {
-    auto it = std::find_if(decl->begin(), decl->end(), [&](const ir::Field& x) { return x.name == f.name.name; });
-    if (it == decl->end()) {
+    auto it = std::find_if(decl.begin(), decl.end(), [&](const ir::Field& x) { return x.name == f.name.name; });
+    if (it == decl.end()) {
       std::vector<std::string> names;
-      for (const ir::Field& x : *decl) names.push_back(x.name);
-      diags_->Error("E0203", f.name.range, fmt::format("{} has no field `{}`", target.name, f.name.name))
+      for (const ir::Field& x : decl) names.push_back(x.name);
+      diags_->Error("E0203", f.name.range, fmt::format("{} has no field `{}`", what, f.name.name))
           .Help(fmt::format("the fields are: {}", fmt::join(names, ", ")));
       ok = false;
       continue;
@@ -144,22 +153,22 @@ bool Sema::RecordFields(int module, const ast::Ident& target, const std::vector<
     values[f.name.name] = std::move(v);
   }
   std::vector<std::string> missing;
-  out->fields.clear();
-  for (const ir::Field& x : *decl) {
+  out->clear();
+  for (const ir::Field& x : decl) {
     auto it = values.find(x.name);
     if (it == values.end()) {
       if (x.type.optional) {
-        out->fields.emplace_back(x.name, ir::Value::Null());
+        out->emplace_back(x.name, ir::Value::Null());
       } else {
         missing.push_back(x.name);
       }
       continue;
     }
-    out->fields.emplace_back(x.name, it->second);
+    out->emplace_back(x.name, it->second);
   }
   if (!missing.empty() && ok) {
     diags_->Error("E0407", range, fmt::format("missing field{}: {}", missing.size() == 1 ? "" : "s", fmt::join(missing, ", ")))
-        .Help(from_base ? "" : "declare a fixture once (`const base = Transaction { … }`) and write `given base { … }`");
+        .Help(missing_help);
     ok = false;
   }
   return ok;
@@ -168,54 +177,35 @@ bool Sema::RecordFields(int module, const ast::Ident& target, const std::vector<
 // `given list "id" { entry_id: "…", name: "…", … }`: one watch-list entry for the test's
 // screen() calls, its fields the columns of watchlist.csv (docs/screening.md), all text.
 bool Sema::GivenListEntry(int module, const ast::TestStatement& s, ir::Test* t) {
-  static const char* const kColumns[] = {"entry_id", "entry_type", "name", "aliases", "country", "birth_date", "program"};
+  // The columns of watchlist.csv but list_id, all text; an entry needs an id and a name.
+  static const std::vector<ir::Field> kColumns = [] {
+    std::vector<ir::Field> columns;
+    for (const char* c : {"entry_id", "entry_type", "name", "aliases", "country", "birth_date", "program"}) {
+      ir::Field f;
+      f.name = c;
+      f.type = Type::Of(TypeKind::kText);
+      f.type.optional = f.name != "entry_id" && f.name != "name";
+      columns.push_back(f);
+    }
+    return columns;
+  }();
   if (s.list.value.empty()) {
     diags_->Error("E0407", s.list.range, "a watch list needs an id: `given list \"un-sc\" { … }`");
     return false;
   }
-  Env env;
-  env.level = Level::kConst;
-  env.module = module;
-  env.ruleset_module = module;
   ir::TestRecord r;
   r.target = s.list.value;
   r.is_list = true;
   r.loc = Loc(s.range);
+  if (!FillRecord(module, "a watch-list entry", kColumns, {}, s.fields, s.range, "", &r.fields)) return false;
+  // Optional fields may be left out, not given as null.
   bool ok = true;
-  std::set<std::string> given;
   for (const ast::RecordField& f : s.fields) {
-    if (std::find(std::begin(kColumns), std::end(kColumns), f.name.name) == std::end(kColumns)) {
-      diags_->Error("E0203", f.name.range, fmt::format("a watch-list entry has no field `{}`", f.name.name))
-          .Help(fmt::format("the fields are: {}", fmt::join(kColumns, ", ")));
+    auto it = std::find_if(r.fields.begin(), r.fields.end(), [&](const auto& x) { return x.first == f.name.name; });
+    if (it != r.fields.end() && it->second.null) {
+      diags_->Error("E0407", f.value->range, fmt::format("field `{}` is text, not null (leave it out instead)", f.name.name));
       ok = false;
-      continue;
     }
-    if (!given.insert(f.name.name).second) {
-      diags_->Error("E0202", f.name.range, fmt::format("field `{}` is given twice", f.name.name));
-      ok = false;
-      continue;
-    }
-    ir::Value v;
-    Type vt;
-    Type hint = Type::Of(TypeKind::kText);
-    if (!EvalConst(*f.value, env, &hint, &v, &vt)) {
-      ok = false;
-      continue;
-    }
-    if (v.null || (vt.kind != TypeKind::kText && vt.kind != TypeKind::kId && vt.kind != TypeKind::kCountry)) {
-      diags_->Error("E0301", f.value->range, fmt::format("`{}` of a watch-list entry is text, not {}", f.name.name, ir::TypeToString(vt)));
-      ok = false;
-      continue;
-    }
-    r.fields.emplace_back(f.name.name, ir::Value::Text(v.s));
-  }
-  std::vector<std::string> missing;
-  for (const char* need : {"entry_id", "name"}) {
-    if (given.count(need) == 0) missing.push_back(need);
-  }
-  if (!missing.empty() && ok) {
-    diags_->Error("E0407", s.range, fmt::format("missing field{}: {}", missing.size() == 1 ? "" : "s", fmt::join(missing, ", ")));
-    ok = false;
   }
   if (ok) t->given.push_back(std::move(r));
   return ok;
