@@ -312,6 +312,17 @@ Status LoadOfacSdn(const OfacFile& sdn, const OfacFile& alt, const OfacFile& add
   return Status::Ok();
 }
 
+void AddAliases(std::string_view aliases, WatchEntry* e) {
+  size_t start = 0;
+  while (start <= aliases.size() && !aliases.empty()) {
+    size_t bar = aliases.find('|', start);
+    std::string_view a = Trim(aliases.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start));
+    if (!a.empty()) e->names.push_back({std::string(a), NameSource::kAlias});
+    if (bar == std::string_view::npos) break;
+    start = bar + 1;
+  }
+}
+
 Status LoadWatchlistCsv(std::string_view text, const std::string& source, std::vector<WatchList>* out) {
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   static const char* const kColumns[] = {"list_id", "entry_id", "entry_type", "name", "aliases", "country", "birth_date", "program"};
@@ -348,15 +359,7 @@ Status LoadWatchlistCsv(std::string_view text, const std::string& source, std::v
       return Status::Corruption(fmt::format("{}: entry {} of list {} listed twice", records.Where(), e.entry_id, list_id));
     }
     e.names.push_back({std::move(name), NameSource::kPrimary});
-    std::string aliases = get(4);
-    size_t start = 0;
-    while (start <= aliases.size() && !aliases.empty()) {
-      size_t bar = aliases.find('|', start);
-      std::string_view a = Trim(std::string_view(aliases).substr(start, bar == std::string::npos ? std::string::npos : bar - start));
-      if (!a.empty()) e.names.push_back({std::string(a), NameSource::kAlias});
-      if (bar == std::string::npos) break;
-      start = bar + 1;
-    }
+    AddAliases(get(4), &e);
     e.country = get(5);
     e.birth_date = get(6);
     e.program = get(7);

@@ -68,6 +68,9 @@ struct OfacFile {
 };
 Status LoadOfacSdn(const OfacFile& sdn, const OfacFile& alt, const OfacFile& add, WatchList* out);
 Status LoadWatchlistCsv(std::string_view text, const std::string& source, std::vector<WatchList>* out);
+// Appends the aliases of a watchlist.csv `aliases` field ("a|b", each trimmed; empty ones
+// skipped) to e->names as NameSource::kAlias.
+void AddAliases(std::string_view aliases, WatchEntry* e);
 
 // The Han characters of a Chinese Commercial Code sequence ("1728 4320" → "张磊"); false when
 // a code is unknown.  Table: Unihan kMainlandTelegraph, compiled in at build time.

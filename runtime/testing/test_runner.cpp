@@ -34,6 +34,7 @@ Status SetTestScreening(const ir::Program& program, const std::vector<const ir::
   };
   for (const std::string& id : used) list(id);
   for (const ir::TestRecord* g : entries) {
+    // The fields of a `given list` entry: watchlist.csv's columns (sema), absent ones null.
     screen::WatchEntry e;
     std::string aliases;
     for (const auto& [name, value] : g->fields) {
@@ -45,11 +46,7 @@ Status SetTestScreening(const ir::Program& program, const std::vector<const ir::
       if (name == "name") e.names.insert(e.names.begin(), screen::ListName{value.s, screen::NameSource::kPrimary});
       if (name == "aliases") aliases = value.s;
     }
-    for (size_t p = 0, q; p <= aliases.size() && !aliases.empty(); p = q + 1) {
-      q = aliases.find('|', p);
-      if (q == std::string::npos) q = aliases.size();
-      if (q > p) e.names.push_back(screen::ListName{aliases.substr(p, q - p), screen::NameSource::kAlias});
-    }
+    screen::AddAliases(aliases, &e);
     list(g->target).entries.push_back(std::move(e));
   }
   std::unique_ptr<screen::RuleScreening> s;
