@@ -87,27 +87,39 @@ bool NeedsEffective(const ir::Rule& r) { return r.effective_from != ir::kNoDate 
 // ------------------------------------------------------------------------------------------
 // Scalar contexts for explanations.
 
-// Table lookups and screening through the run's Tables.
+// Table lookups and screening through the run's Tables; screening through `screener` (a
+// worker's, which has scored the row's names already) when given.
 class TablesContext : public ir::EvalContext {
  public:
-  explicit TablesContext(const Tables* t) : t_(t) {}
+  explicit TablesContext(const Tables* t, screen::RuleScreener* screener = nullptr) : t_(t), screener_(screener) {}
   bool Lookup(int table, const std::vector<ir::Value>& key, const std::string& col, ir::Value* out) const override {
     return t_ != nullptr && t_->Lookup(table, key, col, out);
   }
   bool Screen(const std::string& list, const std::string& name, ir::Value* score, std::string* error) const override {
+    if (int slot = WorkerSlot(list); slot >= 0) {
+      *score = ir::Value::Decimal(screener_->Best(slot, name).score, 4);
+      return true;
+    }
     return t_ != nullptr ? t_->Screen(list, name, score, error) : EvalContext::Screen(list, name, score, error);
   }
   std::string ScreenMatch(const std::string& list, const std::string& name) const override {
+    if (int slot = WorkerSlot(list); slot >= 0) return t_->screening()->Describe(screener_->Best(slot, name));
     return t_ != nullptr ? t_->ScreenMatch(list, name) : std::string();
   }
 
  private:
+  int WorkerSlot(const std::string& list) const {
+    return screener_ != nullptr && t_ != nullptr && t_->screening() != nullptr ? t_->screening()->Slot(list) : -1;
+  }
+
   const Tables* t_;
+  screen::RuleScreener* screener_;
 };
 
 class RowContext : public TablesContext {
  public:
-  RowContext(const ir::Layout& l, const Chunk& c, uint32_t r, const Tables* t) : TablesContext(t), l_(l), c_(c), r_(r) {}
+  RowContext(const ir::Layout& l, const Chunk& c, uint32_t r, const Tables* t, screen::RuleScreener* screener = nullptr)
+      : TablesContext(t, screener), l_(l), c_(c), r_(r) {}
   ir::Value Column(int i) const override { return SlotValue(c_.columns[i], r_, l_.fields[i].type); }
 
  private:
@@ -496,7 +508,7 @@ class Worker {
       if (r.kind == ir::RuleKind::kRequire) {
         f.explain = "not true: " + (r.verdicts.empty() ? std::string() : r.verdicts[0].value);
       } else if (r.when) {
-        RowContext ctx(layout, c, row, plan_.tables);
+        RowContext ctx(layout, c, row, plan_.tables, screener_.get());
         if (!x.explain) x.explain = std::make_unique<ExplainPlan>(*plan_.program, r, *r.when);
         x.explain->Explain(ctx, &x.why);
         SetExplanation(x.why, "", &f);
