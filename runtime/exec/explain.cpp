@@ -13,11 +13,6 @@ namespace {
 
 using ir::Op;
 
-bool IsComparison(Op op) {
-  return op == Op::kEq || op == Op::kNe || op == Op::kLt || op == Op::kLe || op == Op::kGt || op == Op::kGe ||
-         op == Op::kIn || op == Op::kInTable;
-}
-
 const char* OpText(Op op) {
   switch (op) {
     case Op::kEq: return "=";
@@ -80,7 +75,7 @@ ExplainPlan::Node ExplainPlan::Build(const ir::Expr& e) const {
     return n;
   }
   if (KeysOnly(e)) return n;  // kSkip: the key shows it
-  if (IsComparison(e.op) && e.kids.size() == 2 && e.op != Op::kIn) {
+  if (ir::IsComparison(e.op) && e.kids.size() == 2) {
     n.kind = Node::Kind::kCompare;
     n.left = MakeSide(*e.kids[0]);
     n.right = MakeSide(*e.kids[1]);

@@ -16,6 +16,10 @@ constexpr std::array<const char*, static_cast<size_t>(Op::kScreen) + 1> kOpNames
 
 const char* OpName(Op op) { return kOpNames[static_cast<size_t>(op)]; }
 
+bool IsComparison(Op op) {
+  return op == Op::kEq || op == Op::kNe || op == Op::kLt || op == Op::kLe || op == Op::kGt || op == Op::kGe;
+}
+
 bool OpFromName(const std::string& name, Op* op) {
   for (size_t i = 0; i < kOpNames.size(); ++i) {
     if (name == kOpNames[i]) {

@@ -70,6 +70,8 @@ enum class Op : uint8_t {
 };
 
 const char* OpName(Op op);
+// =, !=, <, <=, >, >=
+bool IsComparison(Op op);
 bool OpFromName(const std::string& name, Op* op);
 
 struct Expr;

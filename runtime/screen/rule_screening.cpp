@@ -12,10 +12,6 @@ namespace {
 
 using ir::Op;
 
-bool IsComparison(Op op) {
-  return op == Op::kEq || op == Op::kNe || op == Op::kLt || op == Op::kLe || op == Op::kGt || op == Op::kGe;
-}
-
 const ir::Expr& StripCasts(const ir::Expr& e) {
   const ir::Expr* x = &e;
   while (x->op == Op::kCast && !x->kids.empty()) x = x->kids[0].get();
@@ -63,7 +59,7 @@ int32_t RuleScreening::Floor(const ir::Program& program) {
   for (const ir::Rule& r : program.rules) {
     ir::ForEachExpr(r, [&](const ir::Expr& e, const ir::Expr*) {
       if (e.op == Op::kScreen) ++calls;
-      if (!IsComparison(e.op) || e.kids.size() != 2) return;
+      if (!ir::IsComparison(e.op) || e.kids.size() != 2) return;
       const ir::Expr& a = StripCasts(*e.kids[0]);
       const ir::Expr& b = StripCasts(*e.kids[1]);
       const ir::Expr* c = a.op == Op::kScreen && b.op == Op::kConst ? &b : b.op == Op::kScreen && a.op == Op::kConst ? &a : nullptr;
