@@ -18,6 +18,7 @@
 #include "decree/run.h"
 #include "driver/compilation.h"
 #include "screen/index.h"
+#include "screen/text_file.h"
 #include "watchlist_dir.h"
 #include "screen/watchlist.h"
 
@@ -47,27 +48,19 @@ std::vector<std::string> Names() {
     if (!header) names.push_back(line.substr(0, line.find(',')));
     header = false;
   }
-  std::ifstream example(std::string(DECREE_SOURCE_DIR) + "/examples/transactions.csv");
-  std::getline(example, line);  // header; names here hold no quotes but may hold commas
-  for (int i = 0; i < 200 && std::getline(example, line); ++i) {
-    // customer_name is the fifth field, counterparty_name the thirteenth.
-    std::vector<std::string> f;
-    std::string cur;
-    bool q = false;
-    for (char c : line) {
-      if (c == '"') {
-        q = !q;
-      } else if (c == ',' && !q) {
-        f.push_back(cur);
-        cur.clear();
-      } else {
-        cur += c;
-      }
-    }
-    f.push_back(cur);
-    names.push_back(f[4]);
-    names.push_back(f[12]);
+  // The example batch's parties: customer_name is its fifth column, counterparty_name its 13th.
+  const std::string example = std::string(DECREE_SOURCE_DIR) + "/examples/transactions.csv";
+  std::string text;
+  EXPECT_TRUE(screen::ReadFile(example, &text).ok());
+  screen::CsvRecords records(text, example);
+  std::vector<std::string_view> f;
+  Status error;
+  records.Next(&f, &error);  // the header
+  for (int i = 0; i < 200 && records.Next(&f, &error) && error.ok(); ++i) {
+    names.emplace_back(f[4]);
+    names.emplace_back(f[12]);
   }
+  EXPECT_TRUE(error.ok()) << error.message();
   return names;
 }
 
