@@ -36,7 +36,7 @@ const VerbSpec kSpec = {
     "findings were made and --fail-on-findings was given, or the run failed; 2 bad command line.",
     {
         {"input", 'i', "FILE", "the batch (required); - reads CSV from standard input"},
-        {"input-format", 0, "FMT", "csv, jsonl or sqlite (default: from the name or content)"},
+        {"input-format", 0, "FMT", "csv, jsonl, sqlite or xml (default: from the name or content)"},
         {"input-table", 0, "NAME", "the SQLite table to read (default: the layout's name, then transactions)"},
         {"table", 't', "NAME=FILE", "a table the rules use, e.g. usd_rate=rates.csv (repeatable)", true},
         {"list", 'l', "FILE", "a watch list for the rules' screen() calls: UN XML, OFAC sdn.csv or watchlist.csv (repeatable)", true},
@@ -110,8 +110,10 @@ int Run(const Args& args) {
     input.format = InputFormat::kJsonl;
   } else if (format == "sqlite") {
     input.format = InputFormat::kSqlite;
+  } else if (format == "xml") {
+    input.format = InputFormat::kXml;
   } else {
-    return UsageError("run", "--input-format must be csv, jsonl or sqlite");
+    return UsageError("run", "--input-format must be csv, jsonl, sqlite or xml");
   }
   input.sqlite_table = args.Get("input-table");
   RunOptions options;

@@ -54,7 +54,7 @@ importDecl
 // Layouts, tables, constants, helpers
 
 layoutDecl
-    : LAYOUT name=identifier (FROM format=identifier)? layoutOption* '{' (fieldDecl ';'?)* '}'
+    : LAYOUT name=identifier (FROM format=identifier record=STRING?)? layoutOption* '{' (fieldDecl ';'?)* '}'
     ;
 
 layoutOption

@@ -181,10 +181,16 @@ void Sema::DeclareLayout(int module, const ast::LayoutDecl& d) {
   l.module = scopes_[module].id;
   l.format = d.format ? d.format->name : "csv";
   l.loc = Loc(d.range);
-  if (d.format && d.format->name != "csv") {
+  if (d.format && d.format->name != "csv" && d.format->name != "xml") {
     diags_->Error("E0310", d.format->range, fmt::format("unknown layout format `{}`", d.format->name))
-        .Help("layouts bind input columns by name; write `from csv` (JSON Lines and SQLite inputs bind the same way)");
+        .Help("layouts bind input columns by name; write `from csv` (JSON Lines and SQLite inputs bind the same way), "
+              "or `from xml \"<element>\"` for XML records");
+  } else if (d.format && d.format->name == "xml" && (!d.record || d.record->value.empty())) {
+    diags_->Error("E0310", d.format->range, "an XML layout names its record element: `from xml \"transaction\"`");
+  } else if (d.record && d.format->name != "xml") {
+    diags_->Error("E0310", d.record->range, "only an XML layout names a record element (`from xml \"…\"`)");
   }
+  if (d.record) l.record = d.record->value;
   std::set<std::string> names, columns;
   bool ok = true;
   for (const ast::FieldDecl& f : d.fields) {

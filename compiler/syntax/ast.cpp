@@ -192,6 +192,7 @@ class Dumper {
     Open("layout");
     Id(d.name);
     OptId(d.format);
+    OptClause(d.record);
     OptId(d.key_field);
     OptId(d.time_field);
     for (const FieldDecl& f : d.fields) {

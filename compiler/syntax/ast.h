@@ -130,11 +130,13 @@ struct ImportDecl {
   std::string target;
 };
 
-// `layout Transaction from csv key txn_id time booked_at { … }`
+// `layout Transaction from csv key txn_id time booked_at { … }`,
+// `layout LvtrRecord from xml "transaction" key record_id { … }`
 struct LayoutDecl {
   SourceRange range;
   Ident name;
   std::optional<Ident> format;
+  std::optional<StringClause> record;  // `from xml "<element>"`: each such element is a record
   std::optional<Ident> key_field;
   std::optional<Ident> time_field;
   std::vector<FieldDecl> fields;

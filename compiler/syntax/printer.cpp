@@ -275,6 +275,7 @@ class Printer {
   void Decl(const ast::LayoutDecl& d) {
     std::string head = "layout " + d.name.name;
     if (d.format) head += " from " + d.format->name;
+    if (d.record) head += " " + Quote(d.record->value);
     if (d.key_field) head += " key " + d.key_field->name;
     if (d.time_field) head += " time " + d.time_field->name;
     Line(d.name.range, "", head + " {");

@@ -56,6 +56,7 @@ ast::LayoutDecl Transformer::Layout(DecreeParser::LayoutDeclContext* ctx) {
   d.range = Range(ctx);
   d.name = Ident(ctx->name, ctx);
   if (ctx->format != nullptr) d.format = Ident(ctx->format, ctx);
+  if (ctx->record != nullptr) d.record = StringClause(ctx->record);
   for (auto* o : ctx->layoutOption()) {
     if (auto* k = dynamic_cast<DecreeParser::LayoutKeyOptionContext*>(o)) {
       d.key_field = Ident(k->identifier(), k);

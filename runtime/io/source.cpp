@@ -13,6 +13,7 @@
 #include "io/csv.h"
 #include "io/field_parse.h"
 #include "io/input_file.h"
+#include "io/xml.h"
 #include "ir/json.h"
 #include "ir/sqlite_util.h"
 #include "ir/utf8.h"
@@ -462,6 +463,129 @@ class SqliteSource final : public RowSource {
 
 // ------------------------------------------------------------------------------------------
 
+// An XML filing: the document is parsed whole (filings are small), and each element named like
+// the layout's record element is a record.  A field's column is looked up on the record, then
+// on each ancestor in turn: an attribute of that name, or a child element whose path (steps
+// separated by '/') leads there; names compare by their local part.  So a transaction record
+// reads its own <amount> and its report's <report_id> alike.  An absent element is null (a
+// non-optional field rejects the record as missing); an empty one is empty text.  A record's
+// position is the line of its start tag.
+class XmlSource final : public RowSource {
+ public:
+  Status Init(const InputSpec& spec, const ir::Program& program, const ir::Layout& layout) {
+    layout_ = &layout;
+    path_ = spec.path;
+    if (layout.record.empty()) {
+      return Status::InvalidArgument(fmt::format("{}: layout {} reads no XML (declare it `from xml \"<record element>\"`)", path_,
+                                                 layout.name));
+    }
+    Status st = file_.Open(spec.path);
+    if (!st.ok()) return st;
+    std::string text;
+    if (!(st = file_.ReadAt(0, static_cast<size_t>(file_.size()), &text)).ok()) return st;
+    if (!IsValidUtf8(text)) return Status::InvalidArgument(path_ + ": invalid UTF-8");
+    if (!(st = ParseXmlDocument(text, &doc_)).ok()) return Status::InvalidArgument(fmt::format("{}: {}", path_, st.message()));
+    for (size_t i = 0; i < doc_.size(); ++i) {
+      if (XmlLocalName(doc_[i].name) == XmlLocalName(layout.record)) records_.push_back(static_cast<int>(i));
+    }
+    codecs_ = Codecs(program, layout);
+    return Status::Ok();
+  }
+
+  size_t record_count() const { return records_.size(); }
+  size_t segment_count() const override { return 1; }
+  uint64_t total_bytes() const override { return records_.size(); }
+  std::string format_name() const override { return "XML"; }
+  std::vector<std::string> Labels(const std::vector<uint64_t>& positions) const override {
+    std::vector<std::string> out;
+    for (uint64_t p : positions) out.push_back(fmt::format("line {}", p));
+    return out;
+  }
+
+  Status ReadSegment(size_t, const ChunkFn& on_chunk, SegmentResult* result) override {
+    ChunkBuffers buf(codecs_);
+    std::string reason;
+    for (int r : records_) {
+      ++result->rows_read;
+      uint64_t line = doc_[r].line;
+      const std::string* idv = layout_->id_field >= 0 ? Resolve(r, layout_->fields[layout_->id_field].column) : nullptr;
+      std::string id = idv != nullptr ? Trimmed(*idv) : "";
+      uint32_t row = buf.chunk.size;
+      bool ok = true;
+      for (size_t f = 0; f < codecs_.size() && ok; ++f) {
+        const ir::Field& field = layout_->fields[f];
+        const std::string* v = Resolve(r, field.column);
+        std::string_view cur;
+        std::string cur_text;
+        if (!field.currency_column.empty()) {
+          const std::string* c = Resolve(r, field.currency_column);
+          if (c != nullptr) cur_text = Trimmed(*c);
+          cur = cur_text;
+        }
+        std::string_view text = v != nullptr ? buf.arena.Copy(Trimmed(*v)).view() : std::string_view();
+        if (v == nullptr && !field.type.optional) {
+          result->rejects.push_back(Reject{line, id, fmt::format("{}: missing", field.column)});
+          ok = false;
+        } else if (!codecs_[f].Parse(text, cur, v == nullptr, buf.chunk.columns[f], row, &reason)) {
+          result->rejects.push_back(Reject{line, id, reason});
+          ok = false;
+        }
+      }
+      if (ok && buf.Commit(line)) buf.Flush(on_chunk);
+      bytes_done_.fetch_add(1, std::memory_order_relaxed);
+    }
+    buf.Flush(on_chunk);
+    return Status::Ok();
+  }
+
+ private:
+  static std::string Trimmed(const std::string& s) {
+    size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+  }
+
+  // The value `column` names for record element r (see the class comment), or null.
+  const std::string* Resolve(int r, const std::string& column) const {
+    std::vector<std::string_view> steps;
+    for (size_t start = 0;;) {
+      size_t slash = column.find('/', start);
+      steps.push_back(XmlLocalName(std::string_view(column).substr(start, slash == std::string::npos ? std::string::npos : slash - start)));
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+    for (int n = r; n >= 0; n = doc_[n].parent) {
+      if (steps.size() == 1) {
+        for (const auto& [name, value] : doc_[n].attributes) {
+          if (XmlLocalName(name) == steps[0]) return &value;
+        }
+      }
+      int at = n;
+      for (std::string_view step : steps) {
+        int next = -1;
+        for (int c : doc_[at].children) {
+          if (XmlLocalName(doc_[c].name) == step) {
+            next = c;
+            break;
+          }
+        }
+        at = next;
+        if (at < 0) break;
+      }
+      if (at >= 0) return &doc_[at].text;
+    }
+    return nullptr;
+  }
+
+  const ir::Layout* layout_ = nullptr;
+  std::string path_;
+  InputFile file_;
+  std::vector<XmlElement> doc_;
+  std::vector<int> records_;
+  std::vector<FieldCodec> codecs_;
+};
+
+// ------------------------------------------------------------------------------------------
+
 class ValueSource final : public RowSource {
  public:
   ValueSource(const ir::Program& program, const ir::Layout& layout, std::vector<std::vector<ir::Value>> records)
@@ -521,6 +645,7 @@ InputFormat Sniff(const std::string& path) {
   if (ends(".csv")) return InputFormat::kCsv;
   if (ends(".jsonl") || ends(".ndjson")) return InputFormat::kJsonl;
   if (ends(".db") || ends(".sqlite") || ends(".sqlite3")) return InputFormat::kSqlite;
+  if (ends(".xml")) return InputFormat::kXml;
   FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return InputFormat::kCsv;
   char head[16] = {};
@@ -530,6 +655,7 @@ InputFormat Sniff(const std::string& path) {
   size_t i = 0;
   while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\t')) ++i;
   if (i < n && head[i] == '{') return InputFormat::kJsonl;
+  if (i < n && head[i] == '<') return InputFormat::kXml;
   return InputFormat::kCsv;
 }
 
@@ -544,8 +670,10 @@ Status ParseInputFormat(const std::string& name, InputFormat* out) {
     *out = InputFormat::kJsonl;
   } else if (name == "sqlite") {
     *out = InputFormat::kSqlite;
+  } else if (name == "xml") {
+    *out = InputFormat::kXml;
   } else {
-    return Status::InvalidArgument("unknown input format '" + name + "' (csv, jsonl, sqlite)");
+    return Status::InvalidArgument("unknown input format '" + name + "' (csv, jsonl, sqlite, xml)");
   }
   return Status::Ok();
 }
@@ -558,6 +686,12 @@ Status OpenSource(const InputSpec& spec, const ir::Program& program, const ir::L
   switch (format) {
     case InputFormat::kJsonl: {
       auto s = std::make_unique<JsonlSource>();
+      st = s->Init(spec, program, layout);
+      *out = std::move(s);
+      break;
+    }
+    case InputFormat::kXml: {
+      auto s = std::make_unique<XmlSource>();
       st = s->Init(spec, program, layout);
       *out = std::move(s);
       break;

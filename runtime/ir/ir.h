@@ -102,7 +102,9 @@ struct Field {
 struct Layout {
   std::string name;    // qualified: <module>.<Name>
   std::string module;
-  std::string format;  // "csv" (the reader is chosen by the input, columns bound by name)
+  std::string format;  // "csv" or "xml" (the reader is chosen by the input, columns bound by name)
+  std::string record;  // "xml": the element each record is (an XML input's fields are its
+                       // children/attributes, or its ancestors'); empty otherwise
   std::vector<Field> fields;
   int id_field = -1;    // the record id (txn_id), listed in findings
   int time_field = -1;  // the event time: windows, days, rule effective dates

@@ -33,7 +33,7 @@ constexpr TableSpec kTables[] = {
      "enum_id, code"},
     {"layouts",
      "name TEXT NOT NULL PRIMARY KEY, module TEXT NOT NULL, format TEXT NOT NULL, id_field TEXT, time_field TEXT, "
-     "file TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL",
+     "file TEXT NOT NULL, line INTEGER NOT NULL, col INTEGER NOT NULL, record TEXT",
      "name"},
     {"layout_fields",
      "layout TEXT NOT NULL, ordinal INTEGER NOT NULL, name TEXT NOT NULL, type TEXT NOT NULL, "
@@ -170,7 +170,7 @@ Status WriteContent(SqliteDb& db, const Program& p) {
     }
   }
 
-  if (!(st = s.Prepare(db.get(), "INSERT INTO layouts VALUES(?,?,?,?,?,?,?,?)")).ok()) return st;
+  if (!(st = s.Prepare(db.get(), "INSERT INTO layouts VALUES(?,?,?,?,?,?,?,?,?)")).ok()) return st;
   for (const Layout& l : p.layouts) {
     s.BindText(1, l.name);
     s.BindText(2, l.module);
@@ -180,6 +180,7 @@ Status WriteContent(SqliteDb& db, const Program& p) {
     s.BindText(6, l.loc.file);
     s.BindInt(7, l.loc.line);
     s.BindInt(8, l.loc.col);
+    BindOptText(&s, 9, l.record);
     if (!(st = StepDone(db, s, "writing layouts")).ok()) return st;
     st = InsertFields(db, "INSERT INTO layout_fields VALUES(?,?,?,?,?,?,?)", l.name, l.fields, 0, nullptr);
     if (!st.ok()) return st;
@@ -301,7 +302,7 @@ Status ReadFields(sqlite3* db, const std::string& sql, const std::string& owner,
   return Status::Ok();
 }
 
-Status ReadContent(sqlite3* db, Program* p) {
+Status ReadContent(sqlite3* db, int format_version, Program* p) {
   SqliteStmt s;
   Status st = s.Prepare(db, "SELECT id, is_module, title, source, version, effective_from, effective_until, "
                             "timezone, home_currency, file FROM rulesets ORDER BY id");
@@ -340,7 +341,8 @@ Status ReadContent(sqlite3* db, Program* p) {
   }
   if (rc != SQLITE_DONE) return Status::Corruption(sqlite3_errmsg(db));
 
-  if (!(st = s.Prepare(db, "SELECT name, module, format, id_field, time_field, file, line, col FROM layouts ORDER BY name")).ok()) {
+  if (!(st = s.Prepare(db, format_version >= 2 ? "SELECT name, module, format, id_field, time_field, file, line, col, record FROM layouts ORDER BY name"
+                                                 : "SELECT name, module, format, id_field, time_field, file, line, col, NULL FROM layouts ORDER BY name")).ok()) {
     return st;
   }
   while ((rc = s.Step()) == SQLITE_ROW) {
@@ -352,6 +354,7 @@ Status ReadContent(sqlite3* db, Program* p) {
     l.loc.file = s.Text(5);
     l.loc.line = static_cast<int>(s.Int(6));
     l.loc.col = static_cast<int>(s.Int(7));
+    l.record = s.IsNull(8) ? "" : s.Text(8);
     st = ReadFields(db, "SELECT name, type, column_name, currency_column, positive FROM layout_fields "
                         "WHERE layout = ? ORDER BY ordinal",
                     l.name, &l.fields, nullptr);
@@ -596,7 +599,7 @@ Status ReadLibrary(const std::string& path, Program* program, LibraryInfo* info)
                                      stored_hash.empty() ? "(none)" : stored_hash, actual));
   }
   info->content_hash = actual;
-  st = ReadContent(db.get(), program);
+  st = ReadContent(db.get(), v, program);
   if (!st.ok()) return Corrupt(path, st.message());
   return Status::Ok();
 }

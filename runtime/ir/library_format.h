@@ -16,7 +16,7 @@ struct sqlite3;
 
 namespace decree::ir {
 
-inline constexpr int kLibraryFormatVersion = 1;
+inline constexpr int kLibraryFormatVersion = 2;
 inline constexpr const char* kLibraryFormatName = "decree-rule-library";
 
 // Writes `program` to `path` atomically (a temporary file renamed into place).  Sets each

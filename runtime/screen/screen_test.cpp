@@ -12,7 +12,7 @@
 #include "screen/match.h"
 #include "screen/normalize.h"
 #include "screen/watchlist.h"
-#include "screen/xml.h"
+#include "io/xml.h"
 
 namespace decree::screen {
 namespace {
@@ -21,15 +21,15 @@ namespace {
 // XML
 
 std::string Events(std::string_view xml, Status* status) {
-  XmlReader r(xml);
+  io::XmlReader r(xml);
   std::string out;
   for (;;) {
-    XmlReader::Event ev;
+    io::XmlReader::Event ev;
     *status = r.Next(&ev);
-    if (!status->ok() || ev == XmlReader::Event::kEof) return out;
-    if (ev == XmlReader::Event::kStart) out += "<" + r.name() + ">";
-    if (ev == XmlReader::Event::kEnd) out += "</" + r.name() + ">";
-    if (ev == XmlReader::Event::kText) out += "[" + r.text() + "]";
+    if (!status->ok() || ev == io::XmlReader::Event::kEof) return out;
+    if (ev == io::XmlReader::Event::kStart) out += "<" + r.name() + ">";
+    if (ev == io::XmlReader::Event::kEnd) out += "</" + r.name() + ">";
+    if (ev == io::XmlReader::Event::kText) out += "[" + r.text() + "]";
   }
 }
 

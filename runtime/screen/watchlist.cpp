@@ -15,7 +15,7 @@
 #include "ir/utf8.h"
 #include "screen/index_file.h"
 #include "screen/text_file.h"
-#include "screen/xml.h"
+#include "io/xml.h"
 
 namespace decree::screen {
 namespace {
@@ -171,7 +171,7 @@ Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out) {
 Status LoadUnXml(std::string_view text, const std::string& source, WatchList* out) {
   out->list_id = "un-sc";
   out->source = source;
-  XmlReader xml(text);
+  io::XmlReader xml(text);
   std::vector<std::string> path;  // open element names
   std::string chars;              // text of the innermost open element
   WatchEntry* entry = nullptr;
@@ -179,11 +179,11 @@ Status LoadUnXml(std::string_view text, const std::string& source, WatchList* ou
   size_t entry_line = 0;
   bool root_checked = false;
   for (;;) {
-    XmlReader::Event ev;
+    io::XmlReader::Event ev;
     Status s = xml.Next(&ev);
     if (!s.ok()) return Status::Corruption(fmt::format("{}:{}", source, s.message()));
-    if (ev == XmlReader::Event::kEof) break;
-    if (ev == XmlReader::Event::kStart) {
+    if (ev == io::XmlReader::Event::kEof) break;
+    if (ev == io::XmlReader::Event::kStart) {
       if (!root_checked) {
         if (xml.name() != "CONSOLIDATED_LIST") {
           return Status::Corruption(fmt::format("{}:line {}: root element <{}>, expected <CONSOLIDATED_LIST>", source, xml.line(), xml.name()));
@@ -202,7 +202,7 @@ Status LoadUnXml(std::string_view text, const std::string& source, WatchList* ou
       }
       continue;
     }
-    if (ev == XmlReader::Event::kText) {
+    if (ev == io::XmlReader::Event::kText) {
       chars += xml.text();
       continue;
     }

@@ -29,7 +29,7 @@ namespace ir {
 struct Program;
 }
 
-enum class InputFormat { kAuto, kCsv, kJsonl, kSqlite };
+enum class InputFormat { kAuto, kCsv, kJsonl, kSqlite, kXml };
 
 struct InputSpec {
   std::string path;  // "-" reads standard input (CSV)

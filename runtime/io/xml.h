@@ -1,4 +1,4 @@
-// A small pull parser for the XML the project reads (the UN consolidated list; filings later):
+// A small pull parser for the XML the project reads (the UN consolidated list, XML filings):
 // elements, attributes, text, CDATA, comments, processing instructions and the five predefined
 // and numeric character references.  No DTDs (a DOCTYPE is an error), no namespaces beyond
 // keeping prefixed names as written.  Well-formedness that matters to a reader is checked:
@@ -13,7 +13,7 @@
 
 #include "decree/status.h"
 
-namespace decree::screen {
+namespace decree::io {
 
 class XmlReader {
  public:
@@ -55,4 +55,20 @@ class XmlReader {
   std::vector<std::string> open_;
 };
 
-}  // namespace decree::screen
+// A whole document held in memory (filings: small enough to hold), elements in document
+// order; element 0 is the root.
+struct XmlElement {
+  std::string name;  // as written, with any prefix
+  std::vector<std::pair<std::string, std::string>> attributes;
+  std::string text;  // the element's own character data, concatenated (children's excluded)
+  size_t line = 0;   // 1-based line of the start tag
+  int parent = -1;
+  std::vector<int> children;
+};
+
+Status ParseXmlDocument(std::string_view text, std::vector<XmlElement>* out);
+
+// "fc2:Activity" -> "Activity": filings are matched by local names.
+std::string_view XmlLocalName(std::string_view name);
+
+}  // namespace decree::io

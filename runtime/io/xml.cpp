@@ -1,10 +1,10 @@
-#include "screen/xml.h"
+#include "io/xml.h"
 
 #include <fmt/format.h>
 
 #include "ir/utf8.h"
 
-namespace decree::screen {
+namespace decree::io {
 namespace {
 
 bool IsNameStart(unsigned char c) {
@@ -203,4 +203,37 @@ Status XmlReader::Next(Event* event) {
   }
 }
 
-}  // namespace decree::screen
+Status ParseXmlDocument(std::string_view text, std::vector<XmlElement>* out) {
+  out->clear();
+  XmlReader reader(text);
+  std::vector<int> open;
+  for (;;) {
+    XmlReader::Event ev;
+    Status st = reader.Next(&ev);
+    if (!st.ok()) return st;
+    if (ev == XmlReader::Event::kEof) break;
+    if (ev == XmlReader::Event::kStart) {
+      XmlElement e;
+      e.name = reader.name();
+      e.attributes = reader.attributes();
+      e.line = reader.line();
+      e.parent = open.empty() ? -1 : open.back();
+      int id = static_cast<int>(out->size());
+      if (e.parent >= 0) (*out)[e.parent].children.push_back(id);
+      out->push_back(std::move(e));
+      open.push_back(id);
+    } else if (ev == XmlReader::Event::kEnd) {
+      open.pop_back();
+    } else if (!open.empty()) {
+      (*out)[open.back()].text += reader.text();
+    }
+  }
+  return Status::Ok();
+}
+
+std::string_view XmlLocalName(std::string_view name) {
+  size_t colon = name.find(':');
+  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+}  // namespace decree::io
