@@ -76,5 +76,7 @@ const Verb& RunVerb();
 const Verb& TestVerb();
 const Verb& DiffVerb();
 const Verb& ScreenVerb();
+const Verb& ReportVerb();
+const Verb& ValidateVerb();
 
 }  // namespace decree::cli

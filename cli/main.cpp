@@ -13,6 +13,7 @@ const Verb* const* Verbs() {
   static const Verb* const kVerbs[] = {&decree::cli::CheckVerb(), &decree::cli::BuildVerb(),
                                        &decree::cli::InspectVerb(), &decree::cli::FmtVerb(),
                                        &decree::cli::RunVerb(), &decree::cli::TestVerb(), &decree::cli::DiffVerb(), &decree::cli::ScreenVerb(),
+                                       &decree::cli::ReportVerb(), &decree::cli::ValidateVerb(),
                                        nullptr};
   return kVerbs;
 }

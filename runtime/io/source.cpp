@@ -713,6 +713,31 @@ Status OpenSource(const InputSpec& spec, const ir::Program& program, const ir::L
   return st;
 }
 
+Status RecordLabels(const InputSpec& spec, const ir::Program& program, const ir::Layout& layout,
+                    std::vector<std::pair<std::string, std::string>>* out) {
+  std::unique_ptr<RowSource> source;
+  Status st = OpenSource(spec, program, layout, &source);
+  if (!st.ok()) return st;
+  std::vector<std::pair<uint64_t, std::string>> rows;  // (position, id)
+  for (size_t s = 0; s < source->segment_count(); ++s) {
+    SegmentResult seg;
+    st = source->ReadSegment(s, [&](const exec::Chunk& c) {
+      for (uint32_t r = 0; r < c.size; ++r) {
+        ir::Value id = layout.id_field >= 0 ? exec::SlotValue(c.columns[layout.id_field], r, layout.fields[layout.id_field].type)
+                                            : ir::Value();
+        rows.emplace_back(c.pos[r], id.null ? std::string() : id.s);
+      }
+    }, &seg);
+    if (!st.ok()) return st;
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<uint64_t> positions;
+  for (const auto& r : rows) positions.push_back(r.first);
+  std::vector<std::string> labels = source->Labels(positions);
+  for (size_t i = 0; i < rows.size(); ++i) out->emplace_back(rows[i].second, labels[i]);
+  return Status::Ok();
+}
+
 std::unique_ptr<RowSource> MakeValueSource(const ir::Program& program, const ir::Layout& layout,
                                            std::vector<std::vector<ir::Value>> records) {
   return std::make_unique<ValueSource>(program, layout, std::move(records));

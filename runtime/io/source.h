@@ -60,6 +60,11 @@ Status ParseInputFormat(const std::string& name, InputFormat* out);
 Status OpenSource(const InputSpec& spec, const ir::Program& program, const ir::Layout& layout,
                   std::unique_ptr<RowSource>* out);
 
+// The id and position label ("line 17") of every record of `spec` the layout accepts, in input
+// order (filing validation points findings at lines).  Reads the input once, single-threaded.
+Status RecordLabels(const InputSpec& spec, const ir::Program& program, const ir::Layout& layout,
+                    std::vector<std::pair<std::string, std::string>>* out);
+
 // In-memory records (test blocks, witnesses): one value per layout field, in field order.
 std::unique_ptr<RowSource> MakeValueSource(const ir::Program& program, const ir::Layout& layout,
                                            std::vector<std::vector<ir::Value>> records);

@@ -1,0 +1,123 @@
+// decree report: write a supervisory report (or a summary) from the findings of a run.
+#include <fmt/format.h>
+
+#include "cli.h"
+#include "compile_common.h"
+#include "report/report.h"
+
+namespace decree::cli {
+
+namespace {
+
+const VerbSpec kSpec = {
+    "report",
+    "decree report LIBRARY|SOURCES... --findings findings.jsonl --format FORMAT [--input BATCH] [--out FILE]",
+    "Write a supervisory report, or a summary, from the findings of `decree run`.",
+    "Formats (docs/reports.md; the XML formats have XSDs in runtime/report/schemas/):\n"
+    "  pboc-lvtr-csv, pboc-lvtr-xml  PBoC large-value transaction report: one record per reported\n"
+    "                                transaction and rule (findings with `report large_value`)\n"
+    "  goaml-xml                     goAML `report` with transactions and report_indicators\n"
+    "  fincen-ctr-xml                FinCEN CTR batch (findings with `report ctr`); TotalAmount is\n"
+    "                                the sum of the detail amounts\n"
+    "  summary                       statistics per rule, day and currency: text, or CSV / SVG chart\n"
+    "                                when --out ends in .csv / .svg (or summary-text|csv|svg)\n\n"
+    "The reports itemise transactions, so they read the batch the findings came from (--input, and\n"
+    "the rates with --table usd_rate=FILE when totals were converted).  The same inputs give a\n"
+    "byte-identical report: nothing depends on the clock; the reporting period defaults to the\n"
+    "reported transactions' first and last dates and the report date to the period's end.  Every\n"
+    "report records the SHA-256 of the rule library.\n\n"
+    "Exit status: 0 written; 1 an input could not be read or does not fit; 2 bad command line.",
+    {
+        {"findings", 'f', "FILE", "findings.jsonl written by decree run (required)"},
+        {"format", 0, "FORMAT", "pboc-lvtr-csv, pboc-lvtr-xml, goaml-xml, fincen-ctr-xml or summary (required)"},
+        {"out", 'o', "FILE", "where to write (default: standard output); written atomically"},
+        {"input", 'i', "FILE", "the batch the findings came from (required except for summary)"},
+        {"input-format", 0, "FMT", "csv, jsonl, sqlite or xml (default: from the name or content)"},
+        {"table", 't', "NAME=FILE", "reference data, as for decree run; usd_rate=FILE converts totals", true},
+        {"institution", 0, "FILE", "the reporting institution, JSON (code, name, country, currency, ...)"},
+        {"report-kind", 0, "KIND", "findings reported: `report KIND` or `flag KIND` (default per format)"},
+        {"period", 0, "FROM:TO", "the reporting period, YYYY-MM-DD:YYYY-MM-DD"},
+        {"report-date", 0, "DATE", "the submission date written in the report (default: the period's end)"},
+    },
+    {"decree report lvtr.dlib -f findings.jsonl -i transactions.csv -t usd_rate=rates.csv --institution bank.json \\\n"
+     "      --format pboc-lvtr-xml -o lvtr.xml",
+     "decree report rulesets/us-fincen-ctr -f ctr.jsonl -i batch.csv -t usd_rate=rates.csv --institution bank.json \\\n"
+     "      --format fincen-ctr-xml -o ctr.xml",
+     "decree report lvtr.dlib -f findings.jsonl --format summary -o summary.svg"},
+    1,
+    -1,
+};
+
+int Report(const Args& args) {
+  if (!args.Has("findings")) return UsageError("report", "missing --findings FILE");
+  if (!args.Has("format")) return UsageError("report", "missing --format FORMAT");
+  std::string out = args.Get("out", "-");
+  report::Format format;
+  Status st = report::ParseFormat(args.Get("format"), out, &format);
+  if (!st.ok()) return UsageError("report", st.message());
+  const bool summary = format == report::Format::kSummaryText || format == report::Format::kSummaryCsv ||
+                       format == report::Format::kSummarySvg;
+  report::ReportOptions options;
+  options.findings_path = args.Get("findings");
+  options.institution_path = args.Get("institution");
+  options.report_kind = args.Has("report-kind") ? args.Get("report-kind") : report::DefaultReportKind(format);
+  options.report_date = args.Get("report-date");
+  if (args.Has("period")) {
+    std::string p = args.Get("period");
+    size_t colon = p.find(':');
+    if (colon == std::string::npos) return UsageError("report", "--period expects FROM:TO, e.g. 2026-03-01:2026-03-31");
+    options.period_start = p.substr(0, colon);
+    options.period_end = p.substr(colon + 1);
+  }
+  if (!summary && !args.Has("input")) return UsageError("report", "missing --input BATCH (the batch the findings came from)");
+  if (!summary && !args.Has("institution")) return UsageError("report", "missing --institution FILE (the reporting institution)");
+  options.input.path = args.Get("input");
+  if (args.Has("input-format")) {
+    std::string f = args.Get("input-format");
+    options.input.format = f == "csv" ? InputFormat::kCsv : f == "jsonl" ? InputFormat::kJsonl : f == "sqlite" ? InputFormat::kSqlite
+                           : f == "xml" ? InputFormat::kXml : InputFormat::kAuto;
+    if (options.input.format == InputFormat::kAuto) return UsageError("report", "--input-format must be csv, jsonl, sqlite or xml");
+  }
+  for (const std::string& t : args.GetAll("table")) {
+    size_t eq = t.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == t.size()) return UsageError("report", "--table expects NAME=FILE, e.g. usd_rate=rates.csv");
+    std::string name = t.substr(0, eq);
+    if (name == "usd_rate" || name.ends_with(".usd_rate")) options.rates_path = t.substr(eq + 1);
+  }
+  std::unique_ptr<Library> lib;
+  if (int code = OpenOrCompile("report", args.positionals(), UseColor("auto", stderr), &lib); code != 0) return code;
+  report::ReportInput in;
+  st = report::LoadReportInput(*lib, options, !summary, &in);
+  if (!st.ok()) {
+    fmt::print(stderr, "decree report: {}\n", st.message());
+    return kExitFailure;
+  }
+  in.generator = "decree " DECREE_VERSION;
+  std::string text;
+  st = report::WriteReport(format, in, &text);
+  if (!st.ok()) {
+    fmt::print(stderr, "decree report: {}\n", st.message());
+    return kExitFailure;
+  }
+  std::string error;
+  if (!WriteFileAtomic(out, text, &error)) {
+    fmt::print(stderr, "decree report: cannot write {}: {}\n", out, error);
+    return kExitFailure;
+  }
+  if (out != "-") {
+    size_t txns = 0;
+    for (const auto& f : in.findings) txns += f.txn_ids.size();
+    fmt::print(stderr, "decree report: {} of {} findings ({} transaction records), {} to {}, written to {}\n", in.findings.size(),
+               in.findings_read, txns, in.period_start, in.period_end, out);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+const Verb& ReportVerb() {
+  static const Verb v{&kSpec, Report};
+  return v;
+}
+
+}  // namespace decree::cli

@@ -1,0 +1,104 @@
+// Supervisory reports written from findings (docs/reports.md).
+//
+//   report::ReportInput in;                       // the library, its findings, the batch
+//   report::LoadReportInput(lib, spec, &in);      // reads findings, institution, records, rates
+//   std::string out;
+//   report::WriteReport(report::Format::kPbocLvtrXml, in, &out);
+//
+// A report depends on nothing but its inputs: no clock, no environment, no thread count.  The
+// same findings, batch, rates, institution and options give a byte-identical report.  Records
+// are in findings order (rule, key, first txn_id), then txn_id; ids are derived from content
+// (a finding's id hashes its rule and key), so they do not change when other findings come or
+// go.  Every report records the SHA-256 of the rule library that produced the findings.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "decree/library.h"
+#include "decree/run.h"
+#include "decree/status.h"
+#include "ir/decimal.h"
+
+namespace decree::report {
+
+enum class Format { kPbocLvtrCsv, kPbocLvtrXml, kGoamlXml, kFincenCtrXml, kSummaryText, kSummaryCsv, kSummarySvg };
+
+// "pboc-lvtr-csv" ...; "summary" picks text, CSV or SVG by the extension of `out_path`.
+Status ParseFormat(const std::string& name, const std::string& out_path, Format* out);
+// The report kind a format selects by default (`report large_value` for PBoC).
+std::string DefaultReportKind(Format f);
+
+// The reporting institution (a JSON object; docs/reports.md lists the keys).
+struct Institution {
+  std::string code;            // PBoC financial-institution code / internal code (required)
+  std::string name;            // required
+  std::string country;         // ISO 3166-1 alpha-2 (required)
+  std::string currency;        // local currency, ISO 4217 (required)
+  std::string goaml_rentity_id;
+  std::string goaml_report_code = "CTR";
+  std::string fincen_tin;      // the filer's EIN
+  std::string contact_name;
+  std::string contact_phone;
+};
+Status LoadInstitution(const std::string& path, Institution* out);
+
+// One line of findings.jsonl (data-layouts.md), as read back.
+struct InFinding {
+  size_t line = 0;
+  std::string rule, citation, ruleset_version;
+  std::vector<std::pair<std::string, std::string>> key;
+  std::vector<std::string> txn_ids;
+  std::string total_amount, total_currency;  // empty when the finding has no total
+  std::vector<std::string> actions;
+  std::string report, due, flag, message, date, explain;
+
+  const std::string* KeyValue(const std::string& name) const;
+};
+// Reads findings.jsonl; a malformed line is an error naming it.
+Status ReadFindings(const std::string& path, std::vector<InFinding>* out);
+
+// A transaction of the batch, its canonical fields as text (empty when the layout lacks one).
+struct Txn {
+  std::string txn_id, booked_at, local_time, local_date, customer_id, customer_type, customer_name, account_id,
+      direction, channel, cross_border, amount, currency, counterparty_id, counterparty_name, counterparty_account,
+      counterparty_type, counterparty_country, purpose;
+  i128 amount_m = 0;  // amount, exact, at amount_scale
+  int amount_scale = 0;
+};
+
+struct ReportOptions {
+  std::string findings_path;
+  InputSpec input;                        // the batch the findings came from
+  std::string rates_path;                 // usd_rate CSV (date,currency,usd_per_unit); "" = none
+  std::string institution_path;
+  std::string report_kind;                // findings selected: report == kind or flag == kind
+  std::string period_start, period_end;   // "" = the selected findings' first and last dates
+  std::string report_date;                // "" = period_end
+};
+
+struct ReportInput {
+  std::string library_hash;
+  std::string generator;                 // "decree 0.1.0"
+  const ir::Program* program = nullptr;
+  Institution institution;
+  std::vector<InFinding> findings;       // the selected findings, in file order (sorted)
+  std::map<std::string, Txn> txns;       // every transaction they name
+  std::map<std::pair<std::string, std::string>, std::pair<i128, int>> usd_rates;  // (date, currency) -> rate
+  std::string report_kind, period_start, period_end, report_date;
+  uint64_t findings_read = 0;            // lines in findings.jsonl (selected or not)
+};
+
+// Reads everything a report needs.  A finding naming a transaction the batch does not hold,
+// a missing rate, or a malformed input is an error naming where.
+Status LoadReportInput(const Library& lib, const ReportOptions& options, bool need_batch, ReportInput* out);
+
+Status WriteReport(Format format, const ReportInput& in, std::string* out);
+
+// Content-derived ids (stable while the finding's rule and key are the same).
+std::string FindingId(const InFinding& f);
+std::string ReportId(const ReportInput& in, const char* prefix);
+
+}  // namespace decree::report
