@@ -464,10 +464,10 @@ class SqliteSource final : public RowSource {
 // ------------------------------------------------------------------------------------------
 
 // An XML filing: the document is parsed whole (filings are small), and each element named like
-// the layout's record element is a record.  A field's column is looked up on the record, then
+// the layout's record element is a record ("a/b/record": one whose parent is b, in a).  A field's column is looked up on the record, then
 // on each ancestor in turn: an attribute of that name, or a child element whose path (steps
 // separated by '/') leads there; names compare by their local part.  So a transaction record
-// reads its own <amount> and its report's <report_id> alike.  An absent element is null (a
+// reads its own <amount> and its report's <report_id> alike; "../SeqNum" starts at the parent.  An absent element is null (a
 // non-optional field rejects the record as missing); an empty one is empty text.  A record's
 // position is the line of its start tag.
 class XmlSource final : public RowSource {
@@ -485,8 +485,16 @@ class XmlSource final : public RowSource {
     if (!(st = file_.ReadAt(0, static_cast<size_t>(file_.size()), &text)).ok()) return st;
     if (!IsValidUtf8(text)) return Status::InvalidArgument(path_ + ": invalid UTF-8");
     if (!(st = ParseXmlDocument(text, &doc_)).ok()) return Status::InvalidArgument(fmt::format("{}: {}", path_, st.message()));
+    // "lvtr_report/finding/transaction": the element's name and its nearest ancestors' names.
+    std::vector<std::string_view> path = Steps(layout.record);
     for (size_t i = 0; i < doc_.size(); ++i) {
-      if (XmlLocalName(doc_[i].name) == XmlLocalName(layout.record)) records_.push_back(static_cast<int>(i));
+      int n = static_cast<int>(i);
+      size_t k = path.size();
+      while (k > 0 && n >= 0 && XmlLocalName(doc_[n].name) == path[k - 1]) {
+        --k;
+        n = doc_[n].parent;
+      }
+      if (k == 0) records_.push_back(static_cast<int>(i));
     }
     codecs_ = Codecs(program, layout);
     return Status::Ok();
@@ -544,15 +552,26 @@ class XmlSource final : public RowSource {
     return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
   }
 
-  // The value `column` names for record element r (see the class comment), or null.
-  const std::string* Resolve(int r, const std::string& column) const {
+  static std::vector<std::string_view> Steps(std::string_view path) {
     std::vector<std::string_view> steps;
     for (size_t start = 0;;) {
-      size_t slash = column.find('/', start);
-      steps.push_back(XmlLocalName(std::string_view(column).substr(start, slash == std::string::npos ? std::string::npos : slash - start)));
+      size_t slash = path.find('/', start);
+      steps.push_back(XmlLocalName(path.substr(start, slash == std::string::npos ? std::string::npos : slash - start)));
       if (slash == std::string::npos) break;
       start = slash + 1;
     }
+    return steps;
+  }
+
+  // The value `column` names for record element r (see the class comment), or null.  Each
+  // leading "../" starts the lookup one ancestor higher.
+  const std::string* Resolve(int r, const std::string& column) const {
+    std::string_view rest = column;
+    while (rest.starts_with("../") && r >= 0) {
+      rest.remove_prefix(3);
+      r = doc_[r].parent;
+    }
+    std::vector<std::string_view> steps = Steps(rest);
     for (int n = r; n >= 0; n = doc_[n].parent) {
       if (steps.size() == 1) {
         for (const auto& [name, value] : doc_[n].attributes) {

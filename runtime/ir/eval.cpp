@@ -378,7 +378,10 @@ class Evaluator {
         std::unique_ptr<icu::RegexPattern> pat(
             icu::RegexPattern::compile(icu::UnicodeString::fromUTF8(v[1].s), 0, status));
         if (U_FAILURE(status)) return Fail("bad pattern " + v[1].s);
-        std::unique_ptr<icu::RegexMatcher> m(pat->matcher(icu::UnicodeString::fromUTF8(v[0].s), status));
+        // The matcher refers to its input, which must outlive it (a temporary here read freed
+        // memory once the text outgrew UnicodeString's inline buffer, 27 UTF-16 units).
+        const icu::UnicodeString input = icu::UnicodeString::fromUTF8(v[0].s);
+        std::unique_ptr<icu::RegexMatcher> m(pat->matcher(input, status));
         bool r = m->matches(status);
         if (U_FAILURE(status)) return Fail("pattern match failed");
         *out = Value::Bool(r);
