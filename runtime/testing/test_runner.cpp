@@ -146,6 +146,14 @@ Status RunOne(const ir::Program& program, const ir::Test& test, TestOutcome* out
   auto source = io::MakeValueSource(program, *layout, std::move(records));
   RunOptions options;
   options.threads = 1;
+  // A test is its ruleset's: other rulesets compiled alongside (`decree test rulesets/`) do not
+  // take part — their rules could reject its records (a rate they convert with, say).
+  for (const ir::Rule& r : program.rules) {
+    if (r.ruleset == test.ruleset && r.layout == layout->name &&
+        std::find(options.only_rules.begin(), options.only_rules.end(), r.id) == options.only_rules.end()) {
+      options.only_rules.push_back(r.id);
+    }
+  }
   RunResult result;
   st = exec::RunSource(program, *layout, *source, tables, options, &result);
   if (!st.ok()) return st;
