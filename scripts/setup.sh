@@ -17,6 +17,8 @@ packages=(
   unicode-data bzip2                 # Unihan (Chinese Commercial Codes in OFAC remarks), bz2-packed
   clang libclang-rt-14-dev           # libFuzzer and the sanitizer builds
   time                               # /usr/bin/time for peak-memory measurements
+  libxml2-utils                      # xmllint: the report tests validate XML against the XSDs
+  librsvg2-bin fonts-dejavu-core     # rsvg-convert: the report tests render the summary chart
 )
 # Node.js and npm run the DuckDB benchmark peer (bench/ only).  Images often ship their own
 # Node (which Debian's npm package conflicts with): install Debian's only when none is there.

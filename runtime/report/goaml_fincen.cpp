@@ -52,6 +52,7 @@ Status WriteGoaml(const ReportInput& in, std::string* out) {
   const Institution& inst = in.institution;
   if (inst.code.empty()) return Status::InvalidArgument("the goAML report names the reporting entity: pass --institution FILE");
   if (inst.goaml_rentity_id.empty()) return Status::InvalidArgument("the goAML report needs \"goaml_rentity_id\" in the institution file");
+  if (in.findings.empty()) return Status::InvalidArgument(fmt::format("no findings of kind {}: a goAML report needs transactions", in.report_kind));
   // Each transaction once (Art. 6: one may meet several standards), with every rule it fell under.
   std::vector<std::string> order;
   std::map<std::string, std::vector<const InFinding*>> by_txn;
@@ -154,6 +155,7 @@ Status WriteFincenCtr(const ReportInput& in, std::string* out) {
   const Institution& inst = in.institution;
   if (inst.name.empty()) return Status::InvalidArgument("the CTR names the filing institution: pass --institution FILE");
   if (inst.fincen_tin.empty()) return Status::InvalidArgument("the CTR needs \"fincen_tin\" (the filer's EIN) in the institution file");
+  if (in.findings.empty()) return Status::InvalidArgument(fmt::format("no findings of kind {}: nothing to file", in.report_kind));
   // One activity per person and business day: cash in and cash out findings of that day together.
   struct Activity {
     std::string customer_id, customer_name, customer_type, date;
