@@ -72,7 +72,7 @@ std::string Text(const std::string& filing, const std::vector<RuleInfo>& rules, 
   std::string out;
   for (const Violation& v : vs) {
     out += fmt::format("{}:{}: error [{}] {}", filing, v.line, v.rule, v.message);
-    if (!v.also.empty()) out += fmt::format(" (also lines {})", fmt::join(v.also, ", "));
+    if (!v.also.empty()) out += fmt::format(" (also line{} {})", v.also.size() == 1 ? "" : "s", fmt::join(v.also, ", "));
     out += '\n';
   }
   std::set<std::string> failed;
@@ -146,7 +146,7 @@ std::string Junit(const std::string& filing, const std::vector<RuleInfo>& rules,
     std::string body;
     for (const Violation* v : it->second) {
       body += fmt::format("{}:{}: {}", filing, v->line, v->message);
-      if (!v->also.empty()) body += fmt::format(" (also lines {})", fmt::join(v->also, ", "));
+      if (!v->also.empty()) body += fmt::format(" (also line{} {})", v->also.size() == 1 ? "" : "s", fmt::join(v->also, ", "));
       body += '\n';
     }
     const Violation& first = *it->second.front();
