@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -170,6 +171,7 @@ int Validate(const Args& args) {
     Status st = io::ParseInputFormat(args.Get("input-format"), &input.format);
     if (!st.ok()) return UsageError("validate", st.message());
   }
+  if (filing != "-" && !std::filesystem::exists(filing)) return UsageError("validate", fmt::format("no such filing: {}", filing));
   std::unique_ptr<Library> lib;
   if (int code = OpenOrCompile("validate", lib_paths, UseColor("auto", stderr), &lib); code != 0) return code;
   const ir::Program& program = lib->program();
