@@ -1,12 +1,13 @@
 // decree test: run the `test` blocks of rulesets (or of a built library).
 #include <fmt/format.h>
 
-#include "cli.h"
-
 #include <map>
+
+#include "cli.h"
 #include "compile_common.h"
 #include "decree/library.h"
 #include "decree/testing.h"
+#include "io/xml.h"
 #include "ir/ir.h"
 #include "ir/json.h"
 
@@ -30,20 +31,6 @@ const VerbSpec kSpec = {
     1,
     -1,
 };
-
-std::string Xml(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
 
 int Run(const Args& args) {
   std::string format = args.Get("format", "text");
@@ -103,16 +90,16 @@ int Run(const Args& args) {
     for (const auto& [rs, list] : by_ruleset) {
       size_t f = 0;
       for (const TestOutcome* o : list) f += !o->passed;
-      fmt::print("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", Xml(rs), list.size(), f);
+      fmt::print("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", io::XmlEscaped(rs), list.size(), f);
       for (const TestOutcome* o : list) {
-        fmt::print("    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\"", Xml(rs), Xml(o->name), Xml(o->file), o->line);
+        fmt::print("    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\"", io::XmlEscaped(rs), io::XmlEscaped(o->name), io::XmlEscaped(o->file), o->line);
         if (o->passed) {
           fmt::print("/>\n");
           continue;
         }
         std::string text;
         for (const std::string& x : o->failures) text += x + "\n";
-        fmt::print(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n", Xml(o->failures.front()), Xml(text));
+        fmt::print(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n", io::XmlEscaped(o->failures.front()), io::XmlEscaped(text));
       }
       fmt::print("  </testsuite>\n");
     }

@@ -13,7 +13,7 @@
 #include "io/source.h"
 #include "ir/ir.h"
 #include "ir/json.h"
-#include "report/writers.h"
+#include "io/xml.h"
 
 namespace decree::cli {
 
@@ -60,12 +60,6 @@ struct RuleInfo {
 int LineOf(const std::string& label) {
   size_t p = label.find("line ");
   return p == std::string::npos ? 0 : std::atoi(label.c_str() + p + 5);
-}
-
-std::string Xml(std::string_view s) {
-  std::string out;
-  report::AppendXmlEscaped(&out, s);
-  return out;
 }
 
 std::string Text(const std::string& filing, const std::vector<RuleInfo>& rules, const std::vector<Violation>& vs,
@@ -136,9 +130,9 @@ std::string Junit(const std::string& filing, const std::vector<RuleInfo>& rules,
   for (const RuleInfo& r : rules) failures += by_rule.count(r.id) > 0;
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out += fmt::format("<testsuites tests=\"{}\" failures=\"{}\">\n", rules.size(), failures);
-  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", Xml(filing), rules.size(), failures);
+  out += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", io::XmlEscaped(filing), rules.size(), failures);
   for (const RuleInfo& r : rules) {
-    out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" file=\"{}\"", Xml(filing), Xml(r.id), Xml(filing));
+    out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" file=\"{}\"", io::XmlEscaped(filing), io::XmlEscaped(r.id), io::XmlEscaped(filing));
     auto it = by_rule.find(r.id);
     if (it == by_rule.end()) {
       out += "/>\n";
@@ -152,9 +146,9 @@ std::string Junit(const std::string& filing, const std::vector<RuleInfo>& rules,
     }
     const Violation& first = *it->second.front();
     out += fmt::format(" line=\"{}\">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n", first.line,
-                       Xml(fmt::format("{} violation{}, first at line {}: {}", it->second.size(), it->second.size() == 1 ? "" : "s",
+                       io::XmlEscaped(fmt::format("{} violation{}, first at line {}: {}", it->second.size(), it->second.size() == 1 ? "" : "s",
                                        first.line, first.message)),
-                       Xml(r.id), Xml(body));
+                       io::XmlEscaped(r.id), io::XmlEscaped(body));
   }
   out += "  </testsuite>\n</testsuites>\n";
   return out;

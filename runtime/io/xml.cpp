@@ -231,6 +231,32 @@ Status ParseXmlDocument(std::string_view text, std::vector<XmlElement>* out) {
   return Status::Ok();
 }
 
+void AppendXmlEscaped(std::string* out, std::string_view s) {
+  for (char c : s) {
+    switch (c) {
+      case '<': *out += "&lt;"; break;
+      case '>': *out += "&gt;"; break;
+      case '&': *out += "&amp;"; break;
+      case '"': *out += "&quot;"; break;
+      case '\t':
+      case '\n':
+      case '\r': out->push_back(c); break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          *out += "\xEF\xBF\xBD";
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+}
+
+std::string XmlEscaped(std::string_view s) {
+  std::string out;
+  AppendXmlEscaped(&out, s);
+  return out;
+}
+
 std::string_view XmlLocalName(std::string_view name) {
   size_t colon = name.find(':');
   return colon == std::string_view::npos ? name : name.substr(colon + 1);

@@ -68,6 +68,11 @@ struct XmlElement {
 
 Status ParseXmlDocument(std::string_view text, std::vector<XmlElement>* out);
 
+// Appends `s` escaped for XML text and attribute values (&, <, >, ").  Control characters that
+// XML 1.0 cannot carry at all (U+0000..U+001F but tab, LF, CR) become U+FFFD.
+void AppendXmlEscaped(std::string* out, std::string_view s);
+std::string XmlEscaped(std::string_view s);
+
 // "fc2:Activity" -> "Activity": filings are matched by local names.
 std::string_view XmlLocalName(std::string_view name);
 

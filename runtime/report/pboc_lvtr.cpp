@@ -4,23 +4,12 @@
 
 #include <cstring>
 
+#include "io/xml.h"
 #include "ir/codes.h"
 #include "ir/utf8.h"
 #include "report/writers.h"
 
 namespace decree::report {
-
-void AppendXmlEscaped(std::string* out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '<': *out += "&lt;"; break;
-      case '>': *out += "&gt;"; break;
-      case '&': *out += "&amp;"; break;
-      case '"': *out += "&quot;"; break;
-      default: out->push_back(c);
-    }
-  }
-}
 
 void AppendXmlElement(std::string* out, int indent, std::string_view name, std::string_view value) {
   out->append(static_cast<size_t>(indent), ' ');
@@ -31,7 +20,7 @@ void AppendXmlElement(std::string* out, int indent, std::string_view name, std::
     return;
   }
   *out += '>';
-  AppendXmlEscaped(out, value);
+  io::AppendXmlEscaped(out, value);
   *out += "</";
   *out += name;
   *out += ">\n";

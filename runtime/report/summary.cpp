@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "io/xml.h"
 #include "ir/civil.h"
 #include "report/writers.h"
 
@@ -157,7 +158,7 @@ void Svg(const ReportInput& in, const Stats& s, std::string* out) {
   std::string title = fmt::format("Findings per day by rule, {} to {} ({} findings, {} transactions)", in.period_start,
                                   in.period_end, s.findings, s.txns);
   *out += "  <text x=\"20\" y=\"30\" font-size=\"16\" font-weight=\"bold\">";
-  AppendXmlEscaped(out, title);
+  io::AppendXmlEscaped(out, title);
   *out += "</text>\n";
   *out += fmt::format("  <text x=\"20\" y=\"50\" fill=\"#555555\">rule library sha256:{}</text>\n", in.library_hash);
   // Grid and y axis.
@@ -197,7 +198,7 @@ void Svg(const ReportInput& in, const Stats& s, std::string* out) {
     int y = plot_y + 14 + static_cast<int>(r) * 20;
     *out += fmt::format("  <rect x=\"{}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/>\n", legend_x, y, kPalette[r % 10]);
     *out += fmt::format("  <text x=\"{}\" y=\"{}\">", legend_x + 18, y + 10);
-    AppendXmlEscaped(out, fmt::format("{} ({})", rules[r], s.rules.at(rules[r]).findings));
+    io::AppendXmlEscaped(out, fmt::format("{} ({})", rules[r], s.rules.at(rules[r]).findings));
     *out += "</text>\n";
   }
   *out += "</svg>\n";

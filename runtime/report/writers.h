@@ -27,7 +27,6 @@ Status CountedAmount(const ReportInput& in, const InFinding& f, const Txn& t, st
 // USD per unit of `currency` on `date`, or an error naming both.
 Status UsdRate(const ReportInput& in, const std::string& date, const std::string& currency, i128* m, int* scale);
 
-void AppendXmlEscaped(std::string* out, std::string_view s);
 // <name>value</name> on its own line at `indent` spaces.
 void AppendXmlElement(std::string* out, int indent, std::string_view name, std::string_view value);
 void AppendCsvField(std::string* out, std::string_view s);
