@@ -3,6 +3,7 @@
 
 #include "cli.h"
 #include "compile_common.h"
+#include "io/source.h"
 #include "report/report.h"
 
 namespace decree::cli {
@@ -73,10 +74,7 @@ int Report(const Args& args) {
   if (!summary && !args.Has("institution")) return UsageError("report", "missing --institution FILE (the reporting institution)");
   options.input.path = args.Get("input");
   if (args.Has("input-format")) {
-    std::string f = args.Get("input-format");
-    options.input.format = f == "csv" ? InputFormat::kCsv : f == "jsonl" ? InputFormat::kJsonl : f == "sqlite" ? InputFormat::kSqlite
-                           : f == "xml" ? InputFormat::kXml : InputFormat::kAuto;
-    if (options.input.format == InputFormat::kAuto) return UsageError("report", "--input-format must be csv, jsonl, sqlite or xml");
+    if (Status f = io::ParseInputFormat(args.Get("input-format"), &options.input.format); !f.ok()) return UsageError("report", f.message());
   }
   for (const std::string& t : args.GetAll("table")) {
     size_t eq = t.find('=');

@@ -13,6 +13,7 @@
 #include "decree/case_store.h"
 #include "decree/library.h"
 #include "decree/run.h"
+#include "io/source.h"
 #include "ir/ir.h"
 #include "ir/json.h"
 #include "ir/sha256.h"
@@ -101,20 +102,7 @@ int Run(const Args& args) {
   if (!args.Has("input")) return UsageError("run", "missing --input BATCH");
   InputSpec input;
   input.path = args.Get("input");
-  std::string format = args.Get("input-format", "auto");
-  if (format == "auto") {
-    input.format = InputFormat::kAuto;
-  } else if (format == "csv") {
-    input.format = InputFormat::kCsv;
-  } else if (format == "jsonl") {
-    input.format = InputFormat::kJsonl;
-  } else if (format == "sqlite") {
-    input.format = InputFormat::kSqlite;
-  } else if (format == "xml") {
-    input.format = InputFormat::kXml;
-  } else {
-    return UsageError("run", "--input-format must be csv, jsonl, sqlite or xml");
-  }
+  if (Status f = io::ParseInputFormat(args.Get("input-format", "auto"), &input.format); !f.ok()) return UsageError("run", f.message());
   input.sqlite_table = args.Get("input-table");
   RunOptions options;
   options.layout = args.Get("layout");
