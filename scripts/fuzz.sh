@@ -4,11 +4,12 @@
 # the reproducer is left in the build folder (crash-*, leak-*, timeout-*).
 #
 #   scripts/fuzz.sh parser 60       run the parser target for 60 s
+#   scripts/fuzz.sh filing_xml 60   XML filings as decree validate reads them
 #   scripts/fuzz.sh all 600         every target, 10 minutes each
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets_all=(parser)
+targets_all=(parser filing_xml)
 target="${1:?usage: scripts/fuzz.sh <target|all> [seconds]}"
 seconds="${2:-60}"
 build="${DECREE_FUZZ_BUILD_DIR:-build-fuzz}"
