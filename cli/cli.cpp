@@ -6,6 +6,8 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "ir/atomic_file.h"
+
 namespace decree::cli {
 
 namespace {
@@ -151,35 +153,9 @@ bool UseColor(const std::string& mode, FILE* stream) {
 }
 
 bool WriteFileAtomic(const std::string& path, const std::string& data, std::string* error) {
-  if (path == "-") {
-    if (std::fwrite(data.data(), 1, data.size(), stdout) != data.size() || std::fflush(stdout) != 0) {
-      *error = "cannot write to standard output";
-      return false;
-    }
-    return true;
-  }
-  std::string tmp = fmt::format("{}.tmp.{}", path, static_cast<long>(getpid()));
-  FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) {
-    *error = fmt::format("{}: {}", path, std::strerror(errno));
-    return false;
-  }
-  bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
-  ok = std::fflush(f) == 0 && ok;
-  ok = fsync(fileno(f)) == 0 && ok;
-  int saved = errno;
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) {
-    std::remove(tmp.c_str());
-    *error = fmt::format("{}: write failed: {}", path, std::strerror(saved != 0 ? saved : errno));
-    return false;
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    *error = fmt::format("{}: {}", path, std::strerror(errno));
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
+  Status st = WriteFileAtomically(path, data);
+  if (!st.ok()) *error = st.message();
+  return st.ok();
 }
 
 }  // namespace decree::cli

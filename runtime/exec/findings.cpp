@@ -171,7 +171,8 @@ bool WriteAll(int fd, const char* data, size_t n, int64_t offset) {
 
 }  // namespace
 
-FindingMerger::FindingMerger(std::vector<Finding>* objects, int fd) : objects_(objects), fd_(fd) {
+FindingMerger::FindingMerger(std::vector<Finding>* objects, int fd, std::string name)
+    : objects_(objects), fd_(fd), name_(std::move(name)) {
   // Writes at offsets need a file that is neither a pipe nor opened for appending.
   off_t at = fd >= 0 ? lseek(fd, 0, SEEK_CUR) : -1;
   int flags = fd >= 0 ? fcntl(fd, F_GETFL) : -1;
@@ -229,10 +230,10 @@ Status FindingMerger::MergePart(const std::vector<ListRange>& ranges, const std:
     } else {
       *buf += list.line(i);
     }
-    if (buf->size() >= (1 << 20) && !flush()) return Status::IoError(fmt::format("cannot write the findings: {}", std::strerror(errno)));
+    if (buf->size() >= (1 << 20) && !flush()) return Status::IoError(fmt::format("{}: cannot write the findings: {}", name_, std::strerror(errno)));
     if (h.at + 1 < to[h.range]) heap.push(Head{list.key_in_order(h.at + 1), h.range, h.at + 1});
   }
-  if (!buf->empty() && !flush()) return Status::IoError(fmt::format("cannot write the findings: {}", std::strerror(errno)));
+  if (!buf->empty() && !flush()) return Status::IoError(fmt::format("{}: cannot write the findings: {}", name_, std::strerror(errno)));
   return Status::Ok();
 }
 
@@ -332,7 +333,7 @@ void FindingMerger::SyncInBackground() {
 
 Status FindingMerger::Flush() {
   if (sync_.joinable()) sync_.join();
-  if (seekable_ && lseek(fd_, static_cast<off_t>(written_), SEEK_SET) < 0) return Status::IoError("cannot write the findings");
+  if (seekable_ && lseek(fd_, static_cast<off_t>(written_), SEEK_SET) < 0) return Status::IoError(fmt::format("{}: cannot write the findings: {}", name_, std::strerror(errno)));
   return Status::Ok();
 }
 

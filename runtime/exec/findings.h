@@ -97,7 +97,8 @@ struct ListRange {
 // parallel, each written at its own offset: the file is the same as the sequential merge's.
 class FindingMerger {
  public:
-  FindingMerger(std::vector<Finding>* objects, int fd);
+  // `name` (the output's path) is named in write errors.
+  FindingMerger(std::vector<Finding>* objects, int fd, std::string name = "findings");
   ~FindingMerger();
   Status Merge(const std::vector<ListRange>& ranges, int threads = 1);
   // Waits for the background sync and leaves the file position at the end of the findings.
@@ -111,6 +112,7 @@ class FindingMerger {
 
   std::vector<Finding>* objects_;
   int fd_;
+  std::string name_;
   bool seekable_ = false;
   std::vector<std::string> buffers_;  // one per merge part, reused
   uint64_t count_ = 0;

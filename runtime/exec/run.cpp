@@ -39,6 +39,7 @@
 #include "exec/run_internal.h"
 #include "exec/tables.h"
 #include "io/source.h"
+#include "ir/atomic_file.h"
 #include "ir/civil.h"
 #include "ir/codes.h"
 #include "ir/timezone.h"
@@ -1242,29 +1243,19 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   std::vector<size_t> cursor(workers.size(), 0);
   result->findings.clear();
   int out = -1;  // the findings file (a temporary name until complete), or standard output
-  std::string tmp;
+  AtomicFile file;  // a failed run leaves no partial findings file behind
   if (!plan.keep_findings) {
     const std::string& path = options.findings_path;
     if (path == "-") {
       std::fflush(stdout);
       out = STDOUT_FILENO;
     } else {
-      tmp = fmt::format("{}.tmp.{}", path, static_cast<long>(getpid()));
-      out = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-      if (out < 0) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
+      Status st = file.Open(path);
+      if (!st.ok()) return st;
+      out = file.fd();
     }
   }
-  struct OutputGuard {  // a failed run leaves no partial findings file behind
-    int fd;
-    std::string tmp;
-    bool done = false;
-    ~OutputGuard() {
-      if (done || fd < 0 || tmp.empty()) return;
-      close(fd);
-      std::remove(tmp.c_str());
-    }
-  } guard{out, tmp};
-  FindingMerger merger(plan.keep_findings ? &result->findings : nullptr, out);
+  FindingMerger merger(plan.keep_findings ? &result->findings : nullptr, out, options.findings_path == "-" ? "standard output" : options.findings_path);
   // Rendered findings beyond this budget are spilled to a temporary file next to the output.
   const uint64_t spill_budget = options.memory_budget > 0 ? options.memory_budget / 4 : (64u << 20);
   std::atomic<uint64_t> held{0};
@@ -1342,20 +1333,8 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   }
   Status st = merger.Flush();
   result->finding_count = merger.count();
-  if (!plan.keep_findings) {
-    bool ok = st.ok();
-    if (!tmp.empty()) {
-      ok = ok && fsync(out) == 0;
-      ok = close(out) == 0 && ok;
-      guard.fd = -1;
-      if (ok && std::rename(tmp.c_str(), options.findings_path.c_str()) != 0) ok = false;
-      if (!ok) std::remove(tmp.c_str());
-    }
-    guard.done = true;
-    if (!ok) return Status::IoError(fmt::format("{}: cannot write the findings: {}", options.findings_path, std::strerror(errno)));
-  } else if (!st.ok()) {
-    return st;
-  }
+  if (!st.ok()) return st;  // the findings file, if any, is abandoned
+  if (out >= 0 && out != STDOUT_FILENO && !(st = file.Commit()).ok()) return st;
 
   timer.Mark("write findings");
   std::vector<io::Reject> rejects;

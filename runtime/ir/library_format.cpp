@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fmt/format.h>
 
+#include "ir/atomic_file.h"
 #include "ir/civil.h"
 #include "ir/codes.h"
 #include "ir/ir_codec.h"
@@ -521,12 +522,12 @@ Status ComputeContentHash(sqlite3* db, std::string* hex) {
 Status WriteLibrary(Program* program, const std::string& path, const std::string& generator,
                     std::string* content_hash) {
   for (Rule& r : program->rules) r.hash = ComputeRuleHash(*program, r);
-  std::string tmp = fmt::format("{}.tmp.{}", path, static_cast<long>(getpid()));
-  std::remove(tmp.c_str());
+  AtomicFile file;
+  file.Reserve(path);
   Status st;
   {
     SqliteDb db;
-    st = db.Open(tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    st = db.Open(file.temp_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     if (!st.ok()) return st;
     st = db.Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;");
     if (st.ok()) st = WriteContent(db, *program);
@@ -553,10 +554,7 @@ Status WriteLibrary(Program* program, const std::string& path, const std::string
     }
     if (st.ok()) st = db.Exec("COMMIT;");
   }
-  if (st.ok() && std::rename(tmp.c_str(), path.c_str()) != 0) {
-    st = Status::IoError(fmt::format("{}: cannot rename {} into place", path, tmp));
-  }
-  if (!st.ok()) std::remove(tmp.c_str());
+  if (st.ok()) st = file.Commit();  // else the temporary file is removed
   return st;
 }
 

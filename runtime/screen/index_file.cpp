@@ -8,6 +8,7 @@
 #include <map>
 #include <tuple>
 
+#include "ir/atomic_file.h"
 #include "ir/sha256.h"
 #include "ir/sqlite_util.h"
 #include "screen/text_file.h"
@@ -44,12 +45,12 @@ std::string Now() {
 std::string NormalizerVersion() { return fmt::format("ICU {} / decree normalise {}", U_ICU_VERSION, kNormalizeVersion); }
 
 Status SaveIndex(const ScreeningIndex& index, const std::vector<std::string>& sources, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  std::remove(tmp.c_str());
+  AtomicFile file;  // removed on every early return below
+  file.Reserve(path);
   Status st;
   {
     SqliteDb db;
-    if (st = db.Open(tmp, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE); !st.ok()) return st;
+    if (st = db.Open(file.temp_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE); !st.ok()) return st;
     if (st = db.Exec(kSchema); !st.ok()) return st;
     if (st = db.Exec("BEGIN"); !st.ok()) return st;
     SqliteStmt meta, entry, name;
@@ -110,11 +111,7 @@ Status SaveIndex(const ScreeningIndex& index, const std::vector<std::string>& so
     }
     if (st = db.Exec("COMMIT"); !st.ok()) return st;
   }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Status::IoError(fmt::format("{}: cannot write the index", path));
-  }
-  return Status::Ok();
+  return file.Commit();
 }
 
 Status LoadSavedLists(const std::string& path, std::vector<WatchList>* out) {

@@ -1,0 +1,53 @@
+// Output files that appear complete or not at all.
+//
+// An AtomicFile is written under a temporary name beside its target ("<path>.tmp.<pid>": the
+// same directory, so the final rename is atomic), flushed to disk, then renamed over the
+// target.  A failure at any point — a full disk, a file-size limit, an error of the writer —
+// leaves the target as it was and removes the temporary file; a process killed mid-write leaves
+// at most the temporary file, never a partial file under the target's name.  Every output decree
+// writes goes through here: findings, rejects, reports, validation results, rule libraries,
+// saved screening indexes.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "decree/status.h"
+
+namespace decree {
+
+class AtomicFile {
+ public:
+  AtomicFile() = default;
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+  ~AtomicFile();  // abandons an uncommitted file
+
+  // Creates the temporary file for `path`, open for writing (fd()).
+  Status Open(const std::string& path);
+  // Reserves the temporary name for a writer that creates the file itself (SQLite); nothing is
+  // opened.  Commit() then flushes what the writer left there.
+  void Reserve(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  const std::string& temp_path() const { return temp_; }
+  int fd() const { return fd_; }
+
+  // Writes all of `data` at the end of the file; an error names the target and errno's text.
+  Status Write(std::string_view data);
+  // fsync, close, rename over the target.  After a failure the temporary file is gone.
+  Status Commit();
+  // Closes and removes the temporary file.
+  void Abandon();
+
+ private:
+  Status Fail(const char* what, int err);
+  std::string path_, temp_;
+  int fd_ = -1;
+  bool active_ = false;
+};
+
+// `data` to `path` through an AtomicFile; "-" writes standard output (flushed, checked).
+Status WriteFileAtomically(const std::string& path, std::string_view data);
+
+}  // namespace decree
