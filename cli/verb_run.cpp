@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 
@@ -46,6 +47,7 @@ const VerbSpec kSpec = {
         {"store", 0, "DB", "also append the run and its findings to this SQLite case store"},
         {"layout", 0, "NAME", "the layout of the batch, when the library's rules read several"},
         {"threads", 'j', "N", "worker threads (default: one per core)"},
+        {"max-memory", 0, "SIZE", "memory the rules' aggregation state may use (512M, 4G; default: no limit): past it the run stops with an error, not an out-of-memory kill"},
         {"max-rejects", 0, "N", "rejected rows tolerated before exit status 1 (default 0)"},
         {"fail-on-findings", 0, "", "exit with status 1 when there are findings (for CI)"},
         {"quiet", 'q', "", "no progress and no summary"},
@@ -116,6 +118,18 @@ int Run(const Args& args) {
   if (args.Has("threads") && !args.GetInt("threads", 1, 256, &threads)) return kExitUsage;
   if (args.Has("max-rejects") && !args.GetInt("max-rejects", 0, INT64_MAX, &max_rejects)) return kExitUsage;
   options.threads = static_cast<int>(threads);
+  if (args.Has("max-memory")) {
+    const std::string m = args.Get("max-memory");
+    char* end = nullptr;
+    unsigned long long n = std::strtoull(m.c_str(), &end, 10);
+    std::string unit = end != nullptr ? end : "";
+    int shift = unit == "K" || unit == "k" ? 10 : unit == "M" || unit == "m" ? 20 : unit == "G" || unit == "g" ? 30 : unit.empty() ? 0 : -1;
+    if (end == m.c_str() || shift < 0 || n == 0 || n > (1ull << (63 - shift))) {
+      return UsageError("run", fmt::format("--max-memory expects a size such as 512M or 4G, not '{}'", m));
+    }
+    options.memory_budget = static_cast<uint64_t>(n) << shift;
+    if (options.memory_budget < (16u << 20)) return UsageError("run", "--max-memory must be at least 16M");
+  }
   bool quiet = args.Has("quiet");
   bool progress = !quiet && IsTerminal(stderr);
   if (progress) {
@@ -134,6 +148,15 @@ int Run(const Args& args) {
   if (out == "-" && args.Has("store")) findings_file = fmt::format("{}.findings.{}.tmp", args.Get("store"), static_cast<long>(getpid()));
   options.findings_path = findings_file;
   std::string started_at = Now();
+  // A stored run names its input by SHA-256, taken before and after the run: a file that
+  // changes in between is not stored (the runtime also refuses one written to while it is
+  // read, by its size and times).
+  std::string start_sha256;
+  uint64_t start_bytes = 0;
+  if (args.Has("store") && input.path != "-" && !HashFile(input.path, &start_sha256, &start_bytes)) {
+    fmt::print(stderr, "decree run: cannot read {}\n", input.path);
+    return kExitFailure;
+  }
   std::unique_ptr<Library> lib;
   if (int code = OpenOrCompile("run", args.positionals(), UseColor("auto", stderr), &lib); code != 0) return code;
   RunResult result;
@@ -186,6 +209,12 @@ int Run(const Args& args) {
     rec.input_path = input.path;
     if (input.path != "-" && !HashFile(input.path, &rec.input_sha256, &rec.input_bytes)) {
       fmt::print(stderr, "decree run: cannot hash {}\n", input.path);
+      return kExitFailure;
+    }
+    if (input.path != "-" && rec.input_sha256 != start_sha256) {
+      fmt::print(stderr, "decree run: {}: the file changed during the run (SHA-256 {} at the start, {} at the end): the run is not stored\n",
+                 input.path, start_sha256, rec.input_sha256);
+      if (out != "-") std::remove(out.c_str());
       return kExitFailure;
     }
     int64_t run_id;

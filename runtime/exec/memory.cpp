@@ -61,6 +61,10 @@ BlockPool::~BlockPool() {
 }
 
 char* BlockPool::Get(size_t size) {
+  uint64_t now = in_use_.fetch_add(size, std::memory_order_relaxed) + size;
+  for (uint64_t p = peak_.load(std::memory_order_relaxed); now > p && !peak_.compare_exchange_weak(p, now);) {
+  }
+  if (limit_ > 0 && now > limit_) over_.store(true, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (size_t i = free_.size(); i-- > 0;) {
@@ -85,6 +89,7 @@ char* BlockPool::Get(size_t size) {
 }
 
 void BlockPool::Put(char* p, size_t size) {
+  in_use_.fetch_sub(size, std::memory_order_relaxed);
   std::lock_guard<std::mutex> lock(mu_);
   free_.emplace_back(size, p);
 }

@@ -9,7 +9,9 @@
 // valid until the arena is cleared.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <string_view>
 #include <utility>
@@ -36,9 +38,20 @@ class BlockPool {
   char* Get(size_t size);
   void Put(char* p, size_t size);
 
+  // A limit on the bytes in use (got and not put back); 0: none.  Get() never fails because of
+  // it: it records that the limit was passed, and the run checks over_limit() between chunks
+  // and phases and stops with a clear error (overshooting by at most a block per thread).
+  void set_limit(uint64_t bytes) { limit_ = bytes; }
+  uint64_t limit() const { return limit_; }
+  bool over_limit() const { return over_.load(std::memory_order_relaxed); }
+  uint64_t peak() const { return peak_.load(std::memory_order_relaxed); }
+
  private:
   std::mutex mu_;
   std::vector<std::pair<size_t, char*>> free_;  // (size, block)
+  uint64_t limit_ = 0;
+  std::atomic<uint64_t> in_use_{0}, peak_{0};
+  std::atomic<bool> over_{false};
 };
 
 class ByteArena {

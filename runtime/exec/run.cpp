@@ -1023,6 +1023,7 @@ Status LoadTable(const ir::Program& program, int index, const std::string& path,
     if (!inner.ok()) return inner;
     rejects.insert(rejects.end(), result.rejects.begin(), result.rejects.end());
   }
+  if (st = source->CheckUnchanged(); !st.ok()) return Status::InvalidArgument(fmt::format("table {}: {}", t.name, st.message()));
   if (!rejects.empty()) {
     std::sort(rejects.begin(), rejects.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
     std::vector<uint64_t> pos;
@@ -1183,7 +1184,15 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   plan.env.scalar = &tables;
   result->input_format = source->format_name();
   BlockPool pool;  // outlives the workers, whose buffers return their blocks to it
+  pool.set_limit(options.memory_budget);
   plan.pool = &pool;
+  // The error when the bulk state passes RunOptions::memory_budget (`--max-memory`).
+  auto over_budget = [&](const char* when) {
+    return Status::ResourceExhausted(fmt::format(
+        "the rules' aggregation state needs more than the {} MiB allowed (--max-memory; {} MiB in use {}): raise "
+        "--max-memory, or split the batch (by date, or by customer range); no findings were written",
+        options.memory_budget >> 20, pool.peak() >> 20, when));
+  };
   int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::max<size_t>(1, std::min<size_t>(threads, std::max<size_t>(1, source->segment_count()))));
   std::vector<std::unique_ptr<Worker>> workers;
@@ -1212,7 +1221,11 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
     });
   }
   Parallel(source->segment_count(), worker_count, [&](int w, size_t s) {
-    segment_status[s] = source->ReadSegment(s, [&](const Chunk& c) { workers[w]->Process(c); }, &segments[s]);
+    // Past the memory limit the rest is still read (segments hand over in order) but not
+    // evaluated: the run stops with an error below.
+    segment_status[s] = source->ReadSegment(s, [&](const Chunk& c) {
+      if (!pool.over_limit()) workers[w]->Process(c);
+    }, &segments[s]);
     rows_read.fetch_add(segments[s].rows_read);
   });
   {
@@ -1225,6 +1238,8 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   for (const Status& s : segment_status) {
     if (!s.ok()) return s;
   }
+  if (Status s = source->CheckUnchanged(); !s.ok()) return s;  // before any finding is written
+  if (pool.over_limit()) return over_budget("while reading the batch");
   timer.Mark("read and evaluate rows");
   // Phases 2 and 3, rule by rule in output order: finalize a grouped rule's partitions in
   // parallel (each partition's records go back to the pool as soon as it is done), then merge
@@ -1326,6 +1341,7 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
       }
     }
     timer.Mark(fmt::format("finalize {}", info.rule->id));
+    if (pool.over_limit()) return over_budget(fmt::format("finalizing {}", info.rule->id).c_str());
     Status st = merger.Merge(ranges, worker_count);
     if (!st.ok()) return st;
     timer.Mark(fmt::format("merge {}", info.rule->id));

@@ -13,6 +13,18 @@
 
 namespace decree::io {
 
+Status InputFile::CheckUnchanged() const {
+  if (fd_ < 0) return Status::Ok();  // read into memory at Open
+  struct stat st;
+  if (fstat(fd_, &st) != 0) return Status::IoError(fmt::format("{}: {}", path_, std::strerror(errno)));
+  Fingerprint now{st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
+  if (now == opened_) return Status::Ok();
+  return Status::IoError(fmt::format(
+      "{}: the file changed while it was read ({} bytes when opened, {} now; modified since): the results would mix two "
+      "versions of it, so none are written; run again on a copy that does not change",
+      path_, opened_.size, now.size));
+}
+
 InputFile::~InputFile() {
   if (fd_ >= 0) close(fd_);
 }
@@ -34,6 +46,7 @@ Status InputFile::Open(const std::string& path) {
   if (S_ISREG(st.st_mode)) {
     fd_ = fd;
     size_ = static_cast<uint64_t>(st.st_size);
+    opened_ = Fingerprint{st.st_size, st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec};
 #ifdef POSIX_FADV_SEQUENTIAL
     posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif

@@ -29,8 +29,16 @@ class InputFile {
   uint64_t size() const { return size_; }
   // Appends the bytes [offset, offset + n) ∩ [0, size) to *out.  Thread-safe.
   Status ReadAt(uint64_t offset, size_t n, std::string* out) const;
+  // An error if the file was written to since Open (its size, modification or change time
+  // differ): what was read may mix two versions.  Readers call it after their last read.
+  Status CheckUnchanged() const;
 
  private:
+  struct Fingerprint {
+    int64_t size = 0, mtime_s = 0, mtime_ns = 0, ctime_s = 0, ctime_ns = 0;
+    bool operator==(const Fingerprint&) const = default;
+  };
+  Fingerprint opened_;
   std::string path_;
   int fd_ = -1;
   uint64_t size_ = 0;

@@ -140,6 +140,7 @@ class CsvSource final : public RowSource {
   size_t segment_count() const override { return segments_.count(); }
   uint64_t total_bytes() const override { return file_.size(); }
   std::string format_name() const override { return "CSV"; }
+  Status CheckUnchanged() const override { return file_.CheckUnchanged(); }
 
   std::vector<std::string> Labels(const std::vector<uint64_t>& positions) const override {
     return LineLabels(file_, positions, 1);  // the header is line 1
@@ -235,6 +236,7 @@ class JsonlSource final : public RowSource {
   size_t segment_count() const override { return segments_.count(); }
   uint64_t total_bytes() const override { return file_.size(); }
   std::string format_name() const override { return "JSON Lines"; }
+  Status CheckUnchanged() const override { return file_.CheckUnchanged(); }
   std::vector<std::string> Labels(const std::vector<uint64_t>& positions) const override {
     return LineLabels(file_, positions, 1);  // no header: records start on line 1
   }
@@ -504,6 +506,7 @@ class XmlSource final : public RowSource {
   size_t segment_count() const override { return 1; }
   uint64_t total_bytes() const override { return records_.size(); }
   std::string format_name() const override { return "XML"; }
+  Status CheckUnchanged() const override { return file_.CheckUnchanged(); }
   std::vector<std::string> Labels(const std::vector<uint64_t>& positions) const override {
     std::vector<std::string> out;
     for (uint64_t p : positions) out.push_back(fmt::format("line {}", p));

@@ -48,6 +48,8 @@ class RowSource {
   uint64_t bytes_done() const { return bytes_done_.load(std::memory_order_relaxed); }
   // A short description of the format ("CSV", "JSON Lines", "SQLite table t").
   virtual std::string format_name() const = 0;
+  // After the last segment: an error if the input file changed while it was read.
+  virtual Status CheckUnchanged() const { return Status::Ok(); }
 
  protected:
   std::atomic<uint64_t> bytes_done_{0};
