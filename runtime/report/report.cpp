@@ -146,7 +146,7 @@ Status ReadFindings(const std::string& path, std::vector<InFinding>* out) {
     f.citation = JsonText(v.Get("citation"));
     f.ruleset_version = JsonText(v.Get("ruleset_version"));
     if (const JsonValue* k = v.Get("key"); k != nullptr && k->kind == JsonValue::Kind::kObject) {
-      for (const JsonMember& m : k->members) f.key.emplace_back(m.key, m.value.is_string() ? m.value.text : m.value.text);
+      for (const JsonMember& m : k->members) f.key.emplace_back(m.key, m.value.text);  // strings, or numbers as written
     }
     const JsonValue* ids = v.Get("txn_ids");
     if (ids == nullptr || ids->kind != JsonValue::Kind::kArray || ids->items.empty()) return bad("missing \"txn_ids\"");
