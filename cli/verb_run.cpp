@@ -127,8 +127,8 @@ int Run(const Args& args) {
     if (end == m.c_str() || shift < 0 || n == 0 || n > (1ull << (63 - shift))) {
       return UsageError("run", fmt::format("--max-memory expects a size such as 512M or 4G, not '{}'", m));
     }
-    options.memory_budget = static_cast<uint64_t>(n) << shift;
-    if (options.memory_budget < (16u << 20)) return UsageError("run", "--max-memory must be at least 16M");
+    options.memory_limit = options.memory_budget = static_cast<uint64_t>(n) << shift;
+    if (options.memory_limit < (16u << 20)) return UsageError("run", "--max-memory must be at least 16M");
   }
   bool quiet = args.Has("quiet");
   bool progress = !quiet && IsTerminal(stderr);

@@ -66,28 +66,34 @@ class ReportTest : public ::testing::Test {
   }
   static Result Decree(const std::string& args) { return Sh(std::string("'") + DECREE_BIN + "' " + args); }
 
-  static void SetUpTestSuite() {
+  // A failed suite setup fails every test (gtest alone would report them skipped, which
+  // ctest counts as passing).
+  static std::string setup_error_;
+  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << "suite setup failed: " << setup_error_; }
+  static void SetUpTestSuite() { Prepare(); }
+  static void Fail(const std::string& why) { setup_error_ = why.empty() ? "a setup step failed" : why; }
+  static void Prepare() {
     dir_ = fs::temp_directory_path() / ("decree-report-test-" + std::to_string(getpid()));
     fs::create_directories(dir_);
     const std::string root = DECREE_SOURCE_DIR;
     Result g = Sh(std::string("'") + DECREE_GEN + "' --rows 4000 --seed 11 --customers 60 --days 20 --out batch.csv --rates rates.csv");
-    ASSERT_EQ(g.exit, 0) << g.err;
+    if (g.exit != 0) return Fail(g.err);
     for (const char* rs : {"cn-pboc-lvtr", "us-fincen-ctr", "filing-checks"}) {
       Result b = Decree(std::string("build ") + root + "/rulesets/" + rs + " -o " + rs + ".dlib");
-      ASSERT_EQ(b.exit, 0) << b.err;
+      if (b.exit != 0) return Fail(b.err);
     }
     Result r = Decree("run cn-pboc-lvtr.dlib -i batch.csv -t usd_rate=rates.csv -o lvtr.jsonl -q");
-    ASSERT_EQ(r.exit, 0) << r.err;
+    if (r.exit != 0) return Fail(r.err);
     r = Decree("run us-fincen-ctr.dlib -i batch.csv -t usd_rate=rates.csv -o ctr.jsonl -q");
-    ASSERT_EQ(r.exit, 0) << r.err;
+    if (r.exit != 0) return Fail(r.err);
     const std::string common = " -i batch.csv -t usd_rate=rates.csv --institution " + root + "/examples/institution.json";
     for (const char* f : {"pboc-lvtr-csv", "pboc-lvtr-xml", "goaml-xml"}) {
       std::string out = std::string("lvtr.") + (std::string(f) == "pboc-lvtr-csv" ? "csv" : std::string(f) == "goaml-xml" ? "goaml.xml" : "xml");
       r = Decree(std::string("report cn-pboc-lvtr.dlib -f lvtr.jsonl --format ") + f + common + " -o " + out);
-      ASSERT_EQ(r.exit, 0) << f << ": " << r.err;
+      if (r.exit != 0) return Fail(std::string() + f + ": " + r.err);
     }
     r = Decree("report us-fincen-ctr.dlib -f ctr.jsonl --format fincen-ctr-xml" + common + " -o ctr.xml");
-    ASSERT_EQ(r.exit, 0) << r.err;
+    if (r.exit != 0) return Fail(r.err);
   }
   static void TearDownTestSuite() { fs::remove_all(dir_); }
 
@@ -142,6 +148,7 @@ class ReportTest : public ::testing::Test {
 };
 
 fs::path ReportTest::dir_;
+std::string ReportTest::setup_error_;
 
 TEST_F(ReportTest, GeneratedReportsValidate) {
   for (const char* f : {"lvtr.csv", "lvtr.xml", "lvtr.goaml.xml", "ctr.xml"}) {

@@ -304,7 +304,9 @@ class Dumper {
     Sp();
     Str(d.name.value);
     for (const TestStatement& s : d.statements) {
-      static const char* kKinds[] = {"given", "expect", "expect_no", "expect_rejected"};
+      // Indexed by TestStatement::Kind (kGiven, kGivenList, kExpect, kExpectNo, kExpectRejected).
+      static const char* kKinds[] = {"given", "given_list", "expect", "expect_no", "expect_rejected"};
+      static_assert(sizeof(kKinds) / sizeof(kKinds[0]) == static_cast<size_t>(TestStatement::Kind::kExpectRejected) + 1);
       Sp();
       Open(kKinds[static_cast<int>(s.kind)]);
       Id(s.target);

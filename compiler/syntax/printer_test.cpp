@@ -87,6 +87,26 @@ TEST(Printer, OutputReparsesToTheSameAst) {
   EXPECT_EQ(ast::Dump(*m1), ast::Dump(*m2)) << once;
 }
 
+// Each kind of test statement has its own tag in the AST dump the formatter's round trip is
+// checked with (the tags once stopped short of `given list`, and `expect rejected` read past
+// the end of the table: found by the sanitizer build).
+TEST(Printer, DumpNamesEveryTestStatementKind) {
+  SourceManager sm;
+  auto m = ParseOk(R"(ruleset t
+test "kinds" {
+  given Transaction { txn_id: "T1" }
+  given list "un-sc" { entry_id: "E1", name: "N" }
+  expect r1 for "C1"
+  expect no r2
+  expect rejected "T9"
+}
+)", &sm);
+  const std::string dump = ast::Dump(*m);
+  for (const char* tag : {"(given ", "(given_list ", "(expect ", "(expect_no ", "(expect_rejected "}) {
+    EXPECT_NE(dump.find(tag), std::string::npos) << tag << " missing from " << dump;
+  }
+}
+
 TEST(Printer, IsIdempotent) {
   SourceManager sm1, sm2;
   std::string once = FormatModule(*ParseOk(kEverything, &sm1));

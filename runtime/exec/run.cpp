@@ -1184,14 +1184,14 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   plan.env.scalar = &tables;
   result->input_format = source->format_name();
   BlockPool pool;  // outlives the workers, whose buffers return their blocks to it
-  pool.set_limit(options.memory_budget);
+  pool.set_limit(options.memory_limit);
   plan.pool = &pool;
   // The error when the bulk state passes RunOptions::memory_budget (`--max-memory`).
   auto over_budget = [&](const char* when) {
     return Status::ResourceExhausted(fmt::format(
         "the rules' aggregation state needs more than the {} MiB allowed (--max-memory; {} MiB in use {}): raise "
         "--max-memory, or split the batch (by date, or by customer range); no findings were written",
-        options.memory_budget >> 20, pool.peak() >> 20, when));
+        options.memory_limit >> 20, pool.peak() >> 20, when));
   };
   int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::max<size_t>(1, std::min<size_t>(threads, std::max<size_t>(1, source->segment_count()))));

@@ -13,7 +13,11 @@
 
 namespace decree {
 
-inline constexpr int kMaxSExprDepth = 2048;
+// The parser recurses once per level.  Rule IR nests about as deep as its source expression
+// (at most kMaxNesting = 256 levels, compiler/syntax/parser.h) plus a few levels of structure;
+// 512 leaves room for that and keeps the recursion within a thread's stack even in a
+// sanitizer build, whose frames are several times larger (2048 overflowed 8 MiB under ASan).
+inline constexpr int kMaxSExprDepth = 512;
 
 struct SExpr {
   enum class Kind { kAtom, kString, kList };

@@ -26,6 +26,8 @@ TEST(SExpr, RejectsMalformedAndDeep) {
   EXPECT_FALSE(ParseSExpr("(\"\\q\")", &e, &err));
   EXPECT_FALSE(ParseSExpr(std::string(100000, '('), &e, &err));
   EXPECT_NE(err.find("deep"), std::string::npos);
+  // As deep as the IR of a source expression at the compiler's nesting limit (256) and more.
+  EXPECT_TRUE(ParseSExpr(std::string(400, '(') + std::string(400, ')'), &e, &err)) << err;
 }
 
 }  // namespace

@@ -63,6 +63,7 @@ void Sha256::Block(const uint8_t* p) {
 }
 
 void Sha256::Update(const void* data, size_t size) {
+  if (size == 0) return;  // data may be null then (an empty string_view), which memcpy must not see
   const uint8_t* p = static_cast<const uint8_t*>(data);
   total_ += size;
   if (buf_len_ > 0) {

@@ -57,9 +57,12 @@ struct RunOptions {
   // without being kept in memory as Finding objects, and RunResult::findings stays empty.  The
   // file is replaced atomically (a temporary file renamed into place).
   std::string findings_path;
-  // Memory the run's bulk state may use (bytes; 0 = default).  Findings beyond a quarter of
-  // it are spilled to a temporary file beside findings_path.
+  // Memory the run's bulk state should use (bytes; 0 = default): rendered findings beyond a
+  // quarter of it are spilled to a temporary file beside findings_path.
   uint64_t memory_budget = 0;
+  // A hard limit on the bulk state (bytes; 0 = none; `--max-memory`): past it the run stops
+  // with a ResourceExhausted error and writes no findings.
+  uint64_t memory_limit = 0;
 };
 
 struct Finding {
