@@ -186,9 +186,13 @@ TEST_F(FaultTest, KilledStoredRunsLeaveTheStoreConsistentAndARerunCompletes) {
     }
   }
   EXPECT_GE(killed, 12) << "kill points should land inside the run";
-  // A rerun completes and is stored whole.
-  ASSERT_EQ(RunToEnd(dir_, DECREE_BIN, RunArgs("again.jsonl", "cases.db"), &err), 0) << err;
-  EXPECT_EQ(Slurp(dir_ / "again.jsonl"), complete);
+  // A rerun completes and is stored whole, and removes the temporary files the killed runs
+  // left beside the findings file.
+  ASSERT_EQ(RunToEnd(dir_, DECREE_BIN, RunArgs("k.jsonl", "cases.db"), &err), 0) << err;
+  EXPECT_EQ(Slurp(dir_ / "k.jsonl"), complete);
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(e.path().filename().string().find("k.jsonl.tmp."), std::string::npos) << "left behind: " << e.path();
+  }
   EXPECT_EQ(CheckStore(dir_ / "cases.db"), stored_before + 1);
 }
 

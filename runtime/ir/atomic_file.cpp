@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 namespace decree {
 
@@ -23,8 +25,30 @@ Status AtomicFile::Open(const std::string& path) {
   return Status::Ok();
 }
 
+namespace {
+
+// Removes "<path>.tmp.<pid>" files left by processes that no longer exist (killed mid-write):
+// they were never the output, and would otherwise pile up beside it.
+void RemoveStaleTemporaries(const std::string& path) {
+  std::error_code ec;
+  const std::filesystem::path target(path);
+  const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  const std::string prefix = target.filename().string() + ".tmp.";
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 9) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(digits));
+    if (pid != getpid() && kill(pid, 0) != 0 && errno == ESRCH) std::filesystem::remove(e.path(), ec);
+  }
+}
+
+}  // namespace
+
 void AtomicFile::Reserve(const std::string& path) {
   Abandon();
+  RemoveStaleTemporaries(path);
   path_ = path;
   temp_ = fmt::format("{}.tmp.{}", path, static_cast<long>(getpid()));
   std::remove(temp_.c_str());

@@ -4,7 +4,8 @@
 // same directory, so the final rename is atomic), flushed to disk, then renamed over the
 // target.  A failure at any point — a full disk, a file-size limit, an error of the writer —
 // leaves the target as it was and removes the temporary file; a process killed mid-write leaves
-// at most the temporary file, never a partial file under the target's name.  Every output decree
+// at most the temporary file, never a partial file under the target's name, and the next
+// AtomicFile for that target removes temporary files whose process no longer exists.  Every output decree
 // writes goes through here: findings, rejects, reports, validation results, rule libraries,
 // saved screening indexes.
 #pragma once
