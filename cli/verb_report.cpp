@@ -79,8 +79,7 @@ int Report(const Args& args) {
   for (const std::string& t : args.GetAll("table")) {
     size_t eq = t.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == t.size()) return UsageError("report", "--table expects NAME=FILE, e.g. usd_rate=rates.csv");
-    std::string name = t.substr(0, eq);
-    if (name == "usd_rate" || name.ends_with(".usd_rate")) options.rates_path = t.substr(eq + 1);
+    options.tables[t.substr(0, eq)] = t.substr(eq + 1);
   }
   std::unique_ptr<Library> lib;
   if (int code = OpenOrCompile("report", args.positionals(), UseColor("auto", stderr), &lib); code != 0) return code;

@@ -466,10 +466,11 @@ class SqliteSource final : public RowSource {
 // ------------------------------------------------------------------------------------------
 
 // An XML filing: the document is parsed whole (filings are small), and each element named like
-// the layout's record element is a record ("a/b/record": one whose parent is b, in a).  A field's column is looked up on the record, then
-// on each ancestor in turn: an attribute of that name, or a child element whose path (steps
-// separated by '/') leads there; names compare by their local part.  So a transaction record
-// reads its own <amount> and its report's <report_id> alike; "../SeqNum" starts at the parent.  An absent element is null (a
+// the layout's record element is a record ("a/b/record": one whose parent is b, in a).  A
+// field's column is looked up on the record, then on each ancestor in turn: an attribute of
+// that name, or a child element whose path (steps separated by '/') leads there; names compare
+// by their local part.  So a transaction record reads its own <amount> and its report's
+// <report_id> alike; "../SeqNum" starts at the parent.  An absent element is null (a
 // non-optional field rejects the record as missing); an empty one is empty text.  A record's
 // position is the line of its start tag.
 class XmlSource final : public RowSource {
@@ -502,9 +503,8 @@ class XmlSource final : public RowSource {
     return Status::Ok();
   }
 
-  size_t record_count() const { return records_.size(); }
   size_t segment_count() const override { return 1; }
-  uint64_t total_bytes() const override { return records_.size(); }
+  uint64_t total_bytes() const override { return records_.size(); }  // progress counts records
   std::string format_name() const override { return "XML"; }
   Status CheckUnchanged() const override { return file_.CheckUnchanged(); }
   std::vector<std::string> Labels(const std::vector<uint64_t>& positions) const override {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "io/xml.h"
+#include "ir/civil.h"
 #include "ir/codes.h"
 #include "ir/utf8.h"
 #include "report/writers.h"
@@ -70,13 +71,13 @@ Status UsdRate(const ReportInput& in, const std::string& date, const std::string
     *scale = 0;
     return Status::Ok();
   }
-  auto it = in.usd_rates.find({date, currency});
-  if (it == in.usd_rates.end()) {
+  int32_t day;
+  const CurrencyId cur = LookupCurrency(currency);
+  if (in.usd_rate == nullptr || !ParseDate(date, &day) || cur == kNoCurrency || !in.usd_rate->Rate(day, cur, m)) {
     return Status::InvalidArgument(fmt::format("no usd_rate for {} on {}: pass the rates the run used (--table usd_rate=rates.csv)",
                                                currency, date));
   }
-  *m = it->second.first;
-  *scale = it->second.second;
+  *scale = in.usd_rate->rate_scale();
   return Status::Ok();
 }
 

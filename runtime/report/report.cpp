@@ -7,6 +7,7 @@
 #include <cctype>
 #include <set>
 
+#include "exec/run_internal.h"
 #include "exec/vector.h"
 #include "io/source.h"
 #include "ir/civil.h"
@@ -282,39 +283,6 @@ Status ReadTxns(const ir::Program& program, const ReportOptions& options, Report
   return Status::Ok();
 }
 
-Status ReadRates(const std::string& path, ReportInput* in) {
-  std::string text;
-  Status st = screen::ReadFile(path, &text);
-  if (!st.ok()) return st;
-  screen::CsvRecords records(text, path);
-  std::vector<std::string_view> fields;
-  int c_date = -1, c_cur = -1, c_rate = -1;
-  bool header = true;
-  while (records.Next(&fields, &st)) {
-    if (!st.ok()) return st;
-    if (header) {
-      for (size_t i = 0; i < fields.size(); ++i) {
-        if (fields[i] == "date") c_date = static_cast<int>(i);
-        if (fields[i] == "currency") c_cur = static_cast<int>(i);
-        if (fields[i] == "usd_per_unit") c_rate = static_cast<int>(i);
-      }
-      if (c_date < 0 || c_cur < 0 || c_rate < 0) return Status::InvalidArgument(path + ": expected columns date, currency, usd_per_unit");
-      header = false;
-      continue;
-    }
-    size_t need = static_cast<size_t>(std::max({c_date, c_cur, c_rate}));
-    if (fields.size() <= need) return Status::InvalidArgument(records.Where() + ": too few fields");
-    i128 m;
-    int scale;
-    int32_t day;
-    if (!ParseDate(fields[c_date], &day)) return Status::InvalidArgument(records.Where() + ": date: not a date");
-    if (!ParseDecimal(fields[c_rate], &m, &scale) || m <= 0) return Status::InvalidArgument(records.Where() + ": usd_per_unit: not a positive decimal");
-    in->usd_rates[{std::string(fields[c_date]), std::string(fields[c_cur])}] = {m, scale};
-  }
-  if (!st.ok()) return st;
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status LoadReportInput(const Library& lib, const ReportOptions& options, bool need_batch, ReportInput* in) {
@@ -336,8 +304,13 @@ Status LoadReportInput(const Library& lib, const ReportOptions& options, bool ne
   if (need_batch && !in->findings.empty()) {
     if (!(st = ReadTxns(lib.program(), options, in)).ok()) return st;
   }
-  if (!options.rates_path.empty()) {
-    if (!(st = ReadRates(options.rates_path, in)).ok()) return st;
+  // Tables through the runtime's loader, so that a rate reads here exactly as the rule read it.
+  in->tables = std::make_unique<exec::Tables>(lib.program());
+  if (!(st = exec::LoadTables(lib.program(), options.tables, in->tables.get())).ok()) return st;
+  for (size_t t = 0; t < lib.program().tables.size(); ++t) {
+    const exec::TableData* data = in->tables->Get(static_cast<int>(t));
+    const std::string& name = lib.program().tables[t].name;
+    if (data != nullptr && data->is_rates() && (in->usd_rate == nullptr || name.ends_with(".usd_rate"))) in->usd_rate = data;
   }
   // The period: as given, or the first and last local dates of the reported transactions
   // (the findings' dates when no batch was read).

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "decree/library.h"
 #include "decree/run.h"
 #include "decree/status.h"
+#include "exec/tables.h"
 #include "ir/decimal.h"
 
 namespace decree::report {
@@ -72,7 +74,7 @@ struct Txn {
 struct ReportOptions {
   std::string findings_path;
   InputSpec input;                        // the batch the findings came from
-  std::string rates_path;                 // usd_rate CSV (date,currency,usd_per_unit); "" = none
+  std::map<std::string, std::string> tables;  // NAME=FILE, as for decree run (usd_rate converts totals)
   std::string institution_path;
   std::string report_kind;                // findings selected: report == kind or flag == kind
   std::string period_start, period_end;   // "" = the selected findings' first and last dates
@@ -86,7 +88,8 @@ struct ReportInput {
   Institution institution;
   std::vector<InFinding> findings;       // the selected findings, in file order (sorted)
   std::map<std::string, Txn> txns;       // every transaction they name
-  std::map<std::pair<std::string, std::string>, std::pair<i128, int>> usd_rates;  // (date, currency) -> rate
+  std::unique_ptr<exec::Tables> tables;  // loaded by the runtime's table loader, as a run loads them
+  const exec::TableData* usd_rate = nullptr;  // the rates table (usd_rate) when given
   std::string report_kind, period_start, period_end, report_date;
   uint64_t findings_read = 0;            // lines in findings.jsonl (selected or not)
 };
