@@ -24,17 +24,14 @@
 #include <thread>
 #include <vector>
 
+#include "slurp.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using decree::testing_support::Slurp;
 
 struct Child {
   pid_t pid = -1;

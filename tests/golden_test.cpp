@@ -28,18 +28,14 @@
 #include <sstream>
 
 #include "ir/json.h"
+#include "slurp.h"
 
 namespace decree {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing_support::Slurp;
 
 std::vector<std::string> Cases() {
   std::vector<std::string> out;

@@ -15,18 +15,14 @@
 
 #include "io/xml.h"
 #include "ir/json.h"
+#include "slurp.h"
 
 namespace decree {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string Slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing_support::Slurp;
 
 void Spit(const fs::path& p, const std::string& text) {
   std::ofstream out(p, std::ios::binary);
