@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "compile_common.h"
 #include "decree/run.h"
+#include "exec/run_internal.h"
 #include "io/source.h"
 #include "ir/ir.h"
 #include "ir/json.h"
@@ -182,12 +183,8 @@ int Validate(const Args& args) {
   std::string layout_name;
   std::string open_error;
   if (args.Has("layout")) {
-    const ir::Layout* l = program.FindLayout(args.Get("layout"));
-    if (l == nullptr) {
-      for (const auto& [name, rules] : by_layout) {
-        if (name.size() > args.Get("layout").size() && name.ends_with("." + args.Get("layout"))) l = program.FindLayout(name);
-      }
-    }
+    const ir::Layout* l = nullptr;
+    (void)exec::SelectLayout(program, args.Get("layout"), &l);  // qualified or short name, as decree run takes it
     if (l == nullptr || by_layout.count(l->name) == 0) {
       std::vector<std::string> names;
       for (const auto& [name, rules] : by_layout) names.push_back(name);
