@@ -3,8 +3,6 @@
 // transaction layout.  Any input must be read or refused with a reason, never crash, hang or
 // trip a sanitizer, and every row must be evaluated or rejected: rows_read = evaluated +
 // rejected, a reason for each reject.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -12,45 +10,35 @@
 #include <string>
 
 #include "decree/run.h"
-#include "driver/compilation.h"
+#include "fuzz_support.h"
 
 namespace {
 
-void Write(const std::string& path, const char* data, size_t size) {
-  FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) std::abort();
-  std::fwrite(data, 1, size, f);
-  std::fclose(f);
+// The rates the PBoC rules convert foreign currency with, written once.
+std::string RatesFile() {
+  const std::string path = decree::fuzz::TempPath("batch-rates", ".csv");
+  const std::string r =
+      "date,currency,usd_per_unit\n2026-03-01,USD,1\n2026-03-01,EUR,1.085\n2026-03-01,CNY,0.138672\n"
+      "2026-03-02,USD,1\n2026-03-02,EUR,1.0851\n2026-03-02,JPY,0.0067\n";
+  decree::fuzz::WriteInput(path, r.data(), r.size());
+  return path;
 }
-
-struct Setup {
-  decree::Compilation compilation{decree::CompileOptions{{DECREE_SOURCE_DIR "/rulesets/cn-pboc-lvtr"}, {}}};
-  std::string input, rates;
-  Setup() {
-    if (!compilation.Run()) std::abort();
-    const std::string base = "/tmp/decree-fuzz-batch-" + std::to_string(getpid());
-    input = base + ".in";
-    rates = base + ".rates.csv";
-    const std::string r =
-        "date,currency,usd_per_unit\n2026-03-01,USD,1\n2026-03-01,EUR,1.085\n2026-03-01,CNY,0.138672\n"
-        "2026-03-02,USD,1\n2026-03-02,EUR,1.0851\n2026-03-02,JPY,0.0067\n";
-    Write(rates, r.data(), r.size());
-  }
-};
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Setup setup;
-  Write(setup.input, reinterpret_cast<const char*>(data), size);
+  static decree::fuzz::CompiledRuleset rules("cn-pboc-lvtr");
+  static const std::string rates = RatesFile();
+  static const std::string input = decree::fuzz::TempPath("batch", ".in");
+  decree::fuzz::WriteInput(input, data, size);
   decree::InputSpec in;
-  in.path = setup.input;
+  in.path = input;
   in.format = decree::InputFormat::DECREE_FUZZ_FORMAT;
   decree::RunOptions options;
   options.threads = 1;
-  options.tables["usd_rate"] = setup.rates;
+  options.tables["usd_rate"] = rates;
   decree::RunResult result;
-  if (decree::Run(setup.compilation.program(), in, options, &result).ok()) {
+  if (decree::Run(rules.program(), in, options, &result).ok()) {
     if (result.rows_read != result.rows_evaluated + result.rows_rejected) std::abort();
     if (result.rejects.size() != result.rows_rejected) std::abort();
     for (const decree::RejectedRow& r : result.rejects) {

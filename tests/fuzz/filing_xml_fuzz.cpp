@@ -3,8 +3,6 @@
 // require rules over what it yields, and the record labels validate points violations at.
 // Any input must be read or refused with a reason, never crash, hang or trip a sanitizer, and
 // every record must be evaluated or rejected (rows_read = evaluated + rejected).
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -13,37 +11,22 @@
 #include <vector>
 
 #include "decree/run.h"
-#include "driver/compilation.h"
+#include "fuzz_support.h"
 #include "io/source.h"
 #include "io/xml.h"
 
-namespace {
-
-struct Setup {
-  decree::Compilation compilation{decree::CompileOptions{{DECREE_SOURCE_DIR "/rulesets/filing-checks"}, {}}};
-  std::string path;
-  Setup() {
-    if (!compilation.Run()) std::abort();
-    path = "/tmp/decree-fuzz-filing-" + std::to_string(getpid()) + ".xml";
-  }
-};
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Setup setup;
+  static decree::fuzz::CompiledRuleset rules("filing-checks");
+  static const std::string path = decree::fuzz::TempPath("filing", ".xml");
   std::string text(reinterpret_cast<const char*>(data), size);
   std::vector<decree::io::XmlElement> doc;
   (void)decree::io::ParseXmlDocument(text, &doc);
-  FILE* f = std::fopen(setup.path.c_str(), "wb");
-  if (f == nullptr) return 0;
-  std::fwrite(text.data(), 1, text.size(), f);
-  std::fclose(f);
-  const decree::ir::Program& program = setup.compilation.program();
+  decree::fuzz::WriteInput(path, data, size);
+  const decree::ir::Program& program = rules.program();
   for (const decree::ir::Layout& layout : program.layouts) {
     if (layout.record.empty()) continue;
     decree::InputSpec input;
-    input.path = setup.path;
+    input.path = path;
     input.format = decree::InputFormat::kXml;
     decree::RunOptions options;
     options.layout = layout.name;

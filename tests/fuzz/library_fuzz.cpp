@@ -3,8 +3,6 @@
 // input is the IR text a library stores for a rule or a test (DecodeRuleBody + ValidateRule
 // against the PBoC program, DecodeTest), which the content hash would otherwise keep a
 // mutation from reaching.  Anything must load or be refused with a reason, never crash.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -14,35 +12,20 @@
 #include <string>
 
 #include "decree/library.h"
-#include "driver/compilation.h"
+#include "fuzz_support.h"
 #include "ir/ir_codec.h"
 
-namespace {
-
-struct Setup {
-  decree::Compilation compilation{decree::CompileOptions{{DECREE_SOURCE_DIR "/rulesets/cn-pboc-lvtr"}, {}}};
-  std::string path;
-  Setup() {
-    if (!compilation.Run()) std::abort();
-    path = "/tmp/decree-fuzz-library-" + std::to_string(getpid()) + ".dlib";
-  }
-};
-
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static Setup setup;
+  static decree::fuzz::CompiledRuleset rules("cn-pboc-lvtr");
+  static const std::string path = decree::fuzz::TempPath("library", ".dlib");
   if (size >= 16 && std::memcmp(data, "SQLite format 3", 16) == 0) {
-    FILE* f = std::fopen(setup.path.c_str(), "wb");
-    if (f == nullptr) std::abort();
-    std::fwrite(data, 1, size, f);
-    std::fclose(f);
+    decree::fuzz::WriteInput(path, data, size);
     std::unique_ptr<decree::Library> lib;
-    if (decree::Library::Open(setup.path, &lib).ok() && lib->content_hash().size() != 64) std::abort();
+    if (decree::Library::Open(path, &lib).ok() && lib->content_hash().size() != 64) std::abort();
     return 0;
   }
   std::string text(reinterpret_cast<const char*>(data), size);
-  const decree::ir::Program& program = setup.compilation.program();
+  const decree::ir::Program& program = rules.program();
   decree::ir::Rule rule;
   if (decree::ir::DecodeRuleBody(text, &rule).ok()) {
     rule.layout = program.layouts.front().name;
