@@ -152,6 +152,18 @@ bool UseColor(const std::string& mode, FILE* stream) {
   return IsTerminal(stream);
 }
 
+bool TableArgs(const std::string& verb, const Args& args, std::map<std::string, std::string>* out) {
+  for (const std::string& t : args.GetAll("table")) {
+    size_t eq = t.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == t.size()) {
+      UsageError(verb, "--table expects NAME=FILE, e.g. usd_rate=rates.csv");
+      return false;
+    }
+    (*out)[t.substr(0, eq)] = t.substr(eq + 1);
+  }
+  return true;
+}
+
 bool WriteFileAtomic(const std::string& path, const std::string& data, std::string* error) {
   Status st = WriteFileAtomically(path, data);
   if (!st.ok()) *error = st.message();

@@ -53,6 +53,9 @@ class Args {
 };
 
 std::string HelpText(const VerbSpec& spec);
+// The repeatable `--table NAME=FILE` option into *out; on a malformed one prints the usage
+// error and returns false.
+bool TableArgs(const std::string& verb, const Args& args, std::map<std::string, std::string>* out);
 int UsageError(const std::string& verb, const std::string& message);
 
 // Colors when stderr is a terminal (or --color always).

@@ -76,11 +76,7 @@ int Report(const Args& args) {
   if (args.Has("input-format")) {
     if (Status f = io::ParseInputFormat(args.Get("input-format"), &options.input.format); !f.ok()) return UsageError("report", f.message());
   }
-  for (const std::string& t : args.GetAll("table")) {
-    size_t eq = t.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == t.size()) return UsageError("report", "--table expects NAME=FILE, e.g. usd_rate=rates.csv");
-    options.tables[t.substr(0, eq)] = t.substr(eq + 1);
-  }
+  if (!TableArgs("report", args, &options.tables)) return kExitUsage;
   std::unique_ptr<Library> lib;
   if (int code = OpenOrCompile("report", args.positionals(), UseColor("auto", stderr), &lib); code != 0) return code;
   report::ReportInput in;

@@ -108,11 +108,7 @@ int Run(const Args& args) {
   input.sqlite_table = args.Get("input-table");
   RunOptions options;
   options.layout = args.Get("layout");
-  for (const std::string& t : args.GetAll("table")) {
-    size_t eq = t.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == t.size()) return UsageError("run", "--table expects NAME=FILE, e.g. usd_rate=rates.csv");
-    options.tables[t.substr(0, eq)] = t.substr(eq + 1);
-  }
+  if (!TableArgs("run", args, &options.tables)) return kExitUsage;
   options.watch_lists = args.GetAll("list");
   long long threads = 0, max_rejects = 0;
   if (args.Has("threads") && !args.GetInt("threads", 1, 256, &threads)) return kExitUsage;
