@@ -7,7 +7,7 @@
 #include <set>
 
 #include "decree/testing.h"
-#include "ir/json.h"
+#include "common/json.h"
 
 namespace decree::cli {
 

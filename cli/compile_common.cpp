@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "cli.h"
-#include "ir/json.h"
+#include "common/json.h"
 #include "ir/library_format.h"
 
 namespace decree::cli {

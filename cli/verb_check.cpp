@@ -8,7 +8,7 @@
 #include "analysis_report.h"
 #include "cli.h"
 #include "compile_common.h"
-#include "ir/json.h"
+#include "common/json.h"
 
 namespace decree::cli {
 

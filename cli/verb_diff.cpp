@@ -7,7 +7,7 @@
 #include "compile_common.h"
 #include "decree/library.h"
 #include "decree/testing.h"
-#include "ir/json.h"
+#include "common/json.h"
 
 namespace decree::cli {
 

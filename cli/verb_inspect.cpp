@@ -3,11 +3,11 @@
 
 #include "cli.h"
 #include "decree/library.h"
-#include "ir/civil.h"
-#include "ir/codes.h"
+#include "common/civil.h"
+#include "common/codes.h"
 #include "ir/ir.h"
 #include "ir/ir_codec.h"
-#include "ir/json.h"
+#include "common/json.h"
 #include "ir/sexpr.h"
 
 namespace decree::cli {

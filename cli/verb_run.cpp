@@ -16,8 +16,8 @@
 #include "decree/run.h"
 #include "io/source.h"
 #include "ir/ir.h"
-#include "ir/json.h"
-#include "ir/sha256.h"
+#include "common/json.h"
+#include "common/sha256.h"
 
 namespace decree::cli {
 

@@ -13,7 +13,7 @@
 #include "exec/run_internal.h"
 #include "io/source.h"
 #include "ir/ir.h"
-#include "ir/json.h"
+#include "common/json.h"
 #include "io/xml.h"
 
 namespace decree::cli {

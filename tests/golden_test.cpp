@@ -27,7 +27,7 @@
 #include <regex>
 #include <sstream>
 
-#include "ir/json.h"
+#include "common/json.h"
 #include "slurp.h"
 
 namespace decree {

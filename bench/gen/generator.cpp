@@ -5,7 +5,7 @@
 #include <array>
 #include <cstdio>
 
-#include "ir/json.h"
+#include "common/json.h"
 
 namespace decree::bench {
 

@@ -9,9 +9,9 @@
 #include "analysis/analysis.h"
 #include "analysis/cache.h"
 #include "analysis/encoder.h"
-#include "ir/civil.h"
+#include "common/civil.h"
 #include "ir/ir_codec.h"
-#include "ir/sha256.h"
+#include "common/sha256.h"
 
 namespace decree::analysis {
 

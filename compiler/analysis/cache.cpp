@@ -5,7 +5,7 @@
 
 #include <cstdio>
 
-#include "ir/json.h"
+#include "common/json.h"
 #include "ir/value.h"
 
 namespace decree::analysis {

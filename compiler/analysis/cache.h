@@ -8,7 +8,7 @@
 
 #include "analysis/analysis.h"
 #include "decree/status.h"
-#include "ir/sqlite_util.h"
+#include "common/sqlite_util.h"
 
 namespace decree::analysis {
 

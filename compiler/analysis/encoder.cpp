@@ -4,9 +4,9 @@
 
 #include <algorithm>
 
-#include "ir/civil.h"
-#include "ir/codes.h"
-#include "ir/decimal.h"
+#include "common/civil.h"
+#include "common/codes.h"
+#include "common/decimal.h"
 #include "ir/ir_codec.h"
 #include "ir/sexpr.h"
 

@@ -18,7 +18,7 @@
 
 #include "analysis/analysis.h"
 #include "ir/ir.h"
-#include "ir/timezone.h"
+#include "common/timezone.h"
 
 namespace decree::analysis {
 

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <tuple>
 
-#include "ir/json.h"
-#include "ir/utf8.h"
+#include "common/json.h"
+#include "common/utf8.h"
 
 namespace decree {
 

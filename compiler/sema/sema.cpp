@@ -1,10 +1,10 @@
 // Sema's phases and scopes.
 #include <fmt/format.h>
 
-#include "ir/civil.h"
-#include "ir/codes.h"
-#include "ir/sha256.h"
-#include "ir/timezone.h"
+#include "common/civil.h"
+#include "common/codes.h"
+#include "common/sha256.h"
+#include "common/timezone.h"
 #include "sema/sema_internal.h"
 
 namespace decree {

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "ir/civil.h"
-#include "ir/codes.h"
+#include "common/civil.h"
+#include "common/codes.h"
 #include "ir/eval.h"
 #include "ir/ir_codec.h"
 #include "syntax/printer.h"

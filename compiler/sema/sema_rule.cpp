@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "ir/codes.h"
+#include "common/codes.h"
 #include "sema/sema_internal.h"
 
 namespace decree::sema {

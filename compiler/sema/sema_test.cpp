@@ -5,7 +5,7 @@
 #include <iterator>
 #include <set>
 
-#include "ir/codes.h"
+#include "common/codes.h"
 #include "sema/sema_internal.h"
 
 namespace decree::sema {

@@ -1,7 +1,7 @@
 // Types, layouts and tables.
 #include <fmt/format.h>
 
-#include "ir/codes.h"
+#include "common/codes.h"
 #include "sema/sema_internal.h"
 
 namespace decree::sema {

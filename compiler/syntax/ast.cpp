@@ -1,6 +1,6 @@
 #include "syntax/ast.h"
 
-#include "ir/json.h"
+#include "common/json.h"
 
 namespace decree::ast {
 

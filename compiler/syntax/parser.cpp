@@ -8,7 +8,7 @@
 #include "DecreeLexer.h"
 #include "DecreeParser.h"
 #include "antlr4-runtime.h"
-#include "ir/utf8.h"
+#include "common/utf8.h"
 #include "syntax/transformer.h"
 
 namespace decree {

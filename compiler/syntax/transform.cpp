@@ -1,7 +1,7 @@
 // Locations, leaves and the top level of the parse-tree -> AST transformation.
 #include <fmt/format.h>
 
-#include "ir/utf8.h"
+#include "common/utf8.h"
 #include "syntax/parser.h"
 #include "syntax/transformer.h"
 

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include "ir/civil.h"
-#include "ir/decimal.h"
-#include "ir/codes.h"
-#include "ir/json.h"
+#include "common/civil.h"
+#include "common/decimal.h"
+#include "common/codes.h"
+#include "common/json.h"
 
 namespace decree::exec {
 

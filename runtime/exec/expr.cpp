@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
-#include "ir/civil.h"
-#include "ir/codes.h"
+#include "common/civil.h"
+#include "common/codes.h"
 #include "ir/eval.h"
-#include "ir/timezone.h"
+#include "common/timezone.h"
 
 namespace decree::exec {
 

@@ -39,10 +39,10 @@
 #include "exec/run_internal.h"
 #include "exec/tables.h"
 #include "io/source.h"
-#include "ir/atomic_file.h"
-#include "ir/civil.h"
-#include "ir/codes.h"
-#include "ir/timezone.h"
+#include "common/atomic_file.h"
+#include "common/civil.h"
+#include "common/codes.h"
+#include "common/timezone.h"
 
 namespace decree {
 

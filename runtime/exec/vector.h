@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "ir/decimal.h"
+#include "common/decimal.h"
 #include "ir/types.h"
 #include "ir/value.h"
 

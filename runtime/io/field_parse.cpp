@@ -4,9 +4,9 @@
 
 #include <array>
 
-#include "ir/civil.h"
-#include "ir/codes.h"
-#include "ir/utf8.h"
+#include "common/civil.h"
+#include "common/codes.h"
+#include "common/utf8.h"
 
 namespace decree::io {
 

@@ -14,9 +14,9 @@
 #include "io/field_parse.h"
 #include "io/input_file.h"
 #include "io/xml.h"
-#include "ir/json.h"
-#include "ir/sqlite_util.h"
-#include "ir/utf8.h"
+#include "common/json.h"
+#include "common/sqlite_util.h"
+#include "common/utf8.h"
 
 namespace decree::io {
 

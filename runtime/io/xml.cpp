@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "ir/utf8.h"
+#include "common/utf8.h"
 
 namespace decree::io {
 namespace {

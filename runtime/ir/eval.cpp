@@ -4,10 +4,10 @@
 #include <unicode/regex.h>
 #include <unicode/unistr.h>
 
-#include "ir/civil.h"
-#include "ir/codes.h"
-#include "ir/timezone.h"
-#include "ir/utf8.h"
+#include "common/civil.h"
+#include "common/codes.h"
+#include "common/timezone.h"
+#include "common/utf8.h"
 
 namespace decree::ir {
 

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "ir/sha256.h"
+#include "common/sha256.h"
 
 namespace decree::ir {
 

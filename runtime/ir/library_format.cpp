@@ -5,12 +5,12 @@
 #include <cstdio>
 #include <fmt/format.h>
 
-#include "ir/atomic_file.h"
-#include "ir/civil.h"
-#include "ir/codes.h"
+#include "common/atomic_file.h"
+#include "common/civil.h"
+#include "common/codes.h"
 #include "ir/ir_codec.h"
-#include "ir/sha256.h"
-#include "ir/sqlite_util.h"
+#include "common/sha256.h"
+#include "common/sqlite_util.h"
 
 namespace decree::ir {
 

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-#include "ir/codes.h"
+#include "common/codes.h"
 
 namespace decree::ir {
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "ir/civil.h"
-#include "ir/codes.h"
+#include "common/civil.h"
+#include "common/codes.h"
 #include "ir/ir.h"
 
 namespace decree::ir {

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "ir/decimal.h"
+#include "common/decimal.h"
 #include "ir/types.h"
 
 namespace decree::ir {

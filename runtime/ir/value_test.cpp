@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "ir/codes.h"
+#include "common/codes.h"
 #include "ir/eval.h"
 #include "ir/ir.h"
 

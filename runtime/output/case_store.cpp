@@ -6,8 +6,8 @@
 #include <cstdlib>
 #include <memory>
 
-#include "ir/json.h"
-#include "ir/sqlite_util.h"
+#include "common/json.h"
+#include "common/sqlite_util.h"
 
 namespace decree {
 

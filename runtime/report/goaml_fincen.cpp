@@ -6,7 +6,7 @@
 #include <map>
 #include <set>
 
-#include "ir/civil.h"
+#include "common/civil.h"
 #include "report/writers.h"
 
 namespace decree::report {

@@ -5,9 +5,9 @@
 #include <cstring>
 
 #include "io/xml.h"
-#include "ir/civil.h"
-#include "ir/codes.h"
-#include "ir/utf8.h"
+#include "common/civil.h"
+#include "common/codes.h"
+#include "common/utf8.h"
 #include "report/writers.h"
 
 namespace decree::report {

@@ -22,7 +22,7 @@
 #include "decree/run.h"
 #include "decree/status.h"
 #include "exec/tables.h"
-#include "ir/decimal.h"
+#include "common/decimal.h"
 
 namespace decree::report {
 

@@ -7,7 +7,7 @@
 #include <set>
 
 #include "io/xml.h"
-#include "ir/civil.h"
+#include "common/civil.h"
 #include "report/writers.h"
 
 namespace decree::report {

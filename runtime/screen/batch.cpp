@@ -17,8 +17,8 @@
 #include "exec/vector.h"
 #include "io/csv.h"
 #include "io/input_file.h"
-#include "ir/json.h"
-#include "ir/utf8.h"
+#include "common/json.h"
+#include "common/utf8.h"
 #include "screen/match.h"
 #include "screen/text_file.h"
 

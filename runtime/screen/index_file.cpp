@@ -8,9 +8,9 @@
 #include <map>
 #include <tuple>
 
-#include "ir/atomic_file.h"
-#include "ir/sha256.h"
-#include "ir/sqlite_util.h"
+#include "common/atomic_file.h"
+#include "common/sha256.h"
+#include "common/sqlite_util.h"
 #include "screen/text_file.h"
 
 namespace decree::screen {

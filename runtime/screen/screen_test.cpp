@@ -6,7 +6,7 @@
 #include <random>
 #include <set>
 
-#include "ir/sqlite_util.h"
+#include "common/sqlite_util.h"
 #include "screen/index.h"
 #include "screen/index_file.h"
 #include "screen/match.h"

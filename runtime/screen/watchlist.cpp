@@ -12,7 +12,7 @@
 
 #include "exec/vector.h"
 #include "io/csv.h"
-#include "ir/utf8.h"
+#include "common/utf8.h"
 #include "screen/index_file.h"
 #include "screen/text_file.h"
 #include "io/xml.h"

@@ -1,4 +1,4 @@
-#include "ir/sqlite_util.h"
+#include "common/sqlite_util.h"
 
 namespace decree {
 

@@ -1,5 +1,6 @@
-// SHA-256 (FIPS 180-4).  Used for the rule library's content hash, per-rule hashes (the
-// analysis cache key) and input-file hashes recorded in the case store.
+// SHA-256 (FIPS 180-4), computed by OpenSSL's libcrypto.  Used for the rule library's content
+// hash, per-rule hashes (the analysis cache key), saved screening indexes and the input-file
+// hashes recorded in the case store.
 #pragma once
 
 #include <array>
@@ -8,11 +9,17 @@
 #include <string>
 #include <string_view>
 
+#include "decree/status.h"
+
 namespace decree {
 
 class Sha256 {
  public:
   Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+
   void Update(const void* data, size_t size);
   void Update(std::string_view s) { Update(s.data(), s.size()); }
   // Appends a length-prefixed field, so that ("ab","c") and ("a","bc") hash differently.
@@ -22,14 +29,12 @@ class Sha256 {
   std::string FinishHex();
 
  private:
-  void Block(const uint8_t* p);
-
-  uint32_t h_[8];
-  uint8_t buf_[64];
-  size_t buf_len_ = 0;
-  uint64_t total_ = 0;
+  void* ctx_;  // EVP_MD_CTX
 };
 
 std::string Sha256Hex(std::string_view data);
+
+// The SHA-256 of a whole file (hex) and its size, read sequentially in large blocks.
+Status Sha256File(const std::string& path, std::string* hex, uint64_t* bytes);
 
 }  // namespace decree

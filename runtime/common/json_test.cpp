@@ -1,4 +1,4 @@
-#include "ir/json.h"
+#include "common/json.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

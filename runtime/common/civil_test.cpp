@@ -1,8 +1,8 @@
-#include "ir/civil.h"
+#include "common/civil.h"
 
 #include <gtest/gtest.h>
 
-#include "ir/timezone.h"
+#include "common/timezone.h"
 
 namespace decree {
 namespace {

@@ -1,4 +1,4 @@
-#include "ir/codes.h"
+#include "common/codes.h"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "ir/decimal.h"
+#include "common/decimal.h"
 
 #include <cassert>
 #include <cstdint>

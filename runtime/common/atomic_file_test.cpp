@@ -1,4 +1,4 @@
-#include "ir/atomic_file.h"
+#include "common/atomic_file.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -1,4 +1,4 @@
-#include "ir/json.h"
+#include "common/json.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <emmintrin.h>
 #endif
 
-#include "ir/utf8.h"
+#include "common/utf8.h"
 
 namespace decree {
 

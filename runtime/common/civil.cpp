@@ -1,4 +1,4 @@
-#include "ir/civil.h"
+#include "common/civil.h"
 
 #include <fmt/format.h>
 

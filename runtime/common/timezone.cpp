@@ -1,4 +1,4 @@
-#include "ir/timezone.h"
+#include "common/timezone.h"
 
 #include <unicode/basictz.h>
 #include <unicode/timezone.h>
@@ -9,7 +9,7 @@
 #include <map>
 #include <mutex>
 
-#include "ir/civil.h"
+#include "common/civil.h"
 
 namespace decree {
 
