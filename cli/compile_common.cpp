@@ -87,4 +87,24 @@ int OpenOrCompile(const std::string& verb, const std::vector<std::string>& paths
   return 0;
 }
 
+void GuardSources(const std::vector<std::string>& paths, PathGuard* guard) {
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(p, ec)) {
+      guard->Input(p.ends_with(".dlib") ? "the library" : "the source", p);
+      continue;
+    }
+    std::vector<std::string> files, errors;
+    CollectSourceFiles({p}, &files, &errors);
+    for (const std::string& f : files) guard->Input("the source", f);
+  }
+}
+
+int CheckPaths(const std::string& verb, const PathGuard& guard) {
+  Status st = guard.Check();
+  if (st.ok()) return 0;
+  fmt::print(stderr, "decree {}: {}\n", verb, st.message());
+  return kExitUsage;
+}
+
 }  // namespace decree::cli

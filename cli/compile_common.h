@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/paths.h"
 #include "decree/library.h"
 #include "driver/compilation.h"
 
@@ -25,5 +26,11 @@ size_t CountRules(const ir::Program& p);
 // returns 0 on success.
 int OpenOrCompile(const std::string& verb, const std::vector<std::string>& paths, bool color,
                   std::unique_ptr<Library>* lib);
+
+// Registers the library or source paths a verb reads as inputs of `guard` (a folder: every
+// .decree file in it).
+void GuardSources(const std::vector<std::string>& paths, PathGuard* guard);
+// Checks `guard`; on a collision prints it and returns the usage exit status, else 0.
+int CheckPaths(const std::string& verb, const PathGuard& guard);
 
 }  // namespace decree::cli

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <thread>
 
 #include "cli.h"
 #include "compile_common.h"
@@ -17,6 +18,8 @@
 #include "io/source.h"
 #include "ir/ir.h"
 #include "common/json.h"
+#include "common/files.h"
+#include "common/paths.h"
 #include "common/sha256.h"
 
 namespace decree::cli {
@@ -49,6 +52,8 @@ const VerbSpec kSpec = {
         {"threads", 'j', "N", "worker threads (default: one per core)"},
         {"max-memory", 0, "SIZE", "memory the rules' aggregation state may use (512M, 4G; default: no limit): past it the run stops with an error, not an out-of-memory kill"},
         {"max-rejects", 0, "N", "rejected rows tolerated before exit status 1 (default 0)"},
+        {"max-record", 0, "SIZE", "the longest record (line) read, e.g. 1M (default 64M): a longer one stops the run with its line"},
+        {"multiline-records", 0, "", "accept CSV records whose quoted fields hold line breaks (by default such a record is rejected, naming its lines: a stray quote swallows the lines after it)"},
         {"fail-on-findings", 0, "", "exit with status 1 when there are findings (for CI)"},
         {"quiet", 'q', "", "no progress and no summary"},
     },
@@ -84,19 +89,39 @@ std::string Count(uint64_t n) {  // 1234567 -> "1,234,567"
   return out;
 }
 
-bool HashFile(const std::string& path, std::string* hex, uint64_t* bytes) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return false;
-  Sha256 h;
-  char buf[1 << 16];
-  size_t n;
-  *bytes = 0;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) {
-    h.Update(buf, n);
-    *bytes += n;
+std::string Plural(uint64_t n, const char* one, const char* many) { return Count(n) + " " + (n == 1 ? one : many); }
+
+// "read 14 rows in 15 lines (1 row spans several lines) = …": the lines are shown whenever
+// they differ from the rows, so every line of the input is accounted for.
+std::string RowsRead(const RunResult& r) {
+  std::string s = "read " + Plural(r.rows_read, "row", "rows");
+  if (r.lines_read == 0 || r.lines_read == r.rows_read) return s;
+  std::vector<std::string> why;
+  if (r.multiline_rows > 0) why.push_back(Plural(r.multiline_rows, "row spans", "rows span") + " several lines");
+  if (r.blank_lines > 0) why.push_back(Plural(r.blank_lines, "blank line", "blank lines"));
+  return fmt::format("{} in {} ({})", s, Plural(r.lines_read, "line", "lines"), fmt::join(why, ", "));
+}
+
+// Where rejects go by default: beside the findings file, or, when findings go to standard
+// output or a device, beside the batch (never into /dev).
+std::string DefaultRejectsPath(const std::string& out, const std::string& input) {
+  namespace fs = std::filesystem;
+  fs::path dir;
+  if (out != "-" && !IsSpecialFile(out)) {
+    dir = fs::path(out).parent_path();
+  } else if (input != "-" && !IsSpecialFile(input)) {
+    dir = fs::path(input).parent_path();
   }
-  std::fclose(f);
-  *hex = h.FinishHex();
+  return ((dir.empty() ? fs::path(".") : dir) / "rejects.jsonl").string();
+}
+
+bool ParseSize(const std::string& m, uint64_t* out) {
+  char* end = nullptr;
+  unsigned long long n = std::strtoull(m.c_str(), &end, 10);
+  std::string unit = end != nullptr ? end : "";
+  int shift = unit == "K" || unit == "k" ? 10 : unit == "M" || unit == "m" ? 20 : unit == "G" || unit == "g" ? 30 : unit.empty() ? 0 : -1;
+  if (end == m.c_str() || shift < 0 || n == 0 || n > (1ull << (63 - shift))) return false;
+  *out = static_cast<uint64_t>(n) << shift;
   return true;
 }
 
@@ -106,6 +131,10 @@ int Run(const Args& args) {
   input.path = args.Get("input");
   if (Status f = io::ParseInputFormat(args.Get("input-format", "auto"), &input.format); !f.ok()) return UsageError("run", f.message());
   input.sqlite_table = args.Get("input-table");
+  input.multiline_records = args.Has("multiline-records");
+  if (args.Has("max-record") && !ParseSize(args.Get("max-record"), &input.max_record_bytes)) {
+    return UsageError("run", fmt::format("--max-record expects a size such as 1M or 64M, not '{}'", args.Get("max-record")));
+  }
   RunOptions options;
   options.layout = args.Get("layout");
   if (!TableArgs("run", args, &options.tables)) return kExitUsage;
@@ -115,16 +144,31 @@ int Run(const Args& args) {
   if (args.Has("max-rejects") && !args.GetInt("max-rejects", 0, INT64_MAX, &max_rejects)) return kExitUsage;
   options.threads = static_cast<int>(threads);
   if (args.Has("max-memory")) {
-    const std::string m = args.Get("max-memory");
-    char* end = nullptr;
-    unsigned long long n = std::strtoull(m.c_str(), &end, 10);
-    std::string unit = end != nullptr ? end : "";
-    int shift = unit == "K" || unit == "k" ? 10 : unit == "M" || unit == "m" ? 20 : unit == "G" || unit == "g" ? 30 : unit.empty() ? 0 : -1;
-    if (end == m.c_str() || shift < 0 || n == 0 || n > (1ull << (63 - shift))) {
-      return UsageError("run", fmt::format("--max-memory expects a size such as 512M or 4G, not '{}'", m));
+    if (!ParseSize(args.Get("max-memory"), &options.memory_limit)) {
+      return UsageError("run", fmt::format("--max-memory expects a size such as 512M or 4G, not '{}'", args.Get("max-memory")));
     }
-    options.memory_limit = options.memory_budget = static_cast<uint64_t>(n) << shift;
+    options.memory_budget = options.memory_limit;
     if (options.memory_limit < (16u << 20)) return UsageError("run", "--max-memory must be at least 16M");
+  }
+  const std::string out = args.Get("out", "-");
+  const std::string store = args.Get("store");
+  options.rejects_path = args.Get("rejects");
+  if (options.rejects_path.empty()) options.rejects_path = DefaultRejectsPath(out, input.path);
+  // No output replaces an input or another output; checked before anything is read.
+  PathGuard guard;
+  GuardSources(args.positionals(), &guard);
+  guard.Input("--input", input.path);
+  for (const auto& [name, file] : options.tables) guard.Input("--table " + name, file);
+  for (const std::string& l : options.watch_lists) guard.Input("--list", l);
+  guard.Output("--out", out);
+  guard.Output(args.Has("rejects") ? "--rejects" : "the rejects file", options.rejects_path);
+  guard.Output("--store", store);
+  if (int code = CheckPaths("run", guard); code != 0) return code;
+  if (!store.empty()) {
+    if (Status st = CheckCaseStore(store); !st.ok()) {
+      fmt::print(stderr, "decree run: --store {}\n", st.message());
+      return kExitUsage;
+    }
   }
   bool quiet = args.Has("quiet");
   bool progress = !quiet && IsTerminal(stderr);
@@ -137,22 +181,28 @@ int Run(const Args& args) {
       std::fflush(stderr);
     };
   }
-  std::string out = args.Get("out", "-");
   // With a case store and findings on standard output, the findings go through a temporary
   // file the store reads back.
   std::string findings_file = out;
-  if (out == "-" && args.Has("store")) findings_file = fmt::format("{}.findings.{}.tmp", args.Get("store"), static_cast<long>(getpid()));
+  if (out == "-" && !store.empty()) findings_file = fmt::format("{}.findings.{}.tmp", store, static_cast<long>(getpid()));
   options.findings_path = findings_file;
   std::string started_at = Now();
-  // A stored run names its input by SHA-256, taken before and after the run: a file that
-  // changes in between is not stored (the runtime also refuses one written to while it is
-  // read, by its size and times).
-  std::string start_sha256;
-  uint64_t start_bytes = 0;
-  if (args.Has("store") && input.path != "-" && !HashFile(input.path, &start_sha256, &start_bytes)) {
-    fmt::print(stderr, "decree run: cannot read {}\n", input.path);
-    return kExitFailure;
+  // A stored run names its input by SHA-256, hashed once, alongside the run (the other core's
+  // spare cycles); the runtime refuses an input written to while it is read, by its size and
+  // times, before and after.
+  std::string input_sha256;
+  uint64_t input_bytes = 0;
+  Status hash_status;
+  std::thread hasher;
+  if (!store.empty() && input.path != "-") {
+    hasher = std::thread([&] { hash_status = Sha256File(input.path, &input_sha256, &input_bytes); });
   }
+  struct Joiner {
+    std::thread& t;
+    ~Joiner() {
+      if (t.joinable()) t.join();
+    }
+  } joiner{hasher};
   std::unique_ptr<Library> lib;
   if (int code = OpenOrCompile("run", args.positionals(), UseColor("auto", stderr), &lib); code != 0) return code;
   RunResult result;
@@ -163,7 +213,6 @@ int Run(const Args& args) {
     return st.code() == Status::Code::kInvalidArgument && (st.message().find("pass --table") != std::string::npos || st.message().find("pass --list") != std::string::npos) ? kExitUsage
                                                                                                                   : kExitFailure;
   }
-  std::string error;
   struct TempRemover {
     std::string path;
     ~TempRemover() {
@@ -178,24 +227,12 @@ int Run(const Args& args) {
     if (f != nullptr) std::fclose(f);
     std::fflush(stdout);
   }
-  std::string rejects_path = args.Get("rejects");
-  if (rejects_path.empty()) {
-    std::filesystem::path dir = out == "-" ? std::filesystem::path(".") : std::filesystem::path(out).parent_path();
-    rejects_path = (dir.empty() ? std::filesystem::path(".") : dir) / "rejects.jsonl";
-  }
-  std::string rejects;
-  for (const RejectedRow& r : result.rejects) {
-    JsonWriter w(&rejects);
-    w.BeginObject().Field("position", r.position);
-    if (!r.record_id.empty()) w.Field("record_id", r.record_id);
-    w.Field("reason", r.reason).EndObject();
-    rejects.push_back('\n');
-  }
-  if (!WriteFileAtomic(rejects_path, rejects, &error)) {
-    fmt::print(stderr, "decree run: cannot write the rejected rows: {}\n", error);
-    return kExitFailure;
-  }
-  if (args.Has("store")) {
+  if (!store.empty()) {
+    if (hasher.joinable()) hasher.join();
+    if (!hash_status.ok()) {
+      fmt::print(stderr, "decree run: cannot hash the input: {}\n", hash_status.message());
+      return kExitFailure;
+    }
     RunRecord rec;
     rec.started_at = started_at;
     rec.finished_at = Now();
@@ -203,35 +240,27 @@ int Run(const Args& args) {
     rec.library_path = lib->path();
     rec.library_hash = lib->content_hash();
     rec.input_path = input.path;
-    if (input.path != "-" && !HashFile(input.path, &rec.input_sha256, &rec.input_bytes)) {
-      fmt::print(stderr, "decree run: cannot hash {}\n", input.path);
-      return kExitFailure;
-    }
-    if (input.path != "-" && rec.input_sha256 != start_sha256) {
-      fmt::print(stderr, "decree run: {}: the file changed during the run (SHA-256 {} at the start, {} at the end): the run is not stored\n",
-                 input.path, start_sha256, rec.input_sha256);
-      if (out != "-") std::remove(out.c_str());
-      return kExitFailure;
-    }
+    rec.input_sha256 = input_sha256;
+    rec.input_bytes = input_bytes;
     int64_t run_id;
-    st = AppendRun(args.Get("store"), rec, result, findings_file, &run_id);
+    st = AppendRun(store, rec, result, findings_file, &run_id, options.rejects_path);
     if (!st.ok()) {
       fmt::print(stderr, "decree run: case store: {}\n", st.ToString());
       return kExitFailure;
     }
-    if (!quiet) fmt::print(stderr, "decree run: stored as run {} in {}\n", run_id, args.Get("store"));
+    if (!quiet) fmt::print(stderr, "decree run: stored as run {} in {}\n", run_id, store);
   }
   if (!quiet) {
-    fmt::print(stderr, "decree run: read {} rows = {} evaluated + {} rejected{}; {} finding{} from {} rule{}; {:.2f} s ({})\n",
-               Count(result.rows_read), Count(result.rows_evaluated), Count(result.rows_rejected),
-               result.rows_rejected > 0 ? fmt::format(" (see {})", rejects_path) : "", Count(result.finding_count),
+    fmt::print(stderr, "decree run: {} = {} evaluated + {} rejected{}; {} finding{} from {} rule{}; {:.2f} s ({})\n",
+               RowsRead(result), Count(result.rows_evaluated), Count(result.rows_rejected),
+               result.rows_rejected > 0 ? fmt::format(" (see {})", options.rejects_path) : "", Count(result.finding_count),
                result.finding_count == 1 ? "" : "s", result.rules.size(), result.rules.size() == 1 ? "" : "s", result.seconds,
                Rate(static_cast<double>(result.rows_read), result.seconds));
     for (size_t i = 0; i < result.rejects.size() && i < 5; ++i) {
       const RejectedRow& r = result.rejects[i];
       fmt::print(stderr, "  rejected {}{}: {}\n", r.position, r.record_id.empty() ? "" : " (" + r.record_id + ")", r.reason);
     }
-    if (result.rejects.size() > 5) fmt::print(stderr, "  … and {} more\n", result.rejects.size() - 5);
+    if (result.rows_rejected > 5) fmt::print(stderr, "  … and {} more\n", Count(result.rows_rejected - 5));
     if (!result.skipped_rules.empty()) {
       fmt::print(stderr, "  {} rule{} over other layouts not run\n", result.skipped_rules.size(), result.skipped_rules.size() == 1 ? "" : "s");
     }

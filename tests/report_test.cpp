@@ -127,8 +127,8 @@ class ReportTest : public ::testing::Test {
       if (e.name == "testcase") ++testcases;
       if (e.name != "failure") continue;
       std::string rule;
-      for (const auto& [k, v] : xml[e.parent].attributes) {
-        if (k == "name") rule = v;
+      for (const io::XmlAttribute& a : xml[e.parent].attributes) {
+        if (a.name == "name") rule = a.value;
       }
       for (const std::string& l : Lines(e.text)) {
         std::smatch m;
@@ -203,8 +203,8 @@ TEST_F(ReportTest, CtrTotalAmountIsTheSumOfTheDetails) {
   std::vector<io::XmlElement> doc;
   ASSERT_TRUE(io::ParseXmlDocument(Slurp(dir_ / "ctr.xml"), &doc).ok());
   long long total = -1, sum = 0, details = 0;
-  for (const auto& [k, v] : doc[0].attributes) {
-    if (k == "TotalAmount") total = std::stoll(v);
+  for (const io::XmlAttribute& a : doc[0].attributes) {
+    if (a.name == "TotalAmount") total = std::stoll(a.value);
   }
   for (const io::XmlElement& e : doc) {
     if (io::XmlLocalName(e.name) == "DetailTransactionAmountText") {

@@ -63,10 +63,12 @@ class RunTest : public testing::Test {
   }
 
   // Runs the library over `path`; fails the test unless rows read = evaluated + rejected.
-  Status RunFile(const std::string& path, RunResult* result, int threads = 2, InputFormat format = InputFormat::kAuto) {
+  Status RunFile(const std::string& path, RunResult* result, int threads = 2, InputFormat format = InputFormat::kAuto,
+                 bool multiline = false) {
     InputSpec input;
     input.path = path;
     input.format = format;
+    input.multiline_records = multiline;
     RunOptions options;
     options.threads = threads;
     options.tables["usd_rate"] = rates_;
@@ -77,9 +79,9 @@ class RunTest : public testing::Test {
     }
     return st;
   }
-  RunResult RunCsv(const std::string& content) {
+  RunResult RunCsv(const std::string& content, bool multiline = false) {
     RunResult result;
-    Status st = RunFile(Write("batch.csv", content), &result);
+    Status st = RunFile(Write("batch.csv", content), &result, 2, InputFormat::kAuto, multiline);
     EXPECT_TRUE(st.ok()) << st.ToString();
     return result;
   }
@@ -91,14 +93,35 @@ class RunTest : public testing::Test {
 
 Compilation* RunTest::compilation_ = nullptr;
 
+TEST_F(RunTest, MultiLineRecordsAreRejectedWithTheirLineRange) {
+  // By default a record holding a line break (a quoted field, or a stray quote swallowing the
+  // lines after it) is rejected, naming every line it spans, and the lines are counted.
+  std::string csv = std::string(kHeader) + "\n" + Row("T1", "30000.00") + "\n" +
+                    Row("T2", "20000.00", "CNY", "2026-03-02T11:00:00+08:00", "n", "\"two\nlines\"") + "\n" +
+                    Row("T3", "20000.00", "CNY", "2026-03-02T11:00:00+08:00", "\"Stray, quote") + "\n" +
+                    Row("T4", "282178.45") + "\n" + Row("T5", "1.00") + "\",x\n" + Row("T6", "2.00") + "\n\n";
+  RunResult r = RunCsv(csv);
+  EXPECT_EQ(r.rows_read, 4u);  // T1, T2, T3 (swallowing T4 and T5), T6
+  EXPECT_EQ(r.rows_evaluated, 2u);
+  EXPECT_EQ(r.lines_read, 8u);  // 7 lines of records and a blank one
+  EXPECT_EQ(r.blank_lines, 1u);
+  EXPECT_EQ(r.multiline_rows, 2u);
+  ASSERT_EQ(r.rejects.size(), 2u);
+  EXPECT_EQ(r.rejects[0].position, "lines 3–4");
+  EXPECT_EQ(r.rejects[0].record_id, "T2");
+  EXPECT_EQ(r.rejects[1].position, "lines 5–7");
+  EXPECT_EQ(r.rejects[1].record_id, "T3");
+}
+
 TEST_F(RunTest, Rfc4180QuotingCrlfAndBom) {
-  // A BOM, CRLF endings, quoted commas, doubled quotes and a line break inside a field; the
-  // reject after the multi-line record names its real line (5).
+  // A BOM, CRLF endings, quoted commas, doubled quotes and (allowed here) a line break inside
+  // a field; the reject after the multi-line record names its real line (5).
   std::string csv = "\xEF\xBB\xBF" + std::string(kHeader) + "\r\n" +
                     Row("T1", "30000.00", "CNY", "2026-03-02T10:00:00+08:00", "\"Wang, Wei\"", "\"say \"\"hi\"\"\"") +
                     "\r\n" + Row("T2", "20000.00", "CNY", "2026-03-02T11:00:00+08:00", "n", "\"two\r\nlines\"") +
                     "\r\n" + Row("T3", "-1.00") + "\r\n";
-  RunResult r = RunCsv(csv);
+  RunResult r = RunCsv(csv, /*multiline=*/true);
+  EXPECT_EQ(r.lines_read, 4u);
   EXPECT_EQ(r.rows_read, 3u);
   EXPECT_EQ(r.rows_evaluated, 2u);
   ASSERT_EQ(r.rejects.size(), 1u);
@@ -122,7 +145,7 @@ TEST_F(RunTest, EveryBadRowIsRejectedWithItsLineAndReason) {
       {Row("B5", "1.001", "CNY"), "amount"},       // CNY has two
       {Row("B6", "100.00", "ZZZ"), "currency: unknown currency \"ZZZ\""},
       {Row("B7", "100.00", "cny"), "currency"},
-      {Row("B8", "100.00", "CNY", "2026-03-02 10:00"), "booked_at: not a timestamp with a UTC offset"},
+      {Row("B8", "100.00", "CNY", "2026-03-02 10:00"), "booked_at: not a timestamp"},
       {Row("B9", "100.00", "CNY", "2026-02-30T10:00:00+08:00"), "booked_at"},
       {Row("B10", "100.00", "CNY", "2026-03-02T10:00:00+08:00", "\xff\xfe"), "customer_name: invalid UTF-8"},
       {"B11,2026-03-02T10:00:00+08:00,C1,person", "expected 18 fields, found 4"},
@@ -221,7 +244,7 @@ TEST_F(RunTest, QuotedLineBreaksAcrossSegments) {
            "\n";
   }
   csv += Row("BAD", "-1") + "\n";
-  RunResult r = RunCsv(csv);
+  RunResult r = RunCsv(csv, /*multiline=*/true);
   EXPECT_EQ(r.rows_read, static_cast<uint64_t>(rows + 1));
   EXPECT_EQ(r.rows_evaluated, static_cast<uint64_t>(rows));
   ASSERT_EQ(r.rejects.size(), 1u);

@@ -1,6 +1,7 @@
 #include "common/atomic_file.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,9 +15,45 @@ namespace decree {
 
 AtomicFile::~AtomicFile() { Abandon(); }
 
-Status AtomicFile::Open(const std::string& path) {
+Status ResolveLinks(const std::string& path, std::string* out) {
+  namespace fs = std::filesystem;
+  fs::path p(path);
+  for (int hops = 0;; ++hops) {
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(p, ec))) break;
+    if (hops == 40) return Status::InvalidArgument(path + ": too many levels of symbolic links");
+    fs::path link = fs::read_symlink(p, ec);
+    if (ec) return Status::IoError(fmt::format("{}: {}", path, ec.message()));
+    p = link.is_absolute() ? link : p.parent_path() / link;
+  }
+  *out = p.lexically_normal().string();
+  return Status::Ok();
+}
+
+Status AtomicFile::Prepare(const std::string& path) {
   Abandon();
-  Reserve(path);
+  path_ = path;
+  direct_ = false;
+  Status st = ResolveLinks(path, &target_);
+  if (!st.ok()) return st;
+  struct stat sb;
+  if (stat(target_.c_str(), &sb) == 0) {
+    if (S_ISDIR(sb.st_mode)) return Status::InvalidArgument(path + ": is a directory");
+    direct_ = !S_ISREG(sb.st_mode);
+  }
+  return Status::Ok();
+}
+
+Status AtomicFile::Open(const std::string& path) {
+  Status st = Prepare(path);
+  if (!st.ok()) return st;
+  if (direct_) {
+    fd_ = open(target_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd_ < 0) return Status::IoError(fmt::format("{}: cannot open: {}", path_, std::strerror(errno)));
+    active_ = true;
+    return Status::Ok();
+  }
+  if (st = Reserve(path); !st.ok()) return st;
   fd_ = open(temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd_ < 0) {
     active_ = false;
@@ -46,13 +83,15 @@ void RemoveStaleTemporaries(const std::string& path) {
 
 }  // namespace
 
-void AtomicFile::Reserve(const std::string& path) {
-  Abandon();
-  RemoveStaleTemporaries(path);
-  path_ = path;
-  temp_ = fmt::format("{}.tmp.{}", path, static_cast<long>(getpid()));
+Status AtomicFile::Reserve(const std::string& path) {
+  Status st = Prepare(path);
+  if (!st.ok()) return st;
+  if (direct_) return Status::InvalidArgument(path + ": not a regular file (a device or a pipe): this output must be a file");
+  RemoveStaleTemporaries(target_);
+  temp_ = fmt::format("{}.tmp.{}", target_, static_cast<long>(getpid()));
   std::remove(temp_.c_str());
   active_ = true;
+  return Status::Ok();
 }
 
 Status AtomicFile::Fail(const char* what, int err) {
@@ -72,6 +111,13 @@ Status AtomicFile::Write(std::string_view data) {
 
 Status AtomicFile::Commit() {
   if (!active_) return Status::IoError(path_ + ": nothing to commit");
+  if (direct_) {
+    int fd = fd_;
+    fd_ = -1;
+    active_ = false;
+    if (fd >= 0 && close(fd) != 0) return Status::IoError(fmt::format("{}: cannot close: {}", path_, std::strerror(errno)));
+    return Status::Ok();
+  }
   if (fd_ < 0) {  // written by someone else (Reserve)
     fd_ = open(temp_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) return Fail("cannot reopen the temporary file", errno);
@@ -80,7 +126,7 @@ Status AtomicFile::Commit() {
   int fd = fd_;
   fd_ = -1;
   if (close(fd) != 0) return Fail("cannot close", errno);
-  if (std::rename(temp_.c_str(), path_.c_str()) != 0) return Fail("cannot rename the temporary file into place", errno);
+  if (std::rename(temp_.c_str(), target_.c_str()) != 0) return Fail("cannot rename the temporary file into place", errno);
   active_ = false;
   return Status::Ok();
 }
@@ -88,7 +134,7 @@ Status AtomicFile::Commit() {
 void AtomicFile::Abandon() {
   if (fd_ >= 0) close(fd_);
   fd_ = -1;
-  if (active_) std::remove(temp_.c_str());
+  if (active_ && !direct_) std::remove(temp_.c_str());
   active_ = false;
 }
 

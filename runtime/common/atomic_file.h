@@ -8,6 +8,11 @@
 // AtomicFile for that target removes temporary files whose process no longer exists.  Every output decree
 // writes goes through here: findings, rejects, reports, validation results, rule libraries,
 // saved screening indexes.
+//
+// A symbolic link is written through: the file it points to is replaced, the link stays.  A
+// target that is a device or a pipe (/dev/null, /dev/stdout) is written directly (nothing to
+// rename over); Commit() then only closes it.  Reserve() refuses such targets (SQLite writers
+// need a regular file).
 #pragma once
 
 #include <string>
@@ -28,9 +33,11 @@ class AtomicFile {
   Status Open(const std::string& path);
   // Reserves the temporary name for a writer that creates the file itself (SQLite); nothing is
   // opened.  Commit() then flushes what the writer left there.
-  void Reserve(const std::string& path);
+  Status Reserve(const std::string& path);
 
+  // The file replaced on Commit (a link's target); the name given for messages.
   const std::string& path() const { return path_; }
+  const std::string& target() const { return target_; }
   const std::string& temp_path() const { return temp_; }
   int fd() const { return fd_; }
 
@@ -43,12 +50,17 @@ class AtomicFile {
 
  private:
   Status Fail(const char* what, int err);
-  std::string path_, temp_;
+  Status Prepare(const std::string& path);
+  std::string path_, target_, temp_;
   int fd_ = -1;
   bool active_ = false;
+  bool direct_ = false;  // a device or pipe, written in place
 };
 
 // `data` to `path` through an AtomicFile; "-" writes standard output (flushed, checked).
 Status WriteFileAtomically(const std::string& path, std::string_view data);
+
+// Follows symbolic links from `path` (at most 40) to the file they name, which need not exist.
+Status ResolveLinks(const std::string& path, std::string* out);
 
 }  // namespace decree

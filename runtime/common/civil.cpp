@@ -149,4 +149,62 @@ std::string FormatTimestamp(int64_t micros, int offset_minutes) {
   return out;
 }
 
+namespace {
+
+const char* const kMonthNames[] = {"January", "February", "March",     "April",   "May",      "June",
+                                   "July",    "August",   "September", "October", "November", "December"};
+
+// Why the first 10 characters of `s` are not a date, or "" when they are one.
+std::string DatePartError(std::string_view s) {
+  int y, m, d;
+  if (s.size() < 10 || s[4] != '-' || s[7] != '-' || !Digits(s, 0, 4, &y) || !Digits(s, 5, 2, &m) || !Digits(s, 8, 2, &d)) {
+    return "not YYYY-MM-DD";
+  }
+  std::string date(s.substr(0, 10));
+  if (y < 1) return fmt::format("{} is not a date (years run from 0001 to 9999)", date);
+  if (m < 1 || m > 12) return fmt::format("{} is not a date (there is no month {:02d})", date, m);
+  if (!IsValidCivil(y, static_cast<unsigned>(m), static_cast<unsigned>(d))) {
+    unsigned max = 31;
+    while (max > 27 && !IsValidCivil(y, static_cast<unsigned>(m), max)) --max;
+    return fmt::format("{} is not a date ({} {} has {} days)", date, kMonthNames[m - 1], y, max);
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string DateError(std::string_view s) {
+  if (s.size() != 10) return "not a date (YYYY-MM-DD)";
+  std::string e = DatePartError(s);
+  return e.empty() || e == "not YYYY-MM-DD" ? "not a date (YYYY-MM-DD)" : e;
+}
+
+std::string TimestampError(std::string_view s) {
+  const char* kForm = "not a timestamp (YYYY-MM-DDTHH:MM:SS with Z or a ±HH:MM offset)";
+  std::string e = DatePartError(s);
+  if (e == "not YYYY-MM-DD") return kForm;
+  if (!e.empty()) return e;
+  if (s.size() == 10) return "a date without a time of day and UTC offset: not a timestamp";
+  if (s.size() < 19 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ')) return kForm;
+  int hh, mm, ss;
+  if (!Digits(s, 11, 2, &hh) || s[13] != ':' || !Digits(s, 14, 2, &mm) || s[16] != ':' || !Digits(s, 17, 2, &ss)) return kForm;
+  std::string time(s.substr(11, 8));
+  if (ss == 60 && hh == 23 && mm == 59) return fmt::format("{} is a leap second (timestamps count UTC without them)", time);
+  if (hh > 23 || mm > 59 || ss > 59) return fmt::format("{} is not a time of day", time);
+  size_t pos = 19;
+  if (pos < s.size() && s[pos] == '.') {
+    size_t digits = 0;
+    for (++pos; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos) ++digits;
+    if (digits == 0) return kForm;
+    if (digits > 6) return "the fraction of a second is finer than a microsecond";
+  }
+  if (pos >= s.size()) return "no UTC offset (add Z or ±HH:MM: a local time alone is not an instant)";
+  if (s[pos] == '+' || s[pos] == '-') {
+    int oh, om;
+    if (!Digits(s, pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !Digits(s, pos + 4, 2, &om)) return kForm;
+    if (oh > 18 || om > 59) return fmt::format("{} is not a UTC offset", s.substr(pos, 6));
+  }
+  return kForm;
+}
+
 }  // namespace decree

@@ -31,6 +31,10 @@ std::string FormatDate(int32_t days);
 // "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)"; an offset is required.  A space may
 // stand for the 'T'.  Fractions up to microseconds.
 bool ParseTimestamp(std::string_view text, int64_t* micros);
+// Why ParseDate / ParseTimestamp refused `text`: "2026-02-30 is not a date (February 2026 has
+// 28 days)", "23:59:60 is a leap second (…)".  Only for text they refused.
+std::string DateError(std::string_view text);
+std::string TimestampError(std::string_view text);
 // Prints in the given UTC offset (minutes), e.g. "2026-03-01T23:59:59+08:00".
 std::string FormatTimestamp(int64_t micros, int offset_minutes);
 

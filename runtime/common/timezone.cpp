@@ -15,8 +15,10 @@ namespace decree {
 
 namespace {
 
-constexpr double kFromMs = -2208988800000.0;  // 1900-01-01T00:00:00Z
-constexpr double kToMs = 7258118400000.0;     // 2200-01-01T00:00:00Z
+// Every instant whose local day can be a date (0001-01-01 .. 9999-12-31), with a day's margin:
+// the rules ICU knows (history, then the zone's final rule repeated) for the whole range.
+constexpr double kFromMs = -62135596800000.0 - 86400000.0;  // 0001-01-01T00:00:00Z
+constexpr double kToMs = 253402300800000.0 + 86400000.0;    // 10000-01-01T00:00:00Z
 
 std::mutex g_mu;
 std::map<std::string, std::shared_ptr<const TimeZone>>* g_cache = new std::map<std::string, std::shared_ptr<const TimeZone>>();

@@ -124,4 +124,15 @@ void ByteArena::Clear() {
   used_ = bytes_ = 0;
 }
 
+void BlockPool::Charge(int64_t bytes) {
+  if (bytes < 0) {
+    in_use_.fetch_sub(static_cast<uint64_t>(-bytes), std::memory_order_relaxed);
+    return;
+  }
+  uint64_t now = in_use_.fetch_add(static_cast<uint64_t>(bytes), std::memory_order_relaxed) + static_cast<uint64_t>(bytes);
+  for (uint64_t p = peak_.load(std::memory_order_relaxed); now > p && !peak_.compare_exchange_weak(p, now);) {
+  }
+  if (limit_ > 0 && now > limit_) over_.store(true, std::memory_order_relaxed);
+}
+
 }  // namespace decree::exec

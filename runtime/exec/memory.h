@@ -45,6 +45,9 @@ class BlockPool {
   uint64_t limit() const { return limit_; }
   bool over_limit() const { return over_.load(std::memory_order_relaxed); }
   uint64_t peak() const { return peak_.load(std::memory_order_relaxed); }
+  // Counts memory the run holds outside the pool's blocks (rejects in flight, tables, a
+  // buffered stream) against the limit: +bytes when taken, -bytes when given back.
+  void Charge(int64_t bytes);
 
  private:
   std::mutex mu_;

@@ -36,6 +36,7 @@
 #include "exec/expr.h"
 #include "exec/group_table.h"
 #include "exec/parallel.h"
+#include "exec/rejects.h"
 #include "exec/run_internal.h"
 #include "exec/tables.h"
 #include "io/source.h"
@@ -80,7 +81,14 @@ struct Plan {
   BlockPool* pool = nullptr;  // bulk memory of this run, recycled between its phases
   int partition_bits = 4;     // grouped rules' records: 2^bits partitions by key hash
   uint32_t partitions = 16;
+  // Timestamps whose local day is a date (0001-01-01 .. 9999-12-31) in every zone the rules
+  // use lie in [min_instant, max_instant); rows with others are rejected.
+  std::vector<int> time_fields;
+  int64_t min_instant = INT64_MIN, max_instant = INT64_MAX;
 };
+
+// Rejects kept in RunResult when they are streamed to a file (the rest are in the file).
+constexpr size_t kKeptRejects = 100;
 
 bool NeedsEffective(const ir::Rule& r) { return r.effective_from != ir::kNoDate || r.effective_until != ir::kNoDate; }
 
@@ -340,6 +348,7 @@ class Worker {
     const uint32_t n = c.size;
     errors_.Clear();
     const ir::Layout& layout = *plan_.layout;
+    CheckInstants(c);
     // Exemptions.
     for (ExemptExec& x : exempts_) {
       Select(*x.info, x.where.get(), c, &x.sel, &x.tmp);
@@ -424,7 +433,7 @@ class Worker {
         if (rejected_[row]) continue;
         rejected_[row] = 1;
         std::string id = layout.id_field >= 0 ? std::string(c.columns[layout.id_field].s[row].view()) : std::string();
-        rejects_.push_back(io::Reject{c.pos[row], id, reason});
+        rejects_.push_back(io::Reject{c.pos[row], 0, id, reason});
       }
     }
     rows_evaluated_ += n - (any_rejected ? static_cast<uint64_t>(std::count(rejected_.begin(), rejected_.begin() + n, 1)) : 0);
@@ -465,6 +474,20 @@ class Worker {
   RuleExec& rule(size_t i) { return *rules_[i]; }
 
  private:
+  // Rejects rows with a timestamp whose local day is no date (see Plan::time_fields).
+  void CheckInstants(const Chunk& c) {
+    for (int f : plan_.time_fields) {
+      const Vec& v = c.columns[f];
+      for (uint32_t row = 0; row < c.size; ++row) {
+        if (!v.IsValid(row)) continue;
+        int64_t t = v.i[v.at(row)];
+        if (t >= plan_.min_instant && t < plan_.max_instant) continue;
+        errors_.Add(row, fmt::format("{}: {} falls on a local day outside 0001-01-01 .. 9999-12-31 in the rules' time zone",
+                                     plan_.layout->fields[f].column, FormatTimestamp(t, 0)));
+      }
+    }
+  }
+
   // Rows inside the rule's effective period that satisfy `where`.
   void Select(const RuleInfo& info, CompiledExpr* where, const Chunk& c, SelBuffer* sel, SelBuffer* tmp) {
     sel->All(c.size);
@@ -1026,11 +1049,11 @@ Status LoadTable(const ir::Program& program, int index, const std::string& path,
   if (st = source->CheckUnchanged(); !st.ok()) return Status::InvalidArgument(fmt::format("table {}: {}", t.name, st.message()));
   if (!rejects.empty()) {
     std::sort(rejects.begin(), rejects.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
-    std::vector<uint64_t> pos;
-    for (const io::Reject& r : rejects) pos.push_back(r.pos);
-    std::vector<std::string> labels = source->Labels(pos);
+    std::unique_ptr<io::PositionLabeler> labeler = source->NewLabeler();
     std::string shown;
-    for (size_t i = 0; i < rejects.size() && i < 5; ++i) shown += fmt::format("\n  {}:{}: {}", path, labels[i].substr(5), rejects[i].reason);
+    for (size_t i = 0; i < rejects.size() && i < 5; ++i) {
+      shown += fmt::format("\n  {}, {}: {}", path, labeler->Label(rejects[i].pos, rejects[i].last), rejects[i].reason);
+    }
     return Status::InvalidArgument(fmt::format("table {}: {} bad row{} in {}{}", t.name, rejects.size(),
                                                rejects.size() == 1 ? "" : "s", path, shown));
   }
@@ -1178,6 +1201,17 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
       return Status::InvalidArgument(fmt::format("the rules need table {}: pass --table {}=<file>", q, q.substr(q.rfind('.') + 1)));
     }
   }
+  for (size_t f = 0; f < layout->fields.size(); ++f) {
+    if (layout->fields[f].type.kind == ir::TypeKind::kTimestamp) plan.time_fields.push_back(static_cast<int>(f));
+  }
+  for (const RuleInfo& info : plan.rules) {
+    plan.min_instant = std::max(plan.min_instant, info.tz->DayStart(DaysFromCivil(1, 1, 1)));
+    plan.max_instant = std::min(plan.max_instant, info.tz->DayStart(DaysFromCivil(10000, 1, 1)));
+  }
+  for (const RuleInfo& info : plan.exempts) {
+    plan.min_instant = std::max(plan.min_instant, info.tz->DayStart(DaysFromCivil(1, 1, 1)));
+    plan.max_instant = std::min(plan.max_instant, info.tz->DayStart(DaysFromCivil(10000, 1, 1)));
+  }
   plan.tables = &tables;
   plan.env.program = &program;
   plan.env.tables = &tables;
@@ -1220,6 +1254,9 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
       }
     });
   }
+  RejectSink sink(*source, options.rejects_path, kKeptRejects, &pool);
+  if (Status st = sink.Open(); !st.ok()) return st;
+  std::vector<Status> sink_status(source->segment_count());
   Parallel(source->segment_count(), worker_count, [&](int w, size_t s) {
     // Past the memory limit the rest is still read (segments hand over in order) but not
     // evaluated: the run stops with an error below.
@@ -1227,6 +1264,12 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
       if (!pool.over_limit()) workers[w]->Process(c);
     }, &segments[s]);
     rows_read.fetch_add(segments[s].rows_read);
+    // The segment's rejects, the reader's and the evaluator's, go out in input order.
+    std::vector<io::Reject> rejects = std::move(segments[s].rejects);
+    std::vector<io::Reject>& evaluated = workers[w]->rejects();
+    std::move(evaluated.begin(), evaluated.end(), std::back_inserter(rejects));
+    evaluated.clear();
+    sink_status[s] = sink.Add(s, std::move(rejects));
   });
   {
     std::lock_guard<std::mutex> lock(mu);
@@ -1236,6 +1279,9 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   if (monitor.joinable()) monitor.join();
   if (options.progress) options.progress(RunProgress{source->total_bytes(), source->total_bytes(), rows_read.load()});
   for (const Status& s : segment_status) {
+    if (!s.ok()) return s;
+  }
+  for (const Status& s : sink_status) {
     if (!s.ok()) return s;
   }
   if (Status s = source->CheckUnchanged(); !s.ok()) return s;  // before any finding is written
@@ -1353,28 +1399,21 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   if (out >= 0 && out != STDOUT_FILENO && !(st = file.Commit()).ok()) return st;
 
   timer.Mark("write findings");
-  std::vector<io::Reject> rejects;
+  if (Status c = sink.Commit(); !c.ok()) return c;
   uint64_t read = 0;
-  for (io::SegmentResult& s : segments) {
-    read += s.rows_read;
-    for (io::Reject& r : s.rejects) rejects.push_back(std::move(r));
+  for (const io::SegmentResult& seg : segments) {
+    read += seg.rows_read;
+    result->blank_lines += seg.blank_lines;
+    result->multiline_rows += seg.multiline_rows;
+    result->lines_read += seg.rows_read + seg.extra_lines + seg.blank_lines;
   }
+  if (!source->line_based()) result->lines_read = 0;
   uint64_t evaluated = 0;
-  for (auto& w : workers) {
-    evaluated += w->rows_evaluated();
-    for (io::Reject& r : w->rejects()) rejects.push_back(std::move(r));
-  }
-  std::stable_sort(rejects.begin(), rejects.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
-  std::vector<uint64_t> positions;
-  for (const io::Reject& r : rejects) positions.push_back(r.pos);
-  std::vector<std::string> labels = source->Labels(positions);
-  result->rejects.clear();
-  for (size_t i = 0; i < rejects.size(); ++i) {
-    result->rejects.push_back(RejectedRow{labels[i], rejects[i].pos, rejects[i].record_id, rejects[i].reason});
-  }
+  for (auto& w : workers) evaluated += w->rows_evaluated();
+  result->rejects = sink.TakeKept();
   result->rows_read = read;
   result->rows_evaluated = evaluated;
-  result->rows_rejected = rejects.size();
+  result->rows_rejected = sink.count();
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (result->rows_read != result->rows_evaluated + result->rows_rejected) {
     return Status::Internal(fmt::format("row accounting is off: read {} != evaluated {} + rejected {}", result->rows_read,

@@ -195,9 +195,11 @@ size_t CsvScanner::NextSpecial(size_t from) {
 void CsvScanner::Next(std::vector<CsvField>* fields, CsvError* error) {
   fields->clear();
   *error = CsvError::kNone;
+  quoted_ = false;
   size_t p = pos_;
   for (;;) {
     if (p < end_ && base_[p] == '"') {
+      quoted_ = true;
       // A quoted field: the general path handles doubled quotes and line breaks inside.
       size_t q = p;
       NextCsvRecord(base_, end_, &q, &rest_, error);

@@ -44,6 +44,9 @@ class CsvScanner {
   size_t pos() const { return pos_; }
   // Like NextCsvRecord from pos().
   void Next(std::vector<CsvField>* fields, CsvError* error);
+  // Whether the record Next() returned had a quoted field (only such a record can hold a line
+  // break before its end).
+  bool quoted() const { return quoted_; }
 
  private:
   // Position of the first special byte at or after `from` (end_ when none).
@@ -54,6 +57,7 @@ class CsvScanner {
   size_t pos_, end_;
   size_t block_ = SIZE_MAX;  // start of the 64-byte block whose mask is cached
   uint64_t mask_ = 0;        // specials of that block
+  bool quoted_ = false;
   std::vector<CsvField> rest_;
 };
 

@@ -51,9 +51,12 @@ std::string Shown(std::string_view text) {
   return "\"" + s + "\"";
 }
 
-// Parses [0-9]+(\.[0-9]+)? into a mantissa at `scale`; false when malformed, negative, too
-// precise or too large.  Sets *frac to the number of decimals written.
-bool FastDecimal(std::string_view s, int scale, i128* out, int* frac, bool* negative) {
+enum class DecimalError { kNone, kMalformed, kIntDigits, kFracDigits, kScale };
+
+// Parses -?[0-9]+(\.[0-9]+)? into a mantissa at `scale`.  Sets *frac to the number of
+// decimals written and *digits to the number of digits before the point; on kIntDigits,
+// kFracDigits or kScale these say by how much the text is too long or too precise.
+DecimalError FastDecimal(std::string_view s, int scale, i128* out, int* frac, bool* negative, int* digits = nullptr) {
   size_t i = 0;
   *negative = false;
   if (i < s.size() && s[i] == '-') {
@@ -61,28 +64,29 @@ bool FastDecimal(std::string_view s, int scale, i128* out, int* frac, bool* nega
     ++i;
   }
   uint64_t intpart = 0;
-  size_t digits = 0;
-  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++digits) {
-    if (digits >= 18) return false;
-    intpart = intpart * 10 + static_cast<uint64_t>(s[i] - '0');
+  int n = 0;
+  for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++n) {
+    if (n < 18) intpart = intpart * 10 + static_cast<uint64_t>(s[i] - '0');
   }
-  if (digits == 0) return false;
+  if (digits != nullptr) *digits = n;
+  if (n == 0) return DecimalError::kMalformed;
   uint64_t fracpart = 0;
   int f = 0;
   if (i < s.size() && s[i] == '.') {
     ++i;
     for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, ++f) {
-      if (f >= 18) return false;
-      fracpart = fracpart * 10 + static_cast<uint64_t>(s[i] - '0');
+      if (f < 18) fracpart = fracpart * 10 + static_cast<uint64_t>(s[i] - '0');
     }
-    if (f == 0) return false;
+    if (f == 0) return DecimalError::kMalformed;
   }
-  if (i != s.size()) return false;
+  if (i != s.size()) return DecimalError::kMalformed;
   *frac = f;
-  if (f > scale) return false;
+  if (n > 18) return DecimalError::kIntDigits;
+  if (f > 18) return DecimalError::kFracDigits;
+  if (f > scale) return DecimalError::kScale;
   i128 m = static_cast<i128>(intpart) * Pow10(scale) + static_cast<i128>(fracpart) * Pow10(scale - f);
   *out = *negative ? -m : m;
-  return true;
+  return DecimalError::kNone;
 }
 
 }  // namespace
@@ -156,6 +160,20 @@ bool FieldCodec::Fail(std::string* reason, const char* what, std::string_view te
   return false;
 }
 
+bool FieldCodec::FailDecimal(std::string* reason, int error, int digits, int frac, int scale, const char* what,
+                             std::string_view text) const {
+  switch (static_cast<DecimalError>(error)) {
+    case DecimalError::kIntDigits:
+      *reason = fmt::format("{} has {} digits (at most 18): {}", field_->column, digits, Shown(text));
+      return false;
+    case DecimalError::kFracDigits:
+    case DecimalError::kScale:
+      *reason = fmt::format("{} has {} decimal places (at most {}): {}", field_->column, frac, scale, Shown(text));
+      return false;
+    default: return Fail(reason, what, text);
+  }
+}
+
 bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is_null, exec::Vec& v, uint32_t row,
                        std::string* reason, bool utf8_checked) const {
   using ir::TypeKind;
@@ -205,9 +223,11 @@ bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is
       return true;
     case TypeKind::kInteger: {
       i128 m;
-      int frac;
+      int frac = 0, digits = 0;
       bool neg;
-      if (!FastDecimal(text, 0, &m, &frac, &neg)) return Fail(reason, "not a whole number", text);
+      if (DecimalError e = FastDecimal(text, 0, &m, &frac, &neg, &digits); e != DecimalError::kNone) {
+        return FailDecimal(reason, static_cast<int>(e), digits, frac, 0, "not a whole number", text);
+      }
       if (field_->positive && m <= 0) return Fail(reason, "must be positive", text);
       v.i[row] = static_cast<int64_t>(m);
       return true;
@@ -215,12 +235,14 @@ bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is
     case TypeKind::kDecimal:
     case TypeKind::kRate: {
       i128 m;
-      int frac;
+      int frac = 0, digits = 0;
       bool neg;
-      if (!FastDecimal(text, field_->type.scale, &m, &frac, &neg)) {
-        return Fail(reason, fmt::format("not a decimal with at most {} places", field_->type.scale).c_str(), text);
+      if (DecimalError e = FastDecimal(text, field_->type.scale, &m, &frac, &neg, &digits); e != DecimalError::kNone) {
+        return FailDecimal(reason, static_cast<int>(e), digits, frac, field_->type.scale, "not a decimal number", text);
       }
-      if (field_->positive && m <= 0) return Fail(reason, "must be positive", text);
+      if ((field_->positive || kind == TypeKind::kRate) && m <= 0) {
+        return Fail(reason, kind == TypeKind::kRate ? "a rate must be greater than zero" : "must be positive", text);
+      }
       v.m[row] = m;
       return true;
     }
@@ -236,12 +258,14 @@ bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is
         }
       }
       i128 m;
-      int frac;
+      int frac = 0, digits = 0;
       bool neg;
-      if (!FastDecimal(text, field_->type.scale, &m, &frac, &neg)) {
-        return Fail(reason, "not an amount (digits, optionally '.' and decimals)", text);
+      DecimalError e = FastDecimal(text, field_->type.scale, &m, &frac, &neg, &digits);
+      if (e != DecimalError::kNone && e != DecimalError::kScale && e != DecimalError::kFracDigits) {
+        return FailDecimal(reason, static_cast<int>(e), digits, frac, field_->type.scale,
+                           "not an amount (digits, optionally '.' and decimals)", text);
       }
-      if (frac > CurrencyMinorUnits(cur)) {
+      if (frac > CurrencyMinorUnits(cur) || e != DecimalError::kNone) {
         *reason = fmt::format("{}: {} has {} decimal places, {} has {}", field_->column, Shown(text), frac,
                               CurrencyCode(cur), CurrencyMinorUnits(cur));
         return false;
@@ -259,13 +283,13 @@ bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is
     }
     case TypeKind::kDate: {
       int32_t d;
-      if (!ParseDate(text, &d)) return Fail(reason, "not a date (YYYY-MM-DD)", text);
+      if (!ParseDate(text, &d)) return Fail(reason, DateError(text).c_str(), text);
       v.i[row] = d;
       return true;
     }
     case TypeKind::kTimestamp: {
       int64_t t;
-      if (!ParseTimestamp(text, &t)) return Fail(reason, "not a timestamp with a UTC offset", text);
+      if (!ParseTimestamp(text, &t)) return Fail(reason, TimestampError(text).c_str(), text);
       v.i[row] = t;
       return true;
     }
@@ -273,7 +297,7 @@ bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is
       i128 m;
       int frac;
       bool neg;
-      if (!FastDecimal(text, 0, &m, &frac, &neg)) return Fail(reason, "not a duration in seconds", text);
+      if (FastDecimal(text, 0, &m, &frac, &neg) != DecimalError::kNone) return Fail(reason, "not a duration in seconds", text);
       v.i[row] = static_cast<int64_t>(m) * kMicrosPerSecond;
       return true;
     }

@@ -33,6 +33,7 @@ class FieldCodec {
 
  private:
   bool Fail(std::string* reason, const char* what, std::string_view text) const;
+  bool FailDecimal(std::string* reason, int error, int digits, int frac, int scale, const char* what, std::string_view text) const;
 
   // The enum value `text` names, or -1.
   int EnumCode(std::string_view text) const;

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/files.h"
 #include "io/csv.h"
 
 namespace decree::io {
@@ -29,7 +30,7 @@ InputFile::~InputFile() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status InputFile::Open(const std::string& path) {
+Status InputFile::Open(const std::string& path, uint64_t max_line, uint64_t max_buffered) {
   path_ = path;
   int fd = path == "-" ? dup(0) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::NotFound(fmt::format("{}: {}", path, std::strerror(errno)));
@@ -52,8 +53,9 @@ Status InputFile::Open(const std::string& path) {
 #endif
     return Status::Ok();
   }
-  // A pipe: read it all.
+  // A pipe or a device: read it all, bounded.
   char buf[1 << 16];
+  uint64_t line_start = 0, line = 1;
   for (;;) {
     ssize_t n = read(fd, buf, sizeof(buf));
     if (n < 0) {
@@ -63,7 +65,28 @@ Status InputFile::Open(const std::string& path) {
       return Status::IoError(fmt::format("{}: {}", path, std::strerror(e)));
     }
     if (n == 0) break;
+    for (const char* p = buf; (p = static_cast<const char*>(std::memchr(p, '\n', buf + n - p))) != nullptr; ++p) {
+      line_start = buffer_.size() + static_cast<uint64_t>(p - buf) + 1;
+      ++line;
+    }
     buffer_.append(buf, static_cast<size_t>(n));
+    const std::string name = path == "-" ? "standard input" : path;
+    if (buffer_.size() - line_start > max_line) {
+      close(fd);
+      buffer_.clear();
+      buffer_.shrink_to_fit();
+      return Status::InvalidArgument(fmt::format("{}: line {} runs past {} without a line break (the longest record read): "
+                                                 "not a line-based input?",
+                                                 name, line, FormatBytes(max_line)));
+    }
+    if (max_buffered > 0 && buffer_.size() > max_buffered) {
+      close(fd);
+      buffer_.clear();
+      buffer_.shrink_to_fit();
+      return Status::ResourceExhausted(fmt::format("{}: more than {} from a stream, the memory allowed for it: write it to a "
+                                                   "file and read that",
+                                                   name, FormatBytes(max_buffered)));
+    }
   }
   close(fd);
   buffered_ = true;
@@ -97,8 +120,11 @@ Status InputFile::ReadAt(uint64_t offset, size_t n, std::string* out) const {
   return Status::Ok();
 }
 
-void SegmentReader::Init(const InputFile* file, uint64_t begin, bool quotes, size_t segment_bytes) {
+void SegmentReader::Init(const InputFile* file, uint64_t begin, bool quotes, size_t segment_bytes, uint64_t max_record,
+                         uint64_t first_line) {
   file_ = file;
+  max_record_ = max_record;
+  first_line_ = first_line;
   begin_ = begin;
   quotes_ = quotes;
   segment_bytes_ = segment_bytes;
@@ -151,6 +177,15 @@ Status SegmentReader::Read(size_t k, std::string* buf, uint64_t* begin, uint64_t
       }
     }
     if (next != file_end || start + buf->size() >= file_end) break;
+    if (start + buf->size() > approx + max_record_) {
+      // No record boundary within the longest record allowed past this segment's share.
+      uint64_t from = start + buf->size() - max_record_;
+      LineCounter lines(*file_, first_line_);
+      st = Status::InvalidArgument(fmt::format("{}: line {}: a record runs past {} without ending{}", file_->path(),
+                                               lines.LineAt(from), FormatBytes(max_record_),
+                                               quotes_ && inside ? " (inside a quoted field: a stray quote?)" : " (no line break)"));
+      break;
+    }
     st = file_->ReadAt(start + buf->size(), 64 << 10, buf);
   }
   if (!st.ok()) next = file_end;  // the run fails; later segments are empty
@@ -160,23 +195,22 @@ Status SegmentReader::Read(size_t k, std::string* buf, uint64_t* begin, uint64_t
   return st;
 }
 
-std::vector<std::string> LineLabels(const InputFile& file, const std::vector<uint64_t>& positions, uint64_t first_line) {
-  std::vector<std::string> out;
-  out.reserve(positions.size());
-  uint64_t line = first_line, at = 0;
-  std::string piece;
-  for (uint64_t p : positions) {
-    p = std::min(p, file.size());
-    while (at < p) {
-      piece.clear();
-      size_t n = static_cast<size_t>(std::min<uint64_t>(p - at, 1 << 20));
-      if (!file.ReadAt(at, n, &piece).ok() || piece.empty()) break;
-      line += CountByte(piece.data(), piece.size(), '\n');
-      at += piece.size();
-    }
-    out.push_back(fmt::format("line {}", line));
+uint64_t LineCounter::LineAt(uint64_t offset) {
+  offset = std::min(offset, file_.size());
+  while (at_ < offset) {
+    piece_.clear();
+    size_t n = static_cast<size_t>(std::min<uint64_t>(offset - at_, 1 << 20));
+    if (!file_.ReadAt(at_, n, &piece_).ok() || piece_.empty()) break;
+    line_ += CountByte(piece_.data(), piece_.size(), '\n');
+    at_ += piece_.size();
   }
-  return out;
+  return line_;
+}
+
+std::string LineCounter::Label(uint64_t pos, uint64_t last) {
+  uint64_t first = LineAt(pos);
+  if (last <= pos) return fmt::format("line {}", first);
+  return fmt::format("lines {}–{}", first, LineAt(last));
 }
 
 }  // namespace decree::io

@@ -23,8 +23,11 @@ class InputFile {
   InputFile& operator=(const InputFile&) = delete;
   ~InputFile();
 
-  // A regular file is read where it lies; a pipe ("-" is standard input) is read into memory.
-  Status Open(const std::string& path);
+  // A regular file is read where it lies; a pipe or device ("-" is standard input) is read into
+  // memory, and refused when a line runs past `max_line` bytes without a line break (so
+  // /dev/zero is an error, not an exhausted memory) or the whole past `max_buffered` (0: no
+  // limit).
+  Status Open(const std::string& path, uint64_t max_line = uint64_t{64} << 20, uint64_t max_buffered = 0);
   const std::string& path() const { return path_; }
   uint64_t size() const { return size_; }
   // Appends the bytes [offset, offset + n) ∩ [0, size) to *out.  Thread-safe.
@@ -52,10 +55,12 @@ class InputFile {
 // is even), finds where segment k + 1 starts and publishes it before it parses: boundaries
 // cost no pass over the file of their own.  Read(k) waits for segment k - 1's reader, so
 // segments must be read in order (each once, by any threads) — as exec's Parallel hands them
-// out.  A record longer than a segment makes the next segment empty.
+// out.  A record longer than a segment makes the next segment empty; one longer than
+// `max_record` bytes is an error naming its line.
 class SegmentReader {
  public:
-  void Init(const InputFile* file, uint64_t begin, bool quotes, size_t segment_bytes);
+  void Init(const InputFile* file, uint64_t begin, bool quotes, size_t segment_bytes, uint64_t max_record,
+            uint64_t first_line);
   size_t count() const { return start_.empty() ? 0 : start_.size() - 1; }
   // Replaces *buf with the bytes of segment k, which are [*begin, *end) of the file.
   Status Read(size_t k, std::string* buf, uint64_t* begin, uint64_t* end);
@@ -68,13 +73,26 @@ class SegmentReader {
   uint64_t begin_ = 0;
   bool quotes_ = false;
   size_t segment_bytes_ = 0;
+  uint64_t max_record_ = 0;
+  uint64_t first_line_ = 1;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<uint64_t> start_;  // start_[k]: where segment k starts (kUnknown until found)
 };
 
-// "line N" for each byte offset (sorted ascending), counting line breaks from `first_line` at
-// offset 0.
-std::vector<std::string> LineLabels(const InputFile& file, const std::vector<uint64_t>& positions, uint64_t first_line);
+// "line N" for byte offsets in ascending order, counting line breaks from `first_line` at
+// offset 0; "lines N–M" for a record whose last line starts at `last`.
+class LineCounter {
+ public:
+  LineCounter(const InputFile& file, uint64_t first_line) : file_(file), line_(first_line) {}
+  // The line holding byte `offset` (offsets ascending across calls).
+  uint64_t LineAt(uint64_t offset);
+  std::string Label(uint64_t pos, uint64_t last);
+
+ private:
+  const InputFile& file_;
+  uint64_t line_, at_ = 0;
+  std::string piece_;
+};
 
 }  // namespace decree::io

@@ -22,14 +22,26 @@
 namespace decree::io {
 
 struct Reject {
-  uint64_t pos = 0;       // input position (see RowSource::Labels)
+  uint64_t pos = 0;       // input position (see RowSource::NewLabeler)
+  uint64_t last = 0;      // a record over several lines: where its last line starts; else 0
   std::string record_id;  // the record's key field, when it could be read
   std::string reason;
 };
 
 struct SegmentResult {
   uint64_t rows_read = 0;  // records delivered + records rejected
+  uint64_t blank_lines = 0;     // line-based inputs: blank lines skipped
+  uint64_t multiline_rows = 0;  // records spanning several lines
+  uint64_t extra_lines = 0;     // the lines those records span beyond their first
   std::vector<Reject> rejects;
+};
+
+// Turns input positions into what users read ("line 17", "lines 11–20", "rowid 3"), for
+// rejects in ascending position order.  Single-threaded; may read the input again.
+class PositionLabeler {
+ public:
+  virtual ~PositionLabeler() = default;
+  virtual std::string Label(uint64_t pos, uint64_t last) = 0;
 };
 
 using ChunkFn = std::function<void(const exec::Chunk&)>;
@@ -41,8 +53,12 @@ class RowSource {
   // Reads one segment.  Thread-safe for distinct segments.  `on_chunk` sees every chunk of
   // valid rows; its strings stay valid only during the call.
   virtual Status ReadSegment(size_t segment, const ChunkFn& on_chunk, SegmentResult* result) = 0;
+  // A labeler for this input's positions.
+  virtual std::unique_ptr<PositionLabeler> NewLabeler() const = 0;
   // What users read for each position ("line 17", "rowid 17"); positions sorted ascending.
-  virtual std::vector<std::string> Labels(const std::vector<uint64_t>& positions) const = 0;
+  std::vector<std::string> Labels(const std::vector<uint64_t>& positions) const;
+  // Whether positions are lines (CSV, JSON Lines): then the run counts blank and extra lines.
+  virtual bool line_based() const { return false; }
   // Input size and bytes consumed so far, for progress.
   virtual uint64_t total_bytes() const = 0;
   uint64_t bytes_done() const { return bytes_done_.load(std::memory_order_relaxed); }

@@ -1,173 +1,66 @@
 #include "io/xml.h"
 
 #include <fmt/format.h>
+#include <libxml/parser.h>
+#include <libxml/xmlreader.h>
+#include <libxml/xmlschemas.h>
+
+#include <mutex>
 
 #include "common/utf8.h"
 
 namespace decree::io {
+
 namespace {
 
-bool IsNameStart(unsigned char c) {
-  unsigned lower = c | 0x20u;
-  return c == '_' || c == ':' || (lower >= 'a' && lower <= 'z') || c >= 0x80;
+xmlTextReaderPtr Reader(void* p) { return static_cast<xmlTextReaderPtr>(p); }
+
+std::string Str(const xmlChar* s) { return s == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(s)); }
+
+// libxml2's global state is set up once, before threads use it.
+void InitLibxml() {
+  static std::once_flag once;
+  std::call_once(once, [] { xmlInitParser(); });
 }
-bool IsNameChar(unsigned char c) { return IsNameStart(c) || c == '-' || c == '.' || (c >= '0' && c <= '9'); }
-bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+std::string Trimmed(const char* msg) {
+  std::string s = msg == nullptr ? "" : msg;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// No DTD loading, no entity substitution, no network; libxml2's default limits on depth and
+// sizes stay on (no XML_PARSE_HUGE).
+constexpr int kParseOptions = XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_BIG_LINES;
 
 }  // namespace
 
-Status XmlReader::Fail(const std::string& what) {
-  error_ = Status::Corruption(fmt::format("line {}: {}", line_, what));
-  return error_;
+void XmlReaderError(void* arg, const void* error) {
+  auto* self = static_cast<XmlReader*>(arg);
+  const xmlError* e = static_cast<const xmlError*>(error);
+  if (e == nullptr || e->level < XML_ERR_ERROR || !self->error_text_.empty()) return;
+  self->error_text_ = e->int2 > 0 ? fmt::format("line {}, column {}: {}", e->line, e->int2, Trimmed(e->message))
+                                   : fmt::format("line {}: {}", e->line, Trimmed(e->message));
 }
 
-void XmlReader::Advance(size_t n) {
-  for (size_t i = 0; i < n && pos_ < text_.size(); ++i, ++pos_) {
-    if (text_[pos_] == '\n') ++line_;
+namespace {
+
+void StructuredError(void* arg, xmlErrorPtr error) { XmlReaderError(arg, error); }
+
+}  // namespace
+
+XmlReader::XmlReader(std::string_view text) : input_(text) {
+  InitLibxml();
+  reader_ = xmlReaderForMemory(text.data(), static_cast<int>(text.size()), nullptr, nullptr, kParseOptions);
+  if (reader_ == nullptr || text.size() > static_cast<size_t>(INT32_MAX)) {
+    error_ = Status::Corruption("the XML document is too large to read (2 GiB at most)");
+    return;
   }
+  xmlTextReaderSetStructuredErrorHandler(Reader(reader_), StructuredError, this);
 }
 
-bool XmlReader::Skip(std::string_view until) {
-  size_t at = text_.find(until, pos_);
-  if (at == std::string_view::npos) return false;
-  Advance(at + until.size() - pos_);
-  return true;
-}
-
-bool XmlReader::ReadName(std::string* out) {
-  size_t start = pos_;
-  if (pos_ >= text_.size() || !IsNameStart(static_cast<unsigned char>(text_[pos_]))) return false;
-  while (pos_ < text_.size() && IsNameChar(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-  out->assign(text_.substr(start, pos_ - start));
-  return true;
-}
-
-Status XmlReader::DecodeReference(std::string* out) {
-  size_t semi = text_.find(';', pos_);
-  if (semi == std::string_view::npos || semi - pos_ > 12) return Fail("'&' that starts no character reference (write &amp;)");
-  std::string_view ref = text_.substr(pos_ + 1, semi - pos_ - 1);
-  if (ref == "amp") out->push_back('&');
-  else if (ref == "lt") out->push_back('<');
-  else if (ref == "gt") out->push_back('>');
-  else if (ref == "quot") out->push_back('"');
-  else if (ref == "apos") out->push_back('\'');
-  else if (ref.size() >= 2 && ref[0] == '#') {
-    bool hex = ref[1] == 'x';
-    std::string_view digits = ref.substr(hex ? 2 : 1);
-    if (digits.empty()) return Fail(fmt::format("malformed character reference '&{};'", ref));
-    uint32_t cp = 0;
-    for (char c : digits) {
-      int d = c >= '0' && c <= '9' ? c - '0' : hex && (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
-      if (d < 0) return Fail(fmt::format("malformed character reference '&{};'", ref));
-      cp = cp * (hex ? 16 : 10) + static_cast<uint32_t>(d);
-      if (cp > 0x10FFFF) return Fail(fmt::format("character reference '&{};' beyond U+10FFFF", ref));
-    }
-    if (cp == 0 || (cp >= 0xD800 && cp <= 0xDFFF)) return Fail(fmt::format("character reference '&{};' is not a character", ref));
-    AppendUtf8(cp, out);
-  } else {
-    return Fail(fmt::format("unknown entity '&{};' (DTD entities are not supported)", ref));
-  }
-  pos_ = semi + 1;
-  return Status::Ok();
-}
-
-Status XmlReader::ParseStartTag(Event* event) {
-  ++pos_;  // '<'
-  if (!ReadName(&name_)) return Fail("'<' not followed by an element name");
-  attributes_.clear();
-  for (;;) {
-    size_t before = pos_;
-    while (pos_ < text_.size() && IsSpace(text_[pos_])) Advance(1);
-    if (pos_ >= text_.size()) return Fail(fmt::format("start tag <{}> not closed", name_));
-    char c = text_[pos_];
-    if (c == '>' || c == '/') {
-      if (c == '/') {
-        if (pos_ + 1 >= text_.size() || text_[pos_ + 1] != '>') return Fail(fmt::format("'/' inside start tag <{}>", name_));
-        pending_end_ = true;
-        ++pos_;
-      }
-      ++pos_;
-      break;
-    }
-    if (pos_ == before) return Fail(fmt::format("attributes of <{}> need a space before them", name_));
-    std::string attr;
-    if (!ReadName(&attr)) return Fail(fmt::format("unexpected '{}' in start tag <{}>", c, name_));
-    while (pos_ < text_.size() && IsSpace(text_[pos_])) Advance(1);
-    if (pos_ >= text_.size() || text_[pos_] != '=') return Fail(fmt::format("attribute '{}' of <{}> has no value", attr, name_));
-    ++pos_;
-    while (pos_ < text_.size() && IsSpace(text_[pos_])) Advance(1);
-    if (pos_ >= text_.size() || (text_[pos_] != '"' && text_[pos_] != '\'')) return Fail(fmt::format("value of attribute '{}' is not quoted", attr));
-    char quote = text_[pos_++];
-    std::string value;
-    for (;;) {
-      if (pos_ >= text_.size()) return Fail(fmt::format("value of attribute '{}' not terminated", attr));
-      char v = text_[pos_];
-      if (v == quote) { ++pos_; break; }
-      if (v == '<') return Fail(fmt::format("'<' in the value of attribute '{}'", attr));
-      if (v == '&') {
-        Status s = DecodeReference(&value);
-        if (!s.ok()) return s;
-        continue;
-      }
-      value.push_back(v);
-      Advance(1);
-    }
-    attributes_.emplace_back(std::move(attr), std::move(value));
-  }
-  if (open_.empty()) {
-    if (root_seen_) return Fail(fmt::format("second root element <{}>", name_));
-    root_seen_ = true;
-  }
-  if (!pending_end_) open_.push_back(name_);
-  *event = Event::kStart;
-  return Status::Ok();
-}
-
-Status XmlReader::ParseEndTag(Event* event) {
-  pos_ += 2;  // "</"
-  std::string name;
-  if (!ReadName(&name)) return Fail("'</' not followed by an element name");
-  while (pos_ < text_.size() && IsSpace(text_[pos_])) Advance(1);
-  if (pos_ >= text_.size() || text_[pos_] != '>') return Fail(fmt::format("end tag </{}> not closed", name));
-  ++pos_;
-  if (open_.empty()) return Fail(fmt::format("end tag </{}> without a start tag", name));
-  if (open_.back() != name) return Fail(fmt::format("end tag </{}> does not match <{}>", name, open_.back()));
-  open_.pop_back();
-  name_ = std::move(name);
-  *event = Event::kEnd;
-  return Status::Ok();
-}
-
-Status XmlReader::ParseText(Event* event) {
-  text_out_.clear();
-  while (pos_ < text_.size()) {
-    char c = text_[pos_];
-    if (c == '<') {
-      if (text_.substr(pos_, 9) == "<![CDATA[") {
-        size_t end = text_.find("]]>", pos_ + 9);
-        if (end == std::string_view::npos) return Fail("CDATA section not terminated");
-        text_out_.append(text_.substr(pos_ + 9, end - pos_ - 9));
-        Advance(end + 3 - pos_);
-        continue;
-      }
-      break;
-    }
-    if (c == '&') {
-      Status s = DecodeReference(&text_out_);
-      if (!s.ok()) return s;
-      continue;
-    }
-    text_out_.push_back(c);
-    Advance(1);
-  }
-  if (open_.empty()) {
-    for (char c : text_out_) {
-      if (!IsSpace(c)) return Fail(root_seen_ ? "text after the root element" : "text before the root element");
-    }
-    return Next(event);
-  }
-  *event = Event::kText;
-  return Status::Ok();
+XmlReader::~XmlReader() {
+  if (reader_ != nullptr) xmlFreeTextReader(Reader(reader_));
 }
 
 Status XmlReader::Next(Event* event) {
@@ -178,28 +71,74 @@ Status XmlReader::Next(Event* event) {
     return Status::Ok();
   }
   for (;;) {
-    event_line_ = line_;
-    if (pos_ >= text_.size()) {
-      if (!open_.empty()) return Fail(fmt::format("end of file inside <{}>", open_.back()));
-      if (!root_seen_) return Fail("no root element");
+    int rc = xmlTextReaderRead(Reader(reader_));
+    if (!error_text_.empty() || rc < 0) {
+      if (error_text_.empty()) error_text_ = fmt::format("line {}: malformed XML", xmlTextReaderGetParserLineNumber(Reader(reader_)));
+      error_ = Status::Corruption(error_text_);
+      return error_;
+    }
+    if (rc == 0) {
+      if (!root_seen_) {
+        error_ = Status::Corruption("line 1: no root element (an empty document?)");
+        return error_;
+      }
       *event = Event::kEof;
       return Status::Ok();
     }
-    if (text_[pos_] != '<') return ParseText(event);
-    std::string_view rest = text_.substr(pos_);
-    if (rest.starts_with("<?")) {
-      if (!Skip("?>")) return Fail("processing instruction not terminated");
-    } else if (rest.starts_with("<!--")) {
-      if (!Skip("-->")) return Fail("comment not terminated");
-    } else if (rest.starts_with("<![CDATA[")) {
-      return ParseText(event);
-    } else if (rest.starts_with("<!")) {
-      return Fail("DOCTYPE and other declarations are not supported");
-    } else if (rest.starts_with("</")) {
-      return ParseEndTag(event);
-    } else {
-      return ParseStartTag(event);
+    Status st = ReadNode(event);
+    if (!st.ok()) return error_ = st;
+    if (*event != Event::kEof) return Status::Ok();  // kEof here: a node that yields no event
+  }
+}
+
+Status XmlReader::ReadNode(Event* event) {
+  xmlTextReaderPtr r = Reader(reader_);
+  xmlNodePtr node = xmlTextReaderCurrentNode(r);
+  long line = node != nullptr ? xmlGetLineNo(node) : -1;
+  line_ = static_cast<size_t>(line > 0 ? line : std::max(1, xmlTextReaderGetParserLineNumber(r)));
+  int type = xmlTextReaderNodeType(r);
+  switch (type) {
+    case XML_READER_TYPE_ELEMENT: {
+      root_seen_ = true;
+      depth_ = static_cast<size_t>(xmlTextReaderDepth(r)) + 1;
+      name_ = Str(xmlTextReaderConstName(r));
+      local_ = Str(xmlTextReaderConstLocalName(r));
+      ns_ = Str(xmlTextReaderConstNamespaceUri(r));
+      attributes_.clear();
+      bool empty = xmlTextReaderIsEmptyElement(r) == 1;
+      while (xmlTextReaderMoveToNextAttribute(r) == 1) {
+        if (xmlTextReaderIsNamespaceDecl(r) == 1) continue;
+        attributes_.push_back(XmlAttribute{Str(xmlTextReaderConstName(r)), Str(xmlTextReaderConstLocalName(r)),
+                                           Str(xmlTextReaderConstNamespaceUri(r)), Str(xmlTextReaderConstValue(r))});
+      }
+      xmlTextReaderMoveToElement(r);
+      if (!error_text_.empty()) return Status::Corruption(error_text_);
+      pending_end_ = empty;
+      *event = Event::kStart;
+      return Status::Ok();
     }
+    case XML_READER_TYPE_END_ELEMENT:
+      depth_ = static_cast<size_t>(xmlTextReaderDepth(r)) + 1;
+      name_ = Str(xmlTextReaderConstName(r));
+      local_ = Str(xmlTextReaderConstLocalName(r));
+      ns_ = Str(xmlTextReaderConstNamespaceUri(r));
+      *event = Event::kEnd;
+      return Status::Ok();
+    case XML_READER_TYPE_TEXT:
+    case XML_READER_TYPE_CDATA:
+    case XML_READER_TYPE_WHITESPACE:
+    case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
+      text_out_ = Str(xmlTextReaderConstValue(r));
+      *event = Event::kText;
+      return Status::Ok();
+    case XML_READER_TYPE_DOCUMENT_TYPE:
+      return Status::Corruption(fmt::format("line {}: a DOCTYPE is not accepted (no DTDs, so no entities can be declared)", line_));
+    case XML_READER_TYPE_ENTITY_REFERENCE:
+    case XML_READER_TYPE_ENTITY:
+      return Status::Corruption(fmt::format("line {}: an entity reference is not accepted", line_));
+    default:  // comments, processing instructions, the XML declaration
+      *event = Event::kEof;
+      return Status::Ok();
   }
 }
 
@@ -211,28 +150,42 @@ Status ParseXmlDocument(std::string_view text, std::vector<XmlElement>* out) {
     XmlReader::Event ev;
     Status st = reader.Next(&ev);
     if (!st.ok()) return st;
-    if (ev == XmlReader::Event::kEof) break;
+    if (ev == XmlReader::Event::kEof) return Status::Ok();
     if (ev == XmlReader::Event::kStart) {
       XmlElement e;
       e.name = reader.name();
+      e.local = reader.local_name();
+      e.ns = reader.ns();
       e.attributes = reader.attributes();
       e.line = reader.line();
       e.parent = open.empty() ? -1 : open.back();
-      int id = static_cast<int>(out->size());
-      if (e.parent >= 0) (*out)[e.parent].children.push_back(id);
+      int index = static_cast<int>(out->size());
+      if (e.parent >= 0) (*out)[e.parent].children.push_back(index);
       out->push_back(std::move(e));
-      open.push_back(id);
+      open.push_back(index);
     } else if (ev == XmlReader::Event::kEnd) {
       open.pop_back();
     } else if (!open.empty()) {
       (*out)[open.back()].text += reader.text();
     }
   }
-  return Status::Ok();
 }
 
 void AppendXmlEscaped(std::string* out, std::string_view s) {
-  for (char c : s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t start = i;
+      uint32_t cp;
+      if (DecodeUtf8(s, &i, &cp) && cp != 0xFFFE && cp != 0xFFFF) {
+        out->append(s.substr(start, i - start));
+      } else {
+        *out += "\xEF\xBF\xBD";
+        if (i == start) ++i;
+      }
+      continue;
+    }
     switch (c) {
       case '<': *out += "&lt;"; break;
       case '>': *out += "&gt;"; break;
@@ -240,14 +193,15 @@ void AppendXmlEscaped(std::string* out, std::string_view s) {
       case '"': *out += "&quot;"; break;
       case '\t':
       case '\n':
-      case '\r': out->push_back(c); break;
+      case '\r': out->push_back(static_cast<char>(c)); break;
       default:
-        if (static_cast<unsigned char>(c) < 0x20) {
+        if (c < 0x20 || c == 0x7F) {
           *out += "\xEF\xBF\xBD";
         } else {
-          out->push_back(c);
+          out->push_back(static_cast<char>(c));
         }
     }
+    ++i;
   }
 }
 
@@ -260,6 +214,49 @@ std::string XmlEscaped(std::string_view s) {
 std::string_view XmlLocalName(std::string_view name) {
   size_t colon = name.find(':');
   return colon == std::string_view::npos ? name : name.substr(colon + 1);
+}
+
+namespace {
+
+struct SchemaErrors {
+  std::string first;
+};
+
+void SchemaError(void* arg, xmlErrorPtr e) {
+  auto* errors = static_cast<SchemaErrors*>(arg);
+  if (e == nullptr || e->level < XML_ERR_ERROR || !errors->first.empty()) return;
+  errors->first = fmt::format("line {}: {}", e->line, Trimmed(e->message));
+}
+
+}  // namespace
+
+Status ValidateXmlSchema(std::string_view document, std::string_view schema, const std::string& schema_name) {
+  InitLibxml();
+  SchemaErrors errors;
+  xmlSchemaParserCtxtPtr pctx = xmlSchemaNewMemParserCtxt(schema.data(), static_cast<int>(schema.size()));
+  if (pctx == nullptr) return Status::Internal(schema_name + ": cannot read the schema");
+  xmlSchemaSetParserStructuredErrors(pctx, SchemaError, &errors);
+  xmlSchemaPtr s = xmlSchemaParse(pctx);
+  xmlSchemaFreeParserCtxt(pctx);
+  if (s == nullptr) return Status::Internal(fmt::format("{}: the schema does not parse: {}", schema_name, errors.first));
+  xmlDocPtr doc = xmlReadMemory(document.data(), static_cast<int>(document.size()), nullptr, nullptr,
+                                kParseOptions | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  Status st;
+  if (doc == nullptr) {
+    st = Status::Corruption("the document is not well-formed XML");
+  } else {
+    xmlSchemaValidCtxtPtr vctx = xmlSchemaNewValidCtxt(s);
+    xmlSchemaSetValidStructuredErrors(vctx, SchemaError, &errors);
+    int rc = xmlSchemaValidateDoc(vctx, doc);
+    xmlSchemaFreeValidCtxt(vctx);
+    xmlFreeDoc(doc);
+    if (rc != 0) {
+      st = Status::Corruption(fmt::format("not valid against {}: {}", schema_name,
+                                          errors.first.empty() ? std::string("validation failed") : errors.first));
+    }
+  }
+  xmlSchemaFree(s);
+  return st;
 }
 
 }  // namespace decree::io

@@ -523,8 +523,8 @@ Status WriteLibrary(Program* program, const std::string& path, const std::string
                     std::string* content_hash) {
   for (Rule& r : program->rules) r.hash = ComputeRuleHash(*program, r);
   AtomicFile file;
-  file.Reserve(path);
-  Status st;
+  Status st = file.Reserve(path);
+  if (!st.ok()) return st;
   {
     SqliteDb db;
     st = db.Open(file.temp_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);

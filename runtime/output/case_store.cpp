@@ -2,7 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <vector>
 #include <cstdlib>
 #include <memory>
 
@@ -12,6 +18,9 @@
 namespace decree {
 
 namespace {
+
+// PRAGMA application_id of a case store: "DcCS".
+constexpr int32_t kCaseStoreId = 0x44634353;
 
 constexpr const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS runs(
@@ -43,8 +52,43 @@ CREATE TRIGGER IF NOT EXISTS rejects_append_only_d BEFORE DELETE ON rejects BEGI
 
 }  // namespace
 
+Status CheckCaseStore(const std::string& path) {
+  struct stat sb;
+  if (stat(path.c_str(), &sb) != 0 || (S_ISREG(sb.st_mode) && sb.st_size == 0)) return Status::Ok();  // a new store
+  if (!S_ISREG(sb.st_mode)) return Status::InvalidArgument(path + ": not a regular file, so not a case store");
+  char head[16] = {};
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
+  size_t n = std::fread(head, 1, sizeof(head), f);
+  std::fclose(f);
+  const std::string refuse = "; the case store option only appends to a Decree case store or creates a new one";
+  if (n != 16 || std::memcmp(head, "SQLite format 3", 16) != 0) {
+    return Status::InvalidArgument(path + ": not a SQLite database, so not a case store" + refuse);
+  }
+  SqliteDb db;
+  Status st = db.Open(path, SQLITE_OPEN_READONLY);
+  if (!st.ok()) return st;
+  SqliteStmt s;
+  int64_t app = 0;
+  if (s.Prepare(db.get(), "PRAGMA application_id").ok() && s.Step() == SQLITE_ROW) app = s.Int(0);
+  if (app == kCaseStoreId) return Status::Ok();
+  // Stores written before the application id: exactly the three tables.
+  std::vector<std::string> tables;
+  SqliteStmt t;
+  if (!t.Prepare(db.get(), "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").ok()) {
+    return Status::InvalidArgument(path + ": unreadable SQLite database" + refuse);
+  }
+  while (t.Step() == SQLITE_ROW) tables.push_back(t.Text(0));
+  if (tables == std::vector<std::string>{"findings", "rejects", "runs"}) return Status::Ok();
+  std::string what = std::find(tables.begin(), tables.end(), "decree_meta") != tables.end() ? "a Decree rule library"
+                     : tables.empty()                                                    ? "an empty SQLite database"
+                                        : fmt::format("a SQLite database with the tables {}", fmt::join(tables, ", "));
+  return Status::InvalidArgument(fmt::format("{}: {}, not a case store{}", path, what, refuse));
+}
+
 Status AppendRun(const std::string& store_path, const RunRecord& record, const RunResult& result,
-                 const std::string& findings_jsonl, int64_t* run_id) {
+                 const std::string& findings_jsonl, int64_t* run_id, const std::string& rejects_jsonl) {
+  if (Status check = CheckCaseStore(store_path); !check.ok()) return check;
   FILE* in = std::fopen(findings_jsonl.c_str(), "rb");
   if (in == nullptr) return Status::IoError(findings_jsonl + ": cannot read the findings");
   struct Closer {
@@ -56,6 +100,7 @@ Status AppendRun(const std::string& store_path, const RunRecord& record, const R
   if (!st.ok()) return st;
   sqlite3_busy_timeout(db.get(), 10000);
   st = db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+  if (st.ok()) st = db.Exec(fmt::format("PRAGMA application_id = {};", kCaseStoreId));
   if (st.ok()) st = db.Exec(kSchema);
   if (!st.ok()) return Status::IoError(store_path + ": " + st.message());
   st = db.Exec("BEGIN IMMEDIATE;");
@@ -145,15 +190,46 @@ Status AppendRun(const std::string& store_path, const RunRecord& record, const R
     return fail(fmt::format("{} findings in {}, but the run made {}", seq, findings_jsonl, result.finding_count));
   }
   if (!s.Prepare(db.get(), "INSERT INTO rejects VALUES(?,?,?,?,?)").ok()) return fail("prepare");
-  for (size_t i = 0; i < result.rejects.size(); ++i) {
-    const RejectedRow& r = result.rejects[i];
+  int64_t rseq = 0;
+  auto insert_reject = [&](std::string_view position, std::string_view record_id, std::string_view reason) {
     s.BindInt(1, *run_id);
-    s.BindInt(2, static_cast<int64_t>(i));
-    s.BindText(3, r.position);
-    if (r.record_id.empty()) s.BindNull(4); else s.BindText(4, r.record_id);
-    s.BindText(5, r.reason);
-    if (s.Step() != SQLITE_DONE) return fail("insert reject");
+    s.BindInt(2, rseq++);
+    s.BindText(3, position);
+    if (record_id.empty()) s.BindNull(4); else s.BindText(4, record_id);
+    s.BindText(5, reason);
+    bool ok = s.Step() == SQLITE_DONE;
     s.Reset();
+    return ok;
+  };
+  if (rejects_jsonl.empty()) {
+    for (const RejectedRow& r : result.rejects) {
+      if (!insert_reject(r.position, r.record_id, r.reason)) return fail("insert reject");
+    }
+  } else {
+    FILE* rin = std::fopen(rejects_jsonl.c_str(), "rb");
+    if (rin == nullptr) return fail(rejects_jsonl + ": cannot read the rejects");
+    struct RCloser {
+      FILE* f;
+      ~RCloser() { std::fclose(f); }
+    } rcloser{rin};
+    while ((len = getline(&line, &cap, rin)) > 0) {
+      owned.release();
+      owned.reset(line);
+      std::string_view text(line, static_cast<size_t>(len));
+      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+      JsonValue r;
+      size_t off;
+      std::string err;
+      if (!ParseJson(text, &r, &off, &err) || r.kind != JsonValue::Kind::kObject) return fail("bad rejects line: " + err);
+      auto str = [&](const char* k) {
+        const JsonValue* v = r.Get(k);
+        return v != nullptr && v->kind == JsonValue::Kind::kString ? v->text : std::string();
+      };
+      if (!insert_reject(str("position"), str("record_id"), str("reason"))) return fail("insert reject");
+    }
+  }
+  if (rseq != static_cast<int64_t>(result.rows_rejected)) {
+    return fail(fmt::format("{} rejects to store, but the run rejected {}", rseq, result.rows_rejected));
   }
   st = db.Exec("COMMIT;");
   if (!st.ok()) return fail("commit");

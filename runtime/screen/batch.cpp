@@ -242,7 +242,7 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
     name_cols.push_back(k);
   }
   io::SegmentReader segments;
-  segments.Init(&file, pos, /*quotes=*/true, kSegmentBytes);
+  segments.Init(&file, pos, /*quotes=*/true, kSegmentBytes, uint64_t{64} << 20, 1);
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   // Per thread: the screener, and the results of names already screened (batches repeat their
   // counterparties; the cache serves the index and the all-pairs reference alike).
@@ -379,8 +379,8 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
     }
   }
   if (st = output.Commit(); !st.ok()) return st;
-  std::vector<std::string> labels = io::LineLabels(file, offsets, 1);
-  for (size_t i = 0; i < labels.size(); ++i) result->rejects[i].where = labels[i];
+  io::LineCounter lines(file, 1);
+  for (size_t i = 0; i < offsets.size(); ++i) result->rejects[i].where = lines.Label(offsets[i], 0);
   result->rows_screened = result->rows_read - result->rows_rejected;
   for (const auto& s : screeners) {
     result->stats.queries += s->stats().queries;

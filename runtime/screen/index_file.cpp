@@ -46,8 +46,8 @@ std::string NormalizerVersion() { return fmt::format("ICU {} / decree normalise 
 
 Status SaveIndex(const ScreeningIndex& index, const std::vector<std::string>& sources, const std::string& path) {
   AtomicFile file;  // removed on every early return below
-  file.Reserve(path);
-  Status st;
+  Status st = file.Reserve(path);
+  if (!st.ok()) return st;
   {
     SqliteDb db;
     if (st = db.Open(file.temp_path(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE); !st.ok()) return st;

@@ -2,24 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "common/files.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 
 namespace decree::screen {
 
-Status ReadFile(const std::string& path, std::string* out) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
-  out->clear();
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out->append(buf, n);
-  bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return Status::IoError(fmt::format("{}: read error", path));
-  return Status::Ok();
-}
+Status ReadFile(const std::string& path, std::string* out) { return ReadWholeFile(path, kMaxWholeFileBytes, out); }
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);

@@ -26,8 +26,14 @@ struct RunRecord {
 };
 
 // Appends a run, its findings (read from the findings JSON Lines file the run wrote) and its
-// rejects; sets *run_id.
+// rejects (from the rejects file when `rejects_jsonl` is given, else RunResult::rejects); sets
+// *run_id.
 Status AppendRun(const std::string& store_path, const RunRecord& record, const RunResult& result,
-                 const std::string& findings_jsonl, int64_t* run_id);
+                 const std::string& findings_jsonl, int64_t* run_id, const std::string& rejects_jsonl = "");
+
+// Ok when `path` is a Decree case store or does not exist yet (or is empty); an error naming
+// what it is otherwise (a rule library, another database, not SQLite at all): a case store is
+// only ever appended to, and nothing else is turned into one.
+Status CheckCaseStore(const std::string& path);
 
 }  // namespace decree

@@ -35,6 +35,12 @@ struct InputSpec {
   std::string path;  // "-" reads standard input (CSV)
   InputFormat format = InputFormat::kAuto;  // kAuto: by extension, then by content
   std::string sqlite_table;  // kSqlite: default the layout's name, then "transactions"
+  // The longest record (a line, a header, an XML filing) read: a longer one stops the read
+  // with an error naming its position, so no input can exhaust memory.
+  uint64_t max_record_bytes = uint64_t{64} << 20;
+  // CSV: accept RFC 4180 line breaks inside quoted fields.  By default a record that spans
+  // several lines is rejected with its line range (a stray quote swallows the lines after it).
+  bool multiline_records = false;
 };
 
 struct RunProgress {
@@ -57,6 +63,10 @@ struct RunOptions {
   // without being kept in memory as Finding objects, and RunResult::findings stays empty.  The
   // file is replaced atomically (a temporary file renamed into place).
   std::string findings_path;
+  // When set, rejected rows are written here as JSON Lines (position, record_id, reason) in
+  // input order, streamed, and RunResult::rejects keeps only the first 100; the file is
+  // replaced atomically.  When empty, every reject is kept in RunResult::rejects.
+  std::string rejects_path;
   // Memory the run's bulk state should use (bytes; 0 = default): rendered findings beyond a
   // quarter of it are spilled to a temporary file beside findings_path.
   uint64_t memory_budget = 0;
@@ -103,9 +113,14 @@ struct RunResult {
   uint64_t rows_read = 0;
   uint64_t rows_evaluated = 0;
   uint64_t rows_rejected = 0;
+  // Line-based inputs (CSV, JSON Lines): the lines after any header, = the lines of the rows
+  // + blank lines; differs from rows_read when rows span several lines or lines are blank.
+  uint64_t lines_read = 0;
+  uint64_t blank_lines = 0;
+  uint64_t multiline_rows = 0;
   std::vector<Finding> findings;     // sorted; empty when RunOptions::findings_path is set
   uint64_t finding_count = 0;
-  std::vector<RejectedRow> rejects;  // in input order
+  std::vector<RejectedRow> rejects;  // in input order (the first 100 when streamed to a file)
   std::string layout;                // the layout evaluated
   std::string input_format;
   std::vector<std::string> rules;          // ids evaluated
