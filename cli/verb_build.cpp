@@ -31,6 +31,12 @@ int Run(const Args& args) {
   if (!args.Has("output")) return UsageError("build", "missing -o LIBRARY");
   std::string format = args.Get("format", "text");
   if (format != "text" && format != "json") return UsageError("build", "--format must be text or json");
+  std::string out = args.Get("output");
+  PathGuard guard;
+  GuardSources(args.positionals(), &guard);
+  guard.Output("-o", out);
+  if (int code = CheckPaths("build", guard); code != 0) return code;
+  if (Status st = ir::CheckLibraryFile(out); !st.ok()) return UsageError("build", "-o " + st.message());
   CompileOptions options;
   options.paths = args.positionals();
   Compilation c(options);
@@ -43,8 +49,10 @@ int Run(const Args& args) {
     if (format == "text") fmt::print(stderr, "decree build: {} error{}; no library written\n", errors, errors == 1 ? "" : "s");
     return kExitFailure;
   }
+  // Imported files are inputs too.
+  for (int i = 0; i < c.sources().count(); ++i) guard.Input("the source", c.sources().file(i).path());
+  if (int code = CheckPaths("build", guard); code != 0) return code;
   std::string hash;
-  std::string out = args.Get("output");
   Status st = ir::WriteLibrary(&c.program(), out, "decree " DECREE_VERSION, &hash);
   if (!st.ok()) {
     fmt::print(stderr, "decree build: cannot write the library: {}\n", st.ToString());

@@ -50,6 +50,12 @@ int Run(const Args& args) {
   }
   long long timeout = 10000;
   if (args.Has("solver-timeout") && !args.GetInt("solver-timeout", 1, 3600000, &timeout)) return kExitUsage;
+  {
+    PathGuard guard;
+    GuardSources(args.positionals(), &guard);
+    if (!args.Has("no-cache")) guard.Output("--cache", args.Get("cache", ".decree-cache/analysis.db"));
+    if (int code = CheckPaths("check", guard); code != 0) return code;
+  }
   CompileOptions options;
   options.paths = args.positionals();
   Compilation c(options);
@@ -74,7 +80,7 @@ int Run(const Args& args) {
     Status st = analysis::Analyze(c.program(), ao, &report);
     if (!st.ok()) {
       fmt::print(stderr, "decree check: {}\n", st.ToString());
-      return kExitFailure;
+      return st.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitFailure;
     }
     analysed = true;
     for (const analysis::Finding& f : report.findings) replays.push_back(ReplayWitness(c.program(), f));

@@ -77,6 +77,14 @@ int Report(const Args& args) {
     if (Status f = io::ParseInputFormat(args.Get("input-format"), &options.input.format); !f.ok()) return UsageError("report", f.message());
   }
   if (!TableArgs("report", args, &options.tables)) return kExitUsage;
+  PathGuard guard;
+  GuardSources(args.positionals(), &guard);
+  guard.Input("--findings", options.findings_path);
+  guard.Input("--input", options.input.path);
+  guard.Input("--institution", options.institution_path);
+  for (const auto& [name, file] : options.tables) guard.Input("--table " + name, file);
+  guard.Output("--out", out);
+  if (int code = CheckPaths("report", guard); code != 0) return code;
   std::unique_ptr<Library> lib;
   if (int code = OpenOrCompile("report", args.positionals(), UseColor("auto", stderr), &lib); code != 0) return code;
   report::ReportInput in;

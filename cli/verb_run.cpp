@@ -45,6 +45,7 @@ const VerbSpec kSpec = {
         {"input-table", 0, "NAME", "the SQLite table to read (default: the layout's name, then transactions)"},
         {"table", 't', "NAME=FILE", "a table the rules use, e.g. usd_rate=rates.csv (repeatable)", true},
         {"list", 'l', "FILE", "a watch list for the rules' screen() calls: UN XML, OFAC sdn.csv or watchlist.csv (repeatable)", true},
+        {"allow-partial-list", 0, "", "load an OFAC sdn.csv without its alt.csv and add.csv beside it (the summary says so)"},
         {"out", 'o', "FILE", "findings as JSON Lines (default: standard output)"},
         {"rejects", 0, "FILE", "rejected rows as JSON Lines (default: rejects.jsonl beside --out)"},
         {"store", 0, "DB", "also append the run and its findings to this SQLite case store"},
@@ -139,6 +140,7 @@ int Run(const Args& args) {
   options.layout = args.Get("layout");
   if (!TableArgs("run", args, &options.tables)) return kExitUsage;
   options.watch_lists = args.GetAll("list");
+  options.allow_partial_lists = args.Has("allow-partial-list");
   long long threads = 0, max_rejects = 0;
   if (args.Has("threads") && !args.GetInt("threads", 1, 256, &threads)) return kExitUsage;
   if (args.Has("max-rejects") && !args.GetInt("max-rejects", 0, INT64_MAX, &max_rejects)) return kExitUsage;
@@ -261,6 +263,7 @@ int Run(const Args& args) {
       fmt::print(stderr, "  rejected {}{}: {}\n", r.position, r.record_id.empty() ? "" : " (" + r.record_id + ")", r.reason);
     }
     if (result.rows_rejected > 5) fmt::print(stderr, "  … and {} more\n", Count(result.rows_rejected - 5));
+    for (const std::string& n : result.notes) fmt::print(stderr, "  note: {}\n", n);
     if (!result.skipped_rules.empty()) {
       fmt::print(stderr, "  {} rule{} over other layouts not run\n", result.skipped_rules.size(), result.skipped_rules.size() == 1 ? "" : "s");
     }

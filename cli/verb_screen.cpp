@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "cli.h"
+#include "common/paths.h"
 #include "screen/batch.h"
 #include "screen/index.h"
 #include "screen/index_file.h"
@@ -34,6 +35,7 @@ const VerbSpec kSpec = {
     {
         {"list", 'l', "FILE", "a watch list (repeatable, at least one): UN XML, OFAC sdn.csv, watchlist.csv or a saved index", true},
         {"input", 'i', "FILE", "the batch, CSV in the canonical transaction layout (required unless --save-index)"},
+        {"allow-partial-list", 0, "", "load an OFAC sdn.csv without its alt.csv and add.csv beside it (a note says so)"},
         {"save-index", 0, "FILE", "save the lists' screening index to FILE, to pass as --list later (here or to decree run)"},
         {"out", 'o', "FILE", "hits as JSON Lines (default: standard output)"},
         {"threshold", 0, "SCORE", "the lowest score reported, in (0, 1] (default 0.92)"},
@@ -84,16 +86,29 @@ int Screen(const Args& args) {
   options.all_pairs = args.Has("all-pairs");
   options.out_path = args.Get("out", "-");
   const bool quiet = args.Has("quiet");
+  {
+    PathGuard guard;
+    for (const std::string& l : args.GetAll("list")) guard.Input("--list", l);
+    guard.Input("--input", args.Get("input"));
+    guard.Input("--allow", args.Get("allow"));
+    guard.Output("--out", options.out_path);
+    guard.Output("--save-index", args.Get("save-index"));
+    if (Status st = guard.Check(); !st.ok()) return UsageError("screen", st.message());
+    if (args.Has("save-index")) {
+      if (Status st = screen::CheckIndexFile(args.Get("save-index")); !st.ok()) return UsageError("screen", "--save-index " + st.message());
+    }
+  }
 
   const auto started = std::chrono::steady_clock::now();
   std::vector<screen::WatchList> lists;
-  for (const std::string& path : args.GetAll("list")) {
-    Status st = screen::LoadWatchLists(path, &lists);
-    if (!st.ok()) {
-      fmt::print(stderr, "decree screen: {}\n", st.message());
-      return kExitFailure;
-    }
+  std::vector<std::string> notes;
+  screen::ListLoadOptions list_options;
+  list_options.allow_partial = args.Has("allow-partial-list");
+  if (Status st = screen::LoadListFiles(args.GetAll("list"), list_options, &lists, &notes); !st.ok()) {
+    fmt::print(stderr, "decree screen: {}\n", st.message());
+    return kExitFailure;
   }
+  for (const std::string& n : notes) fmt::print(stderr, "decree screen: note: {}\n", n);
   std::vector<screen::AllowEntry> allow;
   if (args.Has("allow")) {
     Status st = screen::LoadAllowList(args.Get("allow"), &allow);

@@ -160,6 +160,13 @@ int Validate(const Args& args) {
   if (format != "text" && format != "sarif" && format != "junit") return UsageError("validate", "--format must be text, sarif or junit");
   std::vector<std::string> lib_paths(args.positionals().begin(), args.positionals().end() - 1);
   const std::string filing = args.positionals().back();
+  {
+    PathGuard guard;
+    GuardSources(lib_paths, &guard);
+    guard.Input("the filing", filing);
+    guard.Output("--out", args.Get("out", "-"));
+    if (int code = CheckPaths("validate", guard); code != 0) return code;
+  }
   InputSpec input;
   input.path = filing;
   if (args.Has("input-format")) {

@@ -1,6 +1,9 @@
 #include "analysis/cache.h"
 
 #include <fmt/format.h>
+
+#include <filesystem>
+#include <vector>
 #include <sqlite3.h>
 
 #include <cstdio>
@@ -76,7 +79,32 @@ bool DecodeWitness(const std::string& text, Witness* w) {
 
 }  // namespace
 
+namespace {
+
+// An error unless `path` is absent, empty, or an analysis cache: the cache file is replaced
+// when damaged, so it must never be some other file.
+Status CheckCacheFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) return Status::Ok();
+  if (!std::filesystem::is_regular_file(path, ec)) return Status::InvalidArgument(path + ": not a regular file, so not an analysis cache");
+  SqliteDb db;
+  std::vector<std::string> tables;
+  if (db.Open(path, SQLITE_OPEN_READONLY).ok()) {
+    SqliteStmt t;
+    if (t.Prepare(db.get(), "SELECT name FROM sqlite_master WHERE type = 'table'").ok()) {
+      while (t.Step() == SQLITE_ROW) tables.push_back(t.Text(0));
+      if (tables == std::vector<std::string>{"decree_analysis_cache"}) return Status::Ok();
+    }
+  }
+  return Status::InvalidArgument(fmt::format(
+      "{}: not an analysis cache ({}): the cache option needs a cache file of its own or a new one", path,
+      tables.empty() ? "not a SQLite database the cache wrote" : fmt::format("a database with the tables {}", fmt::join(tables, ", "))));
+}
+
+}  // namespace
+
 Status Cache::Open(const std::string& path) {
+  if (Status c = CheckCacheFile(path); !c.ok()) return c;
   Status st = db_.Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (st.ok()) st = db_.Exec(kSchema);
   if (!st.ok()) {

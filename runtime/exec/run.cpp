@@ -1083,13 +1083,13 @@ Status LoadTables(const ir::Program& program, const std::map<std::string, std::s
   return Status::Ok();
 }
 
-Status LoadWatchLists(const ir::Program& program, const std::vector<std::string>& files, Tables* tables) {
+Status LoadWatchLists(const ir::Program& program, const std::vector<std::string>& files, bool allow_partial, Tables* tables,
+                      std::vector<std::string>* notes) {
   if (screen::RuleScreening::ListsUsed(program).empty()) return Status::Ok();  // nothing screens
   std::vector<screen::WatchList> lists;
-  for (const std::string& f : files) {
-    Status st = screen::LoadWatchLists(f, &lists);
-    if (!st.ok()) return st;
-  }
+  screen::ListLoadOptions options;
+  options.allow_partial = allow_partial;
+  if (Status st = screen::LoadListFiles(files, options, &lists, notes); !st.ok()) return st;
   std::unique_ptr<screen::RuleScreening> s;
   Status st = screen::RuleScreening::Build(program, std::move(lists), &s);
   if (!st.ok()) return st;
@@ -1431,12 +1431,15 @@ Status Run(const ir::Program& program, const InputSpec& input, const RunOptions&
   exec::Tables tables(program);
   st = exec::LoadTables(program, options.tables, &tables);
   if (!st.ok()) return st;
-  st = exec::LoadWatchLists(program, options.watch_lists, &tables);
+  std::vector<std::string> notes;
+  st = exec::LoadWatchLists(program, options.watch_lists, options.allow_partial_lists, &tables, &notes);
   if (!st.ok()) return st;
   std::unique_ptr<io::RowSource> source;
   st = io::OpenSource(input, program, *layout, &source);
   if (!st.ok()) return st;
-  return exec::RunSource(program, *layout, *source, tables, options, result);
+  st = exec::RunSource(program, *layout, *source, tables, options, result);
+  result->notes.insert(result->notes.begin(), notes.begin(), notes.end());
+  return st;
 }
 
 }  // namespace decree

@@ -16,8 +16,10 @@ Status SelectLayout(const ir::Program& program, const std::string& name, const i
 Status LoadTables(const ir::Program& program, const std::map<std::string, std::string>& files, Tables* tables);
 // Loads the watch lists in `files` (any format screen/watchlist.h reads) and indexes them for
 // the program's screen() calls; nothing is loaded when no rule screens.  Fails naming a list
-// a rule screens against that no file provides.
-Status LoadWatchLists(const ir::Program& program, const std::vector<std::string>& files, Tables* tables);
+// a rule screens against that no file provides.  `allow_partial`: see RunOptions; what the
+// load must tell the user goes to *notes.
+Status LoadWatchLists(const ir::Program& program, const std::vector<std::string>& files, bool allow_partial, Tables* tables,
+                      std::vector<std::string>* notes);
 Status RunSource(const ir::Program& program, const ir::Layout& layout, io::RowSource& source, const Tables& tables,
                  const RunOptions& options, RunResult* result);
 

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "common/atomic_file.h"
 #include "common/civil.h"
 #include "common/codes.h"
@@ -517,6 +519,20 @@ Status ComputeContentHash(sqlite3* db, std::string* hex) {
   }
   *hex = h.FinishHex();
   return Status::Ok();
+}
+
+Status CheckLibraryFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) return Status::Ok();
+  SqliteDb db;
+  std::string format;
+  if (std::filesystem::is_regular_file(path, ec) && db.Open(path, SQLITE_OPEN_READONLY).ok()) {
+    SqliteStmt q;
+    if (q.Prepare(db.get(), "SELECT value FROM decree_meta WHERE key = 'format'").ok() && q.Step() == SQLITE_ROW) format = q.Text(0);
+  }
+  if (format == kLibraryFormatName) return Status::Ok();
+  return Status::InvalidArgument(path + ": exists and is not a rule library: a library is written to a new file or over an "
+                                        "older library, never over another file");
 }
 
 Status WriteLibrary(Program* program, const std::string& path, const std::string& generator,

@@ -31,6 +31,9 @@ struct LibraryInfo {
 };
 
 // Reads and validates a library: format, version, hash, every rule's IR.
+// Ok when `path` does not exist, is empty, or is a rule library (which a build may replace);
+// an error otherwise: a build never writes over a file that is not a library.
+Status CheckLibraryFile(const std::string& path);
 Status ReadLibrary(const std::string& path, Program* program, LibraryInfo* info);
 
 // SHA-256 over the library's content (everything but decree_meta.content_hash).

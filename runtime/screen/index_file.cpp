@@ -4,6 +4,7 @@
 #include <unicode/uvernum.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <ctime>
 #include <map>
 #include <tuple>
@@ -40,7 +41,43 @@ std::string Now() {
   return buf;
 }
 
+// SHA-256 over everything the index holds but the hash itself: meta by key, entries by id,
+// names by (entry, position), every column as text.  An edited index (a row deleted, a token
+// changed) no longer matches the hash saved with it.
+Status HashIndex(SqliteDb& db, std::string* hex) {
+  Sha256 h;
+  const char* const kQueries[] = {"SELECT key, value FROM meta WHERE key <> 'content_hash' ORDER BY key",
+                                  "SELECT * FROM entries ORDER BY id", "SELECT * FROM names ORDER BY entry, position"};
+  for (const char* sql : kQueries) {
+    SqliteStmt q;
+    if (Status st = q.Prepare(db.get(), sql); !st.ok()) return st;
+    h.UpdateField(sql);
+    int rc;
+    while ((rc = q.Step()) == SQLITE_ROW) {
+      for (int c = 0; c < q.ColumnCount(); ++c) h.UpdateField(q.IsNull(c) ? std::string("\x01null") : q.Text(c));
+    }
+    if (rc != SQLITE_DONE) return db.Error("reading the index");
+  }
+  *hex = h.FinishHex();
+  return Status::Ok();
+}
+
 }  // namespace
+
+Status CheckIndexFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) || std::filesystem::file_size(path, ec) == 0) return Status::Ok();
+  SqliteDb db;
+  std::string format;
+  if (std::filesystem::is_regular_file(path, ec) && db.Open(path, SQLITE_OPEN_READONLY).ok()) {
+    SqliteStmt q;
+    if (q.Prepare(db.get(), "SELECT value FROM meta WHERE key = 'format'").ok() && q.Step() == SQLITE_ROW) format = q.Text(0);
+  }
+  if (format == kFormat) return Status::Ok();
+  return Status::InvalidArgument(fmt::format("{}: exists and is not a saved screening index: an index is saved to a new file "
+                                             "or over an older index, never over another file",
+                                             path));
+}
 
 std::string NormalizerVersion() { return fmt::format("ICU {} / decree normalise {}", U_ICU_VERSION, kNormalizeVersion); }
 
@@ -109,6 +146,11 @@ Status SaveIndex(const ScreeningIndex& index, const std::vector<std::string>& so
         }
       }
     }
+    std::string hash;
+    if (st = HashIndex(db, &hash); !st.ok()) return st;
+    meta.BindText(1, "content_hash");
+    meta.BindText(2, hash);
+    if (meta.Step() != SQLITE_DONE) return db.Error("writing the index");
     if (st = db.Exec("COMMIT"); !st.ok()) return st;
   }
   return file.Commit();
@@ -135,6 +177,16 @@ Status LoadSavedLists(const std::string& path, std::vector<WatchList>* out) {
         "{}: built with {}, but this decree normalises with {}: names would compare differently; save it again "
         "(decree screen --list … --save-index {})",
         path, meta["normalizer"], NormalizerVersion(), path));
+  }
+  std::string hash;
+  if (st = HashIndex(db, &hash); !st.ok()) return Status::Corruption(fmt::format("{}: {}", path, st.message()));
+  if (meta["content_hash"].empty()) {
+    return Status::Corruption(fmt::format("{}: the index has no content hash (saved by an older decree): save it again", path));
+  }
+  if (hash != meta["content_hash"]) {
+    return Status::Corruption(fmt::format("{}: the index's content does not match its hash (sha256 {} recorded, {} now): it was "
+                                          "modified after it was saved; save it again from the lists",
+                                          path, meta["content_hash"], hash));
   }
   SqliteStmt q;
   if (st = q.Prepare(db.get(),

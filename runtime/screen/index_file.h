@@ -22,6 +22,9 @@ namespace decree::screen {
 std::string NormalizerVersion();
 
 // Writes `index` (its lists, entries and normalised names) to `path`, replacing it atomically.
+// Ok when `path` does not exist, is empty, or is a saved screening index (which a save may
+// replace); an error otherwise.
+Status CheckIndexFile(const std::string& path);
 Status SaveIndex(const ScreeningIndex& index, const std::vector<std::string>& sources, const std::string& path);
 
 // Appends the lists of a saved index, their names marked normalised (ListName::normalized).

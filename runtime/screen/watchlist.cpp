@@ -8,8 +8,10 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
+#include "common/sha256.h"
 #include "exec/vector.h"
 #include "io/csv.h"
 #include "common/utf8.h"
@@ -45,6 +47,16 @@ bool Exists(const std::string& path) {
   if (f == nullptr) return false;
   std::fclose(f);
   return true;
+}
+
+// An error naming the line of the first byte that is not UTF-8 (lists are UTF-8 text; a name
+// that is not would silently never match).
+Status CheckUtf8(std::string_view text, const std::string& path) {
+  size_t bad;
+  if (IsValidUtf8(text, &bad)) return Status::Ok();
+  size_t line = 1 + static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<long>(bad), '\n'));
+  return Status::Corruption(fmt::format("{}:{}: invalid UTF-8 (byte 0x{:02X}): a list must be UTF-8 text", path, line,
+                                        static_cast<unsigned char>(text[bad])));
 }
 
 }  // namespace
@@ -123,7 +135,8 @@ Status DetectListFormat(const std::string& path, ListFormat* format) {
       path));
 }
 
-Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out) {
+Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out, const ListLoadOptions& options,
+                      std::vector<std::string>* notes) {
   ListFormat format;
   Status s = DetectListFormat(path, &format);
   if (!s.ok()) return s;
@@ -139,6 +152,7 @@ Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out) {
       return Status::Ok();
     }
     case ListFormat::kOfacSdnCsv: {
+      if (s = CheckUtf8(text, path); !s.ok()) return s;
       // alt.csv / add.csv beside sdn.csv, under the same prefix: sdn.csv → alt.csv,
       // ofac_sdn.csv → ofac_alt.csv.
       std::string dir = Dirname(path), base = Basename(path);
@@ -148,12 +162,24 @@ Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out) {
       if (at != std::string::npos) {
         alt_file.path = dir + "/" + base.substr(0, at) + "alt" + base.substr(at + 3);
         add_file.path = dir + "/" + base.substr(0, at) + "add" + base.substr(at + 3);
-        if (Exists(alt_file.path)) {
-          if (s = ReadFile(alt_file.path, &alt); !s.ok()) return s;
+      }
+      std::vector<std::string> missing;
+      for (auto [file, text_out, what] : {std::tuple{&alt_file, &alt, "alt.csv (aliases)"}, std::tuple{&add_file, &add, "add.csv (addresses)"}}) {
+        if (!file->path.empty() && Exists(file->path)) {
+          if (s = ReadFile(file->path, text_out); !s.ok()) return s;
+          if (s = CheckUtf8(*text_out, file->path); !s.ok()) return s;
+        } else {
+          missing.push_back(file->path.empty() ? std::string(what) : fmt::format("{} ({})", file->path, what));
         }
-        if (Exists(add_file.path)) {
-          if (s = ReadFile(add_file.path, &add); !s.ok()) return s;
+      }
+      if (!missing.empty()) {
+        if (!options.allow_partial) {
+          return Status::InvalidArgument(fmt::format(
+              "{}: OFAC's SDN list comes in three files, and {} {} not beside it: without them more than half the names "
+              "(the aliases) and the countries are missing; put them beside sdn.csv, or waive them explicitly",
+              path, fmt::join(missing, " and "), missing.size() == 1 ? "is" : "are"));
         }
+        if (notes != nullptr) notes->push_back(fmt::format("{}: loaded without {} (waived)", path, fmt::join(missing, " and ")));
       }
       alt_file.text = alt;
       add_file.text = add;
@@ -163,9 +189,39 @@ Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out) {
       return Status::Ok();
     }
     case ListFormat::kWatchlistCsv:
+      if (s = CheckUtf8(text, path); !s.ok()) return s;
       return LoadWatchlistCsv(text, path, out);
   }
   return Status::Internal("unknown list format");
+}
+
+Status LoadListFiles(const std::vector<std::string>& paths, const ListLoadOptions& options, std::vector<WatchList>* out,
+                     std::vector<std::string>* notes) {
+  std::map<std::string, std::string> by_content;  // SHA-256 -> the file that had it
+  std::map<std::pair<std::string, std::string>, std::string> entries;  // (list, entry) -> file
+  for (const std::string& path : paths) {
+    std::string hex;
+    uint64_t bytes = 0;
+    Status st = Sha256File(path, &hex, &bytes);
+    if (!st.ok()) return st;
+    auto [it, fresh] = by_content.emplace(hex, path);
+    if (!fresh) {
+      return Status::InvalidArgument(fmt::format("{}: the same list as {} (identical content): a list given twice would double every hit",
+                                                 path, it->second));
+    }
+    const size_t first = out->size();
+    if (st = LoadWatchLists(path, out, options, notes); !st.ok()) return st;
+    for (size_t l = first; l < out->size(); ++l) {
+      for (const WatchEntry& e : (*out)[l].entries) {
+        auto [where, added] = entries.emplace(std::make_pair((*out)[l].list_id, e.entry_id), path);
+        if (!added) {
+          return Status::InvalidArgument(fmt::format("{}: entry {} of list {} is also in {}: the same list given twice?", path,
+                                                     e.entry_id, (*out)[l].list_id, where->second));
+        }
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 Status LoadUnXml(std::string_view text, const std::string& source, WatchList* out) {
@@ -178,6 +234,7 @@ Status LoadUnXml(std::string_view text, const std::string& source, WatchList* ou
   std::string name_parts[4];      // FIRST_NAME … FOURTH_NAME
   size_t entry_line = 0;
   bool root_checked = false;
+  std::map<std::string, size_t> seen_ids;  // REFERENCE_NUMBER -> line
   for (;;) {
     io::XmlReader::Event ev;
     Status s = xml.Next(&ev);
@@ -243,6 +300,10 @@ Status LoadUnXml(std::string_view text, const std::string& source, WatchList* ou
           return Status::Corruption(fmt::format("{}:line {}: <{}> {} has no FIRST_NAME", source, entry_line, name, entry->entry_id));
         }
         entry->names[0].text = std::move(primary);
+        if (!seen_ids.emplace(entry->entry_id, entry_line).second) {
+          return Status::Corruption(fmt::format("{}:line {}: REFERENCE_NUMBER {} is listed twice (first at line {})", source,
+                                                entry_line, entry->entry_id, seen_ids[entry->entry_id]));
+        }
         entry = nullptr;
       }
     }
@@ -250,6 +311,9 @@ Status LoadUnXml(std::string_view text, const std::string& source, WatchList* ou
     chars.clear();
   }
   if (!root_checked) return Status::Corruption(fmt::format("{}: no <CONSOLIDATED_LIST>", source));
+  if (out->entries.empty()) {
+    return Status::Corruption(fmt::format("{}: the list has no INDIVIDUAL or ENTITY entries: an empty list would screen nothing", source));
+  }
   return Status::Ok();
 }
 
@@ -284,6 +348,7 @@ Status LoadOfacSdn(const OfacFile& sdn, const OfacFile& alt, const OfacFile& add
     }
     out->entries.push_back(std::move(e));
   }
+  if (out->entries.empty()) return Status::Corruption(fmt::format("{}: no entries: an empty list would screen nothing", sdn.path));
   CsvRecords alts(alt.text, alt.path);
   while (alts.Next(&f, &error)) {
     if (!error.ok()) return error;

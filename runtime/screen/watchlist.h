@@ -57,9 +57,22 @@ enum class ListFormat { kUnXml, kOfacSdnCsv, kWatchlistCsv, kSavedIndex };
 // OFAC's numeric first field, or the SQLite header of a saved screening index).
 Status DetectListFormat(const std::string& path, ListFormat* format);
 
+struct ListLoadOptions {
+  // OFAC's sdn.csv is loaded only with its alt.csv (aliases, more than half the names) and
+  // add.csv (countries) beside it; this waives that, and the load then says so in *notes.
+  bool allow_partial = false;
+};
+
 // Loads a list.  A watchlist.csv may hold several list_ids: each becomes its own WatchList.
-// `list_id` overrides the default id of the UN ("un-sc") and OFAC ("ofac-sdn") lists.
-Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out);
+// A list loads whole or not at all: no entries, an entry id given twice, invalid UTF-8, or an
+// OFAC sdn.csv without its companions (unless waived) is an error naming the file and line.
+// Loading notes (a waived companion) are appended to *notes.
+Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out, const ListLoadOptions& options = {},
+                      std::vector<std::string>* notes = nullptr);
+// Loads several files, one after the other, and checks them together: the same file (or the
+// same content) given twice, or one entry (list id, entry id) in two files, is an error.
+Status LoadListFiles(const std::vector<std::string>& paths, const ListLoadOptions& options, std::vector<WatchList>* out,
+                     std::vector<std::string>* notes);
 Status LoadUnXml(std::string_view text, const std::string& source, WatchList* out);
 // OFAC's three files; `alt.text` and `add.text` may be empty (no aliases / countries then).
 struct OfacFile {

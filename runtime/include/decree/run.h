@@ -55,6 +55,8 @@ struct RunOptions {
   std::map<std::string, std::string> tables;  // table name (short or qualified) -> file
   // Watch-list files for the rules' screen() calls (UN XML, OFAC sdn.csv, watchlist.csv).
   std::vector<std::string> watch_lists;
+  // Load an OFAC sdn.csv without its alt.csv and add.csv (RunResult::notes says so).
+  bool allow_partial_lists = false;
   // Called about every 200 ms from a monitor thread while the batch is read.
   std::function<void(const RunProgress&)> progress;
   // Only these rules (ids); empty: all rules of the layout.
@@ -125,6 +127,7 @@ struct RunResult {
   std::string input_format;
   std::vector<std::string> rules;          // ids evaluated
   std::vector<std::string> skipped_rules;  // ids over other layouts
+  std::vector<std::string> notes;          // what the summary must say (a list loaded partly, …)
   double seconds = 0;
 };
 
