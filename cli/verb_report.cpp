@@ -35,6 +35,9 @@ const VerbSpec kSpec = {
         {"input", 'i', "FILE", "the batch the findings came from (required except for summary)"},
         {"input-format", 0, "FMT", "csv, jsonl, sqlite or xml (default: from the name or content)"},
         {"table", 't', "NAME=FILE", "reference data, as for decree run; usd_rate=FILE converts totals", true},
+        {"list", 'l', "FILE", "watch lists, as for decree run (findings of rules that screen are re-evaluated)", true},
+        {"allow-partial-list", 0, "", "as for decree run"},
+        {"multiline-records", 0, "", "as for decree run: when the run accepted them"},
         {"institution", 0, "FILE", "the reporting institution, JSON (code, name, country, currency, ...)"},
         {"report-kind", 0, "KIND", "findings reported: `report KIND` or `flag KIND` (default per format)"},
         {"period", 0, "FROM:TO", "the reporting period, YYYY-MM-DD:YYYY-MM-DD"},
@@ -77,12 +80,16 @@ int Report(const Args& args) {
     if (Status f = io::ParseInputFormat(args.Get("input-format"), &options.input.format); !f.ok()) return UsageError("report", f.message());
   }
   if (!TableArgs("report", args, &options.tables)) return kExitUsage;
+  options.watch_lists = args.GetAll("list");
+  options.allow_partial_lists = args.Has("allow-partial-list");
+  options.input.multiline_records = args.Has("multiline-records");
   PathGuard guard;
   GuardSources(args.positionals(), &guard);
   guard.Input("--findings", options.findings_path);
   guard.Input("--input", options.input.path);
   guard.Input("--institution", options.institution_path);
   for (const auto& [name, file] : options.tables) guard.Input("--table " + name, file);
+  for (const std::string& l : options.watch_lists) guard.Input("--list", l);
   guard.Output("--out", out);
   if (int code = CheckPaths("report", guard); code != 0) return code;
   std::unique_ptr<Library> lib;
@@ -108,8 +115,11 @@ int Report(const Args& args) {
   if (out != "-") {
     size_t txns = 0;
     for (const auto& f : in.findings) txns += f.txn_ids.size();
-    fmt::print(stderr, "decree report: {} of {} findings ({} transaction records), {} to {}, written to {}\n", in.findings.size(),
-               in.findings_read, txns, in.period_start, in.period_end, out);
+    fmt::print(stderr, "decree report: {} of {} findings ({} transaction records), {} to {}, written to {}{}\n", in.findings.size(),
+               in.findings_read, txns, in.period_start, in.period_end, out,
+               in.outside_period > 0 ? fmt::format("; {} finding{} outside the period left out", in.outside_period,
+                                                   in.outside_period == 1 ? "" : "s")
+                                     : "");
   }
   return kExitOk;
 }

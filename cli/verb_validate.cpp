@@ -1,6 +1,8 @@
 // decree validate: run a ruleset's `require` rules over a filing, for CI.
 #include <fmt/format.h>
 
+#include <cctype>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -8,6 +10,7 @@
 #include <set>
 
 #include "cli.h"
+#include "report/report.h"
 #include "compile_common.h"
 #include "decree/run.h"
 #include "exec/run_internal.h"
@@ -58,9 +61,15 @@ struct RuleInfo {
   std::string id, description;
 };
 
+// The (first) line a label or message names: "line 17", "lines 11–20", "line 3, column 5".
 int LineOf(const std::string& label) {
-  size_t p = label.find("line ");
-  return p == std::string::npos ? 0 : std::atoi(label.c_str() + p + 5);
+  for (size_t p = label.find("line"); p != std::string::npos; p = label.find("line", p + 4)) {
+    size_t d = p + 4 + (p + 4 < label.size() && label[p + 4] == 's');
+    if (d < label.size() && label[d] == ' ' && d + 1 < label.size() && std::isdigit(static_cast<unsigned char>(label[d + 1]))) {
+      return std::atoi(label.c_str() + d + 1);
+    }
+  }
+  return 0;
 }
 
 std::string Text(const std::string& filing, const std::vector<RuleInfo>& rules, const std::vector<Violation>& vs,
@@ -269,6 +278,19 @@ int Validate(const Args& args) {
     return finish(layout.name);
   }
   records = result.rows_read;
+  if (records == 0) {
+    rules.insert(rules.begin(), {readable_rule, "the filing can be read through the ruleset's layout"});
+    violations.push_back({readable_rule, 1, {}, fmt::format("the filing holds no record of layout {}", layout.name)});
+    return finish(layout.name);
+  }
+  if (input.format == InputFormat::kXml || (input.format == InputFormat::kAuto && result.input_format == "XML")) {
+    Status schema = report::CheckFilingSchema(filing);
+    if (!schema.ok()) {
+      const std::string schema_rule = "decree.filing.schema";
+      rules.insert(rules.begin(), {schema_rule, "the XML filing is valid against its format's schema"});
+      violations.push_back({schema_rule, LineOf(schema.message()), {}, schema.message()});
+    }
+  }
   std::vector<std::pair<std::string, std::string>> labels;
   if (!(st = io::RecordLabels(input, program, layout, &labels)).ok()) {
     fmt::print(stderr, "decree validate: {}\n", st.message());

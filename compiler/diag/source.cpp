@@ -72,6 +72,9 @@ int SourceManager::Find(const std::string& path) const {
   for (size_t i = 0; i < files_.size(); ++i) {
     if (files_[i].path() == path) return static_cast<int>(i);
   }
+  for (size_t i = 0; i < files_.size(); ++i) {
+    if (files_[i].library_path() == path) return static_cast<int>(i);
+  }
   return -1;
 }
 

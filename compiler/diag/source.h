@@ -31,6 +31,10 @@ class SourceFile {
   SourceFile(std::string path, std::string text);
 
   const std::string& path() const { return path_; }
+  // The name the rule library records: relative to the root of the sources compiled together,
+  // so one set of sources has one content hash whatever path named it.  path() until set.
+  const std::string& library_path() const { return library_path_.empty() ? path_ : library_path_; }
+  void set_library_path(std::string p) { library_path_ = std::move(p); }
   const std::string& text() const { return text_; }
   int line_count() const { return static_cast<int>(line_starts_.size()); }
   // Line `line` (1-based) without its line terminator.
@@ -41,6 +45,7 @@ class SourceFile {
 
  private:
   std::string path_;
+  std::string library_path_;
   std::string text_;
   std::vector<uint32_t> line_starts_;  // byte offsets
   std::vector<uint32_t> checkpoints_;  // byte offset of every kCheckpoint-th code point
@@ -51,8 +56,9 @@ class SourceManager {
  public:
   int Add(std::string path, std::string text);
   const SourceFile& file(int id) const { return files_[id]; }
+  SourceFile& mutable_file(int id) { return files_[id]; }
   int count() const { return static_cast<int>(files_.size()); }
-  // -1 when the path has not been added.
+  // The file added under `path` (or recorded in a library as `path`); -1 when none.
   int Find(const std::string& path) const;
 
  private:

@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/files.h"
 #include "syntax/parser.h"
 
 namespace decree {
@@ -26,6 +27,8 @@ const char* BuiltinModuleText(const std::string& name) {
 namespace {
 
 constexpr size_t kFrontEndStack = 512u << 20;
+// The largest Decree source read (a ruleset is kilobytes; this bounds a mistaken path).
+constexpr uint64_t kMaxSourceBytes = 16u << 20;
 
 struct StackCall {
   const std::function<void()>* fn;
@@ -36,16 +39,21 @@ void* StackTrampoline(void* arg) {
   return nullptr;
 }
 
+// A Decree source: a regular file of at most kMaxSourceBytes, checked before it is read.
 bool ReadFile(const std::string& path, std::string* out, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::error_code ec;
+  fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) {
     *error = fmt::format("{}: cannot open the file", path);
     return false;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return true;
+  if (!fs::is_regular_file(st)) {
+    *error = fmt::format("{}: not a regular file (a Decree source is a file)", path);
+    return false;
+  }
+  Status s = ReadWholeFile(path, kMaxSourceBytes, out, "source");
+  if (!s.ok()) *error = s.message();
+  return s.ok();
 }
 
 }  // namespace
@@ -164,12 +172,51 @@ class ResolveImportsPass : public Pass {
     std::string path = (base / imp.target).lexically_normal().string();
     int existing = c.sources_.Find(path);
     if (existing >= 0) return existing;
+    // Only Decree sources are imported: another file's text is never parsed, so never shown.
+    if (fs::path(path).extension() != ".decree") {
+      c.diags_.Error("E0208", imp.range, fmt::format("cannot import \"{}\": only .decree files can be imported", imp.target));
+      return -1;
+    }
     std::string text, error;
     if (!ReadFile(path, &text, &error)) {
-      c.diags_.Error("E0208", imp.range, fmt::format("cannot import \"{}\": {} not found", imp.target, path));
+      std::error_code ec;
+      c.diags_.Error("E0208", imp.range,
+                     fs::exists(path, ec) ? fmt::format("cannot import \"{}\": {}", imp.target, error)
+                                          : fmt::format("cannot import \"{}\": {} not found", imp.target, path));
       return -1;
     }
     return LoadAndParse(c, path, std::move(text));
+  }
+};
+
+// Names each source as the library records it: relative to the deepest folder holding every
+// file given (a folder given is that folder), however the files were named.
+class LibraryPathsPass : public Pass {
+ public:
+  const char* name() const override { return "library paths"; }
+  bool Run(Compilation& c) override {
+    std::error_code ec;
+    std::vector<fs::path> roots;
+    for (int id : c.root_files_) {
+      const std::string& p = c.sources_.file(id).path();
+      if (p.starts_with("<")) continue;
+      roots.push_back(fs::weakly_canonical(fs::absolute(p, ec), ec).parent_path());
+    }
+    if (roots.empty()) return true;
+    fs::path root = roots.front();
+    for (const fs::path& r : roots) {
+      fs::path common;
+      auto a = root.begin(), b = r.begin();
+      for (; a != root.end() && b != r.end() && *a == *b; ++a, ++b) common /= *a;
+      root = common;
+    }
+    for (int id = 0; id < c.sources_.count(); ++id) {
+      SourceFile& f = c.sources_.mutable_file(id);
+      if (f.path().starts_with("<")) continue;
+      fs::path abs = fs::weakly_canonical(fs::absolute(f.path(), ec), ec);
+      f.set_library_path(abs.lexically_relative(root).generic_string());
+    }
+    return true;
   }
 };
 
@@ -188,6 +235,7 @@ bool Compilation::Run() {
   std::vector<std::unique_ptr<Pass>> pipeline;
   pipeline.push_back(std::make_unique<LoadSourcesPass>());
   pipeline.push_back(std::make_unique<ResolveImportsPass>());
+  pipeline.push_back(std::make_unique<LibraryPathsPass>());
   pipeline.push_back(std::make_unique<SemaPass>());
   bool completed = true;
   RunOnLargeStack(kFrontEndStack, [&]() {

@@ -23,7 +23,7 @@ std::string Sema::SourceText(const SourceRange& r) const {
 
 ir::SourceLoc Sema::Loc(const SourceRange& r) const {
   ir::SourceLoc l;
-  if (r.valid() && r.file < sources_.count()) l.file = sources_.file(r.file).path();
+  if (r.valid() && r.file < sources_.count()) l.file = sources_.file(r.file).library_path();
   l.line = r.line;
   l.col = r.col;
   l.end_line = r.end_line;
@@ -136,7 +136,7 @@ void Sema::Run(const std::vector<SemaModule>& modules) {
     ir::RulesetInfo info;
     info.id = s.id;
     info.is_module = s.is_module;
-    info.file = sources_.file(s.file).path();
+    info.file = sources_.file(s.file).library_path();
     if (h.title) info.title = h.title->value;
     if (h.source) info.source = h.source->value;
     if (h.version) info.version = h.version->value;
@@ -260,7 +260,7 @@ void Sema::Run(const std::vector<SemaModule>& modules) {
       if (auto* x = std::get_if<ast::TestDecl>(&mod.decls[i])) CheckTest(static_cast<int>(m), *x);
     }
     const SourceFile& f = sources_.file(scopes_[m].file);
-    p_->sources.push_back(ir::SourceFile{f.path(), Sha256Hex(f.text()), f.text()});
+    p_->sources.push_back(ir::SourceFile{f.library_path(), Sha256Hex(f.text()), f.text()});
   }
 }
 

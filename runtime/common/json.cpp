@@ -1,5 +1,7 @@
 #include "common/json.h"
 
+#include <simdjson.h>
+
 #include <fmt/format.h>
 
 #if defined(__SSE2__)
@@ -151,199 +153,169 @@ const JsonValue* JsonValue::Get(std::string_view key) const {
 
 namespace {
 
-class JsonParser {
- public:
-  explicit JsonParser(std::string_view s) : s_(s) {}
+namespace od = simdjson::ondemand;
 
-  bool Top(JsonValue* out, size_t* off, std::string* err) {
-    bool ok = Value(out, 0);
-    if (ok) {
-      Space();
-      if (pos_ != s_.size()) ok = Fail("unexpected text after the value");
-    }
-    if (!ok) {
-      *off = pos_;
-      *err = error_;
-    }
-    return ok;
-  }
-
- private:
-  bool Fail(const char* m) {
-    if (error_.empty()) error_ = m;
+// JSON's number grammar (simdjson leaves a number it does not convert unchecked).
+bool IsJsonNumberText(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i >= s.size()) return false;
+  if (s[i] == '0') {
+    ++i;
+  } else if (s[i] >= '1' && s[i] <= '9') {
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  } else {
     return false;
   }
-  void Space() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) ++pos_;
+  if (i < s.size() && s[i] == '.') {
+    size_t d = ++i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == d) return false;
   }
-  bool Literal(std::string_view word) {
-    if (s_.substr(pos_, word.size()) != word) return Fail("invalid literal");
-    pos_ += word.size();
-    return true;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    size_t d = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == d) return false;
   }
-  static int Hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-  bool Hex4(uint32_t* out) {
-    if (pos_ + 4 > s_.size()) return Fail("truncated \\u escape");
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      int h = Hex(s_[pos_ + i]);
-      if (h < 0) return Fail("bad \\u escape");
-      v = v * 16 + static_cast<uint32_t>(h);
-    }
-    pos_ += 4;
-    *out = v;
-    return true;
-  }
-  bool String(std::string* out) {
-    ++pos_;  // opening quote
-    for (;;) {
-      if (pos_ >= s_.size()) return Fail("unterminated string");
-      char c = s_[pos_++];
-      if (c == '"') return true;
-      if (static_cast<unsigned char>(c) < 0x20) return Fail("control character in string");
-      if (c != '\\') {
-        out->push_back(c);
-        continue;
-      }
-      if (pos_ >= s_.size()) return Fail("unterminated escape");
-      char e = s_[pos_++];
-      switch (e) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
-        case 'u': {
-          uint32_t cp;
-          if (!Hex4(&cp)) return false;
-          if (cp >= 0xD800 && cp <= 0xDBFF) {
-            uint32_t lo;
-            if (s_.substr(pos_, 2) != "\\u") return Fail("unpaired surrogate");
-            pos_ += 2;
-            if (!Hex4(&lo) || lo < 0xDC00 || lo > 0xDFFF) return Fail("unpaired surrogate");
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-            return Fail("unpaired surrogate");
-          }
-          AppendUtf8(cp, out);
-          break;
-        }
-        default: return Fail("unknown escape");
-      }
-    }
-  }
-  bool Number(JsonValue* out) {
-    size_t start = pos_;
-    if (s_[pos_] == '-') ++pos_;
-    size_t digits = pos_;
-    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-    if (pos_ == digits) return Fail("invalid number");
-    if (s_[digits] == '0' && pos_ - digits > 1) return Fail("leading zero in a number");
-    if (pos_ < s_.size() && s_[pos_] == '.') {
-      ++pos_;
-      size_t f = pos_;
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-      if (pos_ == f) return Fail("invalid number");
-    }
-    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
-      ++pos_;
-      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
-      size_t e = pos_;
-      while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
-      if (pos_ == e) return Fail("invalid number");
-    }
-    out->kind = JsonValue::Kind::kNumber;
-    out->text = std::string(s_.substr(start, pos_ - start));
-    return true;
-  }
-  bool Value(JsonValue* out, int depth) {
-    if (depth > kMaxJsonDepth) return Fail("nested too deeply");
-    Space();
-    if (pos_ >= s_.size()) return Fail("unexpected end of input");
-    char c = s_[pos_];
-    switch (c) {
-      case 'n': out->kind = JsonValue::Kind::kNull; return Literal("null");
-      case 't': out->kind = JsonValue::Kind::kBool; out->b = true; return Literal("true");
-      case 'f': out->kind = JsonValue::Kind::kBool; out->b = false; return Literal("false");
-      case '"': out->kind = JsonValue::Kind::kString; return String(&out->text);
-      case '[': {
-        ++pos_;
-        out->kind = JsonValue::Kind::kArray;
-        Space();
-        if (pos_ < s_.size() && s_[pos_] == ']') {
-          ++pos_;
-          return true;
-        }
-        for (;;) {
-          out->items.emplace_back();
-          if (!Value(&out->items.back(), depth + 1)) return false;
-          Space();
-          if (pos_ < s_.size() && s_[pos_] == ',') {
-            ++pos_;
-            continue;
-          }
-          if (pos_ < s_.size() && s_[pos_] == ']') {
-            ++pos_;
-            return true;
-          }
-          return Fail("expected ',' or ']'");
-        }
-      }
-      case '{': {
-        ++pos_;
+  return i == s.size();
+}
+
+// Builds the DOM from an On-Demand value, visiting everything (so everything is validated).
+class DomBuilder {
+ public:
+  explicit DomBuilder(const char* base) : base_(base) {}
+
+  bool Build(od::value v, JsonValue* out, int depth) {
+    if (depth > kMaxJsonDepth) return Fail(v, "nested too deeply");
+    od::json_type type;
+    if (auto e = v.type().get(type)) return Fail(v, simdjson::error_message(e));
+    switch (type) {
+      case od::json_type::object: {
         out->kind = JsonValue::Kind::kObject;
-        Space();
-        if (pos_ < s_.size() && s_[pos_] == '}') {
-          ++pos_;
-          return true;
-        }
-        for (;;) {
-          Space();
-          if (pos_ >= s_.size() || s_[pos_] != '"') return Fail("expected a key");
-          std::string key;
-          if (!String(&key)) return false;
-          Space();
-          if (pos_ >= s_.size() || s_[pos_] != ':') return Fail("expected ':'");
-          ++pos_;
-          out->members.push_back(JsonMember{std::move(key), JsonValue()});
-          if (!Value(&out->members.back().value, depth + 1)) return false;
-          Space();
-          if (pos_ < s_.size() && s_[pos_] == ',') {
-            ++pos_;
-            continue;
+        od::object obj;
+        if (auto e = v.get_object().get(obj)) return Fail(v, simdjson::error_message(e));
+        for (auto member : obj) {
+          od::field f;
+          if (auto e = std::move(member).get(f)) return Fail(v, simdjson::error_message(e));
+          std::string_view key;
+          if (auto e = f.unescaped_key().get(key)) return Fail(v, simdjson::error_message(e));
+          for (const JsonMember& m : out->members) {
+            if (m.key == key) return Fail(f.value(), "the key \"" + std::string(key.substr(0, 64)) + "\" appears twice in an object");
           }
-          if (pos_ < s_.size() && s_[pos_] == '}') {
-            ++pos_;
-            return true;
-          }
-          return Fail("expected ',' or '}'");
+          out->members.push_back(JsonMember{std::string(key), JsonValue()});
+          if (!Build(f.value(), &out->members.back().value, depth + 1)) return false;
         }
+        return true;
       }
-      default:
-        if (c == '-' || (c >= '0' && c <= '9')) return Number(out);
-        return Fail("unexpected character");
+      case od::json_type::array: {
+        out->kind = JsonValue::Kind::kArray;
+        od::array arr;
+        if (auto e = v.get_array().get(arr)) return Fail(v, simdjson::error_message(e));
+        for (auto item : arr) {
+          od::value x;
+          if (auto e = std::move(item).get(x)) return Fail(v, simdjson::error_message(e));
+          out->items.emplace_back();
+          if (!Build(x, &out->items.back(), depth + 1)) return false;
+        }
+        return true;
+      }
+      case od::json_type::string: {
+        out->kind = JsonValue::Kind::kString;
+        std::string_view s;
+        if (auto e = v.get_string().get(s)) return Fail(v, simdjson::error_message(e));
+        out->text.assign(s);
+        return true;
+      }
+      case od::json_type::number: {
+        out->kind = JsonValue::Kind::kNumber;
+        std::string_view raw = v.raw_json_token();
+        while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\t' || raw.back() == '\n' || raw.back() == '\r')) raw.remove_suffix(1);
+        if (!IsJsonNumberText(raw)) return Fail(v, "not a JSON number");
+        out->text.assign(raw);
+        return true;
+      }
+      case od::json_type::boolean: {
+        out->kind = JsonValue::Kind::kBool;
+        if (auto e = v.get_bool().get(out->b)) return Fail(v, simdjson::error_message(e));
+        return true;
+      }
+      case od::json_type::null: {
+        bool is_null = false;
+        if (v.is_null().get(is_null) || !is_null) return Fail(v, "not null");
+        out->kind = JsonValue::Kind::kNull;
+        return true;
+      }
     }
+    return Fail(v, "unknown value");
   }
 
-  std::string_view s_;
-  size_t pos_ = 0;
-  std::string error_;
+  size_t offset = 0;
+  std::string error;
+
+ private:
+  bool Fail(od::value v, std::string what) {
+    const char* at = nullptr;
+    if (v.current_location().get(at) == simdjson::SUCCESS && at != nullptr && at >= base_) offset = static_cast<size_t>(at - base_);
+    error = std::move(what);
+    return false;
+  }
+
+  const char* base_;
 };
 
 }  // namespace
 
 bool ParseJson(std::string_view text, JsonValue* out, size_t* error_offset, std::string* error) {
-  JsonParser p(text);
   *out = JsonValue();
-  return p.Top(out, error_offset, error);
+  *error_offset = 0;
+  simdjson::padded_string padded(text);
+  od::parser parser;
+  od::document doc;
+  if (auto e = parser.iterate(padded).get(doc)) {
+    *error = simdjson::error_message(e);
+    return false;
+  }
+  // The root as a value: a scalar document is read through a one-element wrapper below.
+  od::json_type type;
+  if (auto e = doc.type().get(type)) {
+    *error = simdjson::error_message(e);
+    return false;
+  }
+  if (type != od::json_type::object && type != od::json_type::array) {
+    // A scalar document: parse it as the only item of an array.
+    std::string wrapped = "[" + std::string(text) + "]";
+    JsonValue array;
+    if (!ParseJson(wrapped, &array, error_offset, error)) {
+      if (*error_offset > 0) --*error_offset;
+      return false;
+    }
+    if (array.items.size() != 1) {
+      *error = "more than one value";
+      return false;
+    }
+    *out = std::move(array.items[0]);
+    return true;
+  }
+  od::value root;
+  if (auto e = doc.get_value().get(root)) {
+    *error = simdjson::error_message(e);
+    return false;
+  }
+  DomBuilder builder(padded.data());
+  if (!builder.Build(root, out, 1)) {
+    *error_offset = builder.offset;
+    *error = builder.error;
+    return false;
+  }
+  const char* rest = nullptr;
+  if (doc.current_location().get(rest) == simdjson::SUCCESS) {
+    *error_offset = rest != nullptr && rest >= padded.data() ? static_cast<size_t>(rest - padded.data()) : 0;
+    *error = "more after the JSON value";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace decree

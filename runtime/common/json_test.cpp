@@ -45,6 +45,21 @@ TEST(Json, ReportsErrorsWithOffsets) {
   EXPECT_NE(err.find("deep"), std::string::npos);
 }
 
+TEST(Json, StrictWhereReadersDisagree) {
+  JsonValue v;
+  size_t off = 0;
+  std::string err;
+  // A duplicated key: some readers take the first value, some the last.
+  EXPECT_FALSE(ParseJson(R"({"amount":"100.00","x":1,"amount":"999999.00"})", &v, &off, &err));
+  EXPECT_NE(err.find("\"amount\" appears twice"), std::string::npos) << err;
+  // Invalid UTF-8 inside a string never reaches a report.
+  EXPECT_FALSE(ParseJson("{\"name\":\"a\xff\"}", &v, &off, &err));
+  // Numbers keep their exact text.
+  ASSERT_TRUE(ParseJson(R"({"a":12345678901234567890.123456789})", &v, &off, &err)) << err;
+  EXPECT_EQ(v.Get("a")->text, "12345678901234567890.123456789");
+  EXPECT_FALSE(ParseJson(R"({"a":1} {"b":2})", &v, &off, &err));
+}
+
 }  // namespace
 }  // namespace decree
 

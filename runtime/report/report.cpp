@@ -9,6 +9,8 @@
 
 #include "exec/run_internal.h"
 #include "exec/vector.h"
+#include "common/files.h"
+#include "io/input_file.h"
 #include "io/source.h"
 #include "common/civil.h"
 #include "common/codes.h"
@@ -68,7 +70,7 @@ std::string DefaultReportKind(Format f) {
 
 Status LoadInstitution(const std::string& path, Institution* out) {
   std::string text;
-  Status st = screen::ReadFile(path, &text);
+  Status st = ReadWholeFile(path, 1u << 20, &text, "institution file");
   if (!st.ok()) return st;
   JsonValue v;
   size_t off = 0;
@@ -124,9 +126,18 @@ const std::string* InFinding::KeyValue(const std::string& name) const {
 }
 
 Status ReadFindings(const std::string& path, std::vector<InFinding>* out) {
-  std::string text;
-  Status st = screen::ReadFile(path, &text);
+  // Read as any line-based input: a line longer than a record may be is an error naming it.
+  io::InputFile file;
+  Status st = file.Open(path);
   if (!st.ok()) return st;
+  std::string text;
+  if (!(st = file.ReadAt(0, static_cast<size_t>(file.size()), &text)).ok()) return st;
+  for (size_t at = 0, line = 1; at < text.size(); ++line) {
+    size_t nl = text.find('\n', at);
+    size_t len = (nl == std::string::npos ? text.size() : nl) - at;
+    if (len > (64u << 20)) return Status::InvalidArgument(fmt::format("{}:{}: a line longer than 64 MiB: not a findings file", path, line));
+    at = nl == std::string::npos ? text.size() : nl + 1;
+  }
   size_t at = 0, line = 0;
   while (at < text.size()) {
     ++line;
@@ -142,6 +153,8 @@ Status ReadFindings(const std::string& path, std::vector<InFinding>* out) {
     if (v.kind != JsonValue::Kind::kObject) return bad("a finding must be a JSON object");
     InFinding f;
     f.line = line;
+    f.json = std::string(l);
+    while (!f.json.empty() && (f.json.back() == '\r' || f.json.back() == ' ')) f.json.pop_back();
     f.rule = JsonText(v.Get("rule"));
     if (f.rule.empty()) return bad("missing \"rule\"");
     f.citation = JsonText(v.Get("citation"));
@@ -283,6 +296,102 @@ Status ReadTxns(const ir::Program& program, const ReportOptions& options, Report
   return Status::Ok();
 }
 
+// Findings given twice, and findings of rules the library does not hold.
+Status CheckFindings(const ir::Program& program, const std::string& path, const std::vector<InFinding>& all) {
+  std::map<std::string, size_t> seen;  // finding id (rule, key or record) -> line
+  for (const InFinding& f : all) {
+    if (program.FindRule(f.rule) == nullptr) {
+      return Status::InvalidArgument(fmt::format("{}:{}: rule {} is not in the library: report with the library that made the findings",
+                                                 path, f.line, f.rule));
+    }
+    std::string id = f.rule + "\x1f" + FindingId(f) + "\x1f" + (f.key.empty() ? f.txn_ids.front() : std::string());
+    auto [it, fresh] = seen.emplace(id, f.line);
+    if (!fresh) {
+      return Status::InvalidArgument(fmt::format("{}:{}: the same finding as line {} ({}): each finding is reported once", path,
+                                                 f.line, it->second, f.rule));
+    }
+  }
+  return Status::Ok();
+}
+
+// Every selected finding must be one the library makes from this batch, line for line: an
+// edited total, due date, explanation or list of transactions is refused.
+Status CheckReproduced(const ir::Program& program, const ReportOptions& options, const std::vector<InFinding>& findings) {
+  RunOptions run;
+  run.tables = options.tables;
+  run.watch_lists = options.watch_lists;
+  run.allow_partial_lists = options.allow_partial_lists;
+  std::set<std::string> rules;
+  for (const InFinding& f : findings) rules.insert(f.rule);
+  run.only_rules.assign(rules.begin(), rules.end());
+  run.layout = program.FindRule(findings.front().rule)->layout;
+  RunResult result;
+  Status st = Run(program, options.input, run, &result);
+  if (!st.ok()) return Status::InvalidArgument(fmt::format("re-evaluating the findings' rules over {}: {}", options.input.path, st.message()));
+  std::set<std::string> made;
+  std::map<std::string, const Finding*> by_id;  // rule, key / record -> the finding made
+  for (const Finding& f : result.findings) {
+    made.insert(f.ToJson());
+    std::string id = f.rule;
+    for (const auto& [k, v] : f.key) id += "\x1f" + k + "=" + v;
+    if (!f.keyed && !f.txn_ids.empty()) id += "\x1f" + f.txn_ids.front();
+    by_id.emplace(id, &f);
+  }
+  for (const InFinding& f : findings) {
+    if (made.count(f.json) > 0) continue;
+    std::string id = f.rule;
+    for (const auto& [k, v] : f.key) id += "\x1f" + k + "=" + v;
+    if (f.key.empty() && !f.txn_ids.empty()) id += "\x1f" + f.txn_ids.front();
+    auto it = by_id.find(id);
+    std::string why;
+    if (it == by_id.end()) {
+      why = "the library makes no such finding from this batch";
+    } else {
+      const Finding& m = *it->second;
+      if (m.txn_ids != f.txn_ids) {
+        why = fmt::format("its transactions differ ({} listed, the library finds {})", f.txn_ids.size(), m.txn_ids.size());
+      } else if (m.total_amount != f.total_amount || m.total_currency != f.total_currency) {
+        why = fmt::format("its total is {} {}, the library finds {} {}", f.total_amount, f.total_currency, m.total_amount, m.total_currency);
+      } else if (m.due != f.due) {
+        why = fmt::format("its due date is {}, the library's calendar gives {}", f.due.empty() ? "none" : f.due, m.due.empty() ? "none" : m.due);
+      } else {
+        why = "it differs from the finding the library makes (an edited line?)";
+      }
+    }
+    return Status::InvalidArgument(fmt::format("{}:{}: {} finding: {}: report only findings as decree run wrote them, from the "
+                                               "batch and tables they came from",
+                                               options.findings_path, f.line, f.rule, why));
+  }
+  return Status::Ok();
+}
+
+// Leaves out findings whose records all lie outside the period; refuses one that straddles it.
+Status FilterPeriod(const std::string& path, ReportInput* in) {
+  std::vector<InFinding> kept;
+  for (InFinding& f : in->findings) {
+    size_t inside = 0, dated = 0;
+    for (const std::string& id : f.txn_ids) {
+      auto it = in->txns.find(id);
+      const std::string& d = it != in->txns.end() ? it->second.local_date : f.date;
+      if (d.empty()) continue;
+      ++dated;
+      inside += d >= in->period_start && d <= in->period_end;
+    }
+    if (dated > 0 && inside == 0) {
+      ++in->outside_period;
+      continue;
+    }
+    if (inside < dated) {
+      return Status::InvalidArgument(fmt::format("{}:{}: {} finding has records both inside and outside the period {} to {}: "
+                                                 "widen the period to hold all of them",
+                                                 path, f.line, f.rule, in->period_start, in->period_end));
+    }
+    kept.push_back(std::move(f));
+  }
+  in->findings = std::move(kept);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status LoadReportInput(const Library& lib, const ReportOptions& options, bool need_batch, ReportInput* in) {
@@ -296,6 +405,7 @@ Status LoadReportInput(const Library& lib, const ReportOptions& options, bool ne
   std::vector<InFinding> all;
   if (!(st = ReadFindings(options.findings_path, &all)).ok()) return st;
   in->findings_read = all.size();
+  if (!(st = CheckFindings(lib.program(), options.findings_path, all)).ok()) return st;
   for (InFinding& f : all) {
     if (options.report_kind.empty() || f.report == options.report_kind || f.flag == options.report_kind) {
       in->findings.push_back(std::move(f));
@@ -303,6 +413,7 @@ Status LoadReportInput(const Library& lib, const ReportOptions& options, bool ne
   }
   if (need_batch && !in->findings.empty()) {
     if (!(st = ReadTxns(lib.program(), options, in)).ok()) return st;
+    if (!(st = CheckReproduced(lib.program(), options, in->findings)).ok()) return st;
   }
   // Tables through the runtime's loader, so that a rate reads here exactly as the rule read it.
   in->tables = std::make_unique<exec::Tables>(lib.program());
@@ -334,19 +445,32 @@ Status LoadReportInput(const Library& lib, const ReportOptions& options, bool ne
     if (!ParseDate(*d, &day)) return Status::InvalidArgument(fmt::format("--period: '{}' is not a date (YYYY-MM-DD)", *d));
   }
   if (in->period_end < in->period_start) return Status::InvalidArgument("--period: the end is before the start");
+  if (!(st = FilterPeriod(options.findings_path, in)).ok()) return st;
   in->report_date = options.report_date.empty() ? in->period_end : options.report_date;
   int32_t day;
   if (!ParseDate(in->report_date, &day)) return Status::InvalidArgument(fmt::format("--report-date: '{}' is not a date", in->report_date));
+  if (in->report_date < in->period_end) {
+    return Status::InvalidArgument(fmt::format("--report-date {} is before the end of the reporting period ({}): a report is "
+                                               "made after its period",
+                                               in->report_date, in->period_end));
+  }
   in->generator = lib.generator();
   return Status::Ok();
 }
 
 Status WriteReport(Format format, const ReportInput& in, std::string* out) {
+  Status st;
   switch (format) {
     case Format::kPbocLvtrCsv: return WritePbocLvtr(in, /*xml=*/false, out);
-    case Format::kPbocLvtrXml: return WritePbocLvtr(in, /*xml=*/true, out);
-    case Format::kGoamlXml: return WriteGoaml(in, out);
-    case Format::kFincenCtrXml: return WriteFincenCtr(in, out);
+    case Format::kPbocLvtrXml:
+      if (!(st = WritePbocLvtr(in, /*xml=*/true, out)).ok()) return st;
+      return CheckAgainstSchema(*out, "pboc-lvtr.xsd");
+    case Format::kGoamlXml:
+      if (!(st = WriteGoaml(in, out)).ok()) return st;
+      return CheckAgainstSchema(*out, "goaml-report.xsd");
+    case Format::kFincenCtrXml:
+      if (!(st = WriteFincenCtr(in, out)).ok()) return st;
+      return CheckAgainstSchema(*out, "fincen-ctr.xsd");
     case Format::kSummaryText: return WriteSummary(in, SummaryStyle::kText, out);
     case Format::kSummaryCsv: return WriteSummary(in, SummaryStyle::kCsv, out);
     case Format::kSummarySvg: return WriteSummary(in, SummaryStyle::kSvg, out);

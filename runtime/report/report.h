@@ -50,6 +50,7 @@ Status LoadInstitution(const std::string& path, Institution* out);
 // One line of findings.jsonl (data-layouts.md), as read back.
 struct InFinding {
   size_t line = 0;
+  std::string json;  // the line as read (without its line break)
   std::string rule, citation, ruleset_version;
   std::vector<std::pair<std::string, std::string>> key;
   std::vector<std::string> txn_ids;
@@ -79,6 +80,8 @@ struct ReportOptions {
   std::string report_kind;                // findings selected: report == kind or flag == kind
   std::string period_start, period_end;   // "" = the selected findings' first and last dates
   std::string report_date;                // "" = period_end
+  std::vector<std::string> watch_lists;   // for findings of rules that screen, as for decree run
+  bool allow_partial_lists = false;
 };
 
 struct ReportInput {
@@ -92,13 +95,23 @@ struct ReportInput {
   const exec::TableData* usd_rate = nullptr;  // the rates table (usd_rate) when given
   std::string report_kind, period_start, period_end, report_date;
   uint64_t findings_read = 0;            // lines in findings.jsonl (selected or not)
+  uint64_t outside_period = 0;           // selected findings left out: all their records outside the period
 };
 
-// Reads everything a report needs.  A finding naming a transaction the batch does not hold,
-// a missing rate, or a malformed input is an error naming where.
+// Reads everything a report needs.  A report is written only from consistent inputs: a
+// finding given twice, a finding of a rule the library does not hold, a finding naming a
+// transaction the batch does not hold, a finding the library does not make from that batch
+// (an edited total, due date or transaction list), a report date before the period's end, a
+// missing rate or a malformed input is an error naming where.  Findings whose records all lie
+// outside the period are left out (counted in outside_period); one that straddles the period's
+// bounds is an error.
 Status LoadReportInput(const Library& lib, const ReportOptions& options, bool need_batch, ReportInput* out);
 
 Status WriteReport(Format format, const ReportInput& in, std::string* out);
+
+// An XML filing in one of the formats decree writes (found by its root element) checked
+// against that format's schema; Ok for other XML.  The error names the line.
+Status CheckFilingSchema(const std::string& path);
 
 // Content-derived ids (stable while the finding's rule and key are the same).
 std::string FindingId(const InFinding& f);

@@ -185,11 +185,11 @@ void Svg(const ReportInput& in, const Stats& s, std::string* out) {
       double y0 = plot_y + plot_h - static_cast<double>(below + it->second) / static_cast<double>(top) * plot_h;
       double h = static_cast<double>(it->second) / static_cast<double>(top) * plot_h;
       *out += fmt::format("  <rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"{}\"><title>{} {}: {}</title></rect>\n",
-                          x, y0, bar, h, kPalette[r % 10], day, rules[r], it->second);
+                          x, y0, bar, h, kPalette[r % 10], io::XmlEscaped(day), io::XmlEscaped(rules[r]), it->second);
       below += it->second;
     }
     int lx = static_cast<int>(x + bar / 2), ly = plot_y + plot_h + 10;
-    *out += fmt::format("  <text transform=\"translate({},{}) rotate(60)\" font-size=\"10\">{}</text>\n", lx, ly, day);
+    *out += fmt::format("  <text transform=\"translate({},{}) rotate(60)\" font-size=\"10\">{}</text>\n", lx, ly, io::XmlEscaped(day));
     ++i;
   }
   // Legend.

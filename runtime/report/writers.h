@@ -27,6 +27,12 @@ Status CountedAmount(const ReportInput& in, const InFinding& f, const Txn& t, st
 // USD per unit of `currency` on `date`, or an error naming both.
 Status UsdRate(const ReportInput& in, const std::string& date, const std::string& currency, i128* m, int* scale);
 
+// The text of a compiled-in schema ("pboc-lvtr.xsd"), or null.
+const char* SchemaText(const char* name);
+// An error unless `xml` is valid against the named schema: every XML report is checked before
+// it is written.
+Status CheckAgainstSchema(std::string_view xml, const char* schema);
+
 // <name>value</name> on its own line at `indent` spaces.
 void AppendXmlElement(std::string* out, int indent, std::string_view name, std::string_view value);
 void AppendCsvField(std::string* out, std::string_view s);
