@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 #include <unordered_set>
@@ -73,6 +74,7 @@ class JsonlSource final : public RowSource {
       value_cell_.push_back(CellOf(layout.fields[f].column));
       currency_cell_.push_back(layout.fields[f].currency_column.empty() ? -1 : CellOf(layout.fields[f].currency_column));
     }
+    IndexCells();
     std::string head;
     st = file_.ReadAt(0, 3, &head);
     if (!st.ok()) return st;
@@ -137,7 +139,7 @@ class JsonlSource final : public RowSource {
         } else {
           std::string_view cur;
           if (currency_cell_[f] >= 0 && cells[currency_cell_[f]].present) cur = cells[currency_cell_[f]].text;
-          ok = codecs_[f].Parse(v.text, cur, v.is_null, buf.chunk.columns[f], row, &reason);
+          ok = codecs_[f].Parse(v.text, cur, v.is_null, buf.chunk.columns[f], row, &reason, /*utf8_checked=*/true);
         }
       }
       if (!ok) {
@@ -163,12 +165,68 @@ class JsonlSource final : public RowSource {
     return it->second;
   }
 
-  static constexpr size_t kLinearKeys = 32;  // past this many keys, duplicates are found by hashing
+  static constexpr size_t kLinearKeys = 32;  // past this many unbound keys, duplicates are found by hashing
+
+  // The cell a key binds, or -1: a 256-slot table hashed by (length, first and last 8 bytes)
+  // with a salt chosen so the bound names do not collide; a hit is verified by the same words
+  // (which cover a key of up to 16 bytes) and the bytes between.
+  struct KeyWords {
+    uint64_t a = 0, b = 0;
+  };
+  static KeyWords Words(std::string_view k) {
+    KeyWords w;
+    if (k.size() >= 8) {  // two fixed-size loads
+      std::memcpy(&w.a, k.data(), 8);
+      std::memcpy(&w.b, k.data() + k.size() - 8, 8);
+    } else {
+      for (size_t i = 0; i < k.size(); ++i) w.a = (w.a << 8) | static_cast<unsigned char>(k[i]);
+      w.b = w.a;
+    }
+    return w;
+  }
+  static size_t KeySlot(size_t size, KeyWords w, uint32_t salt) {
+    uint64_t h = (w.a * 0x9E3779B97F4A7C15ull) ^ (w.b * 0xC2B2AE3D27D4EB4Full) ^ (size + salt * 0x165667B19E3779F9ull);
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    return (h >> 56) & 255;
+  }
+  int CellFor(std::string_view key) const {
+    if (key.empty()) return Lookup(key);
+    KeyWords w = Words(key);
+    int16_t slot = cell_slots_[KeySlot(key.size(), w, salt_)];
+    if (slot == 0) return -1;
+    if (slot < 0) return Lookup(key);
+    const std::string& name = cell_names_[slot - 1];
+    const KeyWords& nw = cell_words_[slot - 1];
+    if (name.size() != key.size() || nw.a != w.a || nw.b != w.b) return -1;
+    if (key.size() > 16 && std::memcmp(name.data() + 8, key.data() + 8, key.size() - 16) != 0) return -1;
+    return slot - 1;
+  }
+  int Lookup(std::string_view key) const {
+    auto it = cell_of_.find(key);
+    return it == cell_of_.end() ? -1 : it->second;
+  }
+  void IndexCells() {
+    cell_words_.clear();
+    for (const std::string& n : cell_names_) cell_words_.push_back(Words(n));
+    for (uint32_t salt = 1; salt < 256; ++salt) {
+      std::fill(std::begin(cell_slots_), std::end(cell_slots_), 0);
+      bool collision = false;
+      for (size_t c = 0; c < cell_names_.size(); ++c) {
+        if (cell_names_[c].empty()) continue;
+        int16_t& slot = cell_slots_[KeySlot(cell_names_[c].size(), cell_words_[c], salt)];
+        collision |= slot != 0;
+        slot = slot == 0 ? static_cast<int16_t>(c + 1) : -1;
+      }
+      salt_ = salt;
+      if (!collision) return;  // else keep the last salt: colliding slots fall back to Lookup
+    }
+  }
 
   // Parses one line into the bound cells; false with *reason when the line is rejected.
   bool ParseLine(od::parser& parser, std::string_view line, size_t capacity, std::vector<Cell>* cells,
                  std::vector<std::string_view>* keys, exec::Arena* arena, std::string* reason) {
-    keys->clear();
+    keys->clear();  // unbound keys (bound ones are found twice through their cell)
     od::document doc;
     bool started = false;  // the document was indexed: its position can be asked for
     auto fail = [&](simdjson::error_code e, const char* where) {
@@ -182,6 +240,10 @@ class JsonlSource final : public RowSource {
                     : fmt::format("invalid JSON ({}): {}", where, simdjson::error_message(e));
       return false;
     };
+    auto twice = [&](std::string_view key) {
+      *reason = fmt::format("the key \"{}\" appears twice in the object (which value is meant?)", key.substr(0, 64));
+      return false;
+    };
     simdjson::error_code e = parser.iterate(simdjson::padded_string_view(line.data(), line.size(), capacity)).get(doc);
     if (e) return fail(e, "the line");
     started = true;
@@ -193,39 +255,66 @@ class JsonlSource final : public RowSource {
     for (auto field_result : obj) {
       od::field field;
       if ((e = std::move(field_result).get(field))) return fail(e, "a member");
+      // The key as written when it holds no escape (a view of the line), else unescaped into
+      // the parser's buffer; either stays valid until the next line.
       std::string_view key;
-      if ((e = field.unescaped_key().get(key))) return fail(e, "a key");
-      // Keys stay valid in the parser's string buffer until the next line.
-      bool repeated = false;
-      if (keys->size() < kLinearKeys) {
-        for (std::string_view k : *keys) repeated |= k == key;
+      const char* key_at = reinterpret_cast<const char*>(field.key().raw());
+      const char* close = static_cast<const char*>(std::memchr(key_at, '"', static_cast<size_t>(line.data() + line.size() - key_at)));
+      if (close != nullptr && std::memchr(key_at, '\\', static_cast<size_t>(close - key_at)) == nullptr) {
+        key = std::string_view(key_at, static_cast<size_t>(close - key_at));
+      } else if ((e = field.unescaped_key().get(key))) {
+        return fail(e, "a key");
+      }
+      int c = CellFor(key);
+      Cell* cell = c >= 0 ? &(*cells)[c] : nullptr;
+      if (cell != nullptr) {
+        if (cell->present) return twice(key);
       } else {
-        if (keys->size() == kLinearKeys) many_keys_.clear(), many_keys_.insert(keys->begin(), keys->end());
-        repeated = !many_keys_.insert(key).second;
+        bool repeated = false;
+        if (keys->size() < kLinearKeys) {
+          for (std::string_view k : *keys) repeated |= k == key;
+        } else {
+          if (keys->size() == kLinearKeys) many_keys_.clear(), many_keys_.insert(keys->begin(), keys->end());
+          repeated = !many_keys_.insert(key).second;
+        }
+        if (repeated) return twice(key);
+        keys->push_back(key);
       }
-      if (repeated) {
-        *reason = fmt::format("the key \"{}\" appears twice in the object (which value is meant?)", key.substr(0, 64));
-        return false;
-      }
-      keys->push_back(key);
-      auto it = cell_of_.find(key);
-      Cell* cell = it == cell_of_.end() ? nullptr : &(*cells)[it->second];
+      // The value's token, as simdjson's index delimits it; scalars are checked here from their
+      // exact text (no conversion), strings unescaped only when they hold an escape.
       od::value value = field.value();
-      od::json_type type;
-      if ((e = value.type().get(type))) return fail(e, "a value");
+      std::string_view raw = TrimRight(value.raw_json_token());
       Cell got;
       got.present = true;
-      switch (type) {
-        case od::json_type::string: {
-          std::string_view s;
-          if ((e = value.get_string().get(s))) return fail(e, "a string");
-          got.text = cell != nullptr ? arena->Copy(s).view() : std::string_view();
+      switch (raw.empty() ? '\0' : raw.front()) {
+        case '"':
+          if (raw.size() >= 2 && raw.back() == '"' && std::memchr(raw.data() + 1, '\\', raw.size() - 2) == nullptr) {
+            got.text = raw.substr(1, raw.size() - 2);  // no escape: the bytes as written (UTF-8 checked by stage 1)
+          } else {
+            std::string_view text;
+            if ((e = value.get_string().get(text))) return fail(e, "a string");
+            if (cell != nullptr) got.text = arena->Copy(text).view();
+          }
           break;
-        }
-        case od::json_type::number: {
-          std::string_view raw = TrimRight(value.raw_json_token());
+        case 't':
+        case 'f':
+          if (raw != "true" && raw != "false") return fail(simdjson::T_ATOM_ERROR, "a literal");
+          got.text = raw;
+          break;
+        case 'n':
+          if (raw != "null") return fail(simdjson::N_ATOM_ERROR, "a literal");
+          got.is_null = true;
+          break;
+        case '{':
+        case '[':
+          if (cell != nullptr) {
+            *reason = fmt::format("{}: expected a value, found a JSON {}", key, raw.front() == '[' ? "array" : "object");
+            return false;
+          }
+          break;  // an unbound nested value is skipped (its structure is checked)
+        default:
           if (!IsJsonNumber(raw)) {
-            *reason = fmt::format("\"{}\": {} is not a JSON number", key, raw.substr(0, 40));
+            *reason = fmt::format("\"{}\": {} is not a JSON value", key, raw.substr(0, 40));
             return false;
           }
           if (cell != nullptr && raw.find_first_of("eE") != std::string_view::npos) {
@@ -234,25 +323,6 @@ class JsonlSource final : public RowSource {
           }
           got.text = raw;
           break;
-        }
-        case od::json_type::boolean: {
-          bool b;
-          if ((e = value.get_bool().get(b))) return fail(e, "a boolean");
-          got.text = b ? "true" : "false";
-          break;
-        }
-        case od::json_type::null: {
-          bool is_null = false;
-          if ((e = value.is_null().get(is_null)) || !is_null) return fail(e ? e : simdjson::N_ATOM_ERROR, "null");
-          got.is_null = true;
-          break;
-        }
-        default:
-          if (cell != nullptr) {
-            *reason = fmt::format("{}: expected a value, found a JSON {}", key, type == od::json_type::array ? "array" : "object");
-            return false;
-          }
-          break;  // an unbound nested value is skipped (its structure is checked)
       }
       if (cell != nullptr) *cell = got;
     }
@@ -271,6 +341,9 @@ class JsonlSource final : public RowSource {
   std::vector<std::string> cell_names_;
   std::vector<int> value_cell_, currency_cell_;  // per layout field
   int id_cell_ = -1;
+  int16_t cell_slots_[256] = {};  // see CellFor
+  std::vector<KeyWords> cell_words_;
+  uint32_t salt_ = 1;
   SegmentReader segments_;
   static thread_local std::unordered_set<std::string_view> many_keys_;
 };
