@@ -230,7 +230,12 @@ int Run(const Args& args) {
     std::fflush(stdout);
   }
   if (!store.empty()) {
+    auto join_started = std::chrono::steady_clock::now();
     if (hasher.joinable()) hasher.join();
+    if (std::getenv("DECREE_TIMING") != nullptr) {
+      fmt::print(stderr, "decree timing: {:<28} {:8.3f} s\n", "wait for the input's hash",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - join_started).count());
+    }
     if (!hash_status.ok()) {
       fmt::print(stderr, "decree run: cannot hash the input: {}\n", hash_status.message());
       return kExitFailure;
@@ -245,7 +250,12 @@ int Run(const Args& args) {
     rec.input_sha256 = input_sha256;
     rec.input_bytes = input_bytes;
     int64_t run_id;
+    auto store_started = std::chrono::steady_clock::now();
     st = AppendRun(store, rec, result, findings_file, &run_id, options.rejects_path);
+    if (std::getenv("DECREE_TIMING") != nullptr) {
+      fmt::print(stderr, "decree timing: {:<28} {:8.3f} s\n", "append to the case store",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - store_started).count());
+    }
     if (!st.ok()) {
       fmt::print(stderr, "decree run: case store: {}\n", st.ToString());
       return kExitFailure;

@@ -21,6 +21,8 @@ class SqliteStmt {
 
   Status Prepare(sqlite3* db, std::string_view sql);
   void BindText(int i, std::string_view v) { sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  // Binds without a copy: `v` must stay valid until the statement is stepped and reset.
+  void BindTextNoCopy(int i, std::string_view v) { sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC); }
   void BindInt(int i, int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
   void BindNull(int i) { sqlite3_bind_null(stmt_, i); }
   // SQLITE_ROW, SQLITE_DONE or an error code.

@@ -1,17 +1,26 @@
+// The case store (decree/case_store.h).
+//
+// Schema 2: a finding is stored as its findings.jsonl line (finding_json) and its rule, in a
+// rowid table (finding_id ascends with (run_id, seq), which the writer numbers); every
+// other column of `findings` (citation, key_json, txn_ids_json, total_amount, total_currency,
+// action, report, due, explain) is a virtual column generated from the line, so a store holds
+// each finding once.  A new store is built under a temporary name and renamed into place, so
+// its first run is atomic without a journal; later runs append in one WAL transaction each.
+// Stores of schema 1 (every column stored) are appended to in their own form.
 #include "decree/case_store.h"
 
 #include <fmt/format.h>
-
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <vector>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
+#include <vector>
 
+#include "common/atomic_file.h"
 #include "common/json.h"
 #include "common/sqlite_util.h"
 
@@ -22,7 +31,7 @@ namespace {
 // PRAGMA application_id of a case store: "DcCS".
 constexpr int32_t kCaseStoreId = 0x44634353;
 
-constexpr const char* kSchema = R"(
+constexpr const char* kRunsAndRejects = R"(
 CREATE TABLE IF NOT EXISTS runs(
   run_id INTEGER PRIMARY KEY,
   status TEXT NOT NULL CHECK (status = 'complete'),
@@ -31,16 +40,38 @@ CREATE TABLE IF NOT EXISTS runs(
   input_path TEXT NOT NULL, input_sha256 TEXT NOT NULL, input_bytes INTEGER NOT NULL,
   layout TEXT NOT NULL, rows_read INTEGER NOT NULL, rows_evaluated INTEGER NOT NULL,
   rows_rejected INTEGER NOT NULL, findings INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS rejects(
+  run_id INTEGER NOT NULL REFERENCES runs(run_id), seq INTEGER NOT NULL,
+  position TEXT NOT NULL, record_id TEXT, reason TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq));
+)";
+
+constexpr const char* kFindingsV2 = R"(
+CREATE TABLE IF NOT EXISTS findings(
+  finding_id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(run_id), seq INTEGER NOT NULL,
+  rule TEXT NOT NULL, finding_json TEXT NOT NULL,
+  citation TEXT GENERATED ALWAYS AS (json_extract(finding_json, '$.citation')) VIRTUAL,
+  key_json TEXT GENERATED ALWAYS AS (json_extract(finding_json, '$.key')) VIRTUAL,
+  txn_ids_json TEXT GENERATED ALWAYS AS (json_extract(finding_json, '$.txn_ids')) VIRTUAL,
+  total_amount TEXT GENERATED ALWAYS AS (json_extract(finding_json, '$.total.amount')) VIRTUAL,
+  total_currency TEXT GENERATED ALWAYS AS (json_extract(finding_json, '$.total.currency')) VIRTUAL,
+  action TEXT GENERATED ALWAYS AS (json_extract(finding_json, '$.action')) VIRTUAL,
+  report TEXT GENERATED ALWAYS AS (json_extract(finding_json, '$.report')) VIRTUAL,
+  due TEXT GENERATED ALWAYS AS (json_extract(finding_json, '$.due')) VIRTUAL,
+  explain TEXT GENERATED ALWAYS AS (json_extract(finding_json, '$.explain')) VIRTUAL);
+)";
+
+constexpr const char* kFindingsV1 = R"(
 CREATE TABLE IF NOT EXISTS findings(
   run_id INTEGER NOT NULL REFERENCES runs(run_id), seq INTEGER NOT NULL,
   rule TEXT NOT NULL, citation TEXT NOT NULL, key_json TEXT, txn_ids_json TEXT NOT NULL,
   total_amount TEXT, total_currency TEXT, action TEXT NOT NULL, report TEXT, due TEXT,
   explain TEXT NOT NULL, finding_json TEXT NOT NULL,
   PRIMARY KEY (run_id, seq));
-CREATE TABLE IF NOT EXISTS rejects(
-  run_id INTEGER NOT NULL REFERENCES runs(run_id), seq INTEGER NOT NULL,
-  position TEXT NOT NULL, record_id TEXT, reason TEXT NOT NULL,
-  PRIMARY KEY (run_id, seq));
+)";
+
+constexpr const char* kIndexAndTriggers = R"(
 CREATE INDEX IF NOT EXISTS findings_by_rule ON findings(rule, run_id);
 CREATE TRIGGER IF NOT EXISTS runs_append_only_u BEFORE UPDATE ON runs BEGIN SELECT RAISE(ABORT, 'the case store is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS runs_append_only_d BEFORE DELETE ON runs BEGIN SELECT RAISE(ABORT, 'the case store is append-only'); END;
@@ -50,12 +81,209 @@ CREATE TRIGGER IF NOT EXISTS rejects_append_only_u BEFORE UPDATE ON rejects BEGI
 CREATE TRIGGER IF NOT EXISTS rejects_append_only_d BEFORE DELETE ON rejects BEGIN SELECT RAISE(ABORT, 'the case store is append-only'); END;
 )";
 
+bool IsNewStore(const std::string& path) {
+  struct stat sb;
+  return stat(path.c_str(), &sb) != 0 || (S_ISREG(sb.st_mode) && sb.st_size == 0);
+}
+
+// Reads a JSON Lines file a line at a time.
+class LineReader {
+ public:
+  explicit LineReader(FILE* f) : f_(f) {}
+  ~LineReader() { std::free(line_); }
+  bool Next(std::string_view* out) {
+    ssize_t len = getline(&line_, &cap_, f_);
+    if (len <= 0) return false;
+    std::string_view text(line_, static_cast<size_t>(len));
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
+    *out = text;
+    return true;
+  }
+
+ private:
+  FILE* f_;
+  char* line_ = nullptr;
+  size_t cap_ = 0;
+};
+
+struct FileCloser {
+  FILE* f;
+  ~FileCloser() {
+    if (f != nullptr) std::fclose(f);
+  }
+};
+
+// The rule of a findings line: the first member of every line decree writes.
+bool RuleOf(std::string_view line, std::string_view* rule) {
+  constexpr std::string_view kPrefix = "{\"rule\":\"";
+  if (!line.starts_with(kPrefix)) return false;
+  size_t end = line.find('"', kPrefix.size());
+  if (end == std::string_view::npos || line.substr(kPrefix.size(), end - kPrefix.size()).find('\\') != std::string_view::npos) {
+    return false;
+  }
+  *rule = line.substr(kPrefix.size(), end - kPrefix.size());
+  return true;
+}
+
+class StoreWriter {
+ public:
+  StoreWriter(SqliteDb& db, const std::string& path) : db_(db), path_(path) {}
+
+  Status Fail(const std::string& what) {
+    Status e = db_.Error(path_ + ": " + what);
+    db_.Exec("ROLLBACK;");
+    return e;
+  }
+
+  Status InsertRun(const RunRecord& record, const RunResult& result, int64_t* run_id) {
+    SqliteStmt s;
+    if (!s.Prepare(db_.get(), "INSERT INTO runs VALUES(NULL,'complete',?,?,?,?,?,?,?,?,?,?,?,?,?)").ok()) return Fail("prepare");
+    int c = 1;
+    for (const std::string* t : {&record.started_at, &record.finished_at, &record.decree_version, &record.library_path,
+                                 &record.library_hash, &record.input_path, &record.input_sha256}) {
+      s.BindText(c++, *t);
+    }
+    s.BindInt(c++, static_cast<int64_t>(record.input_bytes));
+    s.BindText(c++, result.layout);
+    for (uint64_t n : {result.rows_read, result.rows_evaluated, result.rows_rejected, result.finding_count}) {
+      s.BindInt(c++, static_cast<int64_t>(n));
+    }
+    if (s.Step() != SQLITE_DONE) return Fail("insert run");
+    *run_id = sqlite3_last_insert_rowid(db_.get());
+    return Status::Ok();
+  }
+
+  // Schema 2: the rule and the line.
+  Status InsertFindingsV2(int64_t run_id, FILE* in, const std::string& findings_jsonl, int64_t* count) {
+    SqliteStmt s;
+    if (!s.Prepare(db_.get(), "INSERT INTO findings(run_id, seq, rule, finding_json) VALUES(?,?,?,?)").ok()) return Fail("prepare");
+    LineReader lines(in);
+    std::string_view text, rule;
+    while (lines.Next(&text)) {
+      if (!RuleOf(text, &rule)) return Fail(fmt::format("{}: line {} is not a finding decree wrote", findings_jsonl, *count + 1));
+      s.BindInt(1, run_id);
+      s.BindInt(2, (*count)++);
+      s.BindTextNoCopy(3, rule);
+      s.BindTextNoCopy(4, text);
+      if (s.Step() != SQLITE_DONE) return Fail("insert finding");
+      s.Reset();
+    }
+    return Status::Ok();
+  }
+
+  // Schema 1: every column.
+  Status InsertFindingsV1(int64_t run_id, FILE* in, int64_t* count) {
+    SqliteStmt s;
+    if (!s.Prepare(db_.get(), "INSERT INTO findings VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)").ok()) return Fail("prepare");
+    LineReader lines(in);
+    std::string_view text;
+    while (lines.Next(&text)) {
+      JsonValue f;
+      size_t off;
+      std::string err;
+      if (!ParseJson(text, &f, &off, &err) || f.kind != JsonValue::Kind::kObject) return Fail("bad findings line: " + err);
+      auto str = [&](const char* k) {
+        const JsonValue* v = f.Get(k);
+        return v != nullptr && v->kind == JsonValue::Kind::kString ? v->text : std::string();
+      };
+      auto raw = [&](const char* k) -> std::string {
+        const JsonValue* v = f.Get(k);
+        if (v == nullptr) return std::string();
+        std::string out;
+        JsonWriter w(&out);
+        if (v->kind == JsonValue::Kind::kObject) {
+          w.BeginObject();
+          for (const JsonMember& m : v->members) w.Field(m.key, m.value.text);
+          w.EndObject();
+        } else if (v->kind == JsonValue::Kind::kArray) {
+          w.BeginArray();
+          for (const JsonValue& i : v->items) w.String(i.text);
+          w.EndArray();
+        }
+        return out;
+      };
+      const JsonValue* total = f.Get("total");
+      int c = 1;
+      s.BindInt(c++, run_id);
+      s.BindInt(c++, (*count)++);
+      s.BindText(c++, str("rule"));
+      s.BindText(c++, str("citation"));
+      if (f.Get("key") != nullptr) s.BindText(c++, raw("key")); else s.BindNull(c++);
+      s.BindText(c++, raw("txn_ids"));
+      if (total != nullptr && total->kind == JsonValue::Kind::kObject) {
+        s.BindText(c++, total->Get("amount") != nullptr ? total->Get("amount")->text : "");
+        s.BindText(c++, total->Get("currency") != nullptr ? total->Get("currency")->text : "");
+      } else {
+        s.BindNull(c++);
+        s.BindNull(c++);
+      }
+      s.BindText(c++, str("action"));
+      if (str("report").empty()) s.BindNull(c++); else s.BindText(c++, str("report"));
+      if (str("due").empty()) s.BindNull(c++); else s.BindText(c++, str("due"));
+      s.BindText(c++, str("explain"));
+      s.BindText(c++, text);
+      if (s.Step() != SQLITE_DONE) return Fail("insert finding");
+      s.Reset();
+    }
+    return Status::Ok();
+  }
+
+  Status InsertRejects(int64_t run_id, const RunResult& result, const std::string& rejects_jsonl, int64_t* count) {
+    SqliteStmt s;
+    if (!s.Prepare(db_.get(), "INSERT INTO rejects VALUES(?,?,?,?,?)").ok()) return Fail("prepare");
+    auto insert = [&](std::string_view position, std::string_view record_id, std::string_view reason) {
+      s.BindInt(1, run_id);
+      s.BindInt(2, (*count)++);
+      s.BindText(3, position);
+      if (record_id.empty()) s.BindNull(4); else s.BindText(4, record_id);
+      s.BindText(5, reason);
+      bool ok = s.Step() == SQLITE_DONE;
+      s.Reset();
+      return ok;
+    };
+    if (rejects_jsonl.empty()) {
+      for (const RejectedRow& r : result.rejects) {
+        if (!insert(r.position, r.record_id, r.reason)) return Fail("insert reject");
+      }
+      return Status::Ok();
+    }
+    FILE* in = std::fopen(rejects_jsonl.c_str(), "rb");
+    if (in == nullptr) return Fail(rejects_jsonl + ": cannot read the rejects");
+    FileCloser closer{in};
+    LineReader lines(in);
+    std::string_view text;
+    while (lines.Next(&text)) {
+      JsonValue r;
+      size_t off;
+      std::string err;
+      if (!ParseJson(text, &r, &off, &err) || r.kind != JsonValue::Kind::kObject) return Fail("bad rejects line: " + err);
+      auto str = [&](const char* k) {
+        const JsonValue* v = r.Get(k);
+        return v != nullptr && v->kind == JsonValue::Kind::kString ? v->text : std::string();
+      };
+      if (!insert(str("position"), str("record_id"), str("reason"))) return Fail("insert reject");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  SqliteDb& db_;
+  const std::string& path_;
+};
+
+// Whether the store's findings table has the generated columns of schema 2.
+bool IsSchema2(SqliteDb& db) {
+  SqliteStmt s;
+  return s.Prepare(db.get(), "SELECT 1 FROM pragma_table_xinfo('findings') WHERE name = 'citation' AND hidden = 2").ok() &&
+         s.Step() == SQLITE_ROW;
+}
+
 }  // namespace
 
 Status CheckCaseStore(const std::string& path) {
   struct stat sb;
-  if (stat(path.c_str(), &sb) != 0 || (S_ISREG(sb.st_mode) && sb.st_size == 0)) return Status::Ok();  // a new store
-  if (!S_ISREG(sb.st_mode)) return Status::InvalidArgument(path + ": not a regular file, so not a case store");
+  if (IsNewStore(path)) return Status::Ok();
+  if (stat(path.c_str(), &sb) != 0 || !S_ISREG(sb.st_mode)) return Status::InvalidArgument(path + ": not a regular file, so not a case store");
   char head[16] = {};
   FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return Status::IoError(fmt::format("{}: {}", path, std::strerror(errno)));
@@ -91,149 +319,47 @@ Status AppendRun(const std::string& store_path, const RunRecord& record, const R
   if (Status check = CheckCaseStore(store_path); !check.ok()) return check;
   FILE* in = std::fopen(findings_jsonl.c_str(), "rb");
   if (in == nullptr) return Status::IoError(findings_jsonl + ": cannot read the findings");
-  struct Closer {
-    FILE* f;
-    ~Closer() { std::fclose(f); }
-  } closer{in};
-  SqliteDb db;
-  Status st = db.Open(store_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  if (!st.ok()) return st;
-  sqlite3_busy_timeout(db.get(), 10000);
-  st = db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-  if (st.ok()) st = db.Exec(fmt::format("PRAGMA application_id = {};", kCaseStoreId));
-  if (st.ok()) st = db.Exec(kSchema);
-  if (!st.ok()) return Status::IoError(store_path + ": " + st.message());
-  st = db.Exec("BEGIN IMMEDIATE;");
-  if (!st.ok()) return Status::IoError(store_path + ": " + st.message());
-  auto fail = [&](const std::string& what) {
-    Status e = db.Error(store_path + ": " + what);
-    db.Exec("ROLLBACK;");
-    return e;
-  };
-  SqliteStmt s;
-  if (!s.Prepare(db.get(), "INSERT INTO runs VALUES(NULL,'complete',?,?,?,?,?,?,?,?,?,?,?,?,?)").ok()) return fail("prepare");
-  int c = 1;
-  s.BindText(c++, record.started_at);
-  s.BindText(c++, record.finished_at);
-  s.BindText(c++, record.decree_version);
-  s.BindText(c++, record.library_path);
-  s.BindText(c++, record.library_hash);
-  s.BindText(c++, record.input_path);
-  s.BindText(c++, record.input_sha256);
-  s.BindInt(c++, static_cast<int64_t>(record.input_bytes));
-  s.BindText(c++, result.layout);
-  s.BindInt(c++, static_cast<int64_t>(result.rows_read));
-  s.BindInt(c++, static_cast<int64_t>(result.rows_evaluated));
-  s.BindInt(c++, static_cast<int64_t>(result.rows_rejected));
-  s.BindInt(c++, static_cast<int64_t>(result.finding_count));
-  if (s.Step() != SQLITE_DONE) return fail("insert run");
-  *run_id = sqlite3_last_insert_rowid(db.get());
-  if (!s.Prepare(db.get(), "INSERT INTO findings VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)").ok()) return fail("prepare");
-  char* line = nullptr;
-  size_t cap = 0;
-  ssize_t len;
-  int64_t seq = 0;
-  std::unique_ptr<char, decltype(&std::free)> owned(nullptr, &std::free);
-  while ((len = getline(&line, &cap, in)) > 0) {
-    owned.release();
-    owned.reset(line);
-    std::string_view text(line, static_cast<size_t>(len));
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-    JsonValue f;
-    size_t off;
-    std::string err;
-    if (!ParseJson(text, &f, &off, &err) || f.kind != JsonValue::Kind::kObject) return fail("bad findings line: " + err);
-    auto str = [&](const char* k) {
-      const JsonValue* v = f.Get(k);
-      return v != nullptr && v->kind == JsonValue::Kind::kString ? v->text : std::string();
-    };
-    auto raw = [&](const char* k) -> std::string {
-      const JsonValue* v = f.Get(k);
-      if (v == nullptr) return std::string();
-      std::string out;
-      JsonWriter w(&out);
-      if (v->kind == JsonValue::Kind::kObject) {
-        w.BeginObject();
-        for (const JsonMember& m : v->members) w.Field(m.key, m.value.text);
-        w.EndObject();
-      } else if (v->kind == JsonValue::Kind::kArray) {
-        w.BeginArray();
-        for (const JsonValue& i : v->items) w.String(i.text);
-        w.EndArray();
-      }
-      return out;
-    };
-    const JsonValue* total = f.Get("total");
-    c = 1;
-    s.BindInt(c++, *run_id);
-    s.BindInt(c++, seq++);
-    s.BindText(c++, str("rule"));
-    s.BindText(c++, str("citation"));
-    if (f.Get("key") != nullptr) s.BindText(c++, raw("key")); else s.BindNull(c++);
-    s.BindText(c++, raw("txn_ids"));
-    if (total != nullptr && total->kind == JsonValue::Kind::kObject) {
-      s.BindText(c++, total->Get("amount") != nullptr ? total->Get("amount")->text : "");
-      s.BindText(c++, total->Get("currency") != nullptr ? total->Get("currency")->text : "");
+  FileCloser closer{in};
+  const bool fresh = IsNewStore(store_path);
+  AtomicFile file;  // a new store is built beside its name and renamed into place
+  if (fresh) {
+    if (Status st = file.Reserve(store_path); !st.ok()) return st;
+  }
+  const std::string& db_path = fresh ? file.temp_path() : store_path;
+  Status st;
+  {
+    SqliteDb db;
+    st = db.Open(db_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX);
+    if (!st.ok()) return st;
+    sqlite3_busy_timeout(db.get(), 10000);
+    if (fresh) {
+      st = db.Exec(fmt::format("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536; "
+                               "PRAGMA application_id = {}; PRAGMA user_version = 2;",
+                               kCaseStoreId));
+      if (st.ok()) st = db.Exec(std::string(kRunsAndRejects) + kFindingsV2 + kIndexAndTriggers);
     } else {
-      s.BindNull(c++);
-      s.BindNull(c++);
+      st = db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-65536;");
     }
-    s.BindText(c++, str("action"));
-    if (str("report").empty()) s.BindNull(c++); else s.BindText(c++, str("report"));
-    if (str("due").empty()) s.BindNull(c++); else s.BindText(c++, str("due"));
-    s.BindText(c++, str("explain"));
-    s.BindText(c++, text);
-    if (s.Step() != SQLITE_DONE) return fail("insert finding");
-    s.Reset();
-  }
-  if (seq != static_cast<int64_t>(result.finding_count)) {
-    return fail(fmt::format("{} findings in {}, but the run made {}", seq, findings_jsonl, result.finding_count));
-  }
-  if (!s.Prepare(db.get(), "INSERT INTO rejects VALUES(?,?,?,?,?)").ok()) return fail("prepare");
-  int64_t rseq = 0;
-  auto insert_reject = [&](std::string_view position, std::string_view record_id, std::string_view reason) {
-    s.BindInt(1, *run_id);
-    s.BindInt(2, rseq++);
-    s.BindText(3, position);
-    if (record_id.empty()) s.BindNull(4); else s.BindText(4, record_id);
-    s.BindText(5, reason);
-    bool ok = s.Step() == SQLITE_DONE;
-    s.Reset();
-    return ok;
-  };
-  if (rejects_jsonl.empty()) {
-    for (const RejectedRow& r : result.rejects) {
-      if (!insert_reject(r.position, r.record_id, r.reason)) return fail("insert reject");
+    if (!st.ok()) return Status::IoError(store_path + ": " + st.message());
+    const bool v2 = IsSchema2(db);
+    st = db.Exec("BEGIN IMMEDIATE;");
+    if (!st.ok()) return Status::IoError(store_path + ": " + st.message());
+    StoreWriter w(db, store_path);
+    if (!(st = w.InsertRun(record, result, run_id)).ok()) return st;
+    int64_t findings = 0, rejects = 0;
+    st = v2 ? w.InsertFindingsV2(*run_id, in, findings_jsonl, &findings) : w.InsertFindingsV1(*run_id, in, &findings);
+    if (!st.ok()) return st;
+    if (findings != static_cast<int64_t>(result.finding_count)) {
+      return w.Fail(fmt::format("{} findings in {}, but the run made {}", findings, findings_jsonl, result.finding_count));
     }
-  } else {
-    FILE* rin = std::fopen(rejects_jsonl.c_str(), "rb");
-    if (rin == nullptr) return fail(rejects_jsonl + ": cannot read the rejects");
-    struct RCloser {
-      FILE* f;
-      ~RCloser() { std::fclose(f); }
-    } rcloser{rin};
-    while ((len = getline(&line, &cap, rin)) > 0) {
-      owned.release();
-      owned.reset(line);
-      std::string_view text(line, static_cast<size_t>(len));
-      while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
-      JsonValue r;
-      size_t off;
-      std::string err;
-      if (!ParseJson(text, &r, &off, &err) || r.kind != JsonValue::Kind::kObject) return fail("bad rejects line: " + err);
-      auto str = [&](const char* k) {
-        const JsonValue* v = r.Get(k);
-        return v != nullptr && v->kind == JsonValue::Kind::kString ? v->text : std::string();
-      };
-      if (!insert_reject(str("position"), str("record_id"), str("reason"))) return fail("insert reject");
+    if (!(st = w.InsertRejects(*run_id, result, rejects_jsonl, &rejects)).ok()) return st;
+    if (rejects != static_cast<int64_t>(result.rows_rejected)) {
+      return w.Fail(fmt::format("{} rejects to store, but the run rejected {}", rejects, result.rows_rejected));
     }
+    if (!(st = db.Exec("COMMIT;")).ok()) return w.Fail("commit");
+    if (fresh && !(st = db.Exec("PRAGMA journal_mode=WAL;")).ok()) return Status::IoError(store_path + ": " + st.message());
   }
-  if (rseq != static_cast<int64_t>(result.rows_rejected)) {
-    return fail(fmt::format("{} rejects to store, but the run rejected {}", rseq, result.rows_rejected));
-  }
-  st = db.Exec("COMMIT;");
-  if (!st.ok()) return fail("commit");
-  return Status::Ok();
+  return fresh ? file.Commit() : Status::Ok();
 }
 
 }  // namespace decree
