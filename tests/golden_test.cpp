@@ -4,7 +4,8 @@
 //
 // case.spec, one directive per line (# starts a comment):
 //   args: check input.decree --format json     arguments; several `args:` lines are steps run
-//                                              in order, each but the last must exit 0
+//                                              in order, each but the last must exit 0;
+//                                              `args: sh CMD` runs a shell command as a step
 //   exit: 1                                    expected exit status of the last step
 //   diag: E0303 input.decree:13:8 cannot add   a diagnostic that must be reported (from the
 //                                              JSON on stdout); a regex may follow the location
@@ -17,6 +18,11 @@
 //                                              (confirmed, none, not-replayed, runtime-disagrees),
 //                                              a regex on its message (+ " (suppressed: …)")
 //   findings: none                             the analysis must report nothing
+//   setup: ln -s t.csv link.csv                a shell command run first, in the scratch folder
+//                                              (`decree` on PATH is the binary under test)
+//   unchanged: t.csv                           after the steps, this file of the case is byte
+//                                              for byte what it was (no output replaced it)
+//   absent: out.jsonl                          after the steps, no such file exists
 // When `diag:` lines are given, no other diagnostic may be reported; likewise `finding:`.  The steps run in a
 // scratch copy of the case folder (so outputs never land in the source tree); `{root}` in
 // arguments is the source root.
@@ -66,6 +72,7 @@ struct Spec {
   };
   std::vector<Expected> findings;
   bool no_findings = false;
+  std::vector<std::string> setup, unchanged, absent;
 };
 
 // "file:line:col" then the rest of the line (a regex, leading blanks dropped).
@@ -117,6 +124,13 @@ Spec ReadSpec(const fs::path& dir) {
       std::string produced, expected;
       v >> produced >> expected;
       s.files.emplace_back(produced, expected);
+    } else if (key == "setup") {
+      for (size_t at; (at = value.find("{root}")) != std::string::npos;) value.replace(at, 6, DECREE_SOURCE_DIR);
+      s.setup.push_back(value);
+    } else if (key == "unchanged") {
+      s.unchanged.push_back(value);
+    } else if (key == "absent") {
+      s.absent.push_back(value);
     } else if (key == "diag") {
       Spec::Diag d;
       std::istringstream v(value);
@@ -144,9 +158,16 @@ TEST_P(Golden, Case) {
   fs::path out = work / "stdout", err = work / "stderr";
   int code = -1;
   std::string stdout_text, stderr_text;
+  for (const std::string& cmd : spec.setup) {
+    int status = std::system(("cd '" + (work / "case").string() + "' && PATH='" + fs::path(DECREE_BIN).parent_path().string() +
+                              "':\"$PATH\" && " + cmd).c_str());
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "setup failed: " << cmd;
+  }
   for (size_t i = 0; i < spec.steps.size(); ++i) {
-    std::string cmd = "cd '" + (work / "case").string() + "' && '" + DECREE_BIN + "' " + spec.steps[i] + " >'" +
-                      out.string() + "' 2>'" + err.string() + "'";
+    const std::string& step = spec.steps[i];
+    std::string run = step.starts_with("sh ") ? "PATH='" + fs::path(DECREE_BIN).parent_path().string() + "':\"$PATH\"; " + step.substr(3)
+                                              : "'" + std::string(DECREE_BIN) + "' " + step;
+    std::string cmd = "cd '" + (work / "case").string() + "' && { " + run + " ; } >'" + out.string() + "' 2>'" + err.string() + "'";
     int status = std::system(cmd.c_str());
     code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     stdout_text = Slurp(out);
@@ -155,6 +176,11 @@ TEST_P(Golden, Case) {
   }
   std::vector<std::pair<std::string, std::string>> produced;
   for (const auto& [file, expected] : spec.files) produced.emplace_back(Slurp(work / "case" / file), Slurp(dir / expected));
+  for (const std::string& f : spec.unchanged) {
+    EXPECT_TRUE(fs::exists(work / "case" / f)) << f << " is gone";
+    EXPECT_EQ(Slurp(work / "case" / f), Slurp(dir / f)) << f << " was changed";
+  }
+  for (const std::string& f : spec.absent) EXPECT_FALSE(fs::exists(work / "case" / f)) << f << " exists";
   fs::remove_all(work);
   EXPECT_EQ(code, spec.exit) << "stderr:\n" << stderr_text << "\nstdout:\n" << stdout_text;
   for (size_t i = 0; i < produced.size(); ++i) {

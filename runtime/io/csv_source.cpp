@@ -35,6 +35,18 @@ class CsvSource final : public RowSource {
         complete = head[scan] == '\n' && !inside;
       }
     }
+    size_t header_end = complete ? head.find('\n') : head.size();
+    for (size_t q = 0, at = 0; complete && at < head.size(); ++at) {  // the line break that ends the header
+      if (head[at] == '"') q ^= 1;
+      if (head[at] == '\n' && q == 0) {
+        header_end = at;
+        break;
+      }
+    }
+    if (header_end > spec.max_record_bytes) {
+      return Status::InvalidArgument(fmt::format("{}: line 1: the header row runs past {} without ending", spec.path,
+                                                 FormatBytes(spec.max_record_bytes)));
+    }
     if (head.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;  // UTF-8 byte order mark
     if (pos >= head.size()) return Status::InvalidArgument(spec.path + ": empty input: no header row");
     std::vector<CsvField> header;

@@ -164,12 +164,12 @@ Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out, cons
         add_file.path = dir + "/" + base.substr(0, at) + "add" + base.substr(at + 3);
       }
       std::vector<std::string> missing;
-      for (auto [file, text_out, what] : {std::tuple{&alt_file, &alt, "alt.csv (aliases)"}, std::tuple{&add_file, &add, "add.csv (addresses)"}}) {
+      for (auto [file, text_out, what] : {std::tuple{&alt_file, &alt, "aliases"}, std::tuple{&add_file, &add, "addresses"}}) {
         if (!file->path.empty() && Exists(file->path)) {
           if (s = ReadFile(file->path, text_out); !s.ok()) return s;
           if (s = CheckUtf8(*text_out, file->path); !s.ok()) return s;
         } else {
-          missing.push_back(file->path.empty() ? std::string(what) : fmt::format("{} ({})", file->path, what));
+          missing.push_back(file->path.empty() ? fmt::format("its {} file", what) : fmt::format("{} ({})", file->path, what));
         }
       }
       if (!missing.empty()) {
