@@ -146,7 +146,7 @@ TEST_F(RunTest, EveryBadRowIsRejectedWithItsLineAndReason) {
       {Row("B6", "100.00", "ZZZ"), "currency: unknown currency \"ZZZ\""},
       {Row("B7", "100.00", "cny"), "currency"},
       {Row("B8", "100.00", "CNY", "2026-03-02 10:00"), "booked_at: not a timestamp"},
-      {Row("B9", "100.00", "CNY", "2026-02-30T10:00:00+08:00"), "booked_at"},
+      {Row("B9", "100.00", "CNY", "2026-13-02T10:00:00+08:00"), "booked_at: 2026-13-02 is not a date (there is no month 13)"},
       {Row("B10", "100.00", "CNY", "2026-03-02T10:00:00+08:00", "\xff\xfe"), "customer_name: invalid UTF-8"},
       {"B11,2026-03-02T10:00:00+08:00,C1,person", "expected 18 fields, found 4"},
       {Row("B12", "100.00") + ",extra", "expected 18 fields, found 19"},
@@ -155,6 +155,11 @@ TEST_F(RunTest, EveryBadRowIsRejectedWithItsLineAndReason) {
       {"B15,2026-03-02T10:00:00+08:00,C1,person,n,A1,in,1.00,CNY,cash,false,X1,n,B1,person,XX,,", "counterparty_country"},
       {Row("B16", "100.00", "GBP"), "no decree.canonical.usd_rate rate for GBP on 2026-03-02"},
       {Row("B17", std::string(1 << 20, '1')), "amount"},  // a 1 MB number
+      {Row("B18", "12345678901234567890123.00"), "amount has 23 digits (at most 18)"},
+      {Row("B19", "100.00", "CNY", "2026-03-02T23:59:60+08:00"), "booked_at: 23:59:60 is a leap second"},
+      {Row("B20", "100.00", "CNY", "2026-02-30T10:00:00+08:00"), "booked_at: 2026-02-30 is not a date (February 2026 has 28 days)"},
+      {Row("B21", "100.00", "CNY", "9999-12-31T23:59:59-10:00"), "falls on a local day outside 0001-01-01 .. 9999-12-31"},
+      {Row("B22", "100.00", "CNY", "0001-01-01T01:00:00+14:00"), "falls on a local day outside 0001-01-01 .. 9999-12-31"},
   };
   std::string csv = std::string(kHeader) + "\n" + Row("OK1", "1.00") + "\n";
   for (const Case& c : cases) csv += c.row + "\n";

@@ -66,5 +66,21 @@ TEST_F(AtomicFileTest, TemporariesOfDeadProcessesAreRemoved) {
   EXPECT_TRUE(fs::exists(other));
 }
 
+TEST_F(AtomicFileTest, WritesThroughASymbolicLink) {
+  std::string target = (dir_ / "real.txt").string(), link = (dir_ / "link.txt").string();
+  ASSERT_TRUE(WriteFileAtomically(target, "old").ok());
+  std::filesystem::create_symlink("real.txt", link);
+  ASSERT_TRUE(WriteFileAtomically(link, "new").ok());
+  EXPECT_TRUE(std::filesystem::is_symlink(link)) << "the link was replaced by a file";
+  EXPECT_EQ(Slurp(target), "new");
+}
+
+TEST_F(AtomicFileTest, WritesADeviceInPlace) {
+  ASSERT_TRUE(WriteFileAtomically("/dev/null", "discarded").ok());
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
+  AtomicFile f;
+  EXPECT_FALSE(f.Reserve("/dev/null").ok()) << "a SQLite writer needs a regular file";
+}
+
 }  // namespace
 }  // namespace decree
