@@ -46,7 +46,8 @@ COPY (
   SELECT rule, customer_id || '|' || strftime(day, '%Y-%m-%d') AS key, string_agg(txn_id, ',' ORDER BY txn_id) AS txn_ids
   FROM members GROUP BY rule, customer_id, day
   UNION ALL
-  SELECT 'aml.high_risk_jurisdiction', '', txn_id FROM t WHERE counterparty_country IN ('KP', 'IR', 'MM')
+  SELECT 'aml.high_risk_jurisdiction', '', txn_id FROM read_csv('$TX', header = true, all_varchar = true)
+    WHERE counterparty_country IN ('KP', 'IR', 'MM')
   UNION ALL
   -- Dormant reactivation: the customer's first transaction of at least 50,000 CNY (alone at its
   -- instant), at least 180 days after last_seen_at.

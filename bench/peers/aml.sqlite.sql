@@ -66,7 +66,7 @@ SELECT rule, customer_id || '|' || day AS key, group_concat(txn_id, ',') AS txn_
 FROM (SELECT * FROM members ORDER BY txn_id)
 GROUP BY rule, customer_id, day
 UNION ALL
-SELECT 'aml.high_risk_jurisdiction', '', txn_id FROM tx_exact WHERE counterparty_country IN ('KP', 'IR', 'MM')
+SELECT 'aml.high_risk_jurisdiction', '', txn_id FROM tx WHERE counterparty_country IN ('KP', 'IR', 'MM')
 UNION ALL
 -- Dormant reactivation: a customer's first transaction of at least 50,000 CNY in the batch
 -- (alone at its instant), at least 180 days after last_activity.last_seen_at.
