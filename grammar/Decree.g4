@@ -157,17 +157,23 @@ verdict
     ;
 
 ruleTail
-    : OVERRIDES identifier (',' identifier)*                     # overridesTail
+    : OVERRIDES ruleRef (',' ruleRef)*                           # overridesTail
     | SUPPRESS kind=identifier (WITH other=identifier)? BECAUSE reason=STRING   # suppressTail
     ;
 
 exemptDecl
-    : EXEMPT identifier citation=STRING? forClause (APPLIES TO identifier (',' identifier)*)?
+    : EXEMPT identifier citation=STRING? forClause (APPLIES TO ruleRef (',' ruleRef)*)?
       WHEN expr ruleTail*
     ;
 
+// A rule by name: `cash`, a decision's case `risk_tier.high`, or another ruleset's rule by its
+// qualified id `cn.pboc.lvtr.cash`.
+ruleRef
+    : identifier ('.' identifier)*
+    ;
+
 decideDecl
-    : DECIDE identifier citation=STRING? forClause EXHAUSTIVE? '{' decideCase+ '}' ruleTail*
+    : DECIDE identifier citation=STRING? effective? forClause EXHAUSTIVE? '{' decideCase+ '}' ruleTail*
     ;
 
 decideCase
@@ -184,7 +190,7 @@ testDecl
 testStatement
     : GIVEN LIST list=STRING '{' (recordField (',' recordField)* ','?)? '}'                 # givenListStatement
     | GIVEN identifier ('{' (recordField (',' recordField)* ','?)? '}')?                    # givenStatement
-    | EXPECT NO? identifier (FOR expr (',' expr)*)? (TXNS '[' (STRING (',' STRING)*)? ']')? # expectStatement
+    | EXPECT NO? ruleRef (FOR expr (',' expr)*)? (TXNS '[' (STRING (',' STRING)*)? ']')?    # expectStatement
     | EXPECT REJECTED STRING                                                                # expectRejectedStatement
     ;
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "analysis/analysis.h"
 #include "analysis/cache.h"
@@ -51,16 +52,21 @@ struct Answer {
   Witness witness;
 };
 
+// The verdicts as a set: `then flag suspicious "…" and block` is `then block and flag
+// suspicious "…"`.
 bool SameVerdicts(const Rule& a, const Rule& b) {
-  if (a.verdicts.size() != b.verdicts.size() || a.kind != b.kind) return false;
-  for (size_t i = 0; i < a.verdicts.size(); ++i) {
-    const ir::Verdict &x = a.verdicts[i], &y = b.verdicts[i];
-    if (x.kind != y.kind || x.name != y.name || x.value != y.value || x.within != y.within || x.business != y.business ||
-        x.calendar != y.calendar) {
-      return false;
-    }
-  }
-  return true;
+  if (a.kind != b.kind) return false;
+  auto key = [](const ir::Verdict& v) {
+    return std::make_tuple(static_cast<int>(v.kind), v.name, v.value, v.within, v.business, v.calendar);
+  };
+  std::vector<decltype(key(a.verdicts[0]))> x, y;
+  for (const ir::Verdict& v : a.verdicts) x.push_back(key(v));
+  for (const ir::Verdict& v : b.verdicts) y.push_back(key(v));
+  std::sort(x.begin(), x.end());
+  std::sort(y.begin(), y.end());
+  x.erase(std::unique(x.begin(), x.end()), x.end());
+  y.erase(std::unique(y.begin(), y.end()), y.end());
+  return x == y;
 }
 
 // block against allow; two classifications of one attribute to different values.

@@ -8,6 +8,7 @@
 #include "common/codes.h"
 #include "common/decimal.h"
 #include "ir/ir_codec.h"
+#include "ir/ir.h"
 #include "ir/sexpr.h"
 
 namespace decree::analysis {
@@ -81,6 +82,24 @@ std::string Encoder::TextOf(int64_t id) const {
 
 z3::expr Encoder::Truth(const Term& t) { return !t.null && t.v; }
 
+z3::expr Encoder::MinorUnits(const Term& t) {
+  if (!t.money || t.scale <= 0) return ctx_.bool_val(true);
+  auto multiple = [&](int minor) {
+    return minor >= t.scale ? ctx_.bool_val(true) : z3::mod(t.v, ctx_.int_val(Pow10Text(t.scale - minor).c_str())) == 0;
+  };
+  if (t.cur.is_numeral()) {
+    int64_t c = t.cur.get_numeral_int64();
+    return multiple(c >= 0 && c < CurrencyCount() ? CurrencyMinorUnits(static_cast<CurrencyId>(c)) : 2);
+  }
+  // Most currencies have 2 minor units; the others are listed.
+  z3::expr out = multiple(2);
+  for (int c = CurrencyCount() - 1; c >= 0; --c) {
+    int minor = CurrencyMinorUnits(static_cast<CurrencyId>(c));
+    if (minor != 2) out = z3::ite(t.cur == c, multiple(minor), out);
+  }
+  return out;
+}
+
 Term Encoder::Field(const ir::Field& f, const std::string& name) {
   Term t(ctx_);
   const ir::Type& type = f.type;
@@ -120,6 +139,8 @@ RecordVars& Encoder::Record(const ir::Layout& layout) {
       default: break;
     }
     if (t.money && type.currency < 0) domain.push_back(t.cur >= 0 && t.cur < CurrencyCount());
+    // Amounts read from data have at most their currency's minor units (readers reject more).
+    if (t.money) domain.push_back(t.null || MinorUnits(t));
     if (f.positive && IsIntKind(type.kind)) domain.push_back(t.null || t.v > 0);
     rec->fields.push_back(t);
   }
@@ -237,26 +258,82 @@ z3::expr Encoder::Effective(const ir::Rule& rule) {
   return in;
 }
 
-bool Encoder::NonNegative(const ir::Expr& e) const {
+bool Encoder::NonNegative(const ir::Expr& e, const ir::Layout& layout) const {
   switch (e.op) {
     case Op::kCast:
     case Op::kConvert:
-    case Op::kMoneyValue: return NonNegative(*e.kids[0]);
+    case Op::kMoneyValue: return NonNegative(*e.kids[0], layout);
     case Op::kAbs: return true;
     case Op::kConst: return !e.value.null && (e.value.kind == TypeKind::kInteger ? e.value.i >= 0 : e.value.m >= 0);
-    case Op::kColumn: {
-      // Only a `positive` field: the reader rejects anything else.
-      return false;
-    }
+    case Op::kColumn:
+      // A `positive` field: the reader rejects anything else.
+      return e.index >= 0 && e.index < static_cast<int>(layout.fields.size()) && layout.fields[e.index].positive;
+    case Op::kAdd:
+    case Op::kMul: return NonNegative(*e.kids[0], layout) && NonNegative(*e.kids[1], layout);
     default: return false;
   }
 }
 
+namespace {
+
+// The conjuncts of an `and` tree (a single expression is its own conjunct).
+void Conjuncts(const ir::Expr& e, std::vector<const ir::Expr*>* out) {
+  if (e.op == Op::kAnd) {
+    for (const ir::ExprPtr& k : e.kids) Conjuncts(*k, out);
+  } else {
+    out->push_back(&e);
+  }
+}
+
+std::string Printed(const ir::Expr& e) { return PrintSExpr(ir::EncodeExpr(e)); }
+
+// An expression's text with its conjuncts sorted: a filter written in another order reads the
+// same.
+std::string CanonicalFilter(const ir::ExprPtr& e) {
+  if (!e) return "";
+  std::vector<const ir::Expr*> cs;
+  Conjuncts(*e, &cs);
+  std::vector<std::string> parts;
+  for (const ir::Expr* c : cs) parts.push_back(Printed(*c));
+  std::sort(parts.begin(), parts.end());
+  return fmt::format("{}", fmt::join(parts, " & "));
+}
+
+// The columns and constants an expression reads, as sorted text: two filters that mean the
+// same (reordered, negated comparisons) have the same fingerprint, so only those are compared
+// by the solver.
+void Atoms(const ir::Expr& e, std::vector<std::string>* out) {
+  if (e.op == Op::kColumn) out->push_back(fmt::format("c{}", e.index));
+  if (e.op == Op::kConst) out->push_back("k" + ir::EncodeValue(e.value));
+  for (const ir::ExprPtr& k : e.kids) Atoms(*k, out);
+}
+
+// Bounds a filter sets on an expression: each conjunct `x OP c` or `c OP x`, as (OP, c) with x
+// on the left.
+std::vector<std::pair<Op, const ir::Expr*>> BoundsOn(const ir::Expr& x, const std::vector<const ir::Expr*>& conjuncts) {
+  std::vector<std::pair<Op, const ir::Expr*>> out;
+  const std::string want = Printed(x);
+  for (const ir::Expr* c : conjuncts) {
+    if (c->kids.size() != 2 || !ir::IsComparison(c->op) || c->op == Op::kNe) continue;
+    const ir::Expr& l = *c->kids[0];
+    const ir::Expr& r = *c->kids[1];
+    if (r.op == Op::kConst && Printed(l) == want) {
+      out.emplace_back(c->op, &r);
+    } else if (l.op == Op::kConst && Printed(r) == want) {
+      Op flipped = c->op == Op::kLt ? Op::kGt : c->op == Op::kLe ? Op::kGe : c->op == Op::kGt ? Op::kLt : c->op == Op::kGe ? Op::kLe : c->op;
+      out.emplace_back(flipped, &l);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string Encoder::PopulationKey(const ir::Rule& rule) const {
   // Two rules with the same population (layout, period, filters, exemptions, keys, window)
-  // group the same records the same way, so equal aggregates have equal values.
-  std::string k = fmt::format("{}|{}|{}|{}|", rule.layout, rule.effective_from, rule.effective_until,
-                              rule.where ? PrintSExpr(ir::EncodeExpr(*rule.where)) : "");
+  // group the same records the same way, so equal aggregates have equal values.  This is the
+  // quick test (the filters' conjuncts in any order); PopulationFor asks the solver.
+  std::string k = fmt::format("{}|{}|{}|{}|", rule.layout, rule.effective_from, rule.effective_until, CanonicalFilter(rule.where));
   for (const std::string& e : rule.exempted_by) {
     // By meaning, not by name: another version of the library may change the exemption.
     k += e + "=";
@@ -266,44 +343,121 @@ std::string Encoder::PopulationKey(const ir::Rule& rule) const {
     k += ",";
   }
   k += "|";
-  for (const ir::ExprPtr& u : rule.unless) k += PrintSExpr(ir::EncodeExpr(*u)) + ";";
+  for (const ir::ExprPtr& u : rule.unless) k += Printed(*u) + ";";
   k += "|";
-  for (const ir::Key& key : rule.keys) k += PrintSExpr(ir::EncodeExpr(*key.expr)) + ";";
+  for (const ir::Key& key : rule.keys) k += Printed(*key.expr) + ";";
   if (rule.has_window) {
-    k += fmt::format("|window {} {}", rule.window.duration_us,
-                     rule.window.anchor ? PrintSExpr(ir::EncodeExpr(*rule.window.anchor)) : "");
+    k += fmt::format("|window {} {}", rule.window.duration_us, rule.window.anchor ? Printed(*rule.window.anchor) : "");
   }
   return k;
+}
+
+std::string Encoder::Fingerprint(const ir::Rule& rule) const {
+  std::vector<std::string> atoms;
+  if (rule.where) Atoms(*rule.where, &atoms);
+  for (const ir::ExprPtr& u : rule.unless) Atoms(*u, &atoms);
+  std::sort(atoms.begin(), atoms.end());
+  std::vector<std::string> exempt(rule.exempted_by.begin(), rule.exempted_by.end());
+  std::sort(exempt.begin(), exempt.end());
+  std::string k = fmt::format("{}|{}|{}|{}|{}|", rule.layout, rule.effective_from, rule.effective_until,
+                              fmt::join(atoms, ","), fmt::join(exempt, ","));
+  for (const ir::Key& key : rule.keys) k += Printed(*key.expr) + ";";
+  if (rule.has_window) {
+    k += fmt::format("|window {} {}", rule.window.duration_us, rule.window.anchor ? Printed(*rule.window.anchor) : "");
+  }
+  return k;
+}
+
+bool Encoder::Equivalent(const z3::expr& differ) {
+  // A solver of the encoders' shared background, for these questions only.
+  if (!s_->eq_solver) {
+    s_->eq_solver = std::make_unique<z3::solver>(ctx_);
+    z3::params params(ctx_);
+    params.set("timeout", 2000u);
+    s_->eq_solver->set(params);
+  }
+  z3::solver& eq = *s_->eq_solver;
+  unsigned& asserted = s_->eq_asserted[this];
+  CatchUp(eq, &asserted);
+  eq.push();
+  eq.add(differ);
+  bool same = eq.check() == z3::unsat;  // unknown: treated as different (independent aggregates)
+  eq.pop();
+  return same;
 }
 
 void Encoder::AddAggregates(const ir::Rule& rule, Scope& scope) {
   // The record r is a member of the group; the aggregates are free but for what holds of
   // every group that holds r.
   const ir::Layout& layout = *p_.FindLayout(rule.layout);
-  z3::expr member = Member(rule);
+  z3::expr member = Member(rule) && NotExempted(rule);
   std::string population = PopulationKey(rule);
+  std::string fingerprint = Fingerprint(rule);
+  std::vector<const ir::Expr*> filters;  // the rule's `where` conjuncts: every member meets them
+  if (rule.where) Conjuncts(*rule.where, &filters);
   for (const ir::Agg& a : rule.aggs) {
-    std::string key = population + "|" + ir::AggKindName(a.kind) + "|" +
-                      (a.arg ? PrintSExpr(ir::EncodeExpr(*a.arg)) : "") + "|" +
-                      (a.filter ? PrintSExpr(ir::EncodeExpr(*a.filter)) : "");
+    std::string agg = std::string(ir::AggKindName(a.kind)) + "|" + (a.arg ? Printed(*a.arg) : "") + "|" + CanonicalFilter(a.filter);
+    std::string key = population + "|" + agg;
     auto it = s_->aggregates.find(key);
     if (it != s_->aggregates.end()) {
       agg_list_.push_back(AggVar{rule.id, a.text, it->second});
       scope.aggs->push_back(it->second);
       continue;
     }
+    Scope row = scope;
+    z3::expr filter_ok = a.filter ? Truth(Encode(*a.filter, row)) : ctx_.bool_val(true);
+    Term arg(ctx_);
+    if (a.arg) arg = Encode(*a.arg, row);
+    // The same aggregate of a population the solver proves equal (same members, same keys,
+    // same filter and argument on them): the same variable.
+    const Term* same = nullptr;
+    for (const SharedPopulation& c : s_->populations) {
+      if (c.fingerprint != fingerprint || c.agg_kind != a.kind || c.has_arg != static_cast<bool>(a.arg) || c.keys.size() != scope.keys->size()) {
+        continue;
+      }
+      z3::expr_vector differ(ctx_);
+      differ.push_back(member != c.member);
+      for (size_t k = 0; k < c.keys.size(); ++k) {
+        const Term& x = (*scope.keys)[k];
+        const Term& y = c.keys[k];
+        if (x.v.get_sort().is_bool() != y.v.get_sort().is_bool()) {
+          differ.push_back(member);
+          continue;
+        }
+        Term xs = x, ys = y;
+        Align(&xs, &ys);
+        differ.push_back(member && (xs.null != ys.null || (!xs.null && xs.v != ys.v)));
+      }
+      differ.push_back(member && filter_ok != c.filter_ok);
+      if (a.arg) {
+        Term xs = arg, ys = c.arg;
+        if (xs.v.get_sort().is_bool() == ys.v.get_sort().is_bool()) {
+          Align(&xs, &ys);
+          differ.push_back(member && filter_ok && (xs.null != ys.null || (!xs.null && xs.v != ys.v)));
+        } else {
+          differ.push_back(member);
+        }
+      }
+      if (Equivalent(z3::mk_or(differ))) {
+        same = &s_->aggregates.at(c.key);
+        break;
+      }
+    }
+    if (same != nullptr) {
+      s_->aggregates.emplace(key, *same);
+      agg_list_.push_back(AggVar{rule.id, a.text, *same});
+      scope.aggs->push_back(*same);
+      continue;
+    }
     Term t(ctx_);
     t.v = Fresh("agg");
     t.scale = a.type.kind == TypeKind::kDecimal || a.type.kind == TypeKind::kMoney || a.type.kind == TypeKind::kRate ? a.type.scale : 0;
-    Scope row = scope;
-    z3::expr filter_ok = a.filter ? Truth(Encode(*a.filter, row)) : ctx_.bool_val(true);
     z3::expr_vector c(ctx_);
     if (a.kind == ir::AggKind::kCount) {
       t.null = ctx_.bool_val(false);
       c.push_back(t.v >= 0);
       c.push_back(z3::implies(filter_ok, t.v >= 1));
     } else {
-      Term arg = Encode(*a.arg, row);
       z3::expr present = filter_ok && !arg.null;
       if (a.kind == ir::AggKind::kCountDistinct) {
         t.null = ctx_.bool_val(false);
@@ -316,22 +470,48 @@ void Encoder::AddAggregates(const ir::Rule& rule, Scope& scope) {
           t.money = true;
           t.cur = arg.cur;
         }
-        Term at = t;
-        Align(&at, &arg);
-        if (a.kind == ir::AggKind::kMin) c.push_back(z3::implies(present, at.v <= arg.v));
-        if (a.kind == ir::AggKind::kMax) c.push_back(z3::implies(present, at.v >= arg.v));
-        if (a.kind == ir::AggKind::kSum && NonNegative(*a.arg)) {
-          c.push_back(z3::implies(present, at.v >= arg.v));
+        Term at = t, ar = arg;
+        Align(&at, &ar);
+        if (a.kind == ir::AggKind::kMin) c.push_back(z3::implies(present, at.v <= ar.v));
+        if (a.kind == ir::AggKind::kMax) c.push_back(z3::implies(present, at.v >= ar.v));
+        // Every member meets the rule's filter and the aggregate's own: min and max are a
+        // member's value, so they meet the bounds those set on the argument too.
+        std::vector<const ir::Expr*> all = filters;
+        if (a.filter) Conjuncts(*a.filter, &all);
+        std::vector<std::pair<Op, const ir::Expr*>> bounds = BoundsOn(*a.arg, all);
+        bool nonnegative = NonNegative(*a.arg, layout);
+        for (const auto& [op, bound] : bounds) {
+          Term b = Encode(*bound, row);
+          Term ab = t;
+          Align(&ab, &b);
+          if ((op == Op::kGe || op == Op::kGt) && !b.null) {
+            // A lower bound of zero or more: every member is non-negative.
+            nonnegative = nonnegative || (bound->value.kind == TypeKind::kInteger ? bound->value.i >= 0 : bound->value.m >= 0);
+          }
+          if (a.kind != ir::AggKind::kMin && a.kind != ir::AggKind::kMax) continue;
+          z3::expr holds = op == Op::kEq ? ab.v == b.v : op == Op::kLt ? ab.v < b.v : op == Op::kLe ? ab.v <= b.v
+                           : op == Op::kGt ? ab.v > b.v : ab.v >= b.v;
+          c.push_back(z3::implies(!t.null, holds));
+        }
+        if (a.kind == ir::AggKind::kSum && nonnegative) {
+          // A sum of non-negative members is at least each of them (r among them).
+          c.push_back(z3::implies(present, at.v >= ar.v));
           c.push_back(z3::implies(!t.null, t.v >= 0));
+        }
+        if (a.kind == ir::AggKind::kSum && arg.money && a.arg->op == Op::kColumn) {
+          // A sum of amounts read from data is a whole number of minor units too.
+          c.push_back(z3::implies(!t.null, MinorUnits(t)));
         }
       }
     }
     background_.push_back(z3::implies(member, z3::mk_and(c)));
     s_->aggregates.emplace(key, t);
+    SharedPopulation pop{key, fingerprint, a.kind, static_cast<bool>(a.arg), member, filter_ok, arg, {}};
+    for (const Term& k : *scope.keys) pop.keys.push_back(k);
+    s_->populations.push_back(std::move(pop));
     agg_list_.push_back(AggVar{rule.id, a.text, t});
     scope.aggs->push_back(t);
   }
-  (void)layout;
 }
 
 z3::expr Encoder::Member(const ir::Rule& rule) {
@@ -404,10 +584,16 @@ z3::expr Encoder::Fires(const ir::Rule& rule) {
 }
 
 z3::expr Encoder::InScope(const ir::Rule& rule) {
+  // A decision's scope: its period and `where` (every case has the decision's `where`), not
+  // exempted.  The cases' `unless` (the earlier cases) is what the gap is about.
   const ir::Layout* layout = p_.FindLayout(rule.layout);
   if (layout == nullptr) return ctx_.bool_val(false);
-  Record(*layout);
-  return Effective(rule) && NotExempted(rule);
+  Scope s;
+  s.rule = &rule;
+  s.rec = &Record(*layout);
+  z3::expr in = Effective(rule);
+  if (rule.where) in = in && Truth(Encode(*rule.where, s));
+  return in && NotExempted(rule);
 }
 
 Term Encoder::Encode(const ir::Expr& e, Scope& s) {

@@ -101,8 +101,13 @@ class Encoder {
   z3::expr TextId(const std::string& s);
   std::string TextOf(int64_t id) const;
   std::string PopulationKey(const ir::Rule& rule) const;
+  std::string Fingerprint(const ir::Rule& rule) const;
+  // Whether `differ` is unsatisfiable under the shared background (2 s; unknown: no).
+  bool Equivalent(const z3::expr& differ);
   void AddAggregates(const ir::Rule& rule, Scope& scope);
-  bool NonNegative(const ir::Expr& e) const;
+  bool NonNegative(const ir::Expr& e, const ir::Layout& layout) const;
+  // Money read from data: a whole number of its currency's minor units (0.01 CNY, 1 JPY).
+  z3::expr MinorUnits(const Term& t);
 
   z3::context& ctx_;
   const ir::Program& p_;
@@ -115,6 +120,17 @@ class Encoder {
     std::string rule, text;
     Term term;
   };
+  // An aggregate variable's population and definition, to recognise the same aggregate of an
+  // equivalent population written differently.
+  struct SharedPopulation {
+    std::string key;          // into Shared::aggregates
+    std::string fingerprint;  // columns and constants read (see Fingerprint)
+    ir::AggKind agg_kind;
+    bool has_arg;
+    z3::expr member, filter_ok;
+    Term arg;
+    std::vector<Term> keys;
+  };
   // What is a function of the input data, whichever program reads it.
   struct Shared {
     std::map<std::string, std::unique_ptr<RecordVars>> records;
@@ -125,6 +141,9 @@ class Encoder {
     std::map<std::string, z3::expr> conversions;  // (amount, date, table, currency) -> converted amount
     std::vector<Conversion> conversion_list;
     std::map<std::string, Term> aggregates;       // population + aggregate -> variable
+    std::vector<SharedPopulation> populations;    // each aggregate variable's definition
+    std::unique_ptr<z3::solver> eq_solver;        // for Equivalent
+    std::map<const Encoder*, unsigned> eq_asserted;
   };
   std::shared_ptr<Shared> s_;
   std::vector<AggVar> agg_list_;  // this program's rules' aggregates

@@ -208,9 +208,10 @@ void Sema::Run(const std::vector<SemaModule>& modules) {
       } else if (auto* x = std::get_if<ast::ExemptDecl>(&d)) {
         name = &x->name;
       } else if (auto* x = std::get_if<ast::DecideDecl>(&d)) {
-        name = &x->name;
+        name = &x->name;  // a decision has one declaration (its `effective` applies to every case)
         for (const ast::DecideCase& c : x->cases) {
-          s.rule_ids[x->name.name + "." + c.name.name].push_back(Qualify(static_cast<int>(m), x->name.name + "." + c.name.name));
+          auto& case_ids = s.rule_ids[x->name.name + "." + c.name.name];
+          if (case_ids.empty()) case_ids.push_back(Qualify(static_cast<int>(m), x->name.name + "." + c.name.name));
         }
       }
       if (name == nullptr || name->name.empty()) continue;
@@ -246,7 +247,7 @@ void Sema::Run(const std::vector<SemaModule>& modules) {
       } else if (auto* x = std::get_if<ast::ExemptDecl>(&d)) {
         CheckExempt(static_cast<int>(m), *x);
       } else if (auto* x = std::get_if<ast::DecideDecl>(&d)) {
-        CheckDecide(static_cast<int>(m), *x);
+        CheckDecide(static_cast<int>(m), *x, versions[x->name.name]++);
       }
     }
   }

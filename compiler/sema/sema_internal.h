@@ -101,7 +101,7 @@ class Sema {
   // ---- sema_rule.cpp
   void CheckRule(int module, const ast::RuleDecl& d, int version);
   void CheckExempt(int module, const ast::ExemptDecl& d);
-  void CheckDecide(int module, const ast::DecideDecl& d);
+  void CheckDecide(int module, const ast::DecideDecl& d, int version);
   void LinkRules();
 
   // ---- sema_test.cpp

@@ -332,7 +332,7 @@ void Sema::CheckExempt(int module, const ast::ExemptDecl& d) {
   if (ok) p_->rules.push_back(std::move(r));
 }
 
-void Sema::CheckDecide(int module, const ast::DecideDecl& d) {
+void Sema::CheckDecide(int module, const ast::DecideDecl& d, int version) {
   ir::Decision dec;
   dec.id = Qualify(module, d.name.name);
   dec.name = d.name.name;
@@ -353,6 +353,7 @@ void Sema::CheckDecide(int module, const ast::DecideDecl& d) {
     r.loc = Loc(dc.range);
     r.source_text = SourceText(dc.range);
     r.decision = dec.id;
+    r.version = version;
     if (!names.insert(dc.name.name).second) {
       diags_->Error("E0202", dc.name.range, fmt::format("case `{}` is declared twice", dc.name.name));
       ok = false;
@@ -361,7 +362,7 @@ void Sema::CheckDecide(int module, const ast::DecideDecl& d) {
     RuleContext c;
     if (!ResolveFor(this, module, d.for_clause, &r, &c)) return;
     dec.layout = r.layout;
-    Effective(this, module, std::nullopt, c.layout, dc.range, &r);
+    Effective(this, module, d.effective, c.layout, dc.range, &r);
     if (dc.when) {
       r.when = CheckBool(*dc.when, c.row, "a case's `when`");
       if (Bad(r.when)) {

@@ -254,10 +254,17 @@ void Sema::CheckTest(int module, const ast::TestDecl& d) {
           e.rule = s.target.name;
         }
         rule = p_->FindRule(e.rule);
+        const ir::Decision* decision = nullptr;
+        for (const ir::Decision& dec : p_->decisions) {
+          if (dec.id == e.rule && !dec.branches.empty()) decision = &dec;
+        }
+        // A decision: a finding of any of its cases (the record got an outcome); its first
+        // case stands for the keys (a decision's cases are row rules).
+        if (rule == nullptr && decision != nullptr) rule = p_->FindRule(decision->branches.front());
         if (rule == nullptr) {
-          if (it == scopes_[module].rule_ids.end()) {
-            diags_->Error("E0206", s.target.range, fmt::format("unknown rule `{}`", s.target.name));
-          }
+          diags_->Error("E0206", s.target.range,
+                        fmt::format("unknown rule `{}`{}", s.target.name,
+                                    it != scopes_[module].rule_ids.end() ? " (it names no rule or decision with cases)" : ""));
           ok = false;
           break;
         }

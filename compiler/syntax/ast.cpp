@@ -287,6 +287,7 @@ class Dumper {
     Open("decide");
     Id(d.name);
     OptClause(d.citation);
+    Eff(d.effective);
     For(d.for_clause);
     if (d.exhaustive) out += " exhaustive";
     for (const DecideCase& c : d.cases) {

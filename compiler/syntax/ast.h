@@ -267,6 +267,7 @@ struct DecideDecl {
   SourceRange range;
   Ident name;
   std::optional<StringClause> citation;
+  std::optional<Effective> effective;
   ForClause for_clause;
   bool exhaustive = false;
   std::vector<DecideCase> cases;

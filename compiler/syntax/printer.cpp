@@ -396,6 +396,7 @@ class Printer {
 
   void Decl(const ast::DecideDecl& d) {
     Line(d.name.range, "", "decide " + d.name.name + (d.citation ? " " + Quote(d.citation->value) : ""));
+    if (d.effective) Line(d.effective->range, "  ", EffectiveText(*d.effective));
     std::string f = "for " + d.for_clause.layout.name + " " + d.for_clause.var.name;
     if (d.for_clause.where) f += " where " + FormatExpr(*d.for_clause.where);
     Line(d.for_clause.range, "  ", f + (d.exhaustive ? " exhaustive {" : " {"));

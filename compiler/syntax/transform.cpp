@@ -52,6 +52,14 @@ ast::Ident Transformer::Ident(DecreeParser::IdentifierContext* ctx, antlr4::Pars
   return id;
 }
 
+ast::Ident Transformer::RuleRef(DecreeParser::RuleRefContext* ctx) {
+  ast::Ident id;
+  if (ctx == nullptr) return id;
+  id.name = ctx->getText();
+  id.range = Range(ctx);
+  return id;
+}
+
 ast::Ident Transformer::Ident(antlr4::Token* t) {
   ast::Ident id;
   if (t == nullptr) return id;

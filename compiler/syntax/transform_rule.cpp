@@ -50,7 +50,7 @@ ast::Verdict Transformer::Verdict(DecreeParser::VerdictContext* ctx) {
 void Transformer::Tail(DecreeParser::RuleTailContext* ctx, std::vector<ast::Ident>* overrides,
                        std::vector<ast::Suppress>* suppressions) {
   if (auto* o = dynamic_cast<DecreeParser::OverridesTailContext*>(ctx)) {
-    for (auto* id : o->identifier()) overrides->push_back(Ident(id, o));
+    for (auto* r : o->ruleRef()) overrides->push_back(RuleRef(r));
   } else if (auto* s = dynamic_cast<DecreeParser::SuppressTailContext*>(ctx)) {
     ast::Suppress sup;
     sup.range = Range(s);
@@ -103,9 +103,8 @@ ast::RuleDecl Transformer::Rule(DecreeParser::RuleDeclContext* ctx) {
 ast::ExemptDecl Transformer::Exempt(DecreeParser::ExemptDeclContext* ctx) {
   ast::ExemptDecl d;
   d.range = Range(ctx);
-  auto ids = ctx->identifier();
-  if (!ids.empty()) d.name = Ident(ids[0], ctx);
-  for (size_t i = 1; i < ids.size(); ++i) d.applies_to.push_back(Ident(ids[i], ctx));
+  d.name = Ident(ctx->identifier(), ctx);
+  for (auto* r : ctx->ruleRef()) d.applies_to.push_back(RuleRef(r));
   if (ctx->citation != nullptr) d.citation = StringClause(ctx->citation);
   d.for_clause = For(ctx->forClause(), ctx);
   d.when = Expr(ctx->expr(), ctx);
@@ -118,6 +117,7 @@ ast::DecideDecl Transformer::Decide(DecreeParser::DecideDeclContext* ctx) {
   d.range = Range(ctx);
   d.name = Ident(ctx->identifier(), ctx);
   if (ctx->citation != nullptr) d.citation = StringClause(ctx->citation);
+  if (ctx->effective() != nullptr) d.effective = Effective(ctx->effective());
   d.for_clause = For(ctx->forClause(), ctx);
   d.exhaustive = ctx->EXHAUSTIVE() != nullptr;
   for (auto* c : ctx->decideCase()) {

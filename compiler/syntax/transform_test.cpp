@@ -20,7 +20,7 @@ ast::TestDecl Transformer::Test(DecreeParser::TestDeclContext* ctx) {
       for (auto* f : g->recordField()) st.fields.push_back(RecordField(f));
     } else if (auto* e = dynamic_cast<DecreeParser::ExpectStatementContext*>(s)) {
       st.kind = e->NO() != nullptr ? ast::TestStatement::Kind::kExpectNo : ast::TestStatement::Kind::kExpect;
-      st.target = Ident(e->identifier(), e);
+      st.target = RuleRef(e->ruleRef());
       for (auto* k : e->expr()) st.key.push_back(Expr(k, e));
       if (e->TXNS() != nullptr) {
         st.has_txns = true;

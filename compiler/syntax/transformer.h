@@ -26,6 +26,8 @@ class Transformer {
   SourceRange Range(antlr4::ParserRuleContext* ctx) const;
   ast::Ident Ident(DecreeParser::IdentifierContext* ctx, antlr4::ParserRuleContext* parent);
   ast::Ident Ident(antlr4::Token* t);
+  // `name`, `decision.case` or a qualified rule id, as one name.
+  ast::Ident RuleRef(DecreeParser::RuleRefContext* ctx);
   // Decodes a STRING token's escapes; reports E0110 for a bad escape, E0109 for a huge string.
   std::string StringValue(antlr4::Token* t);
   ast::StringClause StringClause(antlr4::Token* t);

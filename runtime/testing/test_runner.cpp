@@ -169,9 +169,14 @@ Status RunOne(const ir::Program& program, const ir::Test& test, TestOutcome* out
     }
     std::vector<std::string> want;
     for (const ir::Value& v : e.key_prefix) want.push_back(exec::KeyText(v, program));
+    // An expectation on a decision is met by a finding of any of its cases.
+    std::vector<std::string> rules = {e.rule};
+    for (const ir::Decision& d : program.decisions) {
+      if (d.id == e.rule) rules = d.branches;
+    }
     std::vector<const Finding*> of_rule, matching;
     for (const Finding& f : result.findings) {
-      if (f.rule != e.rule) continue;
+      if (std::find(rules.begin(), rules.end(), f.rule) == rules.end()) continue;
       of_rule.push_back(&f);
       if (!KeyMatches(f, want)) continue;
       std::vector<std::string> txns = e.txns;
