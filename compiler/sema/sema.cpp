@@ -105,9 +105,49 @@ int Sema::FindTable(int module, const std::string& name) {
   return -1;
 }
 
+namespace {
+
+// The folder a source lies in (the ruleset's folder).
+std::string FolderOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+// The clauses a header sets, by name, as written (to compare two headers of one ruleset).
+std::vector<std::pair<const char*, std::string>> ClauseTexts(const ast::Header& h) {
+  std::vector<std::pair<const char*, std::string>> out;
+  if (h.title) out.emplace_back("title", h.title->value);
+  if (h.source) out.emplace_back("source", h.source->value);
+  if (h.version) out.emplace_back("version", h.version->value);
+  if (h.timezone) out.emplace_back("timezone", h.timezone->value);
+  if (h.currency) out.emplace_back("currency", h.currency->name);
+  if (h.effective) out.emplace_back("effective", h.effective->from + " until " + h.effective->until.value_or(""));
+  return out;
+}
+
+}  // namespace
+
 void Sema::Run(const std::vector<SemaModule>& modules) {
-  // Phase 1: headers.
-  std::map<std::string, SourceRange> seen_ids;
+  Headers(modules);
+  MergeRulesetFiles();
+  Declarations();
+  RuleIds();
+  MergeRuleIds();
+  Rules();
+  Tests();
+}
+
+// Phase 1: headers.  A ruleset may span several files of one folder: each says `ruleset X`,
+// and its clauses (title, time zone, …) are given once — in one file, or identically in several.
+void Sema::Headers(const std::vector<SemaModule>& modules) {
+  struct Seen {
+    SourceRange range;
+    std::string folder;
+    bool is_module;
+    size_t info;  // index into p_->rulesets
+    std::map<std::string, std::pair<std::string, SourceRange>> clauses;  // name -> (text, where)
+  };
+  std::map<std::string, Seen> seen;
   for (size_t m = 0; m < modules.size(); ++m) {
     ModuleScope s;
     s.ast = modules[m].ast;
@@ -125,55 +165,112 @@ void Sema::Run(const std::vector<SemaModule>& modules) {
     const ast::Header& h = *mod.header;
     s.id = h.name.name;
     s.is_module = h.is_module;
-    if (!s.id.empty()) {
-      auto [it, inserted] = seen_ids.emplace(s.id, h.name.range);
-      if (!inserted) {
-        diags_->Error("E0202", h.name.range, fmt::format("`{}` is declared twice", s.id))
-            .Note(it->second, "first declared here");
+    const std::string folder = FolderOf(sources_.file(s.file).path());
+    for (const SourceRange& r : h.duplicate_clauses) diags_->Error("E0401", r, "header clause given twice");
+    auto it = s.id.empty() ? seen.end() : seen.find(s.id);
+    if (it != seen.end()) {
+      Seen& first = it->second;
+      if (first.is_module || s.is_module || first.folder != folder) {
+        Diagnostic& d = diags_->Error("E0202", h.name.range, fmt::format("`{}` is declared twice", s.id));
+        d.Note(first.range, "first declared here");
+        if (first.folder != folder) d.Help("a ruleset may span several files of one folder, not of several folders");
+      } else {
+        // Another file of the same ruleset: its clauses must agree with the ruleset's.
+        bool agree = true;
+        for (const auto& [name, text] : ClauseTexts(h)) {
+          auto c = first.clauses.find(name);
+          if (c != first.clauses.end() && c->second.first != text) {
+            diags_->Error("E0202", h.range, fmt::format("a second, different header for ruleset `{}`: {} differs", s.id, name))
+                .Note(c->second.second, "the ruleset's header is here")
+                .Help("give the ruleset's clauses in one of its files; the others say only `ruleset " + s.id + "`");
+            agree = false;
+          }
+        }
+        if (agree) {
+          for (const auto& [name, text] : ClauseTexts(h)) first.clauses.emplace(name, std::make_pair(text, h.range));
+          SetHeaderClauses(h, &s, &p_->rulesets[first.info]);
+        }
+        s.group = static_cast<int>(first.info);
+        scopes_.push_back(std::move(s));
+        continue;
       }
     }
-    for (const SourceRange& r : h.duplicate_clauses) diags_->Error("E0401", r, "header clause given twice");
     ir::RulesetInfo info;
     info.id = s.id;
     info.is_module = s.is_module;
     info.file = sources_.file(s.file).library_path();
-    if (h.title) info.title = h.title->value;
-    if (h.source) info.source = h.source->value;
-    if (h.version) info.version = h.version->value;
-    if (h.timezone) {
-      if (!TimeZone::IsValidId(h.timezone->value)) {
-        diags_->Error("E0401", h.timezone->range, fmt::format("unknown time zone \"{}\"", h.timezone->value))
-            .Help("use an IANA time zone id such as \"Asia/Shanghai\" or \"America/New_York\"");
-      } else {
-        s.timezone = h.timezone->value;
-      }
+    SetHeaderClauses(h, &s, &info);
+    if (!s.id.empty() && it == seen.end()) {
+      Seen first{h.name.range, folder, s.is_module, p_->rulesets.size(), {}};
+      for (const auto& [name, text] : ClauseTexts(h)) first.clauses.emplace(name, std::make_pair(text, h.range));
+      seen.emplace(s.id, std::move(first));
     }
-    info.timezone = s.timezone;
-    if (h.currency) {
-      CurrencyId c = LookupCurrency(h.currency->name);
-      if (c == kNoCurrency) {
-        diags_->Error("E0306", h.currency->range, fmt::format("`{}` is not an ISO 4217 currency code", h.currency->name));
-      } else {
-        s.home_currency = c;
-      }
-    }
-    info.home_currency = s.home_currency;
-    if (h.effective) {
-      ParseDateLiteral(h.effective->from, h.effective->from_range, &s.effective_from);
-      if (h.effective->until) ParseDateLiteral(*h.effective->until, h.effective->until_range, &s.effective_until);
-      if (s.effective_from != ir::kNoDate && s.effective_until != ir::kNoDate && s.effective_until < s.effective_from) {
-        diags_->Error("E0402", h.effective->range, "`until` is before `effective`");
-      }
-    }
-    info.effective_from = s.effective_from;
-    info.effective_until = s.effective_until;
+    s.group = static_cast<int>(p_->rulesets.size());
     p_->rulesets.push_back(std::move(info));
     scopes_.push_back(std::move(s));
   }
+}
 
-  // Phase 2: names of layouts, tables, constants and helpers (one namespace per file).
+void Sema::SetHeaderClauses(const ast::Header& h, ModuleScope* s, ir::RulesetInfo* info) {
+  if (h.title) info->title = h.title->value;
+  if (h.source) info->source = h.source->value;
+  if (h.version) info->version = h.version->value;
+  if (h.timezone) {
+    if (!TimeZone::IsValidId(h.timezone->value)) {
+      diags_->Error("E0401", h.timezone->range, fmt::format("unknown time zone \"{}\"", h.timezone->value))
+          .Help("use an IANA time zone id such as \"Asia/Shanghai\" or \"America/New_York\"");
+    } else {
+      info->timezone = h.timezone->value;
+    }
+  }
+  if (h.currency) {
+    CurrencyId c = LookupCurrency(h.currency->name);
+    if (c == kNoCurrency) {
+      diags_->Error("E0306", h.currency->range, fmt::format("`{}` is not an ISO 4217 currency code", h.currency->name));
+    } else {
+      info->home_currency = c;
+    }
+  }
+  if (h.effective) {
+    ParseDateLiteral(h.effective->from, h.effective->from_range, &info->effective_from);
+    if (h.effective->until) ParseDateLiteral(*h.effective->until, h.effective->until_range, &info->effective_until);
+    if (info->effective_from != ir::kNoDate && info->effective_until != ir::kNoDate && info->effective_until < info->effective_from) {
+      diags_->Error("E0402", h.effective->range, "`until` is before `effective`");
+    }
+  }
+  (void)s;
+}
+
+// Every file of a ruleset sees the ruleset's clauses, and the other files' imports.
+void Sema::MergeRulesetFiles() {
+  std::map<int, std::vector<int>> groups;
   for (size_t m = 0; m < scopes_.size(); ++m) {
-    std::map<std::string, SourceRange> names;
+    if (scopes_[m].group >= 0) groups[scopes_[m].group].push_back(static_cast<int>(m));
+  }
+  for (auto& [g, members] : groups) {
+    const ir::RulesetInfo& info = p_->rulesets[g];
+    std::vector<int> imports;
+    for (int m : members) imports.insert(imports.end(), scopes_[m].imports.begin(), scopes_[m].imports.end());
+    std::sort(imports.begin(), imports.end());
+    imports.erase(std::unique(imports.begin(), imports.end()), imports.end());
+    for (int m : members) {
+      ModuleScope& s = scopes_[m];
+      s.timezone = info.timezone.empty() ? "UTC" : info.timezone;
+      s.home_currency = info.home_currency;
+      s.effective_from = info.effective_from;
+      s.effective_until = info.effective_until;
+      s.imports = imports;
+      s.siblings = members;
+    }
+  }
+}
+
+// Phase 2: names of layouts, tables, constants and helpers, one namespace per ruleset (its
+// files share it) or module.
+void Sema::Declarations() {
+  std::map<int, std::map<std::string, SourceRange>> names_of;  // by group (or -1 - module)
+  for (size_t m = 0; m < scopes_.size(); ++m) {
+    std::map<std::string, SourceRange>& names = names_of[scopes_[m].group >= 0 ? scopes_[m].group : -1 - static_cast<int>(m)];
     auto declare = [&](const ast::Ident& id) {
       auto [it, inserted] = names.emplace(id.name, id.range);
       if (!inserted) {
@@ -194,11 +291,16 @@ void Sema::Run(const std::vector<SemaModule>& modules) {
       }
     }
   }
+}
 
-  // Phase 3: rule ids, so that rules can refer to each other in any order.
+// Phase 3: rule ids, so that rules can refer to each other in any order; one namespace per
+// ruleset, as for the other names.
+void Sema::RuleIds() {
+  std::map<int, std::map<std::string, std::pair<SourceRange, bool>>> first_of;  // by group
   for (size_t m = 0; m < scopes_.size(); ++m) {
     ModuleScope& s = scopes_[m];
-    std::map<std::string, std::pair<SourceRange, bool>> first;  // name -> (where, has effective)
+    // name -> (where, has effective)
+    std::map<std::string, std::pair<SourceRange, bool>>& first = first_of[s.group >= 0 ? s.group : -1 - static_cast<int>(m)];
     for (const ast::Declaration& d : s.ast->decls) {
       const ast::Ident* name = nullptr;
       bool versioned = false;
@@ -231,13 +333,37 @@ void Sema::Run(const std::vector<SemaModule>& modules) {
       if (ids.empty()) ids.push_back(id);
     }
   }
+}
 
-  // Phase 4: constants (checked even when unused), then rules.
+// A ruleset's files see each other's names and rules.
+void Sema::MergeRuleIds() {
+  for (size_t m = 0; m < scopes_.size(); ++m) {
+    for (int o : scopes_[m].siblings) {
+      if (o == static_cast<int>(m)) continue;
+      const ModuleScope& other = scopes_[o];
+      ModuleScope& s = scopes_[m];
+      s.layouts.insert(other.layouts.begin(), other.layouts.end());
+      s.tables.insert(other.tables.begin(), other.tables.end());
+      s.consts.insert(other.consts.begin(), other.consts.end());
+      s.lets.insert(other.lets.begin(), other.lets.end());
+      for (const auto& [name, ids] : other.rule_ids) {
+        auto& mine = s.rule_ids[name];
+        for (const std::string& id : ids) {
+          if (std::find(mine.begin(), mine.end(), id) == mine.end()) mine.push_back(id);
+        }
+      }
+    }
+  }
+}
+
+// Phase 4: constants (checked even when unused), then rules.
+void Sema::Rules() {
   for (size_t m = 0; m < scopes_.size(); ++m) {
     for (const auto& [name, decl] : scopes_[m].consts) ResolveConst(static_cast<int>(m), name, decl->name.range);
   }
+  std::map<int, std::map<std::string, int>> versions_of;  // by ruleset: versions of one rule id
   for (size_t m = 0; m < scopes_.size(); ++m) {
-    std::map<std::string, int> versions;
+    std::map<std::string, int>& versions = versions_of[scopes_[m].group >= 0 ? scopes_[m].group : -1 - static_cast<int>(m)];
     const ast::Module& mod = *scopes_[m].ast;
     for (size_t i = 0; i < mod.decls.size(); ++i) {
       const ast::Declaration& d = mod.decls[i];
@@ -252,8 +378,10 @@ void Sema::Run(const std::vector<SemaModule>& modules) {
     }
   }
   LinkRules();
+}
 
-  // Phase 5: tests, and the sources themselves.
+// Phase 5: tests, and the sources themselves.
+void Sema::Tests() {
   for (size_t m = 0; m < scopes_.size(); ++m) {
     const ast::Module& mod = *scopes_[m].ast;
     for (size_t i = 0; i < mod.decls.size(); ++i) {

@@ -333,6 +333,7 @@ class ExprChecker {
       ConstState* c = s_.ResolveConst(owner, n, e.range);
       if (c == nullptr) return ErrorNode();
       if (c->is_record) return Error("E0301", e.range, fmt::format("`{}` is a record; use it in `given`", n));
+      if (c->enum_names) return EnumNames(e, *c, hint);
       return ir::MakeConst(c->value, c->type);
     }
     if (hint != nullptr) {
@@ -361,6 +362,34 @@ class ExprChecker {
     std::string guess = Suggest(n, known);
     if (!guess.empty()) d.Help(fmt::format("did you mean `{}`?", guess));
     return ErrorNode();
+  }
+
+  // A named set of enum values, typed by the enum it is compared with.
+  ir::ExprPtr EnumNames(const ast::Expr& e, const ConstState& c, const Type* hint) {
+    Type h = hint == nullptr ? Type() : hint->kind == TypeKind::kSet ? hint->Element() : hint->NonOptional();
+    if (hint == nullptr || h.kind != TypeKind::kEnum || h.ref < 0) {
+      return Error("E0301", e.range, fmt::format("`{}` is a set of enum values: compare an enum field with it (`t.kind in {}`)", e.text, e.text));
+    }
+    const auto& values = s_.p_->enums[h.ref].values;
+    ir::Value set;
+    set.kind = TypeKind::kSet;
+    set.null = false;
+    for (const ast::Ident& name : c.names) {
+      auto it = std::find(values.begin(), values.end(), name.name);
+      if (it == values.end()) {
+        Report("E0209", e.range, fmt::format("`{}` in `{}` is not a value of {}", name.name, e.text, s_.TypeName(h)))
+            .Note(name.range, "listed here")
+            .Help(fmt::format("the values are: {}", fmt::join(values, ", ")));
+        return ErrorNode();
+      }
+      set.elems.push_back(ir::Value::Enum(h.ref, static_cast<int>(it - values.begin())));
+    }
+    ir::NormalizeSet(&set);
+    Type st = h;
+    st.elem = h.kind;
+    st.kind = TypeKind::kSet;
+    st.optional = false;
+    return ir::MakeConst(std::move(set), st);
   }
 
   // Applies currency facts to a money expression of unknown currency.
@@ -1165,6 +1194,19 @@ ConstState* Sema::ResolveConst(int module, const std::string& name, const Source
   env.module = module;
   env.ruleset_module = module;
   bool ok;
+  // A set of bare names that are not constants or currencies: enum values, typed at each use.
+  bool enum_names = !d.record && !d.type && d.value->kind == ast::ExprKind::kSet && !d.value->args.empty();
+  for (size_t i = 0; enum_names && i < d.value->args.size(); ++i) {
+    const ast::Expr& a = *d.value->args[i];
+    int owner;
+    enum_names = a.kind == ast::ExprKind::kName && FindConst(module, a.text, &owner) == nullptr && LookupCurrency(a.text) == kNoCurrency;
+  }
+  if (enum_names) {
+    c.enum_names = true;
+    for (const ast::ExprPtr& a : d.value->args) c.names.push_back(ast::Ident{a->text, a->range});
+    c.phase = ConstState::Phase::kDone;
+    return &c;
+  }
   if (d.record) {
     ok = RecordFields(module, d.record->type, d.record->fields, d.record->range, &c);
     c.is_record = ok;

@@ -28,6 +28,8 @@ struct ModuleScope {
   std::map<std::string, const ast::LetDecl*> lets;
   // Rule-like declarations by name, for `overrides`, `applies to` and `expect`.
   std::map<std::string, std::vector<std::string>> rule_ids;  // name -> rule ids (decide cases too)
+  int group = -1;             // the ruleset (index into Program::rulesets) the file belongs to
+  std::vector<int> siblings;  // the files of that ruleset, this one included
 };
 
 struct ConstState {
@@ -39,6 +41,10 @@ struct ConstState {
   std::string record_target;
   bool record_is_table = false;
   std::vector<std::pair<std::string, ir::Value>> fields;
+  // `const PUBLIC = {government, bank}`: a set of enum values, typed where it is used (with the
+  // enum of the field it is compared with).
+  bool enum_names = false;
+  std::vector<ast::Ident> names;
 };
 
 enum class Level { kConst, kRow, kGroup };
@@ -68,6 +74,15 @@ class Sema {
       : sources_(sources), diags_(diags), p_(program) {}
 
   void Run(const std::vector<SemaModule>& modules);
+  // The phases of Run, in order.
+  void Headers(const std::vector<SemaModule>& modules);
+  void MergeRulesetFiles();
+  void Declarations();
+  void RuleIds();
+  void MergeRuleIds();
+  void Rules();
+  void Tests();
+  void SetHeaderClauses(const ast::Header& h, ModuleScope* s, ir::RulesetInfo* info);
 
   // ---- sema.cpp: scopes and lookup
   const ast::ConstDecl* FindConst(int module, const std::string& name, int* owner);
