@@ -99,7 +99,9 @@ Replay ReplayWitness(const ir::Program& program, const Finding& f) {
     }
   }
   RunResult result;
-  Status st = RunRecords(program, w.layout, {w.record}, given, &result, involved);
+  std::vector<std::vector<ir::Value>> records{w.record};
+  records.insert(records.end(), w.group.begin(), w.group.end());
+  Status st = RunRecords(program, w.layout, records, given, &result, involved);
   if (!st.ok()) {
     out.outcome = Replay::Outcome::kFailed;
     out.detail = st.ToString();
@@ -110,8 +112,16 @@ Replay ReplayWitness(const ir::Program& program, const Finding& f) {
     out.detail = "the runtime rejects the witness as input: " + result.rejects[0].reason;
     return out;
   }
+  // What fired on the witness record: with a group, the findings whose records include it.
+  const ir::Layout* layout = program.FindLayout(w.layout);
+  std::string id;
+  if (!w.group.empty() && layout != nullptr && layout->id_field >= 0 && static_cast<size_t>(layout->id_field) < w.record.size()) {
+    id = w.record[static_cast<size_t>(layout->id_field)].s;
+  }
   std::set<std::string> fired;
-  for (const decree::Finding& x : result.findings) fired.insert(x.rule);
+  for (const decree::Finding& x : result.findings) {
+    if (id.empty() || std::find(x.txn_ids.begin(), x.txn_ids.end(), id) != x.txn_ids.end()) fired.insert(x.rule);
+  }
   auto did = [&](const std::string& id) { return fired.count(id) > 0; };
   bool ok = true;
   switch (f.kind) {
@@ -138,6 +148,13 @@ std::string DescribeWitness(const ir::Program& p, const analysis::Witness& w) {
     parts.push_back(fmt::format("{} = {}", layout->fields[i].name, ShowValue(p, w.record[i])));
   }
   std::string out = fmt::format("{} {{ {} }}", layout != nullptr ? layout->name : w.layout, fmt::join(parts, ", "));
+  for (const std::vector<ir::Value>& rec : w.group) {
+    std::vector<std::string> more;
+    for (size_t i = 0; layout != nullptr && i < layout->fields.size() && i < rec.size(); ++i) {
+      more.push_back(fmt::format("{} = {}", layout->fields[i].name, ShowValue(p, rec[i])));
+    }
+    out += fmt::format(" with {{ {} }}", fmt::join(more, ", "));
+  }
   for (const auto& [agg, value] : w.aggregates) out += fmt::format("; {} = {}", agg, value);
   for (const analysis::TableRow& row : w.tables) {
     std::vector<std::string> vals;
@@ -203,18 +220,26 @@ void AppendFindingsJson(const ir::Program& p, const std::vector<Finding>& findin
     }
     if (f.has_witness) {
       w.Key("witness").BeginObject().Field("layout", f.witness.layout);
-      w.Key("record").BeginObject();
       const ir::Layout* layout = p.FindLayout(f.witness.layout);
-      for (size_t k = 0; layout != nullptr && k < layout->fields.size() && k < f.witness.record.size(); ++k) {
-        const ir::Value& v = f.witness.record[k];
-        w.Key(layout->fields[k].name);
-        if (v.null) {
-          w.Null();
-        } else {
-          w.String(ir::ValueToDisplay(v, &p));
+      auto record = [&](const std::vector<ir::Value>& values) {
+        w.BeginObject();
+        for (size_t k = 0; layout != nullptr && k < layout->fields.size() && k < values.size(); ++k) {
+          w.Key(layout->fields[k].name);
+          if (values[k].null) {
+            w.Null();
+          } else {
+            w.String(ir::ValueToDisplay(values[k], &p));
+          }
         }
+        w.EndObject();
+      };
+      w.Key("record");
+      record(f.witness.record);
+      if (!f.witness.group.empty()) {
+        w.Key("group").BeginArray();
+        for (const std::vector<ir::Value>& g : f.witness.group) record(g);
+        w.EndArray();
       }
-      w.EndObject();
       w.Key("aggregates").BeginObject();
       for (const auto& [agg, value] : f.witness.aggregates) w.Field(agg, value);
       w.EndObject();

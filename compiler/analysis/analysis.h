@@ -35,6 +35,9 @@ struct TableRow {
 struct Witness {
   std::string layout;                                          // qualified
   std::vector<ir::Value> record;                               // one value per layout field
+  // For rules over groups: the other records of the record's group (the aggregates shown are
+  // theirs and the record's together).
+  std::vector<std::vector<ir::Value>> group;
   std::vector<std::pair<std::string, std::string>> aggregates; // "sum(t.amount)" -> "51000.00 CNY"
   std::vector<TableRow> tables;                                // rows the record's lookups read
   // A record a batch could hold: every value is within its type and the rules involved read

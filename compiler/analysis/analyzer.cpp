@@ -382,7 +382,7 @@ class Analyzer {
     std::string cache_key;
     if (cache_.open()) {
       Sha256 h;
-      h.Update(std::string("decree-analysis-v2|") + key + (want_witness ? "|w" : ""));
+      h.Update(std::string("decree-analysis-v3|") + key + (want_witness ? "|w" : ""));
       cache_key = h.FinishHex();
       Answer cached;
       int result = 0;
@@ -410,6 +410,11 @@ class Analyzer {
       const ir::Layout* layout = p_.FindLayout(rules[0]->layout);
       a.has_witness = true;
       a.witness = enc_.Extract(enc_.NiceModel(s, *layout), *layout, rules);
+      // Aggregates shown for one record are not a batch's: find a group they are the totals of.
+      if (!a.witness.replayable && std::any_of(rules.begin(), rules.end(), [](const Rule* r) { return r->is_aggregate(); })) {
+        analysis::Witness group;
+        if (enc_.GroupWitness(query, *layout, rules, &group)) a.witness = std::move(group);
+      }
     }
     s.pop();
     if (cache_.open() && a.result != Answer::kUnknown) cache_.Put(cache_key, a.result, a.has_witness, a.witness);

@@ -25,6 +25,13 @@ std::string EncodeWitness(const Witness& w) {
   j.Key("record").BeginArray();
   for (const ir::Value& v : w.record) j.String(ir::EncodeValue(v));
   j.EndArray();
+  j.Key("group").BeginArray();
+  for (const std::vector<ir::Value>& rec : w.group) {
+    j.BeginArray();
+    for (const ir::Value& v : rec) j.String(ir::EncodeValue(v));
+    j.EndArray();
+  }
+  j.EndArray();
   j.Key("aggregates").BeginArray();
   for (const auto& [k, v] : w.aggregates) j.BeginArray().String(k).String(v).EndArray();
   j.EndArray();
@@ -56,6 +63,17 @@ bool DecodeWitness(const std::string& text, Witness* w) {
     ir::Value value;
     if (!ir::DecodeValue(v.text, &value)) return false;
     w->record.push_back(value);
+  }
+  if (const JsonValue* group = doc.Get("group")) {
+    for (const JsonValue& rec : group->items) {
+      std::vector<ir::Value> values;
+      for (const JsonValue& v : rec.items) {
+        ir::Value value;
+        if (!ir::DecodeValue(v.text, &value)) return false;
+        values.push_back(value);
+      }
+      w->group.push_back(std::move(values));
+    }
   }
   for (const JsonValue& a : aggs->items) {
     if (a.items.size() != 2) return false;

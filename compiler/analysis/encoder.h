@@ -74,11 +74,17 @@ class Encoder {
   Witness Extract(const z3::model& m, const ir::Layout& layout, const std::vector<const ir::Rule*>& rules);
 
   // Constraints that make a witness easy to read and replay when they can hold: amounts in
-  // cents (level 1) or whole units (level 2), conversion rates of 1, timestamps in 2026.
-  // Tried after a satisfiable query, level 2 first; dropped if they make it unsatisfiable.
-  z3::expr Niceness(const ir::Layout& layout, int level);
+  // cents (levels 0 and 1) or whole units (level 2), timestamps in 2026, conversion rates of 1
+  // (levels 1 and 2) or at least exact at the rates table's scale (level 0).  Tried after a
+  // satisfiable query, level 2 first; dropped if they make it unsatisfiable.
+  z3::expr Niceness(const ir::Layout& layout, int level, const std::vector<RecordVars*>& more = {});
   // The model of `s`, whose last check was sat, as readable as Niceness can make it.
-  z3::model NiceModel(z3::solver& s, const ir::Layout& layout);
+  z3::model NiceModel(z3::solver& s, const ir::Layout& layout, const std::vector<RecordVars*>& more = {});
+
+  // A witness for `query` (satisfiable) whose aggregates are those of an actual group: r and
+  // up to three more records of its group, found by a solver of its own.  False when none is
+  // found (the finding then keeps its single-record witness, not replayed).
+  bool GroupWitness(const z3::expr& query, const ir::Layout& layout, const std::vector<const ir::Rule*>& rules, Witness* w);
 
   // Whether the rule's formula reads aggregates (then a witness cannot be replayed).
   bool UsesAggregates(const ir::Rule& rule) const { return rule.is_aggregate(); }
@@ -93,7 +99,12 @@ class Encoder {
   z3::expr Truth(const Term& t);  // true and not null
   z3::expr Fresh(const char* what, bool boolean = false);
   z3::expr Effective(const ir::Rule& rule);
+  z3::expr EffectiveOn(const ir::Rule& rule, RecordVars& rec);
   z3::expr Member(const ir::Rule& rule);       // period, where, unless
+  z3::expr MemberOn(const ir::Rule& rule, RecordVars& rec);
+  z3::expr NotExemptedOn(const ir::Rule& rule, RecordVars& rec);
+  std::unique_ptr<RecordVars> MakeRecord(const ir::Layout& layout, const std::string& prefix);
+  void ExtractRecord(const z3::model& m, const ir::Layout& layout, RecordVars& rec, Witness* w, std::vector<ir::Value>* out);
   z3::expr NotExempted(const ir::Rule& rule);
   z3::expr LocalDay(const z3::expr& micros, const std::string& tz);
   void Align(Term* a, Term* b);
@@ -119,6 +130,8 @@ class Encoder {
   struct AggVar {
     std::string rule, text;
     Term term;
+    const ir::Rule* def_rule;  // what the variable stands for: this aggregate of this rule's groups
+    const ir::Agg* def_agg;
   };
   // An aggregate variable's population and definition, to recognise the same aggregate of an
   // equivalent population written differently.
@@ -145,6 +158,9 @@ class Encoder {
     std::unique_ptr<z3::solver> eq_solver;        // for Equivalent
     std::map<const Encoder*, unsigned> eq_asserted;
   };
+  // The exact value of aggregate `a` over the group of r (records[0]) among `records`.
+  Term GroupAggregate(const AggVar& a, std::vector<RecordVars*>& records, z3::expr_vector* constraints);
+
   std::shared_ptr<Shared> s_;
   std::vector<AggVar> agg_list_;  // this program's rules' aggregates
   std::map<std::string, z3::expr> raw_, fires_, exempted_;
