@@ -147,9 +147,18 @@ Status RunOne(const ir::Program& program, const ir::Test& test, TestOutcome* out
   RunOptions options;
   options.threads = 1;
   // A test is its ruleset's: other rulesets compiled alongside (`decree test rulesets/`) do not
-  // take part — their rules could reject its records (a rate they convert with, say).
+  // take part — their rules could reject its records (a rate they convert with, say) — except
+  // the rules its expectations name (another ruleset's rule it overrides or exempts from).
+  std::vector<std::string> named;
+  for (const ir::Expectation& e : test.expects) {
+    named.push_back(e.rule);
+    for (const ir::Decision& d : program.decisions) {
+      if (d.id == e.rule) named.insert(named.end(), d.branches.begin(), d.branches.end());
+    }
+  }
   for (const ir::Rule& r : program.rules) {
-    if (r.ruleset == test.ruleset && r.layout == layout->name &&
+    bool in = r.ruleset == test.ruleset || std::find(named.begin(), named.end(), r.id) != named.end();
+    if (in && r.layout == layout->name &&
         std::find(options.only_rules.begin(), options.only_rules.end(), r.id) == options.only_rules.end()) {
       options.only_rules.push_back(r.id);
     }
