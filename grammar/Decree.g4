@@ -83,7 +83,7 @@ typeArg
     ;
 
 tableDecl
-    : TABLE name=identifier (FROM format=identifier)?
+    : TABLE name=identifier (FROM format=identifier data=STRING?)?
       KEY '(' fieldDecl (',' fieldDecl)* ')'
       (VALUE fieldDecl (',' fieldDecl)*)?
     ;
@@ -190,7 +190,7 @@ testDecl
 testStatement
     : GIVEN LIST list=STRING '{' (recordField (',' recordField)* ','?)? '}'                 # givenListStatement
     | GIVEN identifier ('{' (recordField (',' recordField)* ','?)? '}')?                    # givenStatement
-    | EXPECT NO? ruleRef (FOR expr (',' expr)*)? (TXNS '[' (STRING (',' STRING)*)? ']')?    # expectStatement
+    | EXPECT NO? ruleRef (FOR expr (',' expr)*)? (TXNS '[' (STRING (',' STRING)*)? ']')? (DUE due=DATE_LIT)?  # expectStatement
     | EXPECT REJECTED STRING                                                                # expectRejectedStatement
     ;
 
@@ -239,7 +239,7 @@ identifier
     | CONST | LET | RULE | PER | AS | OVER | SLIDING | ANCHOR | REQUIRE | ERROR | UNLESS
     | REPORT | WITHIN | BUSINESS | CALENDAR | FLAG | BLOCK | ALLOW | CLASSIFY
     | OVERRIDES | SUPPRESS | WITH | BECAUSE | EXEMPT | APPLIES | TO | DECIDE | EXHAUSTIVE | CASE
-    | TEST | GIVEN | EXPECT | NO | TXNS | REJECTED | IN | USING | ON | IS | DISTINCT | LIST
+    | TEST | GIVEN | EXPECT | NO | TXNS | DUE | REJECTED | IN | USING | ON | IS | DISTINCT | LIST
     ;
 
 // ------------------------------------------------------------------------------------------
@@ -314,6 +314,7 @@ GIVEN: 'given';
 EXPECT: 'expect';
 NO: 'no';
 TXNS: 'txns';
+DUE: 'due';
 REJECTED: 'rejected';
 IN: 'in';
 USING: 'using';

@@ -100,6 +100,7 @@ class Sema {
   bool ResolveType(int module, const ast::TypeRef& t, ir::Type* out, std::string* currency_column);
   void DeclareLayout(int module, const ast::LayoutDecl& d);
   void DeclareTable(int module, const ast::TableDecl& d);
+  void LoadTableData(int module, const ast::StringClause& data, int index);
   std::string TypeName(const ir::Type& t) const;
 
   // ---- sema_expr.cpp: expressions

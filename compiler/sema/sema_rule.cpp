@@ -100,12 +100,17 @@ bool ResolveVerdict(Sema* s, int module, const ast::Verdict& v, ir::Verdict* out
             return false;
           }
           const ir::TableDecl& table = s->p_->tables[t];
-          bool ok = table.keys.size() == 1 && table.keys[0].type.kind == TypeKind::kDate &&
-                    (table.values.empty() || (table.values.size() == 1 && table.values[0].type.kind == TypeKind::kBool));
+          // Keyed by date; `working: bool` (a listed date is a day off unless true), and any
+          // text columns (the notice a date comes from, the holiday's name).
+          bool ok = table.keys.size() == 1 && table.keys[0].type.kind == TypeKind::kDate;
+          for (const ir::Field& f : table.values) {
+            bool working = f.name == "working" && f.type.kind == TypeKind::kBool && !f.type.optional;
+            ok = ok && (working || f.type.kind == TypeKind::kText);
+          }
           if (!ok) {
-            s->diags_->Error("E0302", v.calendar->range, fmt::format("table {} is not a holiday calendar", v.calendar->name))
-                .Help("a calendar is `table holidays key (date: date)` (listed dates are holidays), optionally with "
-                      "`value working: bool` (true marks a working weekend day)");
+            s->diags_->Error("E0302", v.calendar->range, fmt::format("table {} is not a working-day calendar", v.calendar->name))
+                .Help("a calendar is `table holidays key (date: date)` (listed dates are days off), optionally with "
+                      "`value working: bool` (true marks a make-up working day) and text columns (e.g. `source: text`)");
             return false;
           }
           out->calendar = table.name;

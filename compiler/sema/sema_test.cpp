@@ -262,9 +262,12 @@ void Sema::CheckTest(int module, const ast::TestDecl& d) {
         // case stands for the keys (a decision's cases are row rules).
         if (rule == nullptr && decision != nullptr) rule = p_->FindRule(decision->branches.front());
         if (rule == nullptr) {
-          diags_->Error("E0206", s.target.range,
-                        fmt::format("unknown rule `{}`{}", s.target.name,
-                                    it != scopes_[module].rule_ids.end() ? " (it names no rule or decision with cases)" : ""));
+          // A rule declared with errors has them reported already: no second error per expect.
+          if (it == scopes_[module].rule_ids.end() || !diags_->has_errors()) {
+            diags_->Error("E0206", s.target.range,
+                          fmt::format("unknown rule `{}`{}", s.target.name,
+                                      it != scopes_[module].rule_ids.end() ? " (it names no rule or decision with cases)" : ""));
+          }
           ok = false;
           break;
         }
@@ -300,6 +303,14 @@ void Sema::CheckTest(int module, const ast::TestDecl& d) {
         }
         e.has_txns = s.has_txns;
         for (const ast::StringClause& x : s.txns) e.txns.push_back(x.value);
+        if (s.due) {
+          if (s.kind == ast::TestStatement::Kind::kExpectNo) {
+            diags_->Error("E0407", s.due->range, "`due` belongs to an expected finding, not to `expect no`");
+            ok = false;
+          } else if (!ParseDateLiteral(s.due->value, s.due->range, &e.due)) {
+            ok = false;
+          }
+        }
         t.expects.push_back(std::move(e));
         break;
       }

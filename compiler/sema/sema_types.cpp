@@ -1,7 +1,12 @@
 // Types, layouts and tables.
 #include <fmt/format.h>
 
+#include <filesystem>
+
 #include "common/codes.h"
+#include "common/files.h"
+#include "common/sha256.h"
+#include "decree/tables.h"
 #include "sema/sema_internal.h"
 
 namespace decree::sema {
@@ -264,6 +269,37 @@ void Sema::DeclareTable(int module, const ast::TableDecl& d) {
   if (t.keys.empty()) return;
   scopes_[module].tables[d.name.name] = static_cast<int>(p_->tables.size());
   p_->tables.push_back(std::move(t));
+  if (d.data) LoadTableData(module, *d.data, static_cast<int>(p_->tables.size()) - 1);
+}
+
+// Data shipped in a library is reference data (a calendar, a code list), not a batch.
+constexpr uint64_t kMaxTableDataBytes = 16u << 20;
+
+// `table t from csv "file.csv" …`: the file, beside the source that names it, is read now and
+// its rows go into the library; bad rows are errors here, not at run time.
+void Sema::LoadTableData(int module, const ast::StringClause& data, int index) {
+  namespace fs = std::filesystem;
+  const SourceFile& src = sources_.file(scopes_[module].file);
+  ir::TableDecl& t = p_->tables[static_cast<size_t>(index)];
+  if (data.value.empty() || fs::path(data.value).is_absolute()) {
+    diags_->Error("E0409", data.range, "a table's data file is named relative to the source that declares it")
+        .Help("e.g. `table work_calendar from csv \"work-calendar.csv\" key (date: date) value working: bool`");
+    return;
+  }
+  const std::string path = (fs::path(src.path()).parent_path() / data.value).lexically_normal().string();
+  std::string bytes;
+  Status st = ReadWholeFile(path, kMaxTableDataBytes, &bytes, "table data");
+  TableRows rows;
+  if (st.ok()) st = ReadTableFile(*p_, index, path, &rows);
+  if (!st.ok()) {
+    diags_->Error("E0409", data.range, "cannot read the table's rows: " + st.message());
+    return;
+  }
+  Sha256 h;
+  h.Update(bytes);
+  t.data_sha256 = h.FinishHex();
+  t.data_file = (fs::path(src.library_path()).parent_path() / data.value).lexically_normal().generic_string();
+  t.rows = std::move(rows.rows);
 }
 
 }  // namespace decree::sema

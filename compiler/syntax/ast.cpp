@@ -205,6 +205,7 @@ class Dumper {
     Open("table");
     Id(d.name);
     OptId(d.format);
+    OptClause(d.data);
     for (const FieldDecl& f : d.keys) {
       out += " key ";
       F(f);
@@ -322,6 +323,11 @@ class Dumper {
           Sp();
           Str(t.value);
         }
+        Close();
+      }
+      if (s.due) {
+        out += " (due ";
+        out += s.due->value;
         Close();
       }
       if (s.kind == TestStatement::Kind::kExpectRejected) {

@@ -147,6 +147,7 @@ struct TableDecl {
   SourceRange range;
   Ident name;
   std::optional<Ident> format;
+  std::optional<StringClause> data;  // `from csv "calendar.csv"`: rows shipped in the library
   std::vector<FieldDecl> keys;
   std::vector<FieldDecl> values;
 };
@@ -286,6 +287,7 @@ struct TestStatement {
   std::vector<ExprPtr> key;
   bool has_txns = false;
   std::vector<StringClause> txns;
+  std::optional<StringClause> due;  // `due 2026-10-13`: the report's due date (text as written)
   StringClause rejected;
 };
 

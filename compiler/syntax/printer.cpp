@@ -287,6 +287,7 @@ class Printer {
   void Decl(const ast::TableDecl& d) {
     std::string s = "table " + d.name.name;
     if (d.format) s += " from " + d.format->name;
+    if (d.data) s += " " + Quote(d.data->value);
     s += " key (";
     for (size_t i = 0; i < d.keys.size(); ++i) s += (i > 0 ? ", " : "") + FieldText(d.keys[i]);
     s += ")";
@@ -445,6 +446,7 @@ class Printer {
             for (size_t i = 0; i < s.txns.size(); ++i) t += (i > 0 ? ", " : "") + Quote(s.txns[i].value);
             t += "]";
           }
+          if (s.due) t += " due " + s.due->value;
           Line(s.range, "  ", t);
           break;
         }

@@ -73,6 +73,7 @@ ast::TableDecl Transformer::Table(DecreeParser::TableDeclContext* ctx) {
   d.range = Range(ctx);
   d.name = Ident(ctx->name, ctx);
   if (ctx->format != nullptr) d.format = Ident(ctx->format, ctx);
+  if (ctx->data != nullptr) d.data = StringClause(ctx->data);
   // Fields before the RPAREN are keys, after VALUE are values.
   size_t rparen = ctx->RPAREN() != nullptr ? ctx->RPAREN()->getSymbol()->getTokenIndex() : SIZE_MAX;
   for (auto* f : ctx->fieldDecl()) {

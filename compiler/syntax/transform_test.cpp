@@ -26,6 +26,7 @@ ast::TestDecl Transformer::Test(DecreeParser::TestDeclContext* ctx) {
         st.has_txns = true;
         for (auto* t : e->STRING()) st.txns.push_back(StringClause(t));
       }
+      if (e->due != nullptr) st.due = ast::StringClause{e->due->getText(), Range(e->due)};
     } else if (auto* r = dynamic_cast<DecreeParser::ExpectRejectedStatementContext*>(s)) {
       st.kind = ast::TestStatement::Kind::kExpectRejected;
       st.rejected = StringClause(r->STRING());

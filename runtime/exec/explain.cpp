@@ -226,13 +226,19 @@ Explanation Explain(const ir::Program& p, const ir::Rule& rule, const ir::Expr& 
   return out;
 }
 
-int32_t AddDays(int32_t date, int days, bool business, const TableData* calendar) {
+int32_t AddDays(int32_t date, int days, bool business, const TableData* calendar, int* uncovered_year) {
   if (!business) return date + days;
   int32_t d = date;
   int counted = 0;
   while (counted < days) {
     ++d;
     bool working = Weekday(d) < 5;
+    if (calendar != nullptr && uncovered_year != nullptr && *uncovered_year == 0) {
+      int y;
+      unsigned m, day;
+      CivilFromDays(d, &y, &m, &day);
+      if (!calendar->CoversYear(y)) *uncovered_year = y;
+    }
     if (calendar != nullptr) {
       switch (calendar->Calendar(d)) {
         case TableData::CalendarDay::kHoliday: working = false; break;
@@ -255,7 +261,13 @@ void FillVerdicts(const ir::Program& p, const ir::Rule& rule, int32_t date, cons
           if (v.within >= 0 && date != ir::kNoDate) {
             const TableData* cal = nullptr;
             if (!v.calendar.empty() && tables != nullptr) cal = tables->Get(p.TableIndex(v.calendar));
-            f->due = FormatDate(AddDays(date, v.within, v.business, cal));
+            int uncovered = 0;
+            f->due = FormatDate(AddDays(date, v.within, v.business, cal, &uncovered));
+            if (uncovered != 0) {
+              f->due_note = fmt::format("Monday–Friday in {}: calendar {} does not cover it", uncovered, v.calendar);
+            } else if (!v.calendar.empty() && cal == nullptr) {
+              f->due_note = fmt::format("Monday–Friday: calendar {} was not given", v.calendar);
+            }
           }
         }
         break;
@@ -345,6 +357,7 @@ void Finding::AppendJsonTail(std::string* buffer) const {
   };
   field(",\"report\":", report);
   field(",\"due\":", due);
+  field(",\"due_note\":", due_note);
   field(",\"flag\":", flag);
   field(",\"message\":", message);
   if (!classification.empty()) {

@@ -55,7 +55,9 @@ class ExplainPlan {
 };
 
 // The date `days` (business) days after `date`: Monday-Friday, adjusted by a calendar table.
-int32_t AddDays(int32_t date, int days, bool business, const TableData* calendar);
+// Counting through a day of a year the calendar lists no date of sets *uncovered_year (if
+// still 0) to that year: that part of the count is Monday–Friday.
+int32_t AddDays(int32_t date, int days, bool business, const TableData* calendar, int* uncovered_year = nullptr);
 
 // Fills a finding's verdict fields (actions, report, due, flag, message, classification).
 void FillVerdicts(const ir::Program& p, const ir::Rule& rule, int32_t date, const Tables* tables, Finding* f);

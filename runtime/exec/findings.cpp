@@ -30,6 +30,7 @@ void FindingList::AppendSortKey(const Finding& f, std::string* k) {
 }
 
 void FindingList::Add(Finding&& f) {
+  if (!f.due_note.empty()) due_notes_.Add(f.due_note);
   scratch_.clear();
   AppendSortKey(f, &scratch_);
   keys_.push_back(key_arena_.Append(scratch_));

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdio>
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <memory>
@@ -43,6 +44,23 @@ class SpillFile {
   std::atomic<uint64_t> next_{0};
 };
 
+// Findings whose due date counted Monday–Friday through a year their calendar does not cover
+// (Finding::due_note): how many, and the distinct notes.
+struct DueNotes {
+  uint64_t count = 0;
+  std::vector<std::string> texts;
+  void Add(const std::string& note) {
+    ++count;
+    if (std::find(texts.begin(), texts.end(), note) == texts.end()) texts.push_back(note);
+  }
+  void Merge(const DueNotes& o) {
+    count += o.count;
+    for (const std::string& t : o.texts) {
+      if (std::find(texts.begin(), texts.end(), t) == texts.end()) texts.push_back(t);
+    }
+  }
+};
+
 class FindingList {
  public:
   explicit FindingList(bool keep_objects, BlockPool* pool = nullptr)
@@ -50,6 +68,7 @@ class FindingList {
   // Takes the finding (keeping it, or rendering it; a rendered finding is left as it was).
   void Add(Finding&& f);
   size_t size() const { return keys_.size(); }
+  const DueNotes& due_notes() const { return due_notes_; }
   bool keeps_objects() const { return keep_; }
   // Sorts this list by its keys (call before merging).
   void Sort();
@@ -77,6 +96,7 @@ class FindingList {
   std::deque<Finding> objects_;          // keep_
   std::vector<std::string_view> lines_;  // !keep_: JSON lines with their newlines
   std::string scratch_;
+  DueNotes due_notes_;
   std::string prefix_, prefix_rule_, prefix_citation_, prefix_version_;  // the last rule's JSON part
   // After Spill(): the lines' lengths in sort order and where the first one starts.
   bool spilled_ = false;

@@ -11,6 +11,7 @@
 // Phase 3: findings are sorted (rule, key, first txn_id) and rejects put in input order, so the
 // output does not depend on the number of threads.
 #include "decree/run.h"
+#include "decree/tables.h"
 
 #include <fmt/format.h>
 
@@ -212,6 +213,7 @@ class VerdictFiller {
     f->actions = p.actions;
     f->report = p.report;
     f->due = p.due;
+    f->due_note = p.due_note;
     f->flag = p.flag;
     f->message = p.message;
     f->classification = p.classification;
@@ -742,6 +744,7 @@ class GroupFinalizer {
     f->actions.clear();
     f->report.clear();
     f->due.clear();
+    f->due_note.clear();
     f->flag.clear();
     f->message.clear();
     f->classification.clear();
@@ -1020,42 +1023,12 @@ void TablesOf(const ir::Program& p, const ir::Rule& r, std::set<int>* out) {
 }
 
 Status LoadTable(const ir::Program& program, int index, const std::string& path, std::unique_ptr<TableData>* out) {
-  const ir::TableDecl& t = program.tables[index];
-  ir::Layout pseudo;
-  pseudo.name = t.name;
-  pseudo.fields = t.keys;
-  pseudo.fields.insert(pseudo.fields.end(), t.values.begin(), t.values.end());
-  InputSpec spec;
-  spec.path = path;
-  std::unique_ptr<io::RowSource> source;
-  Status st = io::OpenSource(spec, program, pseudo, &source);
-  if (!st.ok()) return Status::InvalidArgument(fmt::format("table {}: {}", t.name, st.message()));
+  TableRows rows;
+  Status st = ReadTableFile(program, index, path, &rows);
+  if (!st.ok()) return st;
   auto data = std::make_unique<TableData>(program, index);
-  std::vector<io::Reject> rejects;
-  for (size_t s = 0; s < source->segment_count(); ++s) {
-    io::SegmentResult result;
-    Status inner;
-    st = source->ReadSegment(s, [&](const Chunk& c) {
-      for (uint32_t r = 0; r < c.size && inner.ok(); ++r) {
-        std::vector<ir::Value> row;
-        for (size_t f = 0; f < pseudo.fields.size(); ++f) row.push_back(SlotValue(c.columns[f], r, pseudo.fields[f].type));
-        inner = data->AddRow(std::move(row), path);
-      }
-    }, &result);
-    if (!st.ok()) return st;
-    if (!inner.ok()) return inner;
-    rejects.insert(rejects.end(), result.rejects.begin(), result.rejects.end());
-  }
-  if (st = source->CheckUnchanged(); !st.ok()) return Status::InvalidArgument(fmt::format("table {}: {}", t.name, st.message()));
-  if (!rejects.empty()) {
-    std::sort(rejects.begin(), rejects.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
-    std::unique_ptr<io::PositionLabeler> labeler = source->NewLabeler();
-    std::string shown;
-    for (size_t i = 0; i < rejects.size() && i < 5; ++i) {
-      shown += fmt::format("\n  {}, {}: {}", path, labeler->Label(rejects[i].pos, rejects[i].last), rejects[i].reason);
-    }
-    return Status::InvalidArgument(fmt::format("table {}: {} bad row{} in {}{}", t.name, rejects.size(),
-                                               rejects.size() == 1 ? "" : "s", path, shown));
+  for (std::vector<ir::Value>& row : rows.rows) {
+    if (st = data->AddRow(std::move(row), path); !st.ok()) return st;
   }
   *out = std::move(data);
   return Status::Ok();
@@ -1342,6 +1315,8 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
     held.fetch_sub(bytes);
     return st;
   };
+  DueNotes due_notes;
+  for (const auto& w : workers) due_notes.Merge(w->findings().due_notes());
   for (size_t r : rule_order) {
     const RuleInfo& info = plan.rules[r];
     std::vector<ListRange> ranges;
@@ -1376,7 +1351,10 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
       for (const Status& st : task_status) {
         if (!st.ok()) return st;
       }
-      for (auto& l : lists) ranges.push_back(ListRange{l.get(), 0, l->size()});
+      for (auto& l : lists) {
+        ranges.push_back(ListRange{l.get(), 0, l->size()});
+        due_notes.Merge(l->due_notes());
+      }
     } else {
       std::string prefix = FindingList::RulePrefix(info.rule->id, info.rule->version);
       for (size_t w = 0; w < workers.size(); ++w) {
@@ -1395,6 +1373,11 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   }
   Status st = merger.Flush();
   result->finding_count = merger.count();
+  if (due_notes.count > 0) {
+    result->notes.push_back(fmt::format("{} due date{} counted Monday–Friday where the working-day calendar lists no dates "
+                                        "({}): add that year's holiday notice to the calendar (see due_note in the findings)",
+                                        due_notes.count, due_notes.count == 1 ? " was" : "s were", fmt::join(due_notes.texts, "; ")));
+  }
   if (!st.ok()) return st;  // the findings file, if any, is abandoned
   if (out >= 0 && out != STDOUT_FILENO && !(st = file.Commit()).ok()) return st;
 

@@ -2,6 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <set>
+
+#include "common/civil.h"
+#include "decree/tables.h"
+#include "exec/vector.h"
+#include "io/source.h"
+
 namespace decree::exec {
 
 TableData::TableData(const ir::Program& program, int index)
@@ -16,6 +24,9 @@ TableData::TableData(const ir::Program& program, int index)
       rate_value_ = 2;
       rate_scale_ = t.values[0].type.scale;
     }
+  }
+  for (size_t v = 0; v < t.values.size(); ++v) {
+    if (t.values[v].name == "working" && t.values[v].type.kind == ir::TypeKind::kBool) working_ = static_cast<int>(t.keys.size() + v);
   }
 }
 
@@ -48,6 +59,12 @@ Status TableData::AddRow(std::vector<ir::Value> row, const std::string& where) {
       if (r.scale != rate_scale_) Rescale(m, r.scale, rate_scale_, &m);
       rates_[(static_cast<uint64_t>(static_cast<uint32_t>(d.i)) << 16) | static_cast<uint64_t>(c.i)] = m;
     }
+  }
+  if (decl_->keys.size() == 1 && decl_->keys[0].type.kind == ir::TypeKind::kDate && !row[0].null) {
+    int y;
+    unsigned m, d;
+    CivilFromDays(static_cast<int32_t>(row[0].i), &y, &m, &d);
+    years_.insert(y);
   }
   rows_.push_back(std::move(row));
   return Status::Ok();
@@ -82,7 +99,7 @@ TableData::CalendarDay TableData::Calendar(int32_t date) const {
   auto it = by_key_.find(KeyString({ir::Value::Date(date)}));
   if (it == by_key_.end()) return CalendarDay::kUnlisted;
   const std::vector<ir::Value>& row = rows_[it->second];
-  if (row.size() > 1 && !row[1].null && row[1].i != 0) return CalendarDay::kWorking;
+  if (working_ >= 0 && !row[static_cast<size_t>(working_)].null && row[static_cast<size_t>(working_)].i != 0) return CalendarDay::kWorking;
   return CalendarDay::kHoliday;
 }
 
@@ -103,4 +120,67 @@ std::string Tables::ScreenMatch(const std::string& list, const std::string& name
   return slot < 0 ? std::string() : screening_->Describe(screening_->BestLocked(slot, name));
 }
 
+std::unique_ptr<TableData> TableData::Bundled(const ir::Program& program, int index) {
+  const ir::TableDecl& t = program.tables[static_cast<size_t>(index)];
+  if (t.data_file.empty()) return nullptr;
+  auto data = std::make_unique<TableData>(program, index);
+  for (const std::vector<ir::Value>& row : t.rows) {
+    // The compiler checked the rows; a library's hash guards them since.
+    if (!data->AddRow(row, t.data_file).ok()) return nullptr;
+  }
+  return data;
+}
+
+Tables::Tables(const ir::Program& program) : program_(&program), by_index_(program.tables.size()) {
+  for (size_t t = 0; t < program.tables.size(); ++t) by_index_[t] = TableData::Bundled(program, static_cast<int>(t));
+}
+
 }  // namespace decree::exec
+
+namespace decree {
+
+Status ReadTableFile(const ir::Program& program, int index, const std::string& path, TableRows* out) {
+  const ir::TableDecl& t = program.tables[static_cast<size_t>(index)];
+  ir::Layout pseudo;
+  pseudo.name = t.name;
+  pseudo.fields = t.keys;
+  pseudo.fields.insert(pseudo.fields.end(), t.values.begin(), t.values.end());
+  InputSpec spec;
+  spec.path = path;
+  std::unique_ptr<io::RowSource> source;
+  Status st = io::OpenSource(spec, program, pseudo, &source);
+  if (!st.ok()) return Status::InvalidArgument(fmt::format("table {}: {}", t.name, st.message()));
+  exec::TableData keys(program, index);  // duplicate keys are errors
+  out->table = t.name;
+  out->rows.clear();
+  std::vector<io::Reject> rejects;
+  for (size_t s = 0; s < source->segment_count(); ++s) {
+    io::SegmentResult result;
+    Status inner;
+    st = source->ReadSegment(s, [&](const exec::Chunk& c) {
+      for (uint32_t r = 0; r < c.size && inner.ok(); ++r) {
+        std::vector<ir::Value> row;
+        for (size_t f = 0; f < pseudo.fields.size(); ++f) row.push_back(exec::SlotValue(c.columns[f], r, pseudo.fields[f].type));
+        inner = keys.AddRow(row, path);
+        out->rows.push_back(std::move(row));
+      }
+    }, &result);
+    if (!st.ok()) return st;
+    if (!inner.ok()) return inner;
+    rejects.insert(rejects.end(), result.rejects.begin(), result.rejects.end());
+  }
+  if (st = source->CheckUnchanged(); !st.ok()) return Status::InvalidArgument(fmt::format("table {}: {}", t.name, st.message()));
+  if (!rejects.empty()) {
+    std::sort(rejects.begin(), rejects.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
+    std::unique_ptr<io::PositionLabeler> labeler = source->NewLabeler();
+    std::string shown;
+    for (size_t i = 0; i < rejects.size() && i < 5; ++i) {
+      shown += fmt::format("\n  {}, {}: {}", path, labeler->Label(rejects[i].pos, rejects[i].last), rejects[i].reason);
+    }
+    return Status::InvalidArgument(fmt::format("table {}: {} bad row{} in {}{}", t.name, rejects.size(),
+                                               rejects.size() == 1 ? "" : "s", path, shown));
+  }
+  return Status::Ok();
+}
+
+}  // namespace decree

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -18,6 +19,8 @@ namespace decree::exec {
 class TableData {
  public:
   TableData(const ir::Program& program, int index);
+  // The rows the library ships for table `index`, or null when it ships none.
+  static std::unique_ptr<TableData> Bundled(const ir::Program& program, int index);
   const ir::TableDecl& decl() const { return *decl_; }
   int index() const { return index_; }
   size_t rows() const { return rows_.size(); }
@@ -36,6 +39,9 @@ class TableData {
   // listed date with `working = true`, kUnlisted otherwise.
   enum class CalendarDay { kUnlisted, kHoliday, kWorking };
   CalendarDay Calendar(int32_t date) const;
+  // Whether a calendar lists any date of `year`: an annual notice covers its whole year, so a
+  // year without a row is one the calendar does not know (Monday–Friday is then a guess).
+  bool CoversYear(int year) const { return years_.count(year) > 0; }
 
  private:
   static std::string KeyString(const std::vector<ir::Value>& key);
@@ -46,6 +52,8 @@ class TableData {
   std::vector<std::vector<ir::Value>> rows_;
   std::unordered_map<std::string, size_t> by_key_;
   int rate_date_ = -1, rate_currency_ = -1, rate_value_ = -1, rate_scale_ = 0;
+  int working_ = -1;     // calendars: the row index of `working: bool`, if declared
+  std::set<int> years_;  // calendars: the years listed
   std::unordered_map<uint64_t, i128> rates_;
 };
 
@@ -53,7 +61,8 @@ class TableData {
 // evaluator's view of them.
 class Tables : public ir::EvalContext {
  public:
-  explicit Tables(const ir::Program& program) : program_(&program), by_index_(program.tables.size()) {}
+  // Starts with the rows the library ships (a working-day calendar); Set replaces a table.
+  explicit Tables(const ir::Program& program);
   void Set(int index, std::unique_ptr<TableData> t) { by_index_[index] = std::move(t); }
   const TableData* Get(int index) const {
     return index >= 0 && index < static_cast<int>(by_index_.size()) ? by_index_[index].get() : nullptr;

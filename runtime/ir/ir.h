@@ -120,6 +120,11 @@ struct TableDecl {
   std::vector<Field> keys;
   std::vector<Field> values;  // empty: a set of keys (a holiday calendar, a list of codes)
   SourceLoc loc;
+  // Rows shipped in the library (`table t from csv "file.csv" …`), read at compile time from
+  // `data_file` (library path) whose bytes hash to `data_sha256`.  Empty data_file: the rows
+  // come with each run (`--table`).
+  std::string data_file, data_sha256;
+  std::vector<std::vector<Value>> rows;  // key values then value columns, in declaration order
 };
 
 struct Constant {
@@ -256,6 +261,7 @@ struct Expectation {
   std::vector<Value> key_prefix; // matched against the finding's key (row rules: the record id)
   bool has_txns = false;
   std::vector<std::string> txns; // exact txn_ids of the finding
+  int32_t due = kNoDate;         // the finding's report due date, when given
   std::string record;            // kRejected: the record id expected to be rejected
   SourceLoc loc;
 };

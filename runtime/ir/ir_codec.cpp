@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/civil.h"
 #include "common/sha256.h"
 
 namespace decree::ir {
@@ -331,6 +332,7 @@ std::string EncodeTest(const Test& t) {
       for (const std::string& id : e.txns) txns.Add(SExpr::Str(id));
       x.Add(std::move(txns));
     }
+    if (e.due != kNoDate) x.Add(SExpr::List({SExpr::Atom("due"), SExpr::Str(FormatDate(e.due))}));
     s.Add(std::move(x));
   }
   return PrintSExpr(s);
@@ -384,6 +386,11 @@ Status DecodeTest(const std::string& text, Test* t) {
       if (const SExpr* txns = x.Find("txns")) {
         e.has_txns = true;
         if (!FormStrings(txns, &e.txns)) return Status::Corruption("test IR: bad txns");
+      }
+      if (const SExpr* due = x.Find("due")) {
+        if (due->items.size() != 2 || due->items[1].kind != SExpr::Kind::kString || !ParseDate(due->items[1].text, &e.due)) {
+          return Status::Corruption("test IR: bad due date");
+        }
       }
       t->expects.push_back(std::move(e));
     } else {

@@ -13,6 +13,7 @@
 #include "ir/ir_codec.h"
 #include "common/sha256.h"
 #include "common/sqlite_util.h"
+#include "common/json.h"
 
 namespace decree::ir {
 
@@ -22,6 +23,7 @@ struct TableSpec {
   const char* name;
   const char* columns;  // DDL column list
   const char* order_by; // primary key: the order rows are hashed and read in
+  int since = 1;        // the format version that added the table
 };
 
 // The schema, in hashing order.  Changing anything here is a format change: bump
@@ -69,6 +71,11 @@ constexpr TableSpec kTables[] = {
      "PRIMARY KEY(ruleset, ordinal)",
      "ruleset, ordinal"},
     {"sources", "path TEXT NOT NULL PRIMARY KEY, sha256 TEXT NOT NULL, text TEXT NOT NULL", "path"},
+    // Rows shipped with a table (`table t from csv "file.csv" …`): the file they were read from,
+    // and each row as a JSON array of encoded values (keys then values).
+    {"table_data", "table_name TEXT NOT NULL PRIMARY KEY, file TEXT NOT NULL, sha256 TEXT NOT NULL", "table_name", 3},
+    {"table_rows", "table_name TEXT NOT NULL, ordinal INTEGER NOT NULL, row TEXT NOT NULL, PRIMARY KEY(table_name, ordinal)",
+     "table_name, ordinal", 3},
 };
 
 void BindDate(SqliteStmt* s, int i, int32_t d) {
@@ -132,6 +139,72 @@ Status InsertFields(SqliteDb& db, const char* sql, const std::string& owner, con
     st = StepDone(db, s, "writing fields");
     if (!st.ok()) return st;
   }
+  return Status::Ok();
+}
+
+Status WriteTableRows(SqliteDb& db, const Program& p) {
+  SqliteStmt data, rows;
+  Status st = data.Prepare(db.get(), "INSERT INTO table_data VALUES(?,?,?)");
+  if (st.ok()) st = rows.Prepare(db.get(), "INSERT INTO table_rows VALUES(?,?,?)");
+  if (!st.ok()) return st;
+  for (const TableDecl& t : p.tables) {
+    if (t.data_file.empty()) continue;
+    data.BindText(1, t.name);
+    data.BindText(2, t.data_file);
+    data.BindText(3, t.data_sha256);
+    if (!(st = StepDone(db, data, "writing table_data")).ok()) return st;
+    for (size_t i = 0; i < t.rows.size(); ++i) {
+      std::string row;
+      JsonWriter j(&row);
+      j.BeginArray();
+      for (const Value& v : t.rows[i]) j.String(EncodeValue(v));
+      j.EndArray();
+      rows.BindText(1, t.name);
+      rows.BindInt(2, static_cast<int64_t>(i));
+      rows.BindText(3, row);
+      if (!(st = StepDone(db, rows, "writing table_rows")).ok()) return st;
+    }
+  }
+  return Status::Ok();
+}
+
+Status ReadTableRows(sqlite3* db, Program* p) {
+  SqliteStmt s;
+  Status st = s.Prepare(db, "SELECT table_name, file, sha256 FROM table_data ORDER BY table_name");
+  if (!st.ok()) return st;
+  int rc;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    TableDecl* t = nullptr;
+    for (TableDecl& x : p->tables) {
+      if (x.name == s.Text(0)) t = &x;
+    }
+    if (t == nullptr) return Status::Corruption("table_data names an unknown table " + s.Text(0));
+    t->data_file = s.Text(1);
+    t->data_sha256 = s.Text(2);
+  }
+  if (rc != SQLITE_DONE) return Status::Corruption(sqlite3_errmsg(db));
+  if (!(st = s.Prepare(db, "SELECT table_name, ordinal, row FROM table_rows ORDER BY table_name, ordinal")).ok()) return st;
+  while ((rc = s.Step()) == SQLITE_ROW) {
+    TableDecl* t = nullptr;
+    for (TableDecl& x : p->tables) {
+      if (x.name == s.Text(0)) t = &x;
+    }
+    if (t == nullptr || t->data_file.empty()) return Status::Corruption("table_rows names a table without data: " + s.Text(0));
+    JsonValue doc;
+    size_t off;
+    std::string err;
+    if (!ParseJson(s.Text(2), &doc, &off, &err) || doc.items.size() != t->keys.size() + t->values.size()) {
+      return Status::Corruption(fmt::format("bad row {} of table {}", s.Int(1), t->name));
+    }
+    std::vector<Value> row;
+    for (const JsonValue& v : doc.items) {
+      Value value;
+      if (!DecodeValue(v.text, &value)) return Status::Corruption(fmt::format("bad value in row {} of table {}", s.Int(1), t->name));
+      row.push_back(std::move(value));
+    }
+    t->rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) return Status::Corruption(sqlite3_errmsg(db));
   return Status::Ok();
 }
 
@@ -202,6 +275,7 @@ Status WriteContent(SqliteDb& db, const Program& p) {
     if (!(st = InsertFields(db, sql, t.name, t.keys, 0, "key")).ok()) return st;
     if (!(st = InsertFields(db, sql, t.name, t.values, static_cast<int>(t.keys.size()), "value")).ok()) return st;
   }
+  if (!(st = WriteTableRows(db, p)).ok()) return st;
 
   if (!(st = s.Prepare(db.get(), "INSERT INTO constants VALUES(?,?,?)")).ok()) return st;
   for (const Constant& c : p.constants) {
@@ -388,6 +462,7 @@ Status ReadContent(sqlite3* db, int format_version, Program* p) {
     p->tables.push_back(std::move(t));
   }
   if (rc != SQLITE_DONE) return Status::Corruption(sqlite3_errmsg(db));
+  if (format_version >= 3 && !(st = ReadTableRows(db, p)).ok()) return st;
 
   if (!(st = s.Prepare(db, "SELECT name, type, value FROM constants ORDER BY name")).ok()) return st;
   while ((rc = s.Step()) == SQLITE_ROW) {
@@ -481,7 +556,7 @@ Status ReadContent(sqlite3* db, int format_version, Program* p) {
 
 }  // namespace
 
-Status ComputeContentHash(sqlite3* db, std::string* hex) {
+Status ComputeContentHash(sqlite3* db, std::string* hex, int format_version) {
   Sha256 h;
   h.UpdateField(kLibraryFormatName);
   auto hash_query = [&](const std::string& table, const std::string& sql) -> Status {
@@ -514,6 +589,7 @@ Status ComputeContentHash(sqlite3* db, std::string* hex) {
   Status st = hash_query("decree_meta", "SELECT key, value FROM decree_meta WHERE key <> 'content_hash' ORDER BY key");
   if (!st.ok()) return st;
   for (const TableSpec& t : kTables) {
+    if (t.since > format_version) continue;  // an older library has no such table
     st = hash_query(t.name, fmt::format("SELECT * FROM {} ORDER BY {}", t.name, t.order_by));
     if (!st.ok()) return st;
   }
@@ -561,7 +637,7 @@ Status WriteLibrary(Program* program, const std::string& path, const std::string
         s.BindText(2, v);
         st = StepDone(db, s, "writing decree_meta");
       }
-      if (st.ok()) st = ComputeContentHash(db.get(), content_hash);
+      if (st.ok()) st = ComputeContentHash(db.get(), content_hash, kLibraryFormatVersion);
       if (st.ok()) {
         s.BindText(1, "content_hash");
         s.BindText(2, *content_hash);
@@ -606,7 +682,7 @@ Status ReadLibrary(const std::string& path, Program* program, LibraryInfo* info)
   }
   info->format_version = v;
   std::string actual;
-  st = ComputeContentHash(db.get(), &actual);
+  st = ComputeContentHash(db.get(), &actual, v);
   if (!st.ok()) return Corrupt(path, st.message());
   if (actual != stored_hash) {
     return Corrupt(path, fmt::format("content hash mismatch: recorded {}, computed {} (the file was modified or damaged)",

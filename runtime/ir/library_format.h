@@ -16,7 +16,7 @@ struct sqlite3;
 
 namespace decree::ir {
 
-inline constexpr int kLibraryFormatVersion = 2;
+inline constexpr int kLibraryFormatVersion = 3;
 inline constexpr const char* kLibraryFormatName = "decree-rule-library";
 
 // Writes `program` to `path` atomically (a temporary file renamed into place).  Sets each
@@ -36,7 +36,8 @@ struct LibraryInfo {
 Status CheckLibraryFile(const std::string& path);
 Status ReadLibrary(const std::string& path, Program* program, LibraryInfo* info);
 
-// SHA-256 over the library's content (everything but decree_meta.content_hash).
-Status ComputeContentHash(sqlite3* db, std::string* hex);
+// SHA-256 over the library's content (everything but decree_meta.content_hash), for a library
+// of `format_version` (its tables).
+Status ComputeContentHash(sqlite3* db, std::string* hex, int format_version = kLibraryFormatVersion);
 
 }  // namespace decree::ir

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "decree/testing.h"
+#include "common/civil.h"
 #include "exec/explain.h"
 #include "exec/run_internal.h"
 #include "ir/ir.h"
@@ -14,7 +15,9 @@ namespace {
 std::string Describe(const Finding& f) {
   std::vector<std::string> key;
   for (const auto& [k, v] : f.key) key.push_back(v);
-  return fmt::format("({}) txns [{}]", fmt::join(key, ", "), fmt::join(f.txn_ids, ", "));
+  std::string due;
+  if (!f.due.empty()) due = " due " + f.due + (f.due_note.empty() ? "" : " (" + f.due_note + ")");
+  return fmt::format("({}) txns [{}]{}", fmt::join(key, ", "), fmt::join(f.txn_ids, ", "), due);
 }
 
 // The watch lists of a test (its `given list` entries) or of a witness replay (none): every
@@ -83,7 +86,11 @@ Status RunRecords(const ir::Program& program, const std::string& layout_name, st
     }
   }
   for (size_t t = 0; t < owned.size(); ++t) {
-    tables.Set(static_cast<int>(t), owned[t] ? std::move(owned[t]) : std::make_unique<exec::TableData>(program, static_cast<int>(t)));
+    if (owned[t]) {
+      tables.Set(static_cast<int>(t), std::move(owned[t]));
+    } else if (tables.Get(static_cast<int>(t)) == nullptr) {  // not shipped in the library either
+      tables.Set(static_cast<int>(t), std::make_unique<exec::TableData>(program, static_cast<int>(t)));
+    }
   }
   Status st = SetTestScreening(program, {}, &tables);
   if (!st.ok()) return st;
@@ -131,9 +138,14 @@ Status RunOne(const ir::Program& program, const ir::Test& test, TestOutcome* out
     }
     records.push_back(std::move(rec));
   }
-  // Tables the test did not give are empty: a lookup in them fails as it would at run time.
+  // Tables the test did not give hold the rows the library ships, or none: a lookup in them
+  // fails as it would at run time.
   for (size_t t = 0; t < owned.size(); ++t) {
-    tables.Set(static_cast<int>(t), owned[t] ? std::move(owned[t]) : std::make_unique<exec::TableData>(program, static_cast<int>(t)));
+    if (owned[t]) {
+      tables.Set(static_cast<int>(t), std::move(owned[t]));
+    } else if (tables.Get(static_cast<int>(t)) == nullptr) {  // not shipped in the library either
+      tables.Set(static_cast<int>(t), std::make_unique<exec::TableData>(program, static_cast<int>(t)));
+    }
   }
   if (layout == nullptr) {
     for (const ir::Expectation& e : test.expects) {
@@ -191,10 +203,12 @@ Status RunOne(const ir::Program& program, const ir::Test& test, TestOutcome* out
       std::vector<std::string> txns = e.txns;
       std::sort(txns.begin(), txns.end());
       if (e.has_txns && f.txn_ids != txns) continue;
+      if (e.due != ir::kNoDate && f.due != FormatDate(e.due)) continue;
       matching.push_back(&f);
     }
     std::string wanted = want.empty() ? "" : fmt::format(" for ({})", fmt::join(want, ", "));
     if (e.has_txns) wanted += fmt::format(" with txns [{}]", fmt::join(e.txns, ", "));
+    if (e.due != ir::kNoDate) wanted += " due " + FormatDate(e.due);
     if (e.kind == ir::ExpectKind::kFires && matching.empty()) {
       std::string got;
       for (const Finding* f : of_rule) got += "\n      found " + Describe(*f);

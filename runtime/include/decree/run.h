@@ -90,6 +90,9 @@ struct Finding {
   std::vector<std::string> actions;  // verdict kinds in order: report, flag, block, allow, classify, error
   std::string report;                // report kind
   std::string due;                   // YYYY-MM-DD, when the report has a due period
+  // Set when the due date had to count Monday–Friday through a year its working-day calendar
+  // does not list: "Monday–Friday in 2027: calendar cn.pboc.lvtr.work_calendar does not cover it".
+  std::string due_note;
   std::string flag;                  // flag kind
   std::string message;               // flag message or require error message
   std::vector<std::pair<std::string, std::string>> classification;

@@ -7,6 +7,7 @@
 
 #include "decree/run.h"
 #include "decree/status.h"
+#include "decree/tables.h"
 #include "ir/value.h"
 
 namespace decree {
@@ -27,12 +28,6 @@ struct TestOutcome {
 // Runs every test of `program` (or those whose name contains `filter`).  A Status error means
 // a test could not run at all (e.g. a record of a layout no rule reads).
 Status RunTests(const ir::Program& program, const std::string& filter, std::vector<TestOutcome>* out);
-
-// Rows of one table, each the table's keys then values in declaration order.
-struct TableRows {
-  std::string table;  // qualified or short name
-  std::vector<std::vector<ir::Value>> rows;
-};
 
 // Evaluates in-memory records of one layout (each the layout's field values in field order)
 // as a batch, with these table rows (tables not given are empty): what `test` blocks and the
