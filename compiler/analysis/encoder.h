@@ -82,7 +82,7 @@ class Encoder {
   z3::model NiceModel(z3::solver& s, const ir::Layout& layout, const std::vector<RecordVars*>& more = {});
 
   // A witness for `query` (satisfiable) whose aggregates are those of an actual group: r and
-  // up to three more records of its group, found by a solver of its own.  False when none is
+  // up to 31 more records of its group, found by a solver of its own.  False when none is
   // found (the finding then keeps its single-record witness, not replayed).
   bool GroupWitness(const z3::expr& query, const ir::Layout& layout, const std::vector<const ir::Rule*>& rules, Witness* w);
 
