@@ -14,6 +14,9 @@ packages=(
   libicu-dev                         # time zones, normalisation, transliteration
   libsqlite3-dev sqlite3             # rule libraries, case stores, the differential tests
   libfmt-dev libgtest-dev
+  libssl-dev                         # OpenSSL libcrypto: SHA-256 content hashes
+  libsimdjson-dev                    # JSON and JSON Lines inputs
+  libxml2-dev                        # XML inputs and filings, XSD validation
   unicode-data bzip2                 # Unihan (Chinese Commercial Codes in OFAC remarks), bz2-packed
   clang libclang-rt-14-dev           # libFuzzer and the sanitizer builds
   time                               # /usr/bin/time for peak-memory measurements
