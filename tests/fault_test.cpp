@@ -319,7 +319,13 @@ TEST_F(FaultTest, ManyRejectedRowsStayWithinMaxMemory) {
   size_t lines = 0;
   for (std::string l; std::getline(rejects, l);) ++lines;
   EXPECT_EQ(lines, 300000u);
+#if defined(__SANITIZE_ADDRESS__)
+  // Under AddressSanitizer the process's RSS is its shadow memory and freed-block quarantine
+  // (256 MB by default), not Decree's: the bound holds for the plain build only.
+  (void)usage;
+#else
   EXPECT_LT(usage.ru_maxrss, 120 * 1024) << "peak RSS " << usage.ru_maxrss << " KB";
+#endif
 }
 
 }  // namespace
