@@ -13,7 +13,7 @@
 #include "report/report.h"
 #include "compile_common.h"
 #include "decree/run.h"
-#include "exec/run_internal.h"
+#include "exec/run_source.h"
 #include "io/source.h"
 #include "ir/ir.h"
 #include "common/json.h"

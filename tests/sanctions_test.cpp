@@ -18,7 +18,9 @@
 #include "decree/run.h"
 #include "driver/compilation.h"
 #include "screen/index.h"
-#include "screen/text_file.h"
+#include "common/files.h"
+#include "common/strings.h"
+#include "io/csv_records.h"
 #include "watchlist_dir.h"
 #include "screen/watchlist.h"
 
@@ -51,8 +53,8 @@ std::vector<std::string> Names() {
   // The example batch's parties: customer_name is its fifth column, counterparty_name its 13th.
   const std::string example = std::string(DECREE_SOURCE_DIR) + "/examples/transactions.csv";
   std::string text;
-  EXPECT_TRUE(screen::ReadFile(example, &text).ok());
-  screen::CsvRecords records(text, example);
+  EXPECT_TRUE(ReadWholeFile(example, kMaxWholeFileBytes, &text).ok());
+  io::CsvRecords records(text, example);
   std::vector<std::string_view> f;
   Status error;
   records.Next(&f, &error);  // the header

@@ -16,7 +16,7 @@
 
 #include "decree/status.h"
 #include "exec/tables.h"
-#include "exec/vector.h"
+#include "vector/vector.h"
 #include "ir/ir.h"
 
 namespace decree::exec {

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "exec/memory.h"
-#include "exec/vector.h"
+#include "vector/vector.h"
 #include "ir/ir.h"
 
 namespace decree::exec {

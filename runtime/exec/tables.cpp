@@ -7,7 +7,7 @@
 
 #include "common/civil.h"
 #include "decree/tables.h"
-#include "exec/vector.h"
+#include "vector/vector.h"
 #include "io/source.h"
 
 namespace decree::exec {
@@ -157,10 +157,10 @@ Status ReadTableFile(const ir::Program& program, int index, const std::string& p
   for (size_t s = 0; s < source->segment_count(); ++s) {
     io::SegmentResult result;
     Status inner;
-    st = source->ReadSegment(s, [&](const exec::Chunk& c) {
+    st = source->ReadSegment(s, [&](const Chunk& c) {
       for (uint32_t r = 0; r < c.size && inner.ok(); ++r) {
         std::vector<ir::Value> row;
-        for (size_t f = 0; f < pseudo.fields.size(); ++f) row.push_back(exec::SlotValue(c.columns[f], r, pseudo.fields[f].type));
+        for (size_t f = 0; f < pseudo.fields.size(); ++f) row.push_back(SlotValue(c.columns[f], r, pseudo.fields[f].type));
         inner = keys.AddRow(row, path);
         out->rows.push_back(std::move(row));
       }

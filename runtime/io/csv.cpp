@@ -128,7 +128,7 @@ void NextCsvRecord(const char* base, size_t end, size_t* pos, std::vector<CsvFie
   }
 }
 
-std::string_view CsvText(const CsvField& f, exec::Arena* arena) {
+std::string_view CsvText(const CsvField& f, Arena* arena) {
   if (!f.escaped) return std::string_view(f.data, f.size);
   char* out = arena->Allocate(f.size);
   size_t n = 0;

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "exec/vector.h"
+#include "vector/vector.h"
 
 namespace decree::io {
 
@@ -28,7 +28,7 @@ const char* CsvErrorText(CsvError e);
 void NextCsvRecord(const char* base, size_t end, size_t* pos, std::vector<CsvField>* fields, CsvError* error);
 
 // The field's text, with "" collapsed (into `arena`) when needed.
-std::string_view CsvText(const CsvField& f, exec::Arena* arena);
+std::string_view CsvText(const CsvField& f, Arena* arena);
 
 // Counts occurrences of byte `c` in [p, p + n).
 uint64_t CountByte(const char* p, size_t n, char c);

@@ -53,7 +53,7 @@ class CsvSource final : public RowSource {
     CsvError error;
     NextCsvRecord(head.data(), head.size(), &pos, &header, &error);
     if (error != CsvError::kNone) return Status::InvalidArgument(fmt::format("{}: header row: {}", spec.path, CsvErrorText(error)));
-    exec::Arena arena;
+    Arena arena;
     std::vector<std::string> names;
     for (const CsvField& f : header) {
       std::string_view name = CsvText(f, &arena);
@@ -152,7 +152,7 @@ class CsvSource final : public RowSource {
   }
 
  private:
-  std::string RecordId(const std::vector<CsvField>& fields, exec::Arena* arena) const {
+  std::string RecordId(const std::vector<CsvField>& fields, Arena* arena) const {
     if (key_col_ < 0 || static_cast<size_t>(key_col_) >= fields.size()) return std::string();
     std::string_view id = CsvText(fields[key_col_], arena);
     if (id.size() > 256 || !IsValidUtf8(id)) return std::string();

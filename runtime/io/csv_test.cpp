@@ -19,7 +19,7 @@ struct Record {
 
 std::vector<Record> Reference(const std::string& s) {
   std::vector<Record> out;
-  exec::Arena arena;
+  Arena arena;
   std::vector<CsvField> fields;
   size_t pos = 0;
   while (pos < s.size()) {
@@ -34,7 +34,7 @@ std::vector<Record> Reference(const std::string& s) {
 
 std::vector<Record> Scanned(const std::string& s) {
   std::vector<Record> out;
-  exec::Arena arena;
+  Arena arena;
   std::vector<CsvField> fields;
   CsvScanner scanner(s.data(), 0, s.size());
   while (!scanner.done()) {
@@ -111,7 +111,7 @@ TEST(Csv, ScannerMatchesReferenceOnRandomInput) {
     std::vector<Record> expected = Reference(s);
     std::vector<Record> actual;
     {
-      exec::Arena arena;
+      Arena arena;
       std::vector<CsvField> fields;
       CsvScanner scanner(buffer.data(), pad, buffer.size());
       while (!scanner.done()) {

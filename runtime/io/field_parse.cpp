@@ -129,7 +129,7 @@ bool FastCountry(std::string_view s) {
 }  // namespace
 
 FieldCodec::FieldCodec(const ir::Program& program, const ir::Field& field)
-    : field_(&field), ptype_(exec::PhysicalType(field.type.kind)), optional_(field.type.optional) {
+    : field_(&field), ptype_(PhysicalType(field.type.kind)), optional_(field.type.optional) {
   if (field.type.kind == ir::TypeKind::kEnum && field.type.ref >= 0 &&
       field.type.ref < static_cast<int>(program.enums.size())) {
     enum_ = &program.enums[field.type.ref];
@@ -151,7 +151,7 @@ int FieldCodec::EnumCode(std::string_view text) const {
   return -1;
 }
 
-void FieldCodec::InitBuffer(exec::VecBuffer* buf) const {
+void FieldCodec::InitBuffer(VecBuffer* buf) const {
   buf->Init(ptype_, field_->type.scale, is_money(), optional_);
 }
 
@@ -174,7 +174,7 @@ bool FieldCodec::FailDecimal(std::string* reason, int error, int digits, int fra
   }
 }
 
-bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is_null, exec::Vec& v, uint32_t row,
+bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is_null, Vec& v, uint32_t row,
                        std::string* reason, bool utf8_checked) const {
   using ir::TypeKind;
   const TypeKind kind = field_->type.kind;
@@ -195,12 +195,12 @@ bool FieldCodec::Parse(std::string_view text, std::string_view currency, bool is
         *reason = fmt::format("{}: invalid UTF-8 at byte {} of the field", field_->column, bad + 1);
         return false;
       }
-      v.s[row] = exec::StrRef{text.data(), static_cast<uint32_t>(text.size())};
+      v.s[row] = StrRef{text.data(), static_cast<uint32_t>(text.size())};
       return true;
     }
     case TypeKind::kCountry:
       if (!FastCountry(text)) return Fail(reason, "not an ISO 3166-1 alpha-2 country code", text);
-      v.s[row] = exec::StrRef{text.data(), 2};
+      v.s[row] = StrRef{text.data(), 2};
       return true;
     case TypeKind::kEnum: {
       int code = EnumCode(text);

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "exec/vector.h"
+#include "vector/vector.h"
 #include "ir/ir.h"
 
 namespace decree::io {
@@ -19,16 +19,16 @@ class FieldCodec {
   FieldCodec(const ir::Program& program, const ir::Field& field);
 
   const ir::Field& field() const { return *field_; }
-  exec::PType ptype() const { return ptype_; }
+  PType ptype() const { return ptype_; }
   bool is_money() const { return field_->type.kind == ir::TypeKind::kMoney; }
   // Allocates the column storage for this field.
-  void InitBuffer(exec::VecBuffer* buf) const;
+  void InitBuffer(VecBuffer* buf) const;
 
   // Parses `text` (and `currency` for money fields) into v[row].  On failure returns false and
   // sets *reason.  `is_null` means the input had no value at all (JSON null, SQL NULL);
   // empty text is null for optional fields and the empty string for text.  `utf8_checked`:
   // the caller has validated the UTF-8 of a span holding `text` (then text is not rechecked).
-  bool Parse(std::string_view text, std::string_view currency, bool is_null, exec::Vec& v, uint32_t row,
+  bool Parse(std::string_view text, std::string_view currency, bool is_null, Vec& v, uint32_t row,
              std::string* reason, bool utf8_checked = false) const;
 
  private:
@@ -43,7 +43,7 @@ class FieldCodec {
   // Enum values by a small hash of (length, first byte, last byte): index + 1, 0 for none,
   // -1 when two values share the slot (then every value is compared).
   int8_t enum_slots_[64] = {};
-  exec::PType ptype_;
+  PType ptype_;
   bool optional_;
 };
 

@@ -225,7 +225,7 @@ class JsonlSource final : public RowSource {
 
   // Parses one line into the bound cells; false with *reason when the line is rejected.
   bool ParseLine(od::parser& parser, std::string_view line, size_t capacity, std::vector<Cell>* cells,
-                 std::vector<std::string_view>* keys, exec::Arena* arena, std::string* reason) {
+                 std::vector<std::string_view>* keys, Arena* arena, std::string* reason) {
     keys->clear();  // unbound keys (bound ones are found twice through their cell)
     od::document doc;
     bool started = false;  // the document was indexed: its position can be asked for

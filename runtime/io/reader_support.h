@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "exec/vector.h"
+#include "vector/vector.h"
 #include "io/field_parse.h"
 #include "io/input_file.h"
 #include "io/source.h"
@@ -18,17 +18,17 @@ inline constexpr size_t kSegmentBytes = 1u << 20;
 
 // Column storage for one reader call: one buffer per layout field, and row positions.
 struct ChunkBuffers {
-  std::vector<exec::VecBuffer> fields;
-  std::unique_ptr<uint64_t[]> pos{new uint64_t[exec::kChunkSize]};
-  exec::Chunk chunk;
-  exec::Arena arena;
+  std::vector<VecBuffer> fields;
+  std::unique_ptr<uint64_t[]> pos{new uint64_t[kChunkSize]};
+  Chunk chunk;
+  Arena arena;
 
   explicit ChunkBuffers(const std::vector<FieldCodec>& codecs);
   // Keeps the row parsed at index chunk.size, read at `position`; true when the chunk is full
   // (the caller flushes it).
   bool Commit(uint64_t position) {
     pos[chunk.size] = position;
-    return ++chunk.size == exec::kChunkSize;
+    return ++chunk.size == kChunkSize;
   }
   void Flush(const ChunkFn& fn) {
     if (chunk.size > 0) fn(chunk);

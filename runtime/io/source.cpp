@@ -108,7 +108,7 @@ class ValueSource final : public RowSource {
           ok = false;
           break;
         }
-        exec::StoreValue(v, buf.chunk.columns[f], row, &buf.arena);
+        StoreValue(v, buf.chunk.columns[f], row, &buf.arena);
       }
       if (!ok) continue;
       if (buf.Commit(r)) buf.Flush(on_chunk);
@@ -185,9 +185,9 @@ Status RecordLabels(const InputSpec& spec, const ir::Program& program, const ir:
   std::vector<std::pair<uint64_t, std::string>> rows;  // (position, id)
   for (size_t s = 0; s < source->segment_count(); ++s) {
     SegmentResult seg;
-    st = source->ReadSegment(s, [&](const exec::Chunk& c) {
+    st = source->ReadSegment(s, [&](const Chunk& c) {
       for (uint32_t r = 0; r < c.size; ++r) {
-        ir::Value id = layout.id_field >= 0 ? exec::SlotValue(c.columns[layout.id_field], r, layout.fields[layout.id_field].type)
+        ir::Value id = layout.id_field >= 0 ? SlotValue(c.columns[layout.id_field], r, layout.fields[layout.id_field].type)
                                             : ir::Value();
         rows.emplace_back(c.pos[r], id.null ? std::string() : id.s);
       }

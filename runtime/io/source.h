@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "decree/run.h"
+#include "decree/input.h"
 #include "decree/status.h"
-#include "exec/vector.h"
+#include "vector/vector.h"
 #include "ir/ir.h"
 
 namespace decree::io {
@@ -44,7 +44,7 @@ class PositionLabeler {
   virtual std::string Label(uint64_t pos, uint64_t last) = 0;
 };
 
-using ChunkFn = std::function<void(const exec::Chunk&)>;
+using ChunkFn = std::function<void(const Chunk&)>;
 
 class RowSource {
  public:

@@ -107,7 +107,7 @@ class SqliteSource final : public RowSource {
       if (!ok) continue;
       if (buf.Commit(rowid)) {
         buf.Flush(on_chunk);
-        bytes_done_.fetch_add(exec::kChunkSize, std::memory_order_relaxed);
+        bytes_done_.fetch_add(kChunkSize, std::memory_order_relaxed);
       }
     }
     if (rc != SQLITE_DONE) return Status::IoError(fmt::format("{}: {}", path_, sqlite3_errmsg(db_.get())));
@@ -121,7 +121,7 @@ class SqliteSource final : public RowSource {
 
   // Column `col` of the current row as the text the field codecs parse, by its storage class
   // and the field's type; kBad sets *reason.
-  Cell ColumnText(int col, ir::TypeKind kind, exec::Arena* arena, std::string_view* out, std::string* reason) {
+  Cell ColumnText(int col, ir::TypeKind kind, Arena* arena, std::string_view* out, std::string* reason) {
     sqlite3_stmt* s = stmt_.get();
     const int c = col + 1;
     const std::string& name = names_[col];

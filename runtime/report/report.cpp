@@ -7,8 +7,8 @@
 #include <cctype>
 #include <set>
 
-#include "exec/run_internal.h"
-#include "exec/vector.h"
+#include "exec/run_source.h"
+#include "vector/vector.h"
 #include "common/files.h"
 #include "io/input_file.h"
 #include "io/source.h"
@@ -20,7 +20,9 @@
 #include "common/timezone.h"
 #include "ir/value.h"
 #include "report/writers.h"
-#include "screen/text_file.h"
+#include "common/files.h"
+#include "common/strings.h"
+#include "io/csv_records.h"
 
 namespace decree::report {
 
@@ -144,7 +146,7 @@ Status ReadFindings(const std::string& path, std::vector<InFinding>* out) {
     size_t nl = text.find('\n', at);
     std::string_view l = std::string_view(text).substr(at, nl == std::string::npos ? std::string::npos : nl - at);
     at = nl == std::string::npos ? text.size() : nl + 1;
-    if (screen::Trim(l).empty()) continue;
+    if (Trim(l).empty()) continue;
     auto bad = [&](const std::string& what) { return Status::InvalidArgument(fmt::format("{}:{}: {}", path, line, what)); };
     JsonValue v;
     size_t off = 0;
@@ -256,18 +258,18 @@ Status ReadTxns(const ir::Program& program, const ReportOptions& options, Report
   }
   for (size_t s = 0; s < source->segment_count() && st.ok(); ++s) {
     io::SegmentResult seg;
-    Status read = source->ReadSegment(s, [&](const exec::Chunk& c) {
+    Status read = source->ReadSegment(s, [&](const Chunk& c) {
       for (uint32_t row = 0; row < c.size; ++row) {
-        ir::Value id = exec::SlotValue(c.columns[id_f], row, layout->fields[id_f].type);
+        ir::Value id = SlotValue(c.columns[id_f], row, layout->fields[id_f].type);
         if (id.null || wanted.count(id.s) == 0 || in->txns.count(id.s) > 0) continue;
         Txn t;
         t.txn_id = id.s;
-        ir::Value booked = exec::SlotValue(c.columns[f_booked], row, layout->fields[f_booked].type);
+        ir::Value booked = SlotValue(c.columns[f_booked], row, layout->fields[f_booked].type);
         int offset = tz->OffsetSeconds(booked.i) / 60;
         t.booked_at = FormatTimestamp(booked.i, offset);
         t.local_date = FormatDate(tz->LocalDay(booked.i));
         t.local_time = t.booked_at.substr(0, 19);
-        ir::Value amount = exec::SlotValue(c.columns[f_amount], row, layout->fields[f_amount].type);
+        ir::Value amount = SlotValue(c.columns[f_amount], row, layout->fields[f_amount].type);
         t.amount_m = amount.m;
         t.amount_scale = amount.scale;
         t.currency = std::string(CurrencyCode(static_cast<CurrencyId>(amount.currency)));
@@ -276,7 +278,7 @@ Status ReadTxns(const ir::Program& program, const ReportOptions& options, Report
         for (const auto& [name, member] : text_fields) {
           int fi = field(name);
           if (fi < 0) continue;
-          ir::Value v = exec::SlotValue(c.columns[fi], row, layout->fields[fi].type);
+          ir::Value v = SlotValue(c.columns[fi], row, layout->fields[fi].type);
           t.*member = v.null ? "" : ir::ValueToDisplay(v, &program);
         }
         in->txns.emplace(t.txn_id, std::move(t));

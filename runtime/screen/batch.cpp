@@ -13,14 +13,16 @@
 #include <thread>
 #include <unordered_map>
 
-#include "exec/parallel.h"
-#include "exec/vector.h"
+#include "common/parallel.h"
+#include "vector/vector.h"
 #include "io/csv.h"
 #include "io/input_file.h"
 #include "common/json.h"
 #include "common/utf8.h"
 #include "screen/match.h"
-#include "screen/text_file.h"
+#include "common/files.h"
+#include "common/strings.h"
+#include "io/csv_records.h"
 
 namespace decree::screen {
 namespace {
@@ -115,7 +117,7 @@ struct Segment {
 
 Status LoadAllowList(const std::string& path, std::vector<AllowEntry>* out) {
   std::string text;
-  Status st = ReadFile(path, &text);
+  Status st = ReadWholeFile(path, kMaxWholeFileBytes, &text);
   if (!st.ok()) return st;
   std::string_view body = text;
   if (body.starts_with("\xEF\xBB\xBF")) body.remove_prefix(3);
@@ -123,7 +125,7 @@ Status LoadAllowList(const std::string& path, std::vector<AllowEntry>* out) {
   NameNormalizer normalizer;
   if (!normalizer.status().ok()) return normalizer.status();
   NormalizedName norm;
-  CsvRecords records(body, path);  // errors name the path as given
+  io::CsvRecords records(body, path);  // errors name the path as given
   const std::string file_name = Basename(path);
   std::vector<std::string_view> raw;
   if (!records.Next(&raw, &st)) return Status::Corruption(fmt::format("{}: empty file (expected a header row)", path));
@@ -225,7 +227,7 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
   io::CsvError error;
   io::NextCsvRecord(head.data(), head.size(), &pos, &fields, &error);
   if (error != io::CsvError::kNone) return Status::InvalidArgument(fmt::format("{}: header row: {}", input, io::CsvErrorText(error)));
-  exec::Arena arena;
+  Arena arena;
   std::vector<std::string> header;
   for (const io::CsvField& f : fields) header.emplace_back(io::CsvText(f, &arena));
   const size_t ncols = header.size();
@@ -263,7 +265,7 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
   std::mutex failure_mu;
   Status failure;
   std::mutex progress_mu;
-  exec::Parallel(segments.count(), threads, [&](int w, size_t k) {
+  Parallel(segments.count(), threads, [&](int w, size_t k) {
     Screener& screener = *screeners[static_cast<size_t>(w)];
     auto& cache = caches[static_cast<size_t>(w)];
     Segment& seg = out[k];
@@ -277,7 +279,7 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
       return;
     }
     std::vector<io::CsvField> f;
-    exec::Arena arena;
+    Arena arena;
     io::CsvScanner scanner(data.data(), 0, data.size());
     while (!scanner.done()) {
       const uint64_t start = begin + scanner.pos();

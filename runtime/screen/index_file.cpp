@@ -12,7 +12,9 @@
 #include "common/atomic_file.h"
 #include "common/sha256.h"
 #include "common/sqlite_util.h"
-#include "screen/text_file.h"
+#include "common/files.h"
+#include "common/strings.h"
+#include "io/csv_records.h"
 
 namespace decree::screen {
 
@@ -98,7 +100,7 @@ Status SaveIndex(const ScreeningIndex& index, const std::vector<std::string>& so
         {"format", kFormat}, {"format_version", std::to_string(kFormatVersion)}, {"normalizer", NormalizerVersion()}, {"created_at", Now()}};
     for (size_t i = 0; i < sources.size(); ++i) {
       std::string text;
-      if (st = ReadFile(sources[i], &text); !st.ok()) return st;
+      if (st = ReadWholeFile(sources[i], kMaxWholeFileBytes, &text); !st.ok()) return st;
       m.emplace_back(fmt::format("source.{}", i), fmt::format("{} sha256:{}", sources[i], Sha256Hex(text)));
     }
     for (const auto& [k, v] : m) {

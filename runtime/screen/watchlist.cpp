@@ -12,11 +12,13 @@
 #include <unordered_map>
 
 #include "common/sha256.h"
-#include "exec/vector.h"
+#include "vector/vector.h"
 #include "io/csv.h"
 #include "common/utf8.h"
 #include "screen/index_file.h"
-#include "screen/text_file.h"
+#include "common/files.h"
+#include "common/strings.h"
+#include "io/csv_records.h"
 #include "io/xml.h"
 
 namespace decree::screen {
@@ -142,7 +144,7 @@ Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out, cons
   if (!s.ok()) return s;
   if (format == ListFormat::kSavedIndex) return LoadSavedLists(path, out);
   std::string text;
-  if (s = ReadFile(path, &text); !s.ok()) return s;
+  if (s = ReadWholeFile(path, kMaxWholeFileBytes, &text); !s.ok()) return s;
   switch (format) {
     case ListFormat::kSavedIndex: break;
     case ListFormat::kUnXml: {
@@ -166,7 +168,7 @@ Status LoadWatchLists(const std::string& path, std::vector<WatchList>* out, cons
       std::vector<std::string> missing;
       for (auto [file, text_out, what] : {std::tuple{&alt_file, &alt, "aliases"}, std::tuple{&add_file, &add, "addresses"}}) {
         if (!file->path.empty() && Exists(file->path)) {
-          if (s = ReadFile(file->path, text_out); !s.ok()) return s;
+          if (s = ReadWholeFile(file->path, kMaxWholeFileBytes, text_out); !s.ok()) return s;
           if (s = CheckUtf8(*text_out, file->path); !s.ok()) return s;
         } else {
           missing.push_back(file->path.empty() ? fmt::format("its {} file", what) : fmt::format("{} ({})", file->path, what));
@@ -323,7 +325,7 @@ Status LoadOfacSdn(const OfacFile& sdn, const OfacFile& alt, const OfacFile& add
   std::unordered_map<std::string, size_t> by_id;
   std::vector<std::string_view> f;
   Status error;
-  CsvRecords records(sdn.text, sdn.path);
+  io::CsvRecords records(sdn.text, sdn.path);
   while (records.Next(&f, &error)) {
     if (!error.ok()) return error;
     if (f.size() != 12) {
@@ -349,7 +351,7 @@ Status LoadOfacSdn(const OfacFile& sdn, const OfacFile& alt, const OfacFile& add
     out->entries.push_back(std::move(e));
   }
   if (out->entries.empty()) return Status::Corruption(fmt::format("{}: no entries: an empty list would screen nothing", sdn.path));
-  CsvRecords alts(alt.text, alt.path);
+  io::CsvRecords alts(alt.text, alt.path);
   while (alts.Next(&f, &error)) {
     if (!error.ok()) return error;
     if (f.size() != 5) {
@@ -362,7 +364,7 @@ Status LoadOfacSdn(const OfacFile& sdn, const OfacFile& alt, const OfacFile& add
     if (name.empty()) return Status::Corruption(fmt::format("{}: alias {} has no alt_name", alts.Where(), OfacField(f[1])));
     out->entries[it->second].names.push_back({std::move(name), NameSource::kAlias});
   }
-  CsvRecords adds(add.text, add.path);
+  io::CsvRecords adds(add.text, add.path);
   while (adds.Next(&f, &error)) {
     if (!error.ok()) return error;
     if (f.size() != 6) {
@@ -393,7 +395,7 @@ Status LoadWatchlistCsv(std::string_view text, const std::string& source, std::v
   static const char* const kColumns[] = {"list_id", "entry_id", "entry_type", "name", "aliases", "country", "birth_date", "program"};
   std::vector<std::string_view> f;
   Status error;
-  CsvRecords records(text, source);
+  io::CsvRecords records(text, source);
   if (!records.Next(&f, &error)) return Status::Corruption(fmt::format("{}: empty file (expected a header row)", source));
   if (!error.ok()) return error;
   int column[8];

@@ -5,7 +5,7 @@
 #include "decree/testing.h"
 #include "common/civil.h"
 #include "exec/explain.h"
-#include "exec/run_internal.h"
+#include "exec/run_source.h"
 #include "ir/ir.h"
 
 namespace decree {

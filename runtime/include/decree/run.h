@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "decree/input.h"
 #include "decree/status.h"
 
 namespace decree {
@@ -28,20 +29,6 @@ namespace decree {
 namespace ir {
 struct Program;
 }
-
-enum class InputFormat { kAuto, kCsv, kJsonl, kSqlite, kXml };
-
-struct InputSpec {
-  std::string path;  // "-" reads standard input (CSV)
-  InputFormat format = InputFormat::kAuto;  // kAuto: by extension, then by content
-  std::string sqlite_table;  // kSqlite: default the layout's name, then "transactions"
-  // The longest record (a line, a header, an XML filing) read: a longer one stops the read
-  // with an error naming its position, so no input can exhaust memory.
-  uint64_t max_record_bytes = uint64_t{64} << 20;
-  // CSV: accept RFC 4180 line breaks inside quoted fields.  By default a record that spans
-  // several lines is rejected with its line range (a stray quote swallows the lines after it).
-  bool multiline_records = false;
-};
 
 struct RunProgress {
   uint64_t bytes_done = 0;  // or rows, for inputs without a byte size

@@ -1,24 +1,16 @@
-// Reading the small text files screening loads whole (watch lists, allow-lists): the file,
-// its CSV records with their line numbers, and trimming.
+// CSV records of a whole text held in memory (watch lists, allow-lists, screening batches),
+// each with its line number for messages.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/arena.h"
 #include "decree/status.h"
-#include "exec/vector.h"
 #include "io/csv.h"
 
-namespace decree::screen {
-
-Status ReadFile(const std::string& path, std::string* out);
-
-// `s` without leading and trailing spaces, tabs and line breaks.
-std::string_view Trim(std::string_view s);
-
-// The file name of a path, without its folder.
-std::string Basename(const std::string& path);
+namespace decree::io {
 
 // CSV records of a whole text with their 1-based line numbers; a malformed record is an error
 // naming its line.  Blank lines, and a lone SUB (0x1A, DOS end of file, as OFAC's files end),
@@ -37,8 +29,8 @@ class CsvRecords {
   std::string_view text_;
   const std::string& source_;
   size_t pos_ = 0, counted_ = 0, line_ = 1;
-  std::vector<io::CsvField> raw_;
-  exec::Arena arena_;
+  std::vector<CsvField> raw_;
+  Arena arena_;
 };
 
-}  // namespace decree::screen
+}  // namespace decree::io

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-namespace decree::exec {
+namespace decree {
 
 // Runs `fn(worker_index, item)` over items [0, n) on `threads` threads (the caller's thread is
 // worker 0).
@@ -27,4 +27,4 @@ inline void Parallel(size_t n, int threads, const std::function<void(int, size_t
   for (std::thread& t : pool) t.join();
 }
 
-}  // namespace decree::exec
+}  // namespace decree

@@ -1,5 +1,5 @@
-// The parts of Run() that other runtime components reuse (the test runner, witness replay):
-// evaluation over any RowSource with tables already in memory.
+// Running over any RowSource with tables already in memory: the parts of Run() that the test
+// runner, report and filing validation reuse.
 #pragma once
 
 #include <map>

@@ -15,40 +15,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/arena.h"
 #include "common/decimal.h"
 #include "ir/types.h"
 #include "ir/value.h"
 
-namespace decree::exec {
+namespace decree {
 
 inline constexpr uint32_t kChunkSize = 2048;
 
-// A view of string bytes owned by an input buffer, an arena or a constant.
-struct StrRef {
-  const char* data = nullptr;
-  uint32_t size = 0;
-  std::string_view view() const { return std::string_view(data, size); }
-};
-
-// Bump allocator: strings copied out of an input buffer (unescaped CSV fields, JSON strings)
-// live here until Reset().  Not thread-safe; one per reader or worker.
-class Arena {
- public:
-  Arena() = default;
-  Arena(const Arena&) = delete;
-  Arena& operator=(const Arena&) = delete;
-  char* Allocate(size_t n);
-  StrRef Copy(std::string_view s);
-  void Reset();
-  size_t bytes_allocated() const { return allocated_; }
-
- private:
-  static constexpr size_t kBlock = 64 * 1024;
-  std::vector<std::unique_ptr<char[]>> blocks_;
-  size_t used_in_block_ = kBlock;
-  size_t block_size_ = 0;
-  size_t allocated_ = 0;
-};
 
 // Physical representations: every logical type maps to one of four.
 //   kBool  bool                                  uint8_t 0/1
@@ -140,4 +115,4 @@ struct RowErrors {
 ir::Value SlotValue(const Vec& v, uint32_t row, const ir::Type& t);
 void StoreValue(const ir::Value& value, Vec& v, uint32_t row, Arena* arena);
 
-}  // namespace decree::exec
+}  // namespace decree
