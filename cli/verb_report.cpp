@@ -77,7 +77,7 @@ int Report(const Args& args) {
   if (!summary && !args.Has("institution")) return UsageError("report", "missing --institution FILE (the reporting institution)");
   options.input.path = args.Get("input");
   if (args.Has("input-format")) {
-    if (Status f = io::ParseInputFormat(args.Get("input-format"), &options.input.format); !f.ok()) return UsageError("report", f.message());
+    if (Status f = ParseInputFormat(args.Get("input-format"), &options.input.format); !f.ok()) return UsageError("report", f.message());
   }
   if (!TableArgs("report", args, &options.tables)) return kExitUsage;
   options.watch_lists = args.GetAll("list");

@@ -130,7 +130,7 @@ int Run(const Args& args) {
   if (!args.Has("input")) return UsageError("run", "missing --input BATCH");
   InputSpec input;
   input.path = args.Get("input");
-  if (Status f = io::ParseInputFormat(args.Get("input-format", "auto"), &input.format); !f.ok()) return UsageError("run", f.message());
+  if (Status f = ParseInputFormat(args.Get("input-format", "auto"), &input.format); !f.ok()) return UsageError("run", f.message());
   input.sqlite_table = args.Get("input-table");
   input.multiline_records = args.Has("multiline-records");
   if (args.Has("max-record") && !ParseSize(args.Get("max-record"), &input.max_record_bytes)) {
@@ -212,8 +212,11 @@ int Run(const Args& args) {
   if (progress) fmt::print(stderr, "\r\x1b[2K");
   if (!st.ok()) {
     fmt::print(stderr, "decree run: {}\n", st.message());
-    return st.code() == Status::Code::kInvalidArgument && (st.message().find("pass --table") != std::string::npos || st.message().find("pass --list") != std::string::npos) ? kExitUsage
-                                                                                                                  : kExitFailure;
+    if (st.code() == Status::Code::kMissingInput) {
+      fmt::print(stderr, "  give tables with --table NAME=FILE and watch lists with --list FILE\n");
+      return kExitUsage;
+    }
+    return kExitFailure;
   }
   struct TempRemover {
     std::string path;

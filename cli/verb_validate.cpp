@@ -179,7 +179,7 @@ int Validate(const Args& args) {
   InputSpec input;
   input.path = filing;
   if (args.Has("input-format")) {
-    Status st = io::ParseInputFormat(args.Get("input-format"), &input.format);
+    Status st = ParseInputFormat(args.Get("input-format"), &input.format);
     if (!st.ok()) return UsageError("validate", st.message());
   }
   if (filing != "-" && !std::filesystem::exists(filing)) return UsageError("validate", fmt::format("no such filing: {}", filing));

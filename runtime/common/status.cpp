@@ -12,6 +12,7 @@ std::string Status::ToString() const {
     case Code::kNotSupported: return "not supported: " + message_;
     case Code::kResourceExhausted: return "resource limit: " + message_;
     case Code::kInternal: return "internal error: " + message_;
+    case Code::kMissingInput: return "missing input: " + message_;
   }
   return message_;
 }

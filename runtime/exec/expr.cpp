@@ -633,7 +633,7 @@ Status Build(const ir::Expr& e, const ExecEnv& env, int key_count, std::unique_p
     case Op::kScreen:
       n->slot = env.tables != nullptr && env.tables->screening() != nullptr ? env.tables->screening()->Slot(e.name) : -1;
       if (n->slot < 0) {
-        return Status::InvalidArgument(fmt::format("watch list \"{}\" is needed but was not loaded: pass --list <file>", e.name));
+        return Status::MissingInput(fmt::format("watch list \"{}\" is needed but was not loaded", e.name));
       }
       if (n->kids[0]->ptype != PType::kStr || n->ptype != PType::kI128 || n->scale != 4) return Unsupported(e);
       break;

@@ -1171,7 +1171,7 @@ Status RunSource(const ir::Program& program, const ir::Layout& layout_ref, io::R
   for (int t : needed_tables) {
     if (t >= 0 && tables.Get(t) == nullptr) {
       const std::string& q = program.tables[t].name;
-      return Status::InvalidArgument(fmt::format("the rules need table {}: pass --table {}=<file>", q, q.substr(q.rfind('.') + 1)));
+      return Status::MissingInput(fmt::format("the rules need table {} (short name {}); no file was given for it", q, q.substr(q.rfind('.') + 1)));
     }
   }
   for (size_t f = 0; f < layout->fields.size(); ++f) {

@@ -147,22 +147,6 @@ InputFormat Sniff(const std::string& path) {
 
 }  // namespace
 
-Status ParseInputFormat(const std::string& name, InputFormat* out) {
-  if (name == "auto") {
-    *out = InputFormat::kAuto;
-  } else if (name == "csv") {
-    *out = InputFormat::kCsv;
-  } else if (name == "jsonl") {
-    *out = InputFormat::kJsonl;
-  } else if (name == "sqlite") {
-    *out = InputFormat::kSqlite;
-  } else if (name == "xml") {
-    *out = InputFormat::kXml;
-  } else {
-    return Status::InvalidArgument("unknown input format '" + name + "' (csv, jsonl, sqlite, xml)");
-  }
-  return Status::Ok();
-}
 
 Status OpenSource(const InputSpec& spec, const ir::Program& program, const ir::Layout& layout,
                   std::unique_ptr<RowSource>* out) {
@@ -208,3 +192,24 @@ std::unique_ptr<RowSource> MakeValueSource(const ir::Program& program, const ir:
 }
 
 }  // namespace decree::io
+
+namespace decree {
+
+Status ParseInputFormat(const std::string& name, InputFormat* out) {
+  if (name == "auto") {
+    *out = InputFormat::kAuto;
+  } else if (name == "csv") {
+    *out = InputFormat::kCsv;
+  } else if (name == "jsonl") {
+    *out = InputFormat::kJsonl;
+  } else if (name == "sqlite") {
+    *out = InputFormat::kSqlite;
+  } else if (name == "xml") {
+    *out = InputFormat::kXml;
+  } else {
+    return Status::InvalidArgument("unknown input format '" + name + "' (csv, jsonl, sqlite, xml)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace decree

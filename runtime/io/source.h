@@ -71,7 +71,6 @@ class RowSource {
   std::atomic<uint64_t> bytes_done_{0};
 };
 
-Status ParseInputFormat(const std::string& name, InputFormat* out);
 
 // Opens an input for `layout`: checks that it carries every column the layout binds (a missing
 // column is an error naming it), and prepares its segments.

@@ -88,11 +88,9 @@ Status RuleScreening::Build(const ir::Program& program, std::vector<WatchList> l
   if (!missing.empty()) {
     std::vector<std::string> have;
     for (const std::string& id : s->slot_ids_) have.push_back('"' + id + '"');
-    return Status::InvalidArgument(fmt::format(
-        "the rules screen against list{} {}, which no --list file provides ({}); pass --list <file> with {}",
-        missing.size() == 1 ? "" : "s", fmt::join(missing, ", "),
-        have.empty() ? std::string("no lists loaded") : "loaded: " + fmt::format("{}", fmt::join(have, ", ")),
-        missing.size() == 1 ? "it" : "them"));
+    return Status::MissingInput(fmt::format(
+        "the rules screen against list{} {}, which no watch-list file provides ({})", missing.size() == 1 ? "" : "s",
+        fmt::join(missing, ", "), have.empty() ? std::string("no lists loaded") : "loaded: " + fmt::format("{}", fmt::join(have, ", "))));
   }
   Status st = ScreeningIndex::Build(std::move(lists), &s->index_);
   if (!st.ok()) return st;

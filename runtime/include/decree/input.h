@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "decree/status.h"
+
 namespace decree {
 
 enum class InputFormat { kAuto, kCsv, kJsonl, kSqlite, kXml };
@@ -19,5 +21,8 @@ struct InputSpec {
   // several lines is rejected with its line range (a stray quote swallows the lines after it).
   bool multiline_records = false;
 };
+
+// "auto", "csv", "jsonl", "sqlite" or "xml"; anything else is an InvalidArgument naming them.
+Status ParseInputFormat(const std::string& name, InputFormat* out);
 
 }  // namespace decree

@@ -10,7 +10,9 @@ namespace decree {
 
 class Status {
  public:
-  enum class Code { kOk, kInvalidArgument, kNotFound, kIoError, kCorruption, kNotSupported, kResourceExhausted, kInternal };
+  enum class Code { kOk, kInvalidArgument, kNotFound, kIoError, kCorruption, kNotSupported, kResourceExhausted, kInternal,
+                    // A table or watch list the rules need was not given to the run.
+                    kMissingInput };
 
   Status() = default;
   static Status Ok() { return Status(); }
@@ -20,6 +22,7 @@ class Status {
   static Status Corruption(std::string m) { return Status(Code::kCorruption, std::move(m)); }
   static Status NotSupported(std::string m) { return Status(Code::kNotSupported, std::move(m)); }
   static Status ResourceExhausted(std::string m) { return Status(Code::kResourceExhausted, std::move(m)); }
+  static Status MissingInput(std::string m) { return Status(Code::kMissingInput, std::move(m)); }
   static Status Internal(std::string m) { return Status(Code::kInternal, std::move(m)); }
 
   bool ok() const { return code_ == Code::kOk; }

@@ -1,0 +1,166 @@
+// The C API (decree/decree.h) over decree::Library and decree::Run.
+#include "decree/decree.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+
+#include "decree/library.h"
+#include "decree/run.h"
+#include "exec/rejects.h"
+#include "io/source.h"
+#include "ir/library_format.h"
+
+struct decree_library {
+  std::unique_ptr<decree::Library> lib;
+};
+
+struct decree_run {
+  const decree::Library* lib = nullptr;
+  decree::RunOptions options;
+  decree::InputFormat format = decree::InputFormat::kAuto;
+  decree::RunResult result;
+  std::string error;
+  std::string line;  // the last string handed out
+};
+
+namespace {
+
+thread_local std::string last_error;
+
+decree_status ToC(const decree::Status& s) {
+  using C = decree::Status::Code;
+  switch (s.code()) {
+    case C::kOk: return DECREE_OK;
+    case C::kInvalidArgument: return DECREE_INVALID_ARGUMENT;
+    case C::kNotFound: return DECREE_NOT_FOUND;
+    case C::kIoError: return DECREE_IO_ERROR;
+    case C::kCorruption: return DECREE_CORRUPTION;
+    case C::kNotSupported: return DECREE_NOT_SUPPORTED;
+    case C::kResourceExhausted: return DECREE_RESOURCE_EXHAUSTED;
+    case C::kInternal: return DECREE_INTERNAL;
+    case C::kMissingInput: return DECREE_MISSING_INPUT;
+  }
+  return DECREE_INTERNAL;
+}
+
+decree_status RunInput(decree_run* run, const std::string& path) {
+  decree::InputSpec input;
+  input.path = path;
+  input.format = run->format;
+  run->result = decree::RunResult();
+  run->error.clear();
+  decree::Status s = decree::Run(run->lib->program(), input, run->options, &run->result);
+  if (!s.ok()) run->error = s.message();
+  return ToC(s);
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* decree_version(void) {
+  static const std::string v = std::string(DECREE_VERSION) + " (library format " +
+                                std::to_string(decree::ir::kLibraryFormatVersion) + ")";
+  return v.c_str();
+}
+
+const char* decree_last_error(void) { return last_error.c_str(); }
+
+decree_status decree_library_open(const char* path, decree_library** out) {
+  *out = nullptr;
+  auto lib = std::make_unique<decree_library>();
+  decree::Status s = decree::Library::Open(path == nullptr ? "" : path, &lib->lib);
+  if (!s.ok()) {
+    last_error = s.ToString();
+    return ToC(s);
+  }
+  last_error.clear();
+  *out = lib.release();
+  return DECREE_OK;
+}
+
+const char* decree_library_hash(const decree_library* lib) { return lib->lib->content_hash().c_str(); }
+
+void decree_library_free(decree_library* lib) { delete lib; }
+
+decree_run* decree_run_new(const decree_library* lib) {
+  auto* run = new decree_run;
+  run->lib = lib->lib.get();
+  return run;
+}
+
+void decree_run_free(decree_run* run) { delete run; }
+
+decree_status decree_run_set_table(decree_run* run, const char* name, const char* path) {
+  if (name == nullptr || path == nullptr || *name == '\0') return DECREE_INVALID_ARGUMENT;
+  run->options.tables[name] = path;
+  return DECREE_OK;
+}
+
+decree_status decree_run_add_watch_list(decree_run* run, const char* path) {
+  if (path == nullptr || *path == '\0') return DECREE_INVALID_ARGUMENT;
+  run->options.watch_lists.push_back(path);
+  return DECREE_OK;
+}
+
+void decree_run_set_threads(decree_run* run, int threads) { run->options.threads = threads < 0 ? 0 : threads; }
+
+decree_status decree_run_set_input_format(decree_run* run, const char* format) {
+  decree::Status s = decree::ParseInputFormat(format == nullptr ? "" : format, &run->format);
+  if (!s.ok()) run->error = s.message();
+  return ToC(s);
+}
+
+decree_status decree_run_file(decree_run* run, const char* path) {
+  if (path == nullptr) return DECREE_INVALID_ARGUMENT;
+  return RunInput(run, path);
+}
+
+// The bytes go into an anonymous in-memory file (memfd) that the readers open by its
+// /proc/self/fd path, exactly as they open a file on disk.
+decree_status decree_run_buffer(decree_run* run, const void* data, size_t size) {
+  int fd = memfd_create("decree-input", MFD_CLOEXEC);
+  if (fd < 0) {
+    run->error = "cannot create an in-memory file for the input";
+    return DECREE_IO_ERROR;
+  }
+  const char* p = static_cast<const char*>(data);
+  for (size_t done = 0; done < size;) {
+    ssize_t n = write(fd, p + done, size - done);
+    if (n <= 0) {
+      close(fd);
+      run->error = "cannot copy the input into memory";
+      return DECREE_IO_ERROR;
+    }
+    done += static_cast<size_t>(n);
+  }
+  decree_status st = RunInput(run, "/proc/self/fd/" + std::to_string(fd));
+  close(fd);
+  return st;
+}
+
+const char* decree_run_error(const decree_run* run) { return run->error.c_str(); }
+uint64_t decree_run_rows_read(const decree_run* run) { return run->result.rows_read; }
+uint64_t decree_run_rows_evaluated(const decree_run* run) { return run->result.rows_evaluated; }
+uint64_t decree_run_rows_rejected(const decree_run* run) { return run->result.rows_rejected; }
+size_t decree_run_finding_count(const decree_run* run) { return run->result.findings.size(); }
+
+const char* decree_run_finding_json(decree_run* run, size_t i) {
+  if (i >= run->result.findings.size()) return nullptr;
+  run->line = run->result.findings[i].ToJson();
+  return run->line.c_str();
+}
+
+size_t decree_run_reject_count(const decree_run* run) { return run->result.rejects.size(); }
+
+const char* decree_run_reject_json(decree_run* run, size_t i) {
+  if (i >= run->result.rejects.size()) return nullptr;
+  run->line.clear();
+  decree::exec::AppendRejectJson(run->result.rejects[i], &run->line);
+  return run->line.c_str();
+}
+
+}  // extern "C"

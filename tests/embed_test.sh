@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The C and Python embedding examples (examples/embed/) against `decree run`: the same library
+# over the same batch, from a file and from memory, must print the same findings, byte for byte.
+#   tests/embed_test.sh DECREE DECREE_GEN C_EXAMPLE LIBDECREE_SO SOURCE_DIR
+set -euo pipefail
+decree=$1 gen=$2 cexample=$3 libso=$4 src=$5
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+"$decree" build "$src/rulesets/cn-pboc-lvtr" "$src/rulesets/aml-typologies" -o lib.dlib >/dev/null
+"$gen" --rows 30000 --seed 7 --out batch.csv --rates rates.csv >/dev/null
+for batch in batch.csv "$src/examples/transactions.csv"; do
+  "$decree" run lib.dlib -i "$batch" -t usd_rate=rates.csv -t last_activity="$src/examples/last_activity.csv" -o want.jsonl -q
+  n=$(wc -l < want.jsonl)
+  [ "$n" -gt 0 ] || { echo "embed_test: no findings from decree run on $batch: the comparison would be empty"; exit 1; }
+  tables=(usd_rate=rates.csv last_activity="$src/examples/last_activity.csv")
+  "$cexample" lib.dlib "$batch" "${tables[@]}" > c.jsonl
+  "$cexample" --memory lib.dlib "$batch" "${tables[@]}" > c_mem.jsonl
+  DECREE_LIB="$libso" python3 "$src/examples/embed/findings.py" lib.dlib "$batch" "${tables[@]}" > py.jsonl
+  DECREE_LIB="$libso" python3 "$src/examples/embed/findings.py" --memory lib.dlib "$batch" "${tables[@]}" > py_mem.jsonl
+  for f in c.jsonl c_mem.jsonl py.jsonl py_mem.jsonl; do
+    cmp -s want.jsonl "$f" || { echo "embed_test: $f differs from decree run on $batch"; diff want.jsonl "$f" | head -5; exit 1; }
+  done
+  echo "embed_test: $batch: $n findings, identical from decree run, C (file, memory) and Python (file, memory)"
+done
+# A failure is reported, not hidden: a corrupt library and a missing table.
+printf 'not a library' > bad.dlib
+if "$cexample" bad.dlib batch.csv 2> err.txt; then echo "embed_test: a corrupt library was accepted"; exit 1; fi
+grep -q "bad.dlib" err.txt || { echo "embed_test: the error does not name the library: $(cat err.txt)"; exit 1; }
+if "$cexample" lib.dlib batch.csv 2> err.txt; then echo "embed_test: a run without its tables succeeded"; exit 1; fi
+grep -q "the rules need table" err.txt || { echo "embed_test: the error does not name the missing table: $(cat err.txt)"; exit 1; }
+echo "embed_test: errors reported with their file and table"
