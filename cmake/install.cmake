@@ -1,0 +1,34 @@
+# Installation: the decree binary, libdecree (shared and static), the self-contained public
+# headers, find_package(Decree) and pkg-config files; CPack turns the same into a .deb.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+install(TARGETS decree RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(TARGETS decree_runtime decree_shared
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# decree/tables.h and decree/testing.h still expose IR values (ir/value.h): not installed until
+# they do not.
+install(FILES runtime/include/decree/case_store.h runtime/include/decree/decree.h runtime/include/decree/input.h
+              runtime/include/decree/library.h runtime/include/decree/run.h runtime/include/decree/status.h
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/decree)
+
+configure_file(cmake/DecreeConfig.cmake.in ${PROJECT_BINARY_DIR}/DecreeConfig.cmake @ONLY)
+write_basic_package_version_file(${PROJECT_BINARY_DIR}/DecreeConfigVersion.cmake COMPATIBILITY SameMajorVersion)
+install(FILES ${PROJECT_BINARY_DIR}/DecreeConfig.cmake ${PROJECT_BINARY_DIR}/DecreeConfigVersion.cmake
+        DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/Decree)
+configure_file(cmake/decree.pc.in ${PROJECT_BINARY_DIR}/decree.pc @ONLY)
+install(FILES ${PROJECT_BINARY_DIR}/decree.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(DIRECTORY examples/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
+install(DIRECTORY rulesets/ DESTINATION ${CMAKE_INSTALL_DATADIR}/decree/rulesets)
+
+set(CPACK_PACKAGE_NAME decree)
+set(CPACK_PACKAGE_CONTACT "Decree maintainers")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Regulatory rules compiler, checker and runtime")
+set(CPACK_GENERATOR DEB)
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)  # Depends: from the binaries' shared libraries (dpkg-shlibdeps)
+set(CPACK_DEBIAN_PACKAGE_SECTION utils)
+set(CPACK_STRIP_FILES TRUE)  # the build keeps debug info; the package does not
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+include(CPack)
