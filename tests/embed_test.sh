@@ -7,6 +7,12 @@ decree=$1 gen=$2 cexample=$3 libso=$4 src=$5
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
+# Under AddressSanitizer (scripts/sanitize.sh) the Python interpreter must load the sanitizer's
+# runtime first to load libdecree.so; the interpreter's own allocations are not ours to check.
+py_env=()
+if ldd "$libso" | grep -q libasan; then
+  py_env=(LD_PRELOAD="$(gcc -print-file-name=libasan.so)" ASAN_OPTIONS=detect_leaks=0)
+fi
 "$decree" build "$src/rulesets/cn-pboc-lvtr" "$src/rulesets/aml-typologies" -o lib.dlib >/dev/null
 "$gen" --rows 30000 --seed 7 --out batch.csv --rates rates.csv >/dev/null
 for batch in batch.csv "$src/examples/transactions.csv"; do
@@ -16,8 +22,8 @@ for batch in batch.csv "$src/examples/transactions.csv"; do
   tables=(usd_rate=rates.csv last_activity="$src/examples/last_activity.csv")
   "$cexample" lib.dlib "$batch" "${tables[@]}" > c.jsonl
   "$cexample" --memory lib.dlib "$batch" "${tables[@]}" > c_mem.jsonl
-  DECREE_LIB="$libso" python3 "$src/examples/embed/findings.py" lib.dlib "$batch" "${tables[@]}" > py.jsonl
-  DECREE_LIB="$libso" python3 "$src/examples/embed/findings.py" --memory lib.dlib "$batch" "${tables[@]}" > py_mem.jsonl
+  env "${py_env[@]}" DECREE_LIB="$libso" python3 "$src/examples/embed/findings.py" lib.dlib "$batch" "${tables[@]}" > py.jsonl
+  env "${py_env[@]}" DECREE_LIB="$libso" python3 "$src/examples/embed/findings.py" --memory lib.dlib "$batch" "${tables[@]}" > py_mem.jsonl
   for f in c.jsonl c_mem.jsonl py.jsonl py_mem.jsonl; do
     cmp -s want.jsonl "$f" || { echo "embed_test: $f differs from decree run on $batch"; diff want.jsonl "$f" | head -5; exit 1; }
   done
