@@ -9,7 +9,7 @@
 
 namespace decree::cli {
 
-// Exit codes of every verb (docs/cli.md).
+// Exit codes of every verb (docs/ci.md, first paragraph).
 inline constexpr int kExitOk = 0;       // success; `run`: ran (findings or not)
 inline constexpr int kExitFailure = 1;  // errors in the input, invalid filing, failing tests
 inline constexpr int kExitUsage = 2;    // bad command line
