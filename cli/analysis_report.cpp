@@ -7,7 +7,7 @@
 #include <set>
 
 #include "decree/testing.h"
-#include "common/json.h"
+#include "decree/json.h"
 
 namespace decree::cli {
 

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
-#include "common/atomic_file.h"
+#include "decree/atomic_file.h"
 
 namespace decree::cli {
 

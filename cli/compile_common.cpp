@@ -8,8 +8,7 @@
 #include <filesystem>
 
 #include "cli.h"
-#include "common/json.h"
-#include "ir/library_format.h"
+#include "decree/json.h"
 
 namespace decree::cli {
 
@@ -77,7 +76,7 @@ int OpenOrCompile(const std::string& verb, const std::vector<std::string>& paths
   if (ec) dir = ".";
   std::string tmp = (dir / fmt::format("decree-{}-{}.dlib", verb, static_cast<long>(getpid()))).string();
   std::string hash;
-  Status st = ir::WriteLibrary(&c.program(), tmp, "decree " DECREE_VERSION, &hash);
+  Status st = WriteRuleLibrary(c, tmp, "decree " DECREE_VERSION, &hash);
   if (st.ok()) st = Library::Open(tmp, lib);
   std::remove(tmp.c_str());
   if (!st.ok()) {

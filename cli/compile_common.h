@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "common/paths.h"
+#include "paths.h"
 #include "decree/library.h"
 #include "driver/compilation.h"
 

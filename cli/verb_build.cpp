@@ -3,7 +3,6 @@
 
 #include "cli.h"
 #include "compile_common.h"
-#include "ir/library_format.h"
 
 namespace decree::cli {
 
@@ -36,7 +35,7 @@ int Run(const Args& args) {
   GuardSources(args.positionals(), &guard);
   guard.Output("-o", out);
   if (int code = CheckPaths("build", guard); code != 0) return code;
-  if (Status st = ir::CheckLibraryFile(out); !st.ok()) return UsageError("build", "-o " + st.message());
+  if (Status st = CheckReplaceableLibrary(out); !st.ok()) return UsageError("build", "-o " + st.message());
   CompileOptions options;
   options.paths = args.positionals();
   Compilation c(options);
@@ -53,7 +52,7 @@ int Run(const Args& args) {
   for (int i = 0; i < c.sources().count(); ++i) guard.Input("the source", c.sources().file(i).path());
   if (int code = CheckPaths("build", guard); code != 0) return code;
   std::string hash;
-  Status st = ir::WriteLibrary(&c.program(), out, "decree " DECREE_VERSION, &hash);
+  Status st = WriteRuleLibrary(c, out, "decree " DECREE_VERSION, &hash);
   if (!st.ok()) {
     fmt::print(stderr, "decree build: cannot write the library: {}\n", st.ToString());
     return kExitFailure;

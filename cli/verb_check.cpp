@@ -8,7 +8,7 @@
 #include "analysis_report.h"
 #include "cli.h"
 #include "compile_common.h"
-#include "common/json.h"
+#include "decree/json.h"
 
 namespace decree::cli {
 

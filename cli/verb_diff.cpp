@@ -7,7 +7,7 @@
 #include "compile_common.h"
 #include "decree/library.h"
 #include "decree/testing.h"
-#include "common/json.h"
+#include "decree/json.h"
 
 namespace decree::cli {
 

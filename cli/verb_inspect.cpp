@@ -7,7 +7,7 @@
 #include "common/codes.h"
 #include "ir/ir.h"
 #include "ir/ir_codec.h"
-#include "common/json.h"
+#include "decree/json.h"
 #include "ir/sexpr.h"
 
 namespace decree::cli {

@@ -3,7 +3,6 @@
 
 #include "cli.h"
 #include "compile_common.h"
-#include "io/source.h"
 #include "report/report.h"
 
 namespace decree::cli {

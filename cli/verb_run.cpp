@@ -15,12 +15,10 @@
 #include "decree/case_store.h"
 #include "decree/library.h"
 #include "decree/run.h"
-#include "io/source.h"
-#include "ir/ir.h"
-#include "common/json.h"
-#include "common/files.h"
-#include "common/paths.h"
-#include "common/sha256.h"
+#include "decree/json.h"
+#include "decree/files.h"
+#include "paths.h"
+#include "decree/sha256.h"
 
 namespace decree::cli {
 

@@ -6,7 +6,7 @@
 #include <cstdlib>
 
 #include "cli.h"
-#include "common/paths.h"
+#include "paths.h"
 #include "screen/batch.h"
 #include "screen/index.h"
 #include "screen/index_file.h"

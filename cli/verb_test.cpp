@@ -9,7 +9,7 @@
 #include "decree/testing.h"
 #include "io/xml.h"
 #include "ir/ir.h"
-#include "common/json.h"
+#include "decree/json.h"
 
 namespace decree::cli {
 

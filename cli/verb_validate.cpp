@@ -16,7 +16,7 @@
 #include "exec/run_source.h"
 #include "io/source.h"
 #include "ir/ir.h"
-#include "common/json.h"
+#include "decree/json.h"
 #include "io/xml.h"
 
 namespace decree::cli {

@@ -8,7 +8,9 @@ install(TARGETS decree_runtime decree_shared
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 # decree/tables.h and decree/testing.h still expose IR values (ir/value.h): not installed until
 # they do not.
-install(FILES runtime/include/decree/case_store.h runtime/include/decree/decree.h runtime/include/decree/input.h
+install(FILES runtime/include/decree/atomic_file.h runtime/include/decree/case_store.h runtime/include/decree/decree.h
+              runtime/include/decree/files.h runtime/include/decree/input.h runtime/include/decree/json.h
+              runtime/include/decree/sha256.h
               runtime/include/decree/library.h runtime/include/decree/run.h runtime/include/decree/status.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/decree)
 

@@ -33,7 +33,7 @@
 #include <regex>
 #include <sstream>
 
-#include "common/json.h"
+#include "decree/json.h"
 #include "slurp.h"
 
 namespace decree {

@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "io/xml.h"
-#include "common/json.h"
+#include "decree/json.h"
 #include "slurp.h"
 
 namespace decree {

@@ -18,7 +18,7 @@
 #include "decree/run.h"
 #include "driver/compilation.h"
 #include "screen/index.h"
-#include "common/files.h"
+#include "decree/files.h"
 #include "common/strings.h"
 #include "io/csv_records.h"
 #include "watchlist_dir.h"

@@ -5,7 +5,7 @@
 #include <array>
 #include <cstdio>
 
-#include "common/json.h"
+#include "decree/json.h"
 
 namespace decree::bench {
 

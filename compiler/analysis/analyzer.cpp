@@ -12,7 +12,7 @@
 #include "analysis/encoder.h"
 #include "common/civil.h"
 #include "ir/ir_codec.h"
-#include "common/sha256.h"
+#include "decree/sha256.h"
 
 namespace decree::analysis {
 

@@ -8,7 +8,7 @@
 
 #include <cstdio>
 
-#include "common/json.h"
+#include "decree/json.h"
 #include "ir/value.h"
 
 namespace decree::analysis {

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <tuple>
 
-#include "common/json.h"
+#include "decree/json.h"
 #include "common/utf8.h"
 
 namespace decree {

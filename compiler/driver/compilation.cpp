@@ -1,5 +1,7 @@
 #include "driver/compilation.h"
 
+#include "ir/library_format.h"
+
 #include <pthread.h>
 
 #include <algorithm>
@@ -10,7 +12,7 @@
 #include <map>
 #include <sstream>
 
-#include "common/files.h"
+#include "decree/files.h"
 #include "syntax/parser.h"
 
 namespace decree {
@@ -248,5 +250,11 @@ bool Compilation::Run() {
   });
   return completed && load_errors_.empty() && !diags_.has_errors();
 }
+
+Status WriteRuleLibrary(Compilation& c, const std::string& path, const std::string& generator, std::string* content_hash) {
+  return ir::WriteLibrary(&c.program(), path, generator, content_hash);
+}
+
+Status CheckReplaceableLibrary(const std::string& path) { return ir::CheckLibraryFile(path); }
 
 }  // namespace decree

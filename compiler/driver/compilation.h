@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "diag/diagnostic.h"
+#include "decree/status.h"
 #include "ir/ir.h"
 #include "sema/sema.h"
 #include "syntax/ast.h"
@@ -67,6 +68,14 @@ const char* BuiltinModuleText(const std::string& name);
 
 // Runs `fn` on a thread with a `bytes`-sized stack and waits for it.
 void RunOnLargeStack(size_t bytes, const std::function<void()>& fn);
+
+// Writes the compiled program as a rule library at `path`, atomically (ir::WriteLibrary);
+// `*content_hash` receives the library's hash.
+Status WriteRuleLibrary(Compilation& c, const std::string& path, const std::string& generator, std::string* content_hash);
+
+// Ok when `path` does not exist, is empty, or is a rule library a build may replace; an error
+// naming what it is otherwise (ir::CheckLibraryFile).
+Status CheckReplaceableLibrary(const std::string& path);
 
 // Lists the .decree files under each path (files as given, folders recursively), sorted.
 bool CollectSourceFiles(const std::vector<std::string>& paths, std::vector<std::string>* files,

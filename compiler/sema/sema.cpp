@@ -3,7 +3,7 @@
 
 #include "common/civil.h"
 #include "common/codes.h"
-#include "common/sha256.h"
+#include "decree/sha256.h"
 #include "common/timezone.h"
 #include "sema/sema_internal.h"
 

@@ -4,8 +4,8 @@
 #include <filesystem>
 
 #include "common/codes.h"
-#include "common/files.h"
-#include "common/sha256.h"
+#include "decree/files.h"
+#include "decree/sha256.h"
 #include "decree/tables.h"
 #include "sema/sema_internal.h"
 

@@ -1,6 +1,6 @@
 #include "syntax/ast.h"
 
-#include "common/json.h"
+#include "decree/json.h"
 
 namespace decree::ast {
 

@@ -1,4 +1,4 @@
-#include "common/atomic_file.h"
+#include "decree/atomic_file.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

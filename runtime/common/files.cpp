@@ -1,4 +1,4 @@
-#include "common/files.h"
+#include "decree/files.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-#include "common/json.h"
+#include "decree/json.h"
 
 #include <simdjson.h>
 

@@ -1,4 +1,4 @@
-#include "common/json.h"
+#include "decree/json.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

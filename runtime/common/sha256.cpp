@@ -1,4 +1,4 @@
-#include "common/sha256.h"
+#include "decree/sha256.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

@@ -5,7 +5,7 @@
 #include "common/civil.h"
 #include "common/decimal.h"
 #include "common/codes.h"
-#include "common/json.h"
+#include "decree/json.h"
 
 namespace decree::exec {
 

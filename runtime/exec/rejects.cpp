@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "common/json.h"
+#include "decree/json.h"
 
 namespace decree::exec {
 

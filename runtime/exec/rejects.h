@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "common/atomic_file.h"
+#include "decree/atomic_file.h"
 #include "decree/run.h"
 #include "exec/memory.h"
 #include "io/source.h"

@@ -41,7 +41,7 @@
 #include "exec/run_source.h"
 #include "exec/tables.h"
 #include "io/source.h"
-#include "common/atomic_file.h"
+#include "decree/atomic_file.h"
 #include "common/civil.h"
 #include "common/codes.h"
 #include "common/timezone.h"

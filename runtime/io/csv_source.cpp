@@ -4,7 +4,7 @@
 // extra lines of multi-line records are counted, so every line is accounted for.
 #include <fmt/format.h>
 
-#include "common/files.h"
+#include "decree/files.h"
 #include "common/utf8.h"
 #include "io/csv.h"
 #include "io/reader_support.h"

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common/files.h"
+#include "decree/files.h"
 #include "io/csv.h"
 
 namespace decree::io {

@@ -12,7 +12,7 @@
 // per ancestor, however many attributes and children those have.
 #include <fmt/format.h>
 
-#include "common/files.h"
+#include "decree/files.h"
 #include "common/utf8.h"
 #include "io/reader_support.h"
 #include "io/xml.h"

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "common/civil.h"
-#include "common/sha256.h"
+#include "decree/sha256.h"
 
 namespace decree::ir {
 

@@ -7,13 +7,13 @@
 
 #include <filesystem>
 
-#include "common/atomic_file.h"
+#include "decree/atomic_file.h"
 #include "common/civil.h"
 #include "common/codes.h"
 #include "ir/ir_codec.h"
-#include "common/sha256.h"
+#include "decree/sha256.h"
 #include "common/sqlite_util.h"
-#include "common/json.h"
+#include "decree/json.h"
 
 namespace decree::ir {
 

@@ -27,8 +27,8 @@
 #include <memory>
 #include <vector>
 
-#include "common/atomic_file.h"
-#include "common/json.h"
+#include "decree/atomic_file.h"
+#include "decree/json.h"
 #include "common/sqlite_util.h"
 
 namespace decree {

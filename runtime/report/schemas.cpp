@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "common/files.h"
+#include "decree/files.h"
 #include "io/xml.h"
 
 namespace decree::report {

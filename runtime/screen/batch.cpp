@@ -17,10 +17,10 @@
 #include "vector/vector.h"
 #include "io/csv.h"
 #include "io/input_file.h"
-#include "common/json.h"
+#include "decree/json.h"
 #include "common/utf8.h"
 #include "screen/match.h"
-#include "common/files.h"
+#include "decree/files.h"
 #include "common/strings.h"
 #include "io/csv_records.h"
 

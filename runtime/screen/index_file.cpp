@@ -9,10 +9,10 @@
 #include <map>
 #include <tuple>
 
-#include "common/atomic_file.h"
-#include "common/sha256.h"
+#include "decree/atomic_file.h"
+#include "decree/sha256.h"
 #include "common/sqlite_util.h"
-#include "common/files.h"
+#include "decree/files.h"
 #include "common/strings.h"
 #include "io/csv_records.h"
 

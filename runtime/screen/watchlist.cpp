@@ -11,12 +11,12 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "common/sha256.h"
+#include "decree/sha256.h"
 #include "vector/vector.h"
 #include "io/csv.h"
 #include "common/utf8.h"
 #include "screen/index_file.h"
-#include "common/files.h"
+#include "decree/files.h"
 #include "common/strings.h"
 #include "io/csv_records.h"
 #include "io/xml.h"

@@ -1,11 +1,11 @@
-#include "common/paths.h"
+#include "paths.h"
 
 #include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 
-#include "common/atomic_file.h"
+#include "decree/atomic_file.h"
 
 namespace decree {
 
