@@ -1,18 +1,30 @@
-// Shared pieces of the `decree` command line: argument parsing, exit codes, terminal output.
+// Shared pieces of the `decree` command line: the option parser every verb uses, the exit-code
+// policy, numbers, progress and terminal output.  The policy (docs/cli.md) in one place:
+//   0  the verb did its job and nothing it checks failed;
+//   1  it did its job and the input fails: findings under --fail-on-findings, rejected rows past
+//      --max-rejects, rule errors, failing tests, an invalid filing, analysis findings — or it
+//      stopped part way (a write error, an input changed while read, the memory limit);
+//   2  it could not start: a bad command line, an input file that does not exist, a rule library
+//      that is not one, a table or watch list the rules need that was not given.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "decree/status.h"
+
 namespace decree::cli {
 
-// Exit codes of every verb (docs/ci.md, first paragraph).
-inline constexpr int kExitOk = 0;       // success; `run`: ran (findings or not)
-inline constexpr int kExitFailure = 1;  // errors in the input, invalid filing, failing tests
-inline constexpr int kExitUsage = 2;    // bad command line
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// The exit status for a Status that stopped a verb (the policy above).
+int ExitFor(const Status& status);
 
 struct OptionSpec {
   std::string name;      // long name without dashes
@@ -20,6 +32,7 @@ struct OptionSpec {
   std::string value;     // placeholder ("FILE"); empty for a flag
   std::string help;
   bool repeatable = false;
+  std::vector<std::string> aliases = {};  // older names still accepted, not shown in --help
 };
 
 struct VerbSpec {
@@ -33,10 +46,17 @@ struct VerbSpec {
   int max_positionals = -1;  // -1: unbounded
 };
 
+// The options a verb accepts: its own, then those every verb has (-o/--out, -q/--quiet,
+// --color) unless it defines them itself.  -o/--out of a verb that does not define it writes
+// what the verb prints on standard output to a file (main.cpp).
+std::vector<OptionSpec> AllOptions(const VerbSpec& spec);
+bool DefinesOption(const VerbSpec& spec, const std::string& name);
+
 class Args {
  public:
-  // Parses argv (after the verb).  On a usage error prints it and returns false; on --help
-  // prints the help and sets *help.
+  // Parses argv (after the verb): long options (--name VALUE, --name=VALUE), short ones
+  // (-j 4, -j4, bundled flags -qj 2), `--` ends the options.  On a usage error prints it (with
+  // a suggestion for a misspelt option) and returns false; on -h/--help sets *help.
   bool Parse(const VerbSpec& spec, int argc, char** argv, bool* help);
 
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
@@ -45,8 +65,12 @@ class Args {
   const std::vector<std::string>& positionals() const { return positionals_; }
   // Parses an integer option; prints a usage error and returns false when malformed.
   bool GetInt(const std::string& name, long long min, long long max, long long* out) const;
+  bool quiet() const { return Has("quiet"); }
+  // Whether to color `stream` (--color auto|always|never; NO_COLOR; a terminal).
+  bool Color(FILE* stream) const;
 
  private:
+  bool Take(const OptionSpec& opt, const std::string& value);
   std::map<std::string, std::vector<std::string>> values_;
   std::vector<std::string> positionals_;
   std::string verb_;
@@ -57,13 +81,34 @@ std::string HelpText(const VerbSpec& spec);
 // error and returns false.
 bool TableArgs(const std::string& verb, const Args& args, std::map<std::string, std::string>* out);
 int UsageError(const std::string& verb, const std::string& message);
+// The closest of `candidates` to `word` when it is a likely misspelling, else "".
+std::string Suggest(const std::string& word, const std::vector<std::string>& candidates);
 
-// Colors when stderr is a terminal (or --color always).
-bool UseColor(const std::string& mode, FILE* stream);
 bool IsTerminal(FILE* stream);
 
 // Writes `data` to `path` atomically (temporary file, then rename).  "-" is stdout.
 bool WriteFileAtomic(const std::string& path, const std::string& data, std::string* error);
+
+// One number format for every verb: 1234567 -> "1,234,567"; "1 row" / "2 rows".
+std::string Count(uint64_t n);
+std::string Plural(uint64_t n, const char* one, const char* many);
+// "1.2 M rows/s".
+std::string Rate(double items, double seconds, const char* unit = "rows");
+
+// The one progress line: "  42.0%  1,234 rows  1.2 M rows/s" redrawn on stderr while it is a
+// terminal and not --quiet; Done() clears it.
+class Progress {
+ public:
+  Progress(const Args& args, const char* unit);
+  bool enabled() const { return enabled_; }
+  void Update(uint64_t done, uint64_t total, uint64_t items);
+  void Done();
+
+ private:
+  bool enabled_;
+  const char* unit_;
+  double started_;
+};
 
 struct Verb {
   const VerbSpec* spec;
@@ -81,5 +126,11 @@ const Verb& DiffVerb();
 const Verb& ScreenVerb();
 const Verb& ReportVerb();
 const Verb& ValidateVerb();
+const Verb& CompletionVerb();
+// All verbs, in the order `decree --help` lists them; ends with nullptr (main.cpp).
+const Verb* const* AllVerbs();
+// The man page (troff) of `verb`, or of decree itself when null: generated from the verb tables
+// (completion.cpp), as the shell completions are.
+std::string ManPage(const Verb* verb);
 
 }  // namespace decree::cli

@@ -51,14 +51,7 @@ size_t CountRules(const ir::Program& p) {
 
 int OpenOrCompile(const std::string& verb, const std::vector<std::string>& paths, bool color,
                   std::unique_ptr<Library>* lib) {
-  if (paths.size() == 1 && paths[0].ends_with(".dlib")) {
-    Status st = Library::Open(paths[0], lib);
-    if (!st.ok()) {
-      fmt::print(stderr, "decree {}: {}\n", verb, st.ToString());
-      return kExitFailure;
-    }
-    return 0;
-  }
+  if (paths.size() == 1 && paths[0].ends_with(".dlib")) return OpenLibraryFile(verb, paths[0], lib);
   CompileOptions options;
   options.paths = paths;
   Compilation c(options);
@@ -86,6 +79,13 @@ int OpenOrCompile(const std::string& verb, const std::vector<std::string>& paths
   return 0;
 }
 
+int OpenLibraryFile(const std::string& verb, const std::string& path, std::unique_ptr<Library>* lib) {
+  Status st = Library::Open(path, lib);
+  if (st.ok()) return 0;
+  fmt::print(stderr, "decree {}: {}\n", verb, st.ToString());
+  return kExitUsage;
+}
+
 void GuardSources(const std::vector<std::string>& paths, PathGuard* guard) {
   for (const std::string& p : paths) {
     std::error_code ec;
@@ -103,7 +103,7 @@ int CheckPaths(const std::string& verb, const PathGuard& guard) {
   Status st = guard.Check();
   if (st.ok()) return 0;
   fmt::print(stderr, "decree {}: {}\n", verb, st.message());
-  return kExitUsage;
+  return ExitFor(st);
 }
 
 }  // namespace decree::cli

@@ -27,6 +27,10 @@ size_t CountRules(const ir::Program& p);
 int OpenOrCompile(const std::string& verb, const std::vector<std::string>& paths, bool color,
                   std::unique_ptr<Library>* lib);
 
+// Opens the rule library `path`; on failure prints why and returns the exit status (2: a file
+// that does not exist or is not a library cannot be run), else 0.
+int OpenLibraryFile(const std::string& verb, const std::string& path, std::unique_ptr<Library>* lib);
+
 // Registers the library or source paths a verb reads as inputs of `guard` (a folder: every
 // .decree file in it).
 void GuardSources(const std::vector<std::string>& paths, PathGuard* guard);

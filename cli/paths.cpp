@@ -56,7 +56,10 @@ void PathGuard::Output(std::string role, std::string path) {
 Status PathGuard::Check() const {
   std::vector<Identity> ids;
   ids.reserve(entries_.size());
-  for (const Entry& e : entries_) ids.push_back(Identify(e.path));
+  for (const Entry& e : entries_) {
+    ids.push_back(Identify(e.path));
+    if (!e.output && !ids.back().exists) return Status::NotFound(fmt::format("{} {}: no such file or directory", e.role, e.path));
+  }
   for (size_t o = 0; o < entries_.size(); ++o) {
     if (!entries_[o].output || ids[o].special) continue;
     for (size_t i = 0; i < entries_.size(); ++i) {

@@ -24,7 +24,8 @@ class PathGuard {
   // `role` names the option the user wrote ("--input", "the library", "source").
   void Input(std::string role, std::string path);
   void Output(std::string role, std::string path);
-  // An error naming both files when an output is an input or another output.
+  // NotFound naming an input that does not exist; InvalidArgument naming both files when an
+  // output is an input or another output.
   Status Check() const;
 
  private:

@@ -17,9 +17,8 @@ const VerbSpec kSpec = {
     "atomically: an existing file is replaced only when the build succeeds.\n"
     "docs/library-format.md specifies the format.",
     {
-        {"output", 'o', "LIBRARY", "where to write the library (required)"},
+        {"out", 'o', "LIBRARY", "where to write the library (required)", false, {"output"}},
         {"format", 0, "FORMAT", "diagnostics as text (default) or json"},
-        {"color", 0, "WHEN", "auto (default), always or never"},
     },
     {"decree build rulesets/cn-pboc-lvtr -o lvtr.dlib", "decree inspect lvtr.dlib"},
     1,
@@ -27,10 +26,10 @@ const VerbSpec kSpec = {
 };
 
 int Run(const Args& args) {
-  if (!args.Has("output")) return UsageError("build", "missing -o LIBRARY");
+  if (!args.Has("out")) return UsageError("build", "missing -o LIBRARY");
   std::string format = args.Get("format", "text");
   if (format != "text" && format != "json") return UsageError("build", "--format must be text or json");
-  std::string out = args.Get("output");
+  std::string out = args.Get("out");
   PathGuard guard;
   GuardSources(args.positionals(), &guard);
   guard.Output("-o", out);
@@ -43,13 +42,16 @@ int Run(const Args& args) {
   for (const std::string& e : c.load_errors_) {
     if (e.find("no such file") != std::string::npos) return UsageError("build", e);
   }
-  size_t errors = PrintDiagnostics(c, format, UseColor(args.Get("color", "auto"), stderr));
+  size_t errors = PrintDiagnostics(c, format, args.Color(stderr));
   if (!ok || errors > 0) {
     if (format == "text") fmt::print(stderr, "decree build: {} error{}; no library written\n", errors, errors == 1 ? "" : "s");
     return kExitFailure;
   }
   // Imported files are inputs too.
-  for (int i = 0; i < c.sources().count(); ++i) guard.Input("the source", c.sources().file(i).path());
+  for (int i = 0; i < c.sources().count(); ++i) {
+    const std::string& path = c.sources().file(i).path();
+    if (!path.starts_with("<builtin>")) guard.Input("the source", path);  // the prelude is compiled in
+  }
   if (int code = CheckPaths("build", guard); code != 0) return code;
   std::string hash;
   Status st = WriteRuleLibrary(c, out, "decree " DECREE_VERSION, &hash);

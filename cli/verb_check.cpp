@@ -33,7 +33,6 @@ const VerbSpec kSpec = {
         {"solver-timeout", 0, "MS", "per-query time limit of the solver (default 10000)"},
         {"cache", 0, "FILE", "analysis cache (default .decree-cache/analysis.db; none with --no-cache)"},
         {"no-cache", 0, "", "ask the solver every query"},
-        {"color", 0, "WHEN", "auto (default), always or never"},
     },
     {"decree check rulesets/", "decree check rulesets/cn-pboc-lvtr --format sarif > decree.sarif",
      "decree check rules/ --no-analysis --format json"},
@@ -44,10 +43,6 @@ const VerbSpec kSpec = {
 int Run(const Args& args) {
   std::string format = args.Get("format", "text");
   if (format != "text" && format != "json" && format != "sarif") return UsageError("check", "--format must be text, json or sarif");
-  std::string color_mode = args.Get("color", "auto");
-  if (color_mode != "auto" && color_mode != "always" && color_mode != "never") {
-    return UsageError("check", "--color must be auto, always or never");
-  }
   long long timeout = 10000;
   if (args.Has("solver-timeout") && !args.GetInt("solver-timeout", 1, 3600000, &timeout)) return kExitUsage;
   {
@@ -63,7 +58,7 @@ int Run(const Args& args) {
   for (const std::string& e : c.load_errors_) {
     if (e.find("no such file") != std::string::npos) return UsageError("check", e);
   }
-  bool color = UseColor(color_mode, stderr);
+  bool color = args.Color(stderr);
   // The analysis needs a program without errors.
   analysis::Report report;
   std::vector<Replay> replays;

@@ -50,7 +50,7 @@ int Run(const Args& args) {
   long long timeout = 10000;
   if (args.Has("solver-timeout") && !args.GetInt("solver-timeout", 1, 3600000, &timeout)) return kExitUsage;
   std::unique_ptr<Library> old_lib, new_lib;
-  bool color = UseColor("auto", stderr);
+  bool color = args.Color(stderr);
   if (int code = OpenOrCompile("diff", {args.positionals()[0]}, color, &old_lib); code != 0) return code;
   if (int code = OpenOrCompile("diff", {args.positionals()[1]}, color, &new_lib); code != 0) return code;
   analysis::Options o;

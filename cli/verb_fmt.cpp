@@ -22,7 +22,6 @@ const VerbSpec kSpec = {
     {
         {"write", 'w', "", "rewrite the files in place"},
         {"check", 0, "", "change nothing; exit 1 and list the files that are not formatted"},
-        {"color", 0, "WHEN", "auto (default), always or never"},
     },
     {"decree fmt rulesets/cn-pboc-lvtr/lvtr.decree", "decree fmt --write rulesets/", "decree fmt --check rulesets/"},
     1,
@@ -35,7 +34,7 @@ int Run(const Args& args) {
   for (const std::string& e : errors) return UsageError("fmt", e);
   bool write = args.Has("write"), check = args.Has("check");
   if (write && check) return UsageError("fmt", "--write and --check exclude each other");
-  bool color = UseColor(args.Get("color", "auto"), stderr);
+  bool color = args.Color(stderr);
   int status = kExitOk;
   std::vector<std::string> unformatted;
   for (const std::string& path : files) {

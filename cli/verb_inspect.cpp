@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli.h"
+#include "compile_common.h"
 #include "decree/library.h"
 #include "common/civil.h"
 #include "common/codes.h"
@@ -19,7 +20,7 @@ const VerbSpec kSpec = {
     "decree inspect [options] LIBRARY",
     "Show what a rule library holds: its hash, rulesets, layouts, tables, rules and tests.",
     "Opening verifies the format version and the content hash; a corrupt or modified library\n"
-    "is reported as such (exit status 1).",
+    "is reported as such (exit status 2).",
     {
         {"format", 0, "FORMAT", "text (default) or json"},
         {"rule", 0, "ID", "show one rule in full: source text and compiled form"},
@@ -119,11 +120,7 @@ int Run(const Args& args) {
   std::string format = args.Get("format", "text");
   if (format != "text" && format != "json") return UsageError("inspect", "--format must be text or json");
   std::unique_ptr<Library> lib;
-  Status st = Library::Open(args.positionals()[0], &lib);
-  if (!st.ok()) {
-    fmt::print(stderr, "decree inspect: {}\n", st.ToString());
-    return kExitFailure;
-  }
+  if (int code = OpenLibraryFile("inspect", args.positionals()[0], &lib); code != 0) return code;
   const ir::Program& p = lib->program();
   if (args.Has("rule")) {
     std::string id = args.Get("rule");

@@ -92,7 +92,7 @@ int Report(const Args& args) {
   guard.Output("--out", out);
   if (int code = CheckPaths("report", guard); code != 0) return code;
   std::unique_ptr<Library> lib;
-  if (int code = OpenOrCompile("report", args.positionals(), UseColor("auto", stderr), &lib); code != 0) return code;
+  if (int code = OpenOrCompile("report", args.positionals(), args.Color(stderr), &lib); code != 0) return code;
   report::ReportInput in;
   st = report::LoadReportInput(*lib, options, !summary, &in);
   if (!st.ok()) {

@@ -54,7 +54,6 @@ const VerbSpec kSpec = {
         {"max-record", 0, "SIZE", "the longest record (line) read, e.g. 1M (default 64M): a longer one stops the run with its line"},
         {"multiline-records", 0, "", "accept CSV records whose quoted fields hold line breaks (by default such a record is rejected, naming its lines: a stray quote swallows the lines after it)"},
         {"fail-on-findings", 0, "", "exit with status 1 when there are findings (for CI)"},
-        {"quiet", 'q', "", "no progress and no summary"},
     },
     {"decree run lvtr.dlib --input transactions.csv --table usd_rate=rates.csv --out findings.jsonl",
      "decree run rulesets/cn-pboc-lvtr -i examples/transactions.csv -t usd_rate=examples/rates.csv -o findings.jsonl",
@@ -71,24 +70,6 @@ std::string Now() {
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
   return buf;
 }
-
-std::string Rate(double rows, double seconds) {
-  double r = seconds > 0 ? rows / seconds : 0;
-  if (r >= 1e6) return fmt::format("{:.1f} M rows/s", r / 1e6);
-  if (r >= 1e3) return fmt::format("{:.1f} k rows/s", r / 1e3);
-  return fmt::format("{:.0f} rows/s", r);
-}
-
-std::string Count(uint64_t n) {  // 1234567 -> "1,234,567"
-  std::string digits = std::to_string(n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
-
-std::string Plural(uint64_t n, const char* one, const char* many) { return Count(n) + " " + (n == 1 ? one : many); }
 
 // "read 14 rows in 15 lines (1 row spans several lines) = …": the lines are shown whenever
 // they differ from the rows, so every line of the input is accounted for.
@@ -171,15 +152,9 @@ int Run(const Args& args) {
     }
   }
   bool quiet = args.Has("quiet");
-  bool progress = !quiet && IsTerminal(stderr);
-  if (progress) {
-    auto started = std::chrono::steady_clock::now();
-    options.progress = [started](const RunProgress& p) {
-      double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      double pct = p.bytes_total > 0 ? 100.0 * static_cast<double>(p.bytes_done) / static_cast<double>(p.bytes_total) : 0;
-      fmt::print(stderr, "\r\x1b[2K  {:5.1f}%  {} rows  {}", pct, Count(p.rows_read), Rate(static_cast<double>(p.rows_read), s));
-      std::fflush(stderr);
-    };
+  Progress progress(args, "rows");
+  if (progress.enabled()) {
+    options.progress = [&progress](const RunProgress& p) { progress.Update(p.bytes_done, p.bytes_total, p.rows_read); };
   }
   // With a case store and findings on standard output, the findings go through a temporary
   // file the store reads back.
@@ -204,10 +179,10 @@ int Run(const Args& args) {
     }
   } joiner{hasher};
   std::unique_ptr<Library> lib;
-  if (int code = OpenOrCompile("run", args.positionals(), UseColor("auto", stderr), &lib); code != 0) return code;
+  if (int code = OpenOrCompile("run", args.positionals(), args.Color(stderr), &lib); code != 0) return code;
   RunResult result;
   Status st = decree::Run(lib->program(), input, options, &result);
-  if (progress) fmt::print(stderr, "\r\x1b[2K");
+  progress.Done();
   if (!st.ok()) {
     fmt::print(stderr, "decree run: {}\n", st.message());
     if (st.code() == Status::Code::kMissingInput) {

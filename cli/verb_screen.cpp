@@ -6,6 +6,8 @@
 #include <cstdlib>
 
 #include "cli.h"
+#include "compile_common.h"
+#include "decree/input.h"
 #include "paths.h"
 #include "screen/batch.h"
 #include "screen/index.h"
@@ -31,10 +33,11 @@ const VerbSpec kSpec = {
     "positives) are written with \"status\":\"allowed\" and who reviewed them.  Every row is\n"
     "screened or rejected with its line and reason.\n\n"
     "Exit status: 0 screened; 1 rows were rejected, a list or the batch could not be read, or\n"
-    "--fail-on-hits was given and there are hits; 2 bad command line.",
+    "--fail-on-findings was given and there are hits; 2 bad command line.",
     {
         {"list", 'l', "FILE", "a watch list (repeatable, at least one): UN XML, OFAC sdn.csv, watchlist.csv or a saved index", true},
         {"input", 'i', "FILE", "the batch, CSV in the canonical transaction layout (required unless --save-index)"},
+        {"input-format", 0, "FMT", "csv, the only format screen reads (default: csv; a JSON Lines batch is refused, not misread)"},
         {"allow-partial-list", 0, "", "load an OFAC sdn.csv without its alt.csv and add.csv beside it (a note says so)"},
         {"save-index", 0, "FILE", "save the lists' screening index to FILE, to pass as --list later (here or to decree run)"},
         {"out", 'o', "FILE", "hits as JSON Lines (default: standard output)"},
@@ -43,8 +46,7 @@ const VerbSpec kSpec = {
         {"allow", 0, "FILE", "allow-list of reviewed false positives (list_id,entry_id,name,reviewed_by,reviewed_on,reason)"},
         {"all-pairs", 0, "", "compare with every list name instead of using the index (the reference; slow)"},
         {"threads", 'j', "N", "worker threads (default: one per core)"},
-        {"fail-on-hits", 0, "", "exit with status 1 when there are hits (for CI)"},
-        {"quiet", 'q', "", "no progress and no summary"},
+        {"fail-on-findings", 0, "", "exit with status 1 when there are hits (for CI)", false, {"fail-on-hits"}},
     },
     {"decree screen --list ../shared/data/watchlists/un_consolidated.xml --input transactions.csv --out hits.jsonl",
      "decree screen -l un_consolidated.xml -l ofac_sdn.csv -i batch.csv -o hits.jsonl --threshold 0.95",
@@ -54,11 +56,25 @@ const VerbSpec kSpec = {
     0,
 };
 
-std::string Plural(uint64_t n, const char* word) { return fmt::format("{} {}{}", n, word, n == 1 ? "" : "s"); }
+// screen reads CSV; a batch in another format is refused by name rather than read as CSV.
+int CheckCsvInput(const Args& args) {
+  const std::string format = args.Get("input-format", "auto"), input = args.Get("input");
+  if (format != "auto" && format != "csv") {
+    return UsageError("screen", fmt::format("--input-format {}: screen reads CSV batches only; screen another format with "
+                                            "decree run rulesets/sanctions --list ...", format));
+  }
+  if (format == "csv" || input.empty() || input == "-") return 0;
+  if (DetectInputFormat(input) != InputFormat::kCsv) {
+    return UsageError("screen", fmt::format("--input {} is not CSV: screen reads CSV batches only; screen it with "
+                                            "decree run rulesets/sanctions -i {} --list ...", input, input));
+  }
+  return 0;
+}
 
 int Screen(const Args& args) {
   if (args.GetAll("list").empty()) return UsageError("screen", "missing --list FILE");
   if (!args.Has("input") && !args.Has("save-index")) return UsageError("screen", "missing --input BATCH");
+  if (int code = CheckCsvInput(args); code != 0) return code;
   screen::BatchScreenOptions options;
   if (args.Has("threshold")) {
     const std::string t = args.Get("threshold");
@@ -93,7 +109,7 @@ int Screen(const Args& args) {
     guard.Input("--allow", args.Get("allow"));
     guard.Output("--out", options.out_path);
     guard.Output("--save-index", args.Get("save-index"));
-    if (Status st = guard.Check(); !st.ok()) return UsageError("screen", st.message());
+    if (int code = CheckPaths("screen", guard); code != 0) return code;
     if (args.Has("save-index")) {
       if (Status st = screen::CheckIndexFile(args.Get("save-index")); !st.ok()) return UsageError("screen", "--save-index " + st.message());
     }
@@ -130,9 +146,9 @@ int Screen(const Args& args) {
       size_t names = 0;
       for (const auto& e : l.entries) names += e.names.size();
       fmt::print(stderr, "decree screen: list {} ({}): {}, {}\n", l.list_id, l.source, l.entries.size() == 1 ? std::string("1 entry") : fmt::format("{} entries", l.entries.size()),
-                 Plural(names, "name"));
+                 Plural(names, "name", "names"));
     }
-    fmt::print(stderr, "decree screen: index of {} and {} distinct tokens built in {:.2f} s\n", Plural(index->names().size(), "name"),
+    fmt::print(stderr, "decree screen: index of {} and {} distinct tokens built in {:.2f} s\n", Plural(index->names().size(), "name", "names"),
                index->vocabulary_size(), load_seconds);
   }
   if (args.Has("save-index")) {
@@ -144,24 +160,22 @@ int Screen(const Args& args) {
     if (!quiet) fmt::print(stderr, "decree screen: index saved to {}\n", args.Get("save-index"));
     if (!args.Has("input")) return kExitOk;
   }
-  const bool progress = !quiet && IsTerminal(stderr);
-  if (progress) {
-    options.progress = [](uint64_t done, uint64_t total, uint64_t rows) {
-      fmt::print(stderr, "\r\x1b[2K  {:5.1f}%  {} rows", total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0, rows);
-      std::fflush(stderr);
-    };
+  Progress progress(args, "rows");
+  if (progress.enabled()) {
+    options.progress = [&progress](uint64_t done, uint64_t total, uint64_t rows) { progress.Update(done, total, rows); };
   }
   screen::BatchScreenResult result;
   st = screen::ScreenBatch(*index, args.Get("input"), options, &result);
-  if (progress) fmt::print(stderr, "\r\x1b[2K");
+  progress.Done();
   if (!st.ok()) {
     fmt::print(stderr, "decree screen: {}\n", st.message());
     return kExitFailure;
   }
   if (!quiet) {
-    fmt::print(stderr, "decree screen: read {} rows = {} screened + {} rejected; {} names screened ({} empty); {}{}; {:.2f} s\n",
-               result.rows_read, result.rows_screened, result.rows_rejected, result.names_screened, result.names_empty,
-               Plural(result.hits, "hit"), args.Has("allow") ? fmt::format(", {} allowed by {}", result.allowed, args.Get("allow")) : "",
+    fmt::print(stderr, "decree screen: read {} = {} screened + {} rejected; {} screened ({} empty); {}{}; {:.2f} s\n",
+               Plural(result.rows_read, "row", "rows"), Count(result.rows_screened), Count(result.rows_rejected),
+               Plural(result.names_screened, "name", "names"), Count(result.names_empty), Plural(result.hits, "hit", "hits"),
+               args.Has("allow") ? fmt::format(", {} allowed by {}", Count(result.allowed), args.Get("allow")) : "",
                result.seconds);
     if (std::getenv("DECREE_TIMING") != nullptr) {
       fmt::print(stderr, "  {} distinct names screened, {} list names considered ({} ruled out by the bound), {} token lookups comparing {} list tokens\n",
@@ -177,7 +191,7 @@ int Screen(const Args& args) {
     }
   }
   if (result.rows_rejected > 0) return kExitFailure;
-  if (args.Has("fail-on-hits") && result.hits > 0) return kExitFailure;
+  if (args.Has("fail-on-findings") && result.hits > 0) return kExitFailure;
   return kExitOk;
 }
 

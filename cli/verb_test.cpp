@@ -25,7 +25,6 @@ const VerbSpec kSpec = {
     {
         {"filter", 0, "TEXT", "run only the tests whose name contains TEXT"},
         {"format", 0, "FORMAT", "text (default), json or junit"},
-        {"color", 0, "WHEN", "auto (default), always or never"},
     },
     {"decree test rulesets/", "decree test rulesets/cn-pboc-lvtr --filter threshold", "decree test lvtr.dlib --format junit > tests.xml"},
     1,
@@ -35,17 +34,13 @@ const VerbSpec kSpec = {
 int Run(const Args& args) {
   std::string format = args.Get("format", "text");
   if (format != "text" && format != "json" && format != "junit") return UsageError("test", "--format must be text, json or junit");
-  bool color = UseColor(args.Get("color", "auto"), stdout);
+  bool color = args.Color(stdout);
   const ir::Program* program = nullptr;
   std::unique_ptr<Library> lib;
   std::unique_ptr<Compilation> compilation;
   const std::vector<std::string>& paths = args.positionals();
   if (paths.size() == 1 && paths[0].size() > 5 && paths[0].substr(paths[0].size() - 5) == ".dlib") {
-    Status st = Library::Open(paths[0], &lib);
-    if (!st.ok()) {
-      fmt::print(stderr, "decree test: {}\n", st.ToString());
-      return kExitFailure;
-    }
+    if (int code = OpenLibraryFile("test", paths[0], &lib); code != 0) return code;
     program = &lib->program();
   } else {
     CompileOptions options;
@@ -56,7 +51,7 @@ int Run(const Args& args) {
       if (e.find("no such file") != std::string::npos) return UsageError("test", e);
     }
     if (!ok) {
-      size_t errors = PrintDiagnostics(*compilation, "text", UseColor(args.Get("color", "auto"), stderr));
+      size_t errors = PrintDiagnostics(*compilation, "text", args.Color(stderr));
       fmt::print(stderr, "decree test: {} compile error{}; no test run\n", errors, errors == 1 ? "" : "s");
       return kExitFailure;
     }

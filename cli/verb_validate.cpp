@@ -25,7 +25,7 @@ namespace {
 
 const VerbSpec kSpec = {
     "validate",
-    "decree validate LIBRARY|SOURCES... FILING [--format text|sarif|junit] [--out FILE]",
+    "decree validate LIBRARY|SOURCES... -i FILING [--format text|sarif|junit] [--out FILE]",
     "Check a filing (CSV or XML) against a ruleset's `require` rules.",
     "The filing is read through the layout of the library's `require` rules (an XML layout,\n"
     "`from xml \"record\"`, for XML; with several, the one the filing fits, or --layout).  Every\n"
@@ -36,17 +36,18 @@ const VerbSpec kSpec = {
     "others.\n\n"
     "Formats: text (default), sarif (SARIF 2.1.0: one result per violation, located at the\n"
     "filing's line), junit (one test case per rule, failed with the lines).\n\n"
-    "Exit status: 0 valid; 1 invalid (or unreadable); 2 bad command line or library.",
+    "Exit status: 0 valid; 1 invalid (or unreadable); 2 bad command line, a missing filing, not a library.",
     {
+        {"input", 'i', "FILING", "the filing to check (also accepted as the last argument)"},
         {"format", 0, "FORMAT", "text (default), sarif or junit"},
         {"out", 'o', "FILE", "write the result here instead of standard output"},
         {"layout", 0, "NAME", "the filing's layout, when the library's require rules read several"},
         {"input-format", 0, "FMT", "csv, jsonl, sqlite or xml (default: from the name or content)"},
     },
-    {"decree validate rulesets/filing-checks lvtr.csv",
-     "decree validate filing-checks.dlib lvtr.xml --format sarif --out validate.sarif",
-     "decree validate rulesets/filing-checks ctr.xml --format junit --out validate.xml"},
-    2,
+    {"decree validate rulesets/filing-checks -i lvtr.csv",
+     "decree validate filing-checks.dlib -i lvtr.xml --format sarif --out validate.sarif",
+     "decree validate rulesets/filing-checks -i ctr.xml --format junit --out validate.xml"},
+    1,
     -1,
 };
 
@@ -167,8 +168,10 @@ std::string Junit(const std::string& filing, const std::vector<RuleInfo>& rules,
 int Validate(const Args& args) {
   std::string format = args.Get("format", "text");
   if (format != "text" && format != "sarif" && format != "junit") return UsageError("validate", "--format must be text, sarif or junit");
-  std::vector<std::string> lib_paths(args.positionals().begin(), args.positionals().end() - 1);
-  const std::string filing = args.positionals().back();
+  std::vector<std::string> lib_paths = args.positionals();
+  if (!args.Has("input") && lib_paths.size() < 2) return UsageError("validate", "missing the filing (-i FILING)");
+  const std::string filing = args.Has("input") ? args.Get("input") : lib_paths.back();
+  if (!args.Has("input")) lib_paths.pop_back();
   {
     PathGuard guard;
     GuardSources(lib_paths, &guard);
@@ -182,9 +185,8 @@ int Validate(const Args& args) {
     Status st = ParseInputFormat(args.Get("input-format"), &input.format);
     if (!st.ok()) return UsageError("validate", st.message());
   }
-  if (filing != "-" && !std::filesystem::exists(filing)) return UsageError("validate", fmt::format("no such filing: {}", filing));
   std::unique_ptr<Library> lib;
-  if (int code = OpenOrCompile("validate", lib_paths, UseColor("auto", stderr), &lib); code != 0) return code;
+  if (int code = OpenOrCompile("validate", lib_paths, args.Color(stderr), &lib); code != 0) return code;
   const ir::Program& program = lib->program();
 
   // The layouts the require rules read, and which of them the filing fits.

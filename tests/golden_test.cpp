@@ -73,6 +73,8 @@ struct Spec {
   std::vector<Expected> findings;
   bool no_findings = false;
   std::vector<std::string> setup, unchanged, absent;
+  // `expect: CODE ARGS`: a command run on its own (after setup) and the exit status it must give.
+  std::vector<std::pair<int, std::string>> expects;
 };
 
 // "file:line:col" then the rest of the line (a regex, leading blanks dropped).
@@ -127,6 +129,10 @@ Spec ReadSpec(const fs::path& dir) {
     } else if (key == "setup") {
       for (size_t at; (at = value.find("{root}")) != std::string::npos;) value.replace(at, 6, DECREE_SOURCE_DIR);
       s.setup.push_back(value);
+    } else if (key == "expect") {
+      for (size_t at; (at = value.find("{root}")) != std::string::npos;) value.replace(at, 6, DECREE_SOURCE_DIR);
+      size_t space = value.find(' ');
+      s.expects.emplace_back(std::stoi(value.substr(0, space)), space == std::string::npos ? "" : value.substr(space + 1));
     } else if (key == "unchanged") {
       s.unchanged.push_back(value);
     } else if (key == "absent") {
@@ -150,7 +156,7 @@ class Golden : public testing::TestWithParam<std::string> {};
 TEST_P(Golden, Case) {
   fs::path dir = fs::path(DECREE_SOURCE_DIR) / "tests" / "cases" / GetParam();
   Spec spec = ReadSpec(dir);
-  ASSERT_FALSE(spec.steps.empty()) << "case.spec has no args:";
+  ASSERT_FALSE(spec.steps.empty() && spec.expects.empty()) << "case.spec has no args: and no expect:";
   fs::path work = fs::temp_directory_path() / ("decree-golden-" + std::to_string(getpid()));
   fs::remove_all(work);
   fs::create_directories(work);
@@ -162,6 +168,16 @@ TEST_P(Golden, Case) {
     int status = std::system(("cd '" + (work / "case").string() + "' && PATH='" + fs::path(DECREE_BIN).parent_path().string() +
                               "':\"$PATH\" && " + cmd).c_str());
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "setup failed: " << cmd;
+  }
+  for (const auto& [want, args] : spec.expects) {
+    std::string cmd = "cd '" + (work / "case").string() + "' && '" + DECREE_BIN + "' " + args + " >'" + out.string() + "' 2>'" +
+                      err.string() + "'";
+    int status = std::system(cmd.c_str());
+    EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, want) << "decree " << args << "\nstderr:\n" << Slurp(err);
+  }
+  if (spec.steps.empty()) {
+    fs::remove_all(work);
+    return;
   }
   for (size_t i = 0; i < spec.steps.size(); ++i) {
     const std::string& step = spec.steps[i];

@@ -81,6 +81,9 @@ struct Report {
 
 Status Analyze(const ir::Program& program, const Options& options, Report* report);
 
+// "Z3 4.8.12": the solver the analysis runs on (for `decree --version`).
+std::string SolverVersion();
+
 // Meaning differences between two versions of a library: for every rule id in both whose
 // meaning (guard and verdicts) differs, a witness input the two treat differently.
 struct Difference {

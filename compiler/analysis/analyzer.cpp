@@ -7,6 +7,8 @@
 #include <set>
 #include <tuple>
 
+#include <z3.h>
+
 #include "analysis/analysis.h"
 #include "analysis/cache.h"
 #include "analysis/encoder.h"
@@ -463,6 +465,16 @@ Status Analyze(const ir::Program& program, const Options& options, Report* repor
   } catch (const z3::exception& e) {
     return Status::Internal(fmt::format("the analysis failed: Z3: {}", e.msg()));
   }
+}
+
+}  // namespace decree::analysis
+
+namespace decree::analysis {
+
+std::string SolverVersion() {
+  unsigned major = 0, minor = 0, build = 0, revision = 0;
+  Z3_get_version(&major, &minor, &build, &revision);
+  return fmt::format("Z3 {}.{}.{}", major, minor, build);
 }
 
 }  // namespace decree::analysis

@@ -123,34 +123,12 @@ class ValueSource final : public RowSource {
   std::vector<std::vector<ir::Value>> records_;
 };
 
-InputFormat Sniff(const std::string& path) {
-  auto ends = [&](const char* ext) {
-    size_t n = std::strlen(ext);
-    return path.size() >= n && path.compare(path.size() - n, n, ext) == 0;
-  };
-  if (ends(".csv")) return InputFormat::kCsv;
-  if (ends(".jsonl") || ends(".ndjson")) return InputFormat::kJsonl;
-  if (ends(".db") || ends(".sqlite") || ends(".sqlite3")) return InputFormat::kSqlite;
-  if (ends(".xml")) return InputFormat::kXml;
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return InputFormat::kCsv;
-  char head[16] = {};
-  size_t n = std::fread(head, 1, sizeof(head), f);
-  std::fclose(f);
-  if (n == 16 && std::memcmp(head, "SQLite format 3", 16) == 0) return InputFormat::kSqlite;
-  size_t i = 0;
-  while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\t')) ++i;
-  if (i < n && head[i] == '{') return InputFormat::kJsonl;
-  if (i < n && head[i] == '<') return InputFormat::kXml;
-  return InputFormat::kCsv;
-}
-
 }  // namespace
 
 
 Status OpenSource(const InputSpec& spec, const ir::Program& program, const ir::Layout& layout,
                   std::unique_ptr<RowSource>* out) {
-  InputFormat format = spec.format == InputFormat::kAuto ? (spec.path == "-" ? InputFormat::kCsv : Sniff(spec.path))
+  InputFormat format = spec.format == InputFormat::kAuto ? (spec.path == "-" ? InputFormat::kCsv : DetectInputFormat(spec.path))
                                                          : spec.format;
   out->reset();
   switch (format) {
@@ -194,6 +172,28 @@ std::unique_ptr<RowSource> MakeValueSource(const ir::Program& program, const ir:
 }  // namespace decree::io
 
 namespace decree {
+
+InputFormat DetectInputFormat(const std::string& path) {
+  auto ends = [&](const char* ext) {
+    size_t n = std::strlen(ext);
+    return path.size() >= n && path.compare(path.size() - n, n, ext) == 0;
+  };
+  if (ends(".csv")) return InputFormat::kCsv;
+  if (ends(".jsonl") || ends(".ndjson")) return InputFormat::kJsonl;
+  if (ends(".db") || ends(".sqlite") || ends(".sqlite3")) return InputFormat::kSqlite;
+  if (ends(".xml")) return InputFormat::kXml;
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return InputFormat::kCsv;
+  char head[16] = {};
+  size_t n = std::fread(head, 1, sizeof(head), f);
+  std::fclose(f);
+  if (n == 16 && std::memcmp(head, "SQLite format 3", 16) == 0) return InputFormat::kSqlite;
+  size_t i = 0;
+  while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\t')) ++i;
+  if (i < n && head[i] == '{') return InputFormat::kJsonl;
+  if (i < n && head[i] == '<') return InputFormat::kXml;
+  return InputFormat::kCsv;
+}
 
 Status ParseInputFormat(const std::string& name, InputFormat* out) {
   if (name == "auto") {

@@ -25,4 +25,8 @@ struct InputSpec {
 // "auto", "csv", "jsonl", "sqlite" or "xml"; anything else is an InvalidArgument naming them.
 Status ParseInputFormat(const std::string& name, InputFormat* out);
 
+// The format kAuto reads `path` as: by extension (.csv, .jsonl/.ndjson, .db/.sqlite/.sqlite3,
+// .xml), else by the first bytes (SQLite header, '{', '<'), else CSV.
+InputFormat DetectInputFormat(const std::string& path);
+
 }  // namespace decree
