@@ -146,6 +146,7 @@ std::string ManPage(const Verb* verb) {
       if (!o.value.empty()) head += " \\fI" + Troff(o.value) + "\\fR";
       s += fmt::format(".TP\n{}\n{}\n", head, Troff(o.help));
     }
+    s += ".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nshow the verb's help\n";
     if (!spec.examples.empty()) {
       s += ".SH EXAMPLES\n";
       for (const std::string& e : spec.examples) s += ".PP\n.nf\n" + Troff(e) + "\n.fi\n";

@@ -4,6 +4,10 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(TARGETS decree RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# Generated from the verb tables after each link of decree (cli/CMakeLists.txt).
+install(DIRECTORY ${PROJECT_BINARY_DIR}/cli-docs/man/ DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${PROJECT_BINARY_DIR}/cli-docs/completions/decree DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions)
+install(FILES ${PROJECT_BINARY_DIR}/cli-docs/completions/_decree DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
 install(TARGETS decree_runtime decree_shared
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
 # decree/tables.h and decree/testing.h still expose IR values (ir/value.h): not installed until
