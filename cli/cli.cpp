@@ -251,7 +251,9 @@ std::string HelpText(const VerbSpec& spec) {
     s += "\nExamples:\n";
     for (const std::string& e : spec.examples) s += "  " + e + "\n";
   }
-  s += "\nExit status: 0 success, 1 the input fails or the run stopped, 2 could not start (docs/cli.md).\n";
+  if (spec.description.find("Exit status") == std::string::npos) {
+    s += "\nExit status: 0 success, 1 the input fails or the run stopped, 2 could not start (docs/cli.md).\n";
+  }
   return s;
 }
 

@@ -26,7 +26,7 @@ const VerbSpec kSpec = {
     "the solver cannot decide within --solver-timeout is reported as undecided, never as clean.\n"
     "Findings suppressed next to a rule (`suppress redundant with r1 because \"…\"`) are listed\n"
     "as warnings.  Answers are cached by rule hash in .decree-cache/ (see --cache).\n\n"
-    "Exit status: 0 clean; 1 errors, unsuppressed findings or undecided queries; 2 bad command line.",
+    "Exit status: 0 clean; 1 errors, unsuppressed findings or undecided queries; 2 could not start (a bad command line, a missing input, not a library).",
     {
         {"format", 0, "FORMAT", "text (default), json or sarif (SARIF 2.1.0, for CI annotations)"},
         {"no-analysis", 0, "", "type-check only"},

@@ -21,7 +21,7 @@ const VerbSpec kSpec = {
     "guard or verdicts differ is listed with a witness input the two versions treat differently,\n"
     "replayed through the runtime on both.  Rules that were only reformatted, renamed internally\n"
     "or rewritten into an equivalent condition are not listed.\n\n"
-    "Exit status: 0 no rule changed meaning; 1 some did (or could not be compared); 2 bad command line.",
+    "Exit status: 0 no rule changed meaning; 1 some did (or could not be compared); 2 could not start (a bad command line, a missing input, not a library).",
     {
         {"format", 0, "FORMAT", "text (default) or json"},
         {"solver-timeout", 0, "MS", "per-query time limit of the solver (default 10000)"},

@@ -26,7 +26,7 @@ const VerbSpec kSpec = {
     "byte-identical report: nothing depends on the clock; the reporting period defaults to the\n"
     "reported transactions' first and last dates and the report date to the period's end.  Every\n"
     "report records the SHA-256 of the rule library.\n\n"
-    "Exit status: 0 written; 1 an input could not be read or does not fit; 2 bad command line.",
+    "Exit status: 0 written; 1 an input could not be read or does not fit; 2 could not start (a bad command line, a missing input, not a library).",
     {
         {"findings", 'f', "FILE", "findings.jsonl written by decree run (required)"},
         {"format", 0, "FORMAT", "pboc-lvtr-csv, pboc-lvtr-xml, goaml-xml, fincen-ctr-xml or summary (required)"},

@@ -36,7 +36,7 @@ const VerbSpec kSpec = {
     "rows read = rows evaluated + rows rejected.  Findings are sorted and identical whatever\n"
     "--threads is.\n\n"
     "Exit status: 0 the batch was evaluated; 1 rows were rejected (more than --max-rejects), or\n"
-    "findings were made and --fail-on-findings was given, or the run failed; 2 bad command line.",
+    "findings were made and --fail-on-findings was given, or the run failed; 2 could not start (a bad command line, a missing input, not a library).",
     {
         {"input", 'i', "FILE", "the batch (required); - reads CSV from standard input"},
         {"input-format", 0, "FMT", "csv, jsonl, sqlite or xml (default: from the name or content)"},

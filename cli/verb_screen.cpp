@@ -32,8 +32,8 @@ const VerbSpec kSpec = {
     "the normalisations that applied (docs/screening.md).  Hits listed in --allow (reviewed false\n"
     "positives) are written with \"status\":\"allowed\" and who reviewed them.  Every row is\n"
     "screened or rejected with its line and reason.\n\n"
-    "Exit status: 0 screened; 1 rows were rejected, a list or the batch could not be read, or\n"
-    "--fail-on-findings was given and there are hits; 2 bad command line.",
+    "Exit status: 0 screened; 1 rows were rejected, a list could not be read, or\n"
+    "--fail-on-findings was given and there are hits; 2 could not start (a bad command line, a missing input, not a library).",
     {
         {"list", 'l', "FILE", "a watch list (repeatable, at least one): UN XML, OFAC sdn.csv, watchlist.csv or a saved index", true},
         {"input", 'i', "FILE", "the batch, CSV in the canonical transaction layout (required unless --save-index)"},

@@ -21,7 +21,7 @@ const VerbSpec kSpec = {
     "Run the test blocks of Decree sources, or of a rule library, through the runtime.",
     "Each test's records and table rows are evaluated exactly as a batch would be; its `expect`\n"
     "lines are then checked against the findings and the rejected rows.\n"
-    "Exit status: 0 when every test passes, 1 on a failure or a compile error, 2 bad command line.",
+    "Exit status: 0 when every test passes, 1 on a failure or a compile error, 2 could not start (a bad command line, a missing input, not a library).",
     {
         {"filter", 0, "TEXT", "run only the tests whose name contains TEXT"},
         {"format", 0, "FORMAT", "text (default), json or junit"},

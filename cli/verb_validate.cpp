@@ -36,7 +36,7 @@ const VerbSpec kSpec = {
     "others.\n\n"
     "Formats: text (default), sarif (SARIF 2.1.0: one result per violation, located at the\n"
     "filing's line), junit (one test case per rule, failed with the lines).\n\n"
-    "Exit status: 0 valid; 1 invalid (or unreadable); 2 bad command line, a missing filing, not a library.",
+    "Exit status: 0 valid; 1 invalid (or unreadable); 2 could not start (a bad command line, a missing filing, not a library).",
     {
         {"input", 'i', "FILING", "the filing to check (also accepted as the last argument)"},
         {"format", 0, "FORMAT", "text (default), sarif or junit"},
