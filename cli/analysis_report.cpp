@@ -1,5 +1,7 @@
 #include "analysis_report.h"
 
+#include "ci_output.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -256,70 +258,43 @@ void AppendFindingsJson(const ir::Program& p, const std::vector<Finding>& findin
 std::string Sarif(Compilation& c, const std::vector<Diagnostic>& diagnostics, const std::vector<Finding>& findings,
                   const std::vector<Replay>& replays) {
   const ir::Program& p = c.program();
-  std::string out;
-  JsonWriter w(&out);
-  w.BeginObject();
-  w.Field("$schema", "https://json.schemastore.org/sarif-2.1.0.json").Field("version", "2.1.0");
-  w.Key("runs").BeginArray().BeginObject();
-  w.Key("tool").BeginObject().Key("driver").BeginObject();
-  w.Field("name", "decree").Field("version", DECREE_VERSION);
-  w.Key("rules").BeginArray();
+  std::vector<SarifRule> rules;
   std::set<std::string> codes;
   for (const Diagnostic& d : diagnostics) codes.insert(d.code);
+  for (const std::string& code : codes) rules.push_back({code, "", "a Decree compile error"});
   static const Kind kKinds[] = {Kind::kConflict, Kind::kDead, Kind::kRedundant, Kind::kShadowed, Kind::kGap, Kind::kOverlap};
-  for (const std::string& code : codes) {
-    w.BeginObject().Field("id", code).Key("shortDescription").BeginObject().Field("text", "a Decree compile error").EndObject().EndObject();
-  }
-  for (Kind k : kKinds) {
-    w.BeginObject().Field("id", analysis::KindRuleId(k)).Field("name", analysis::KindName(k));
-    w.Key("shortDescription").BeginObject().Field("text", KindDescription(k)).EndObject();
-    w.EndObject();
-  }
-  w.EndArray();
-  w.EndObject().EndObject();  // driver, tool
+  for (Kind k : kKinds) rules.push_back({analysis::KindRuleId(k), analysis::KindName(k), KindDescription(k)});
   auto location = [&](const SourceRange& r) {
-    w.BeginObject().Key("physicalLocation").BeginObject();
-    w.Key("artifactLocation").BeginObject().Field("uri", r.file >= 0 ? c.sources().file(r.file).path() : "").EndObject();
-    w.Key("region").BeginObject().Field("startLine", static_cast<int64_t>(r.line)).Field("startColumn", static_cast<int64_t>(r.col));
-    w.Field("endLine", static_cast<int64_t>(r.end_line > 0 ? r.end_line : r.line));
-    w.Field("endColumn", static_cast<int64_t>(r.end_col > 0 ? r.end_col : r.col + 1));
-    w.EndObject().EndObject().EndObject();
+    return SarifLocation{r.file >= 0 ? c.sources().file(r.file).path() : "", static_cast<int>(r.line), static_cast<int>(r.col),
+                         static_cast<int>(r.end_line > 0 ? r.end_line : r.line),
+                         static_cast<int>(r.end_col > 0 ? r.end_col : r.col + 1)};
   };
-  w.Key("results").BeginArray();
+  std::vector<SarifResult> results;
   for (const Diagnostic& d : diagnostics) {
-    w.BeginObject().Field("ruleId", d.code).Field("level", d.severity == Severity::kError ? "error" : "warning");
-    w.Key("message").BeginObject().Field("text", d.message).EndObject();
-    w.Key("locations").BeginArray();
-    if (d.range.valid()) location(d.range);
-    w.EndArray().EndObject();
+    SarifResult res;
+    res.rule_id = d.code;
+    res.level = d.severity == Severity::kError ? "error" : "warning";
+    res.message = d.message;
+    if (d.range.valid()) res.locations.push_back(location(d.range));
+    results.push_back(std::move(res));
   }
   for (size_t i = 0; i < findings.size(); ++i) {
     const Finding& f = findings[i];
     Diagnostic d = ToDiagnostic(c, f, replays[i]);
-    std::string text = d.message;
-    for (const DiagnosticNote& n : d.notes) text += "\n" + n.message;
-    w.BeginObject().Field("ruleId", analysis::KindRuleId(f.kind)).Field("level", f.unknown ? "warning" : "error");
-    w.Key("message").BeginObject().Field("text", text).EndObject();
-    w.Key("locations").BeginArray();
-    if (d.range.valid()) location(d.range);
-    w.EndArray();
+    SarifResult res;
+    res.rule_id = analysis::KindRuleId(f.kind);
+    res.level = f.unknown ? "warning" : "error";
+    res.message = d.message;
+    for (const DiagnosticNote& n : d.notes) res.message += "\n" + n.message;
+    if (d.range.valid()) res.locations.push_back(location(d.range));
     if (!f.other.empty() && f.other != f.rule) {
       SourceRange other = RangeOf(c, LocOf(p, f.other));
-      if (other.valid()) {
-        w.Key("relatedLocations").BeginArray();
-        location(other);
-        w.EndArray();
-      }
+      if (other.valid()) res.related.push_back(location(other));
     }
-    if (f.suppressed) {
-      w.Key("suppressions").BeginArray().BeginObject().Field("kind", "inSource").Field("justification", f.suppression_reason).EndObject().EndArray();
-    }
-    w.EndObject();
+    if (f.suppressed) res.suppression = f.suppression_reason;
+    results.push_back(std::move(res));
   }
-  w.EndArray();
-  w.EndObject().EndArray();  // run, runs
-  w.EndObject();
-  return out;
+  return SarifLog(rules, results);
 }
 
 }  // namespace decree::cli

@@ -95,7 +95,7 @@ int Run(const Args& args) {
   size_t errors;
   if (format == "sarif") {
     errors = c.load_errors_.size() + c.diags().error_count();
-    fmt::print("{}\n", Sarif(c, c.diags().Sorted(), report.findings, replays));
+    fmt::print("{}", Sarif(c, c.diags().Sorted(), report.findings, replays));
   } else if (format == "json") {
     std::string extra;
     if (analysed) AppendFindingsJson(c.program(), report.findings, replays, report.stats, &extra);

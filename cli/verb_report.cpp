@@ -3,7 +3,7 @@
 
 #include "cli.h"
 #include "compile_common.h"
-#include "report/report.h"
+#include "decree/report.h"
 
 namespace decree::cli {
 
@@ -55,15 +55,14 @@ int Report(const Args& args) {
   if (!args.Has("findings")) return UsageError("report", "missing --findings FILE");
   if (!args.Has("format")) return UsageError("report", "missing --format FORMAT");
   std::string out = args.Get("out", "-");
-  report::Format format;
-  Status st = report::ParseFormat(args.Get("format"), out, &format);
+  ReportFormat format;
+  Status st = ParseReportFormat(args.Get("format"), out, &format);
   if (!st.ok()) return UsageError("report", st.message());
-  const bool summary = format == report::Format::kSummaryText || format == report::Format::kSummaryCsv ||
-                       format == report::Format::kSummarySvg;
-  report::ReportOptions options;
+  const bool summary = IsSummaryFormat(format);
+  ReportOptions options;
   options.findings_path = args.Get("findings");
   options.institution_path = args.Get("institution");
-  options.report_kind = args.Has("report-kind") ? args.Get("report-kind") : report::DefaultReportKind(format);
+  options.report_kind = args.Has("report-kind") ? args.Get("report-kind") : DefaultReportKind(format);
   options.report_date = args.Get("report-date");
   if (args.Has("period")) {
     std::string p = args.Get("period");
@@ -93,32 +92,26 @@ int Report(const Args& args) {
   if (int code = CheckPaths("report", guard); code != 0) return code;
   std::unique_ptr<Library> lib;
   if (int code = OpenOrCompile("report", args.positionals(), args.Color(stderr), &lib); code != 0) return code;
-  report::ReportInput in;
-  st = report::LoadReportInput(*lib, options, !summary, &in);
-  if (!st.ok()) {
-    fmt::print(stderr, "decree report: {}\n", st.message());
-    return kExitFailure;
-  }
-  in.generator = "decree " DECREE_VERSION;
+  options.generator = "decree " DECREE_VERSION;
   std::string text;
-  st = report::WriteReport(format, in, &text);
+  ReportSummary result;
+  st = MakeReport(*lib, format, options, &text, &result);
   if (!st.ok()) {
     fmt::print(stderr, "decree report: {}\n", st.message());
-    return kExitFailure;
+    return st.code() == Status::Code::kMissingInput ? kExitUsage : kExitFailure;  // inputs that do not fit: 1
   }
   std::string error;
   if (!WriteFileAtomic(out, text, &error)) {
     fmt::print(stderr, "decree report: cannot write {}: {}\n", out, error);
     return kExitFailure;
   }
-  if (out != "-") {
-    size_t txns = 0;
-    for (const auto& f : in.findings) txns += f.txn_ids.size();
-    fmt::print(stderr, "decree report: {} of {} findings ({} transaction records), {} to {}, written to {}{}\n", in.findings.size(),
-               in.findings_read, txns, in.period_start, in.period_end, out,
-               in.outside_period > 0 ? fmt::format("; {} finding{} outside the period left out", in.outside_period,
-                                                   in.outside_period == 1 ? "" : "s")
-                                     : "");
+  if (out != "-" && !args.quiet()) {
+    fmt::print(stderr, "decree report: {} of {} ({} transaction records), {} to {}, written to {}{}\n",
+               Count(result.findings_reported), Plural(result.findings_read, "finding", "findings"),
+               Count(result.transaction_records), result.period_start, result.period_end, out,
+               result.outside_period > 0 ? fmt::format("; {} outside the period left out",
+                                                       Plural(result.outside_period, "finding", "findings"))
+                                         : "");
   }
   return kExitOk;
 }

@@ -3,11 +3,11 @@
 
 #include <map>
 
+#include "ci_output.h"
 #include "cli.h"
 #include "compile_common.h"
 #include "decree/library.h"
 #include "decree/testing.h"
-#include "io/xml.h"
 #include "ir/ir.h"
 #include "decree/json.h"
 
@@ -79,26 +79,20 @@ int Run(const Args& args) {
     w.EndArray().EndObject();
     fmt::print("{}\n", out);
   } else if (format == "junit") {
-    fmt::print("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"{}\" failures=\"{}\">\n", outcomes.size(), failed);
-    std::map<std::string, std::vector<const TestOutcome*>> by_ruleset;
-    for (const TestOutcome& o : outcomes) by_ruleset[o.ruleset].push_back(&o);
-    for (const auto& [rs, list] : by_ruleset) {
-      size_t f = 0;
-      for (const TestOutcome* o : list) f += !o->passed;
-      fmt::print("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\">\n", io::XmlEscaped(rs), list.size(), f);
-      for (const TestOutcome* o : list) {
-        fmt::print("    <testcase classname=\"{}\" name=\"{}\" file=\"{}\" line=\"{}\"", io::XmlEscaped(rs), io::XmlEscaped(o->name), io::XmlEscaped(o->file), o->line);
-        if (o->passed) {
-          fmt::print("/>\n");
-          continue;
-        }
-        std::string text;
-        for (const std::string& x : o->failures) text += x + "\n";
-        fmt::print(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n", io::XmlEscaped(o->failures.front()), io::XmlEscaped(text));
+    std::map<std::string, JunitSuite> by_ruleset;  // one suite per ruleset, in name order
+    for (const TestOutcome& o : outcomes) {
+      JunitSuite& suite = by_ruleset[o.ruleset];
+      suite.name = o.ruleset;
+      JunitCase c{o.ruleset, o.name, o.file, o.line, !o.passed};
+      if (!o.passed) {
+        c.failure_message = o.failures.front();
+        for (const std::string& x : o.failures) c.failure_text += x + "\n";
       }
-      fmt::print("  </testsuite>\n");
+      suite.cases.push_back(std::move(c));
     }
-    fmt::print("</testsuites>\n");
+    std::vector<JunitSuite> suites;
+    for (auto& [name, suite] : by_ruleset) suites.push_back(std::move(suite));
+    fmt::print("{}", JunitXml(suites));
   } else {
     for (const TestOutcome& o : outcomes) {
       const char* mark = o.passed ? (color ? "\x1b[32mPASS\x1b[0m" : "PASS") : (color ? "\x1b[31mFAIL\x1b[0m" : "FAIL");

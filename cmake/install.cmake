@@ -16,7 +16,8 @@ install(FILES runtime/include/decree/atomic_file.h runtime/include/decree/case_s
               runtime/include/decree/files.h runtime/include/decree/input.h runtime/include/decree/json.h
               runtime/include/decree/sha256.h
               runtime/include/decree/library.h runtime/include/decree/run.h runtime/include/decree/status.h
-              runtime/include/decree/version.h
+              runtime/include/decree/version.h runtime/include/decree/xml_escape.h runtime/include/decree/report.h
+              runtime/include/decree/validate.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/decree)
 
 configure_file(cmake/DecreeConfig.cmake.in ${PROJECT_BINARY_DIR}/DecreeConfig.cmake @ONLY)

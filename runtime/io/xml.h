@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "decree/xml_escape.h"
 #include "decree/status.h"
 
 namespace decree::io {
@@ -79,10 +80,9 @@ struct XmlElement {
 
 Status ParseXmlDocument(std::string_view text, std::vector<XmlElement>* out);
 
-// Appends `s` escaped for XML text and attribute values (&, <, >, ").  Characters XML 1.0
-// cannot carry (control characters but tab, LF and CR; invalid UTF-8) become U+FFFD.
-void AppendXmlEscaped(std::string* out, std::string_view s);
-std::string XmlEscaped(std::string_view s);
+// decree/xml_escape.h, where the readers and writers of this layer look for it.
+using decree::AppendXmlEscaped;
+using decree::XmlEscaped;
 
 // "fc2:Activity" -> "Activity".
 std::string_view XmlLocalName(std::string_view name);

@@ -1,6 +1,8 @@
 // Reading what a report needs: findings, the institution, the batch's transactions, rates.
 #include "report/report.h"
 
+#include "decree/version.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -481,3 +483,33 @@ Status WriteReport(Format format, const ReportInput& in, std::string* out) {
 }
 
 }  // namespace decree::report
+
+namespace decree {
+
+Status ParseReportFormat(const std::string& name, const std::string& out_path, ReportFormat* out) {
+  return report::ParseFormat(name, out_path, out);
+}
+
+bool IsSummaryFormat(ReportFormat f) {
+  return f == ReportFormat::kSummaryText || f == ReportFormat::kSummaryCsv || f == ReportFormat::kSummarySvg;
+}
+
+std::string DefaultReportKind(ReportFormat f) { return report::DefaultReportKind(f); }
+
+Status MakeReport(const Library& lib, ReportFormat format, const ReportOptions& options, std::string* report,
+                  ReportSummary* summary) {
+  report::ReportInput in;
+  if (Status st = report::LoadReportInput(lib, options, !IsSummaryFormat(format), &in); !st.ok()) return st;
+  in.generator = options.generator.empty() ? std::string("decree ") + RuntimeVersion() : options.generator;
+  if (Status st = report::WriteReport(format, in, report); !st.ok()) return st;
+  *summary = ReportSummary{};
+  summary->findings_read = in.findings_read;
+  summary->findings_reported = in.findings.size();
+  for (const report::InFinding& f : in.findings) summary->transaction_records += f.txn_ids.size();
+  summary->outside_period = in.outside_period;
+  summary->period_start = in.period_start;
+  summary->period_end = in.period_end;
+  return Status::Ok();
+}
+
+}  // namespace decree

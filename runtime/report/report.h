@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "decree/library.h"
+#include "decree/report.h"
 #include "decree/run.h"
 #include "decree/status.h"
 #include "exec/tables.h"
@@ -26,7 +27,9 @@
 
 namespace decree::report {
 
-enum class Format { kPbocLvtrCsv, kPbocLvtrXml, kGoamlXml, kFincenCtrXml, kSummaryText, kSummaryCsv, kSummarySvg };
+// The public types (decree/report.h), under the names the report writers use.
+using Format = ReportFormat;
+using ReportOptions = decree::ReportOptions;
 
 // "pboc-lvtr-csv" ...; "summary" picks text, CSV or SVG by the extension of `out_path`.
 Status ParseFormat(const std::string& name, const std::string& out_path, Format* out);
@@ -72,17 +75,6 @@ struct Txn {
   int amount_scale = 0;
 };
 
-struct ReportOptions {
-  std::string findings_path;
-  InputSpec input;                        // the batch the findings came from
-  std::map<std::string, std::string> tables;  // NAME=FILE, as for decree run (usd_rate converts totals)
-  std::string institution_path;
-  std::string report_kind;                // findings selected: report == kind or flag == kind
-  std::string period_start, period_end;   // "" = the selected findings' first and last dates
-  std::string report_date;                // "" = period_end
-  std::vector<std::string> watch_lists;   // for findings of rules that screen, as for decree run
-  bool allow_partial_lists = false;
-};
 
 struct ReportInput {
   std::string library_hash;
