@@ -8,11 +8,8 @@
 #include "cli.h"
 #include "compile_common.h"
 #include "decree/input.h"
+#include "decree/screen.h"
 #include "paths.h"
-#include "screen/batch.h"
-#include "screen/index.h"
-#include "screen/index_file.h"
-#include "screen/watchlist.h"
 
 namespace decree::cli {
 
@@ -75,7 +72,7 @@ int Screen(const Args& args) {
   if (args.GetAll("list").empty()) return UsageError("screen", "missing --list FILE");
   if (!args.Has("input") && !args.Has("save-index")) return UsageError("screen", "missing --input BATCH");
   if (int code = CheckCsvInput(args); code != 0) return code;
-  screen::BatchScreenOptions options;
+  ScreenBatchOptions options;
   if (args.Has("threshold")) {
     const std::string t = args.Get("threshold");
     char* end = nullptr;
@@ -111,49 +108,32 @@ int Screen(const Args& args) {
     guard.Output("--save-index", args.Get("save-index"));
     if (int code = CheckPaths("screen", guard); code != 0) return code;
     if (args.Has("save-index")) {
-      if (Status st = screen::CheckIndexFile(args.Get("save-index")); !st.ok()) return UsageError("screen", "--save-index " + st.message());
+      if (Status st = WatchListIndex::CheckSavePath(args.Get("save-index")); !st.ok()) return UsageError("screen", "--save-index " + st.message());
     }
   }
 
   const auto started = std::chrono::steady_clock::now();
-  std::vector<screen::WatchList> lists;
   std::vector<std::string> notes;
-  screen::ListLoadOptions list_options;
+  WatchListLoadOptions list_options;
   list_options.allow_partial = args.Has("allow-partial-list");
-  if (Status st = screen::LoadListFiles(args.GetAll("list"), list_options, &lists, &notes); !st.ok()) {
+  std::unique_ptr<WatchListIndex> index;
+  if (Status st = WatchListIndex::Load(args.GetAll("list"), list_options, &index, &notes); !st.ok()) {
     fmt::print(stderr, "decree screen: {}\n", st.message());
     return kExitFailure;
   }
   for (const std::string& n : notes) fmt::print(stderr, "decree screen: note: {}\n", n);
-  std::vector<screen::AllowEntry> allow;
-  if (args.Has("allow")) {
-    Status st = screen::LoadAllowList(args.Get("allow"), &allow);
-    if (!st.ok()) {
-      fmt::print(stderr, "decree screen: allow-list: {}\n", st.message());
-      return kExitFailure;
-    }
-    options.allow = &allow;
-  }
-  std::unique_ptr<screen::ScreeningIndex> index;
-  Status st = screen::ScreeningIndex::Build(std::move(lists), &index);
-  if (!st.ok()) {
-    fmt::print(stderr, "decree screen: {}\n", st.message());
-    return kExitFailure;
-  }
+  options.allow_path = args.Get("allow");
   const double load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (!quiet) {
-    for (const screen::WatchList& l : index->lists()) {
-      size_t names = 0;
-      for (const auto& e : l.entries) names += e.names.size();
-      fmt::print(stderr, "decree screen: list {} ({}): {}, {}\n", l.list_id, l.source, l.entries.size() == 1 ? std::string("1 entry") : fmt::format("{} entries", l.entries.size()),
-                 Plural(names, "name", "names"));
+    for (const WatchListIndex::List& l : index->lists()) {
+      fmt::print(stderr, "decree screen: list {} ({}): {}, {}\n", l.id, l.source, Plural(l.entries, "entry", "entries"),
+                 Plural(l.names, "name", "names"));
     }
-    fmt::print(stderr, "decree screen: index of {} and {} distinct tokens built in {:.2f} s\n", Plural(index->names().size(), "name", "names"),
-               index->vocabulary_size(), load_seconds);
+    fmt::print(stderr, "decree screen: index of {} and {} distinct tokens built in {:.2f} s\n",
+               Plural(index->name_count(), "name", "names"), Count(index->vocabulary_size()), load_seconds);
   }
   if (args.Has("save-index")) {
-    st = screen::SaveIndex(*index, args.GetAll("list"), args.Get("save-index"));
-    if (!st.ok()) {
+    if (Status st = index->Save(args.Get("save-index")); !st.ok()) {
       fmt::print(stderr, "decree screen: {}\n", st.message());
       return kExitFailure;
     }
@@ -164,8 +144,8 @@ int Screen(const Args& args) {
   if (progress.enabled()) {
     options.progress = [&progress](uint64_t done, uint64_t total, uint64_t rows) { progress.Update(done, total, rows); };
   }
-  screen::BatchScreenResult result;
-  st = screen::ScreenBatch(*index, args.Get("input"), options, &result);
+  ScreenBatchResult result;
+  Status st = ScreenBatch(*index, args.Get("input"), options, &result);
   progress.Done();
   if (!st.ok()) {
     fmt::print(stderr, "decree screen: {}\n", st.message());
@@ -179,16 +159,14 @@ int Screen(const Args& args) {
                result.seconds);
     if (std::getenv("DECREE_TIMING") != nullptr) {
       fmt::print(stderr, "  {} distinct names screened, {} list names considered ({} ruled out by the bound), {} token lookups comparing {} list tokens\n",
-                 result.stats.queries, result.stats.candidates, result.stats.pruned, result.stats.token_lookups, result.stats.vocabulary_compared);
+                 result.queries, result.candidates, result.pruned, result.token_lookups, result.vocabulary_compared);
     }
     for (size_t i = 0; i < result.rejects.size() && i < 5; ++i) {
       const auto& r = result.rejects[i];
       fmt::print(stderr, "  rejected {}{}: {}\n", r.where, r.txn_id.empty() ? "" : " (" + r.txn_id + ")", r.reason);
     }
     if (result.rejects.size() > 5) fmt::print(stderr, "  … and {} more\n", result.rejects.size() - 5);
-    for (const auto& a : allow) {
-      if (a.used == 0) fmt::print(stderr, "  note: allow-list entry at {} ({} {}) matched no hit\n", a.where, a.list_id, a.entry_id);
-    }
+    for (const std::string& a : result.unused_allow_entries) fmt::print(stderr, "  note: allow-list entry at {} matched no hit\n", a);
   }
   if (result.rows_rejected > 0) return kExitFailure;
   if (args.Has("fail-on-findings") && result.hits > 0) return kExitFailure;

@@ -16,7 +16,7 @@ install(FILES runtime/include/decree/atomic_file.h runtime/include/decree/case_s
               runtime/include/decree/files.h runtime/include/decree/input.h runtime/include/decree/json.h
               runtime/include/decree/sha256.h
               runtime/include/decree/library.h runtime/include/decree/run.h runtime/include/decree/status.h
-              runtime/include/decree/version.h runtime/include/decree/xml_escape.h runtime/include/decree/report.h
+              runtime/include/decree/version.h runtime/include/decree/contents.h runtime/include/decree/xml_escape.h runtime/include/decree/report.h runtime/include/decree/screen.h
               runtime/include/decree/validate.h
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/decree)
 
