@@ -6,20 +6,13 @@
 #include <vector>
 
 #include "analysis/analysis.h"
+#include "analysis/replay.h"
 #include "driver/compilation.h"
 
 namespace decree::cli {
 
-// What the runtime says about a finding's witness.
-struct Replay {
-  enum class Outcome { kNone, kConfirmed, kDisagrees, kNotReplayable, kFailed } outcome = Outcome::kNone;
-  std::string detail;  // which rules fired on the witness, or why it could not run
-};
-
-// Runs the witness through the runtime and checks what the finding claims: both rules fire
-// (conflict), the rule and the other fire (redundant), the rule does not fire (shadowed), no
-// case fires (gap).
-Replay ReplayWitness(const ir::Program& program, const analysis::Finding& f);
+using analysis::Replay;
+using analysis::ReplayWitness;
 
 // "txn_id = "x1", booked_at = 2026-01-01T00:00:00Z, amount = 1.00 CNY, …" (+ aggregates, rates)
 std::string DescribeWitness(const ir::Program& program, const analysis::Witness& w);

@@ -32,7 +32,7 @@ struct JunitCase {
   std::string classname, name, file;
   int line = 0;
   bool failed = false;
-  std::string failure_message, failure_type, failure_text;
+  std::string failure_message = {}, failure_type = {}, failure_text = {};
 };
 
 struct JunitSuite {

@@ -6,7 +6,7 @@
 #include "cli.h"
 #include "compile_common.h"
 #include "decree/library.h"
-#include "decree/testing.h"
+#include "analysis/replay.h"
 #include "decree/json.h"
 
 namespace decree::cli {
@@ -31,19 +31,6 @@ const VerbSpec kSpec = {
     2,
 };
 
-// Whether the rule fires on the witness in this program, through the runtime.
-std::string FiresOn(const ir::Program& p, const std::string& rule, const analysis::Witness& w) {
-  if (!w.replayable) return "not replayed";
-  std::vector<TableRows> tables;
-  for (const analysis::TableRow& row : w.tables) tables.push_back(TableRows{row.table, {row.values}});
-  RunResult r;
-  if (!RunRecords(p, w.layout, {w.record}, tables, &r).ok() || !r.rejects.empty()) return "not replayed";
-  for (const decree::Finding& f : r.findings) {
-    if (f.rule == rule) return "fires";
-  }
-  return "does not fire";
-}
-
 int Run(const Args& args) {
   std::string format = args.Get("format", "text");
   if (format != "text" && format != "json") return UsageError("diff", "--format must be text or json");
@@ -67,8 +54,8 @@ int Run(const Args& args) {
   for (const analysis::Difference& d : diffs) {
     std::string old_says, new_says;
     if (d.has_witness) {
-      old_says = FiresOn(old_lib->program(), d.rule, d.witness);
-      new_says = FiresOn(new_lib->program(), d.rule, d.witness);
+      old_says = analysis::FiresOn(old_lib->program(), d.rule, d.witness);
+      new_says = analysis::FiresOn(new_lib->program(), d.rule, d.witness);
     }
     if (format == "text") {
       fmt::print("{}: {}\n", d.rule, d.change);

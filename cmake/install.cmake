@@ -10,15 +10,8 @@ install(FILES ${PROJECT_BINARY_DIR}/cli-docs/completions/decree DESTINATION ${CM
 install(FILES ${PROJECT_BINARY_DIR}/cli-docs/completions/_decree DESTINATION ${CMAKE_INSTALL_DATADIR}/zsh/vendor-completions)
 install(TARGETS decree_runtime decree_shared
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-# decree/tables.h and decree/testing.h still expose IR values (ir/value.h): not installed until
-# they do not.
-install(FILES runtime/include/decree/atomic_file.h runtime/include/decree/case_store.h runtime/include/decree/decree.h
-              runtime/include/decree/files.h runtime/include/decree/input.h runtime/include/decree/json.h
-              runtime/include/decree/sha256.h
-              runtime/include/decree/library.h runtime/include/decree/run.h runtime/include/decree/status.h
-              runtime/include/decree/version.h runtime/include/decree/contents.h runtime/include/decree/xml_escape.h runtime/include/decree/report.h runtime/include/decree/screen.h
-              runtime/include/decree/validate.h
-        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/decree)
+# Every public header: self-contained, including only each other (scripts/check-layers).
+install(DIRECTORY runtime/include/decree/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/decree FILES_MATCHING PATTERN "*.h")
 
 configure_file(cmake/DecreeConfig.cmake.in ${PROJECT_BINARY_DIR}/DecreeConfig.cmake @ONLY)
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/DecreeConfigVersion.cmake COMPATIBILITY SameMajorVersion)

@@ -24,7 +24,7 @@
 #include "common/codes.h"
 #include "common/decimal.h"
 #include "decree/run.h"
-#include "decree/testing.h"
+#include "testing/replay.h"
 #include "driver/compilation.h"
 
 namespace decree::analysis {

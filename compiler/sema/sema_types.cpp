@@ -6,7 +6,7 @@
 #include "common/codes.h"
 #include "decree/files.h"
 #include "decree/sha256.h"
-#include "decree/tables.h"
+#include "exec/table_file.h"
 #include "sema/sema_internal.h"
 
 namespace decree::sema {

@@ -11,7 +11,7 @@
 // Phase 3: findings are sorted (rule, key, first txn_id) and rejects put in input order, so the
 // output does not depend on the number of threads.
 #include "decree/run.h"
-#include "decree/tables.h"
+#include "exec/table_file.h"
 
 #include <fmt/format.h>
 

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "common/civil.h"
-#include "decree/tables.h"
+#include "exec/table_file.h"
 #include "vector/vector.h"
 #include "io/source.h"
 

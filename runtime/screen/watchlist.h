@@ -33,7 +33,7 @@ struct ListName {
   // normalised tokens and steps, so the index is built without normalising again.
   bool normalized = false;
   uint16_t steps = 0;
-  std::vector<std::string> tokens;
+  std::vector<std::string> tokens = {};
 };
 
 struct WatchEntry {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "decree/testing.h"
+#include "testing/replay.h"
 #include "common/civil.h"
 #include "exec/explain.h"
 #include "exec/run_source.h"

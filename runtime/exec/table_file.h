@@ -1,4 +1,5 @@
-// Reference tables (`table usd_rate from csv key (…) value …`): reading a table's rows from a
+// Reference tables (for the runtime and the compiler; not part of the public API, which
+// takes tables as files) (`table usd_rate from csv key (…) value …`): reading a table's rows from a
 // file, as a run does for `--table NAME=FILE` and the compiler does for rows shipped in a
 // library (`table work_calendar from csv "work-calendar.csv" …`).
 #pragma once
