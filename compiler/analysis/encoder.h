@@ -94,6 +94,13 @@ class Encoder {
  private:
   struct Scope;
   Term Encode(const ir::Expr& e, Scope& scope);
+  // Encode() by operator family (encoder_expr.cpp).
+  Term EncodeLogic(const ir::Expr& e, Scope& scope);
+  Term EncodeCompare(const ir::Expr& e, Scope& scope);
+  Term EncodeArith(const ir::Expr& e, Scope& scope);
+  Term EncodeMoney(const ir::Expr& e, Scope& scope);
+  Term EncodeTable(const ir::Expr& e, Scope& scope);
+  Term EncodeTimeText(const ir::Expr& e, Scope& scope);
   Term Const(const ir::Value& v, const ir::Type& t);
   Term Field(const ir::Field& f, const std::string& name);
   z3::expr Truth(const Term& t);  // true and not null
