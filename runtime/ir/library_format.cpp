@@ -379,7 +379,8 @@ Status ReadFields(sqlite3* db, const std::string& sql, const std::string& owner,
   return Status::Ok();
 }
 
-Status ReadContent(sqlite3* db, int format_version, Program* p) {
+// The declarations: rulesets, enums, layouts, tables (with their shipped rows).
+Status ReadDeclarations(sqlite3* db, int format_version, Program* p) {
   SqliteStmt s;
   Status st = s.Prepare(db, "SELECT id, is_module, title, source, version, effective_from, effective_until, "
                             "timezone, home_currency, file FROM rulesets ORDER BY id");
@@ -463,7 +464,14 @@ Status ReadContent(sqlite3* db, int format_version, Program* p) {
   }
   if (rc != SQLITE_DONE) return Status::Corruption(sqlite3_errmsg(db));
   if (format_version >= 3 && !(st = ReadTableRows(db, p)).ok()) return st;
+  return Status::Ok();
+}
 
+Status ReadContent(sqlite3* db, int format_version, Program* p) {
+  Status st = ReadDeclarations(db, format_version, p);
+  if (!st.ok()) return st;
+  SqliteStmt s;
+  int rc;
   if (!(st = s.Prepare(db, "SELECT name, type, value FROM constants ORDER BY name")).ok()) return st;
   while ((rc = s.Step()) == SQLITE_ROW) {
     Constant c;

@@ -205,13 +205,11 @@ void AppendHitJson(const ScreeningIndex& index, std::string_view txn_id, std::st
   w.EndObject();
 }
 
-Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const BatchScreenOptions& options,
-                   BatchScreenResult* result) {
-  const auto started = std::chrono::steady_clock::now();
-  io::InputFile file;
-  Status st = file.Open(input);
-  if (!st.ok()) return st;
-  // The header row.
+// The header row of a batch: where the records start, the number of columns, and the columns
+// of txn_id and of the names screened.
+Status ReadHeader(io::InputFile& file, const std::string& input, const std::vector<std::string>& columns, size_t* pos,
+                  size_t* ncols, int* id_col, std::vector<int>* name_cols) {
+  Status st;
   std::string head;
   bool inside = false, complete = false;
   for (size_t scan = 0; !complete && head.size() < file.size();) {
@@ -221,28 +219,73 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
       complete = head[scan] == '\n' && !inside;
     }
   }
-  size_t pos = head.starts_with("\xEF\xBB\xBF") ? 3 : 0;
-  if (pos >= head.size()) return Status::InvalidArgument(input + ": empty input: no header row");
+  *pos = head.starts_with("\xEF\xBB\xBF") ? 3 : 0;
+  if (*pos >= head.size()) return Status::InvalidArgument(input + ": empty input: no header row");
   std::vector<io::CsvField> fields;
   io::CsvError error;
-  io::NextCsvRecord(head.data(), head.size(), &pos, &fields, &error);
+  io::NextCsvRecord(head.data(), head.size(), pos, &fields, &error);
   if (error != io::CsvError::kNone) return Status::InvalidArgument(fmt::format("{}: header row: {}", input, io::CsvErrorText(error)));
   Arena arena;
   std::vector<std::string> header;
   for (const io::CsvField& f : fields) header.emplace_back(io::CsvText(f, &arena));
-  const size_t ncols = header.size();
+  *ncols = header.size();
   auto find = [&](const std::string& name) {
     auto it = std::find(header.begin(), header.end(), name);
     return it == header.end() ? -1 : static_cast<int>(it - header.begin());
   };
-  const int id_col = find("txn_id");
-  if (id_col < 0) return Status::InvalidArgument(fmt::format("{}: header row has no txn_id column", input));
-  std::vector<int> name_cols;
-  for (const std::string& c : options.columns) {
+  *id_col = find("txn_id");
+  if (*id_col < 0) return Status::InvalidArgument(fmt::format("{}: header row has no txn_id column", input));
+  for (const std::string& c : columns) {
     int k = find(c);
     if (k < 0) return Status::InvalidArgument(fmt::format("{}: header row has no {} column", input, c));
-    name_cols.push_back(k);
+    name_cols->push_back(k);
   }
+  return Status::Ok();
+}
+
+void AddStats(const ScreenStats& s, ScreenStats* total) {
+  total->queries += s.queries;
+  total->candidates += s.candidates;
+  total->pruned += s.pruned;
+  total->token_lookups += s.token_lookups;
+  total->vocabulary_compared += s.vocabulary_compared;
+}
+
+// The segments' hits, written in file order, and their counts added up; the file offsets of
+// the rejects (in the order of result->rejects) for their line labels.
+Status WriteSegments(std::vector<Segment>& out, const BatchScreenOptions& options, BatchScreenResult* result,
+                     std::vector<uint64_t>* offsets) {
+  AtomicOutput output;
+  if (Status st = output.Open(options.out_path.empty() ? "-" : options.out_path); !st.ok()) return st;
+  for (Segment& seg : out) {
+    if (Status st = output.Write(seg.out); !st.ok()) return st;
+    result->rows_read += seg.rows_read;
+    result->rows_rejected += seg.rows_rejected;
+    result->names_screened += seg.names;
+    result->names_empty += seg.names_empty;
+    result->hits += seg.hits;
+    result->allowed += seg.allowed;
+    for (auto& [offset, r] : seg.rejects) {
+      offsets->push_back(offset);
+      result->rejects.push_back(std::move(r));
+    }
+    if (options.allow != nullptr) {
+      for (size_t a = 0; a < options.allow->size(); ++a) (*options.allow)[a].used += seg.allow_used[a];
+    }
+  }
+  return output.Commit();
+}
+
+Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const BatchScreenOptions& options,
+                   BatchScreenResult* result) {
+  const auto started = std::chrono::steady_clock::now();
+  io::InputFile file;
+  Status st = file.Open(input);
+  if (!st.ok()) return st;
+  size_t pos = 0, ncols = 0;
+  int id_col = -1;
+  std::vector<int> name_cols;
+  if (st = ReadHeader(file, input, options.columns, &pos, &ncols, &id_col, &name_cols); !st.ok()) return st;
   io::SegmentReader segments;
   segments.Init(&file, pos, /*quotes=*/true, kSegmentBytes, uint64_t{64} << 20, 1);
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -361,36 +404,12 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
     }
   });
   if (!failure.ok()) return failure;
-  AtomicOutput output;
-  if (st = output.Open(options.out_path.empty() ? "-" : options.out_path); !st.ok()) return st;
   std::vector<uint64_t> offsets;
-  for (Segment& seg : out) {
-    if (st = output.Write(seg.out); !st.ok()) return st;
-    result->rows_read += seg.rows_read;
-    result->rows_rejected += seg.rows_rejected;
-    result->names_screened += seg.names;
-    result->names_empty += seg.names_empty;
-    result->hits += seg.hits;
-    result->allowed += seg.allowed;
-    for (auto& [offset, r] : seg.rejects) {
-      offsets.push_back(offset);
-      result->rejects.push_back(std::move(r));
-    }
-    if (allow != nullptr) {
-      for (size_t a = 0; a < allow->size(); ++a) (*options.allow)[a].used += seg.allow_used[a];
-    }
-  }
-  if (st = output.Commit(); !st.ok()) return st;
+  if (st = WriteSegments(out, options, result, &offsets); !st.ok()) return st;
   io::LineCounter lines(file, 1);
   for (size_t i = 0; i < offsets.size(); ++i) result->rejects[i].where = lines.Label(offsets[i], 0);
   result->rows_screened = result->rows_read - result->rows_rejected;
-  for (const auto& s : screeners) {
-    result->stats.queries += s->stats().queries;
-    result->stats.candidates += s->stats().candidates;
-    result->stats.pruned += s->stats().pruned;
-    result->stats.token_lookups += s->stats().token_lookups;
-    result->stats.vocabulary_compared += s->stats().vocabulary_compared;
-  }
+  for (const auto& s : screeners) AddStats(s->stats(), &result->stats);
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return Status::Ok();
 }
