@@ -300,9 +300,8 @@ Progress::Progress(const Args& args, const char* unit)
 
 void Progress::Update(uint64_t done, uint64_t total, uint64_t items) {
   if (!enabled_) return;
-  double pct = total > 0 ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0;
-  fmt::print(stderr, "\r\x1b[2K  {:5.1f}%  {} {}  {}", pct, Count(items), unit_,
-             Rate(static_cast<double>(items), Seconds() - started_, unit_));
+  std::string pct = total > 0 ? fmt::format("{:5.1f}%  ", 100.0 * static_cast<double>(done) / static_cast<double>(total)) : "";
+  fmt::print(stderr, "\r\x1b[2K  {}{} {}  {}", pct, Count(items), unit_, Rate(static_cast<double>(items), Seconds() - started_, unit_));
   std::fflush(stderr);
 }
 

@@ -96,7 +96,8 @@ std::string Plural(uint64_t n, const char* one, const char* many);
 std::string Rate(double items, double seconds, const char* unit = "rows");
 
 // The one progress line: "  42.0%  1,234 rows  1.2 M rows/s" redrawn on stderr while it is a
-// terminal and not --quiet; Done() clears it.
+// terminal and not --quiet (no percentage when the total is not known, total 0); Done() clears
+// it.
 class Progress {
  public:
   Progress(const Args& args, const char* unit);

@@ -2,6 +2,7 @@
 // every problem found.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <filesystem>
 
 #include "analysis/analysis.h"
@@ -72,7 +73,19 @@ int Run(const Args& args) {
       std::filesystem::path dir = std::filesystem::path(ao.cache_path).parent_path();
       if (!dir.empty()) std::filesystem::create_directories(dir, ec);
     }
+    // Large libraries take a while: a progress line of queries answered (a terminal, not -q).
+    Progress progress(args, "queries");
+    auto last = std::chrono::steady_clock::now();
+    if (progress.enabled()) {
+      ao.progress = [&](uint64_t queries, uint64_t cached) {
+        auto now = std::chrono::steady_clock::now();
+        if (now - last < std::chrono::milliseconds(200)) return;
+        last = now;
+        progress.Update(0, 0, queries + cached);
+      };
+    }
     Status st = analysis::Analyze(c.program(), ao, &report);
+    progress.Done();
     if (!st.ok()) {
       fmt::print(stderr, "decree check: {}\n", st.ToString());
       return st.code() == Status::Code::kInvalidArgument ? kExitUsage : kExitFailure;

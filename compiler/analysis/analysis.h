@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,8 @@ struct Options {
   int timeout_ms = 10000;  // per solver query
   std::string cache_path;  // SQLite file of query results keyed by rule hashes; empty: none
   bool prune = true;       // skip pairs that provably cannot interact before calling Z3
+  // Called after each query (solved, or answered from the cache), on the analysing thread.
+  std::function<void(uint64_t queries, uint64_t cached)> progress;
 };
 
 struct Stats {

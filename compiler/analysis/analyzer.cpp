@@ -391,6 +391,7 @@ class Analyzer {
       if (cache_.Get(cache_key, &result, &cached.has_witness, &cached.witness)) {
         cached.result = static_cast<Answer::Result>(result);
         ++stats_.cached;
+        Tick();
         return cached;
       }
     }
@@ -420,7 +421,12 @@ class Analyzer {
     }
     s.pop();
     if (cache_.open() && a.result != Answer::kUnknown) cache_.Put(cache_key, a.result, a.has_witness, a.witness);
+    Tick();
     return a;
+  }
+
+  void Tick() {
+    if (o_.progress) o_.progress(stats_.queries, stats_.cached);
   }
 
   void Add(Kind k, const std::string& rule, const std::string& other, const std::string& message, const Answer& a = Answer()) {
