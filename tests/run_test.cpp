@@ -400,6 +400,38 @@ TEST_F(RunTest, StreamedFindingsEqualKeptFindings) {
   }
 }
 
+// RunOptions::on_finding: the same findings, in the same order, handed over one by one, and
+// none kept in the result.
+TEST_F(RunTest, FindingsCallbackSeesTheKeptFindingsInOrder) {
+  bench::GenOptions g;
+  g.rows = 30000;
+  g.customers = 600;
+  g.seed = 9;
+  std::string error;
+  std::string csv = (dir_ / "cb.csv").string();
+  rates_ = (dir_ / "cb-rates.csv").string();
+  ASSERT_TRUE(bench::WriteBatch(g, csv, false, &error)) << error;
+  ASSERT_TRUE(bench::WriteRates(g, rates_, &error)) << error;
+  RunResult kept;
+  ASSERT_TRUE(RunFile(csv, &kept).ok());
+  ASSERT_GT(kept.findings.size(), 100u);
+  for (int threads : {1, 2}) {
+    InputSpec input;
+    input.path = csv;
+    RunOptions options;
+    options.threads = threads;
+    options.tables["usd_rate"] = rates_;
+    std::vector<Finding> seen;
+    options.on_finding = [&](Finding&& f) { seen.push_back(std::move(f)); };
+    RunResult streamed;
+    Status st = decree::Run(compilation_->program(), input, options, &streamed);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_TRUE(streamed.findings.empty());
+    EXPECT_EQ(streamed.finding_count, kept.findings.size());
+    EXPECT_EQ(FindingsToJsonl(seen), FindingsToJsonl(kept.findings)) << "threads " << threads;
+  }
+}
+
 // The case store: one complete run per invocation with the library and input hashes, its
 // findings and rejects; earlier runs never change.
 TEST_F(RunTest, CaseStoreAppendsCompleteRuns) {

@@ -223,7 +223,11 @@ Status FindingMerger::MergePart(const std::vector<ListRange>& ranges, const std:
     FindingList& list = *ranges[h.range].list;
     uint32_t i = list.order_[h.at];
     if (objects_ != nullptr) {
-      objects_->push_back(std::move(list.objects_[i]));
+      if (sink_) {
+        sink_(std::move(list.objects_[i]));
+      } else {
+        objects_->push_back(std::move(list.objects_[i]));
+      }
     } else if (list.spilled_) {
       std::string_view line;
       if (!readers[h.range]->Line(list.spilled_len_[h.at], &line)) return Status::IoError("cannot read spilled findings back");

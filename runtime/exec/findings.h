@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -121,6 +122,8 @@ class FindingMerger {
   FindingMerger(std::vector<Finding>* objects, int fd, std::string name = "findings");
   ~FindingMerger();
   Status Merge(const std::vector<ListRange>& ranges, int threads = 1);
+  // Objects go to `sink` in order instead of into the vector (which must still be given).
+  void set_sink(std::function<void(Finding&&)> sink) { sink_ = std::move(sink); }
   // Waits for the background sync and leaves the file position at the end of the findings.
   Status Flush();
   uint64_t count() const { return count_; }
@@ -139,6 +142,7 @@ class FindingMerger {
   uint64_t written_ = 0, synced_ = 0;  // bytes written, and covered by a background sync
   std::thread sync_;                    // the background fdatasync, if one runs
   std::atomic<bool> syncing_{false};
+  std::function<void(Finding&&)> sink_;
 };
 
 }  // namespace decree::exec

@@ -30,6 +30,8 @@ namespace ir {
 struct Program;
 }
 
+struct Finding;
+
 struct RunProgress {
   uint64_t bytes_done = 0;  // or rows, for inputs without a byte size
   uint64_t bytes_total = 0;
@@ -52,6 +54,11 @@ struct RunOptions {
   // without being kept in memory as Finding objects, and RunResult::findings stays empty.  The
   // file is replaced atomically (a temporary file renamed into place).
   std::string findings_path;
+  // When set (and findings_path is not), each finding is handed to this callback, in the
+  // sorted output order, on the calling thread, as soon as its rule is finalized, instead of
+  // being kept in RunResult::findings (which stays empty; finding_count counts them).  An
+  // embedder streams findings without a file.
+  std::function<void(Finding&&)> on_finding;
   // When set, rejected rows are written here as JSON Lines (position, record_id, reason) in
   // input order, streamed, and RunResult::rejects keeps only the first 100; the file is
   // replaced atomically.  When empty, every reject is kept in RunResult::rejects.
