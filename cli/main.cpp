@@ -16,7 +16,7 @@ namespace decree::cli {
 
 const Verb* const* AllVerbs() {
   static const Verb* const kVerbs[] = {&CheckVerb(), &BuildVerb(), &InspectVerb(), &FmtVerb(),      &TestVerb(),
-                                       &DiffVerb(),  &RunVerb(),   &ScreenVerb(),   &ReportVerb(),
+                                       &DiffVerb(),  &RunVerb(),   &ExplainVerb(), &ScreenVerb(),   &ReportVerb(),
                                        &ValidateVerb(), &CompletionVerb(), nullptr};
   return kVerbs;
 }

@@ -73,6 +73,7 @@ LibraryContents DescribeLibrary(const Library& lib) {
     out.hash = r.hash;
     out.compiled = ir::EncodeRuleBody(r);
     out.exempted_by = r.exempted_by;
+    out.overrides = r.overrides;
     c.rules.push_back(std::move(out));
   }
   for (const ir::Test& t : p.tests) c.tests.push_back({t.ruleset, t.name, t.given.size(), t.expects.size()});

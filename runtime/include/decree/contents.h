@@ -47,7 +47,8 @@ struct LibraryRule {
   int line = 0, column = 0;
   std::string source_text, hash;
   std::string compiled;  // the rule's compiled form (the IR text the content hash covers)
-  std::vector<std::string> exempted_by;
+  std::vector<std::string> exempted_by;  // exemptions that can take a record out of this rule
+  std::vector<std::string> overrides;    // rules this one overrides
 };
 
 struct LibraryTest {

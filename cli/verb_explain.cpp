@@ -1,0 +1,158 @@
+// decree explain: why a finding fired — the rule with its citation and source, the group, the
+// contributing transactions, the aggregate values against the condition, and the exemptions
+// and overrides that were considered.
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "cli.h"
+#include "compile_common.h"
+#include "decree/contents.h"
+#include "decree/json.h"
+
+namespace decree::cli {
+
+namespace {
+
+const VerbSpec kSpec = {
+    "explain",
+    "decree explain LIBRARY|SOURCES... -f FINDINGS (--line N | --rule ID [--key NAME=VALUE]...)",
+    "Explain findings of `decree run`: the rule, its citation and source, and what met its condition.",
+    "Selects findings of FINDINGS (the run's JSON Lines) by their line, or by rule and key\n"
+    "values, and prints for each: the rule's id, version, citation and source text from the\n"
+    "library; the group key; the aggregate values and the condition they met (as the runtime\n"
+    "recorded them); the verdict and due date; every contributing transaction id; the\n"
+    "exemptions that could have taken a transaction out of the rule, and the rules it overrides\n"
+    "or is overridden by.  The library must be the one that made the findings.\n\n"
+    "Exit status: 0 explained; 1 no finding matches, or a finding names a rule not in the\n"
+    "library; 2 could not start (a bad command line, a missing file, not a library).",
+    {
+        {"findings", 'f', "FILE", "findings.jsonl written by decree run (required)"},
+        {"line", 0, "N", "the finding on line N of FINDINGS"},
+        {"rule", 0, "ID", "findings of this rule (with --key: only those whose key matches)"},
+        {"key", 'k', "NAME=VALUE", "a key value the finding must have, e.g. customer_id=C0000034 (repeatable)", true},
+    },
+    {"decree explain lvtr.dlib -f findings.jsonl --line 3",
+     "decree explain lvtr.dlib -f findings.jsonl --rule cn.pboc.lvtr.cash -k customer_id=C0000034 -k day=2026-03-15"},
+    1,
+    -1,
+};
+
+std::string Text(const JsonValue* v) { return v != nullptr && v->is_string() ? v->text : std::string(); }
+
+// Whether finding `f` is selected by --rule and --key.
+bool Selected(const JsonValue& f, const Args& args) {
+  if (args.Has("rule") && Text(f.Get("rule")) != args.Get("rule")) return false;
+  const JsonValue* key = f.Get("key");
+  for (const std::string& kv : args.GetAll("key")) {
+    size_t eq = kv.find('=');
+    if (key == nullptr || Text(key->Get(kv.substr(0, eq))) != kv.substr(eq + 1)) return false;
+  }
+  return true;
+}
+
+void Explain(const JsonValue& f, size_t line, const std::string& path, const LibraryContents& c, const LibraryRule& rule) {
+  fmt::print("finding  {}:{}\nrule     {} (version {}, {})\ncitation {}\nsource   {}:{}\n", path, line, rule.id, rule.version,
+             rule.kind, rule.citation, rule.file, rule.line);
+  for (size_t at = 0; at < rule.source_text.size();) {
+    size_t nl = rule.source_text.find('\n', at);
+    fmt::print("  | {}\n", rule.source_text.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+    if (nl == std::string::npos) break;
+    at = nl + 1;
+  }
+  if (const JsonValue* key = f.Get("key"); key != nullptr && !key->members.empty()) {
+    std::string k;
+    for (const JsonMember& m : key->members) k += fmt::format("{}{} {}", k.empty() ? "" : ", ", m.key, m.value.text);
+    fmt::print("group    {}\n", k);
+  }
+  if (const JsonValue* total = f.Get("total")) fmt::print("total    {} {}\n", Text(total->Get("amount")), Text(total->Get("currency")));
+  fmt::print("why      {}\n", Text(f.Get("explain")));
+  std::string verdict = Text(f.Get("action"));
+  for (const char* k : {"report", "flag", "message"}) {
+    if (!Text(f.Get(k)).empty()) verdict += " " + Text(f.Get(k));
+  }
+  if (!Text(f.Get("due")).empty()) verdict += ", due " + Text(f.Get("due"));
+  fmt::print("verdict  {}\n", verdict);
+  const JsonValue* txns = f.Get("txn_ids");
+  size_t n = txns != nullptr ? txns->items.size() : 0;
+  fmt::print("records  {}:", Plural(n, "transaction", "transactions"));
+  for (size_t i = 0; i < n; ++i) fmt::print(" {}", txns->items[i].text);
+  fmt::print("\n");
+  auto show = [&](const char* label, const std::vector<std::string>& ids) {
+    if (ids.empty()) return fmt::print("{} none\n", label);
+    fmt::print("{}\n", label);
+    for (const std::string& id : ids) {
+      const LibraryRule* r = nullptr;
+      for (const LibraryRule& x : c.rules) r = x.id == id ? &x : r;
+      fmt::print("  {} — {}\n", id, r != nullptr ? r->citation + " (" + r->file + ":" + std::to_string(r->line) + ")" : "not in the library");
+    }
+  };
+  show("exemptions considered (none took these transactions out):", rule.exempted_by);
+  show("overrides (this rule takes precedence over):", rule.overrides);
+  std::vector<std::string> overridden_by;
+  for (const LibraryRule& x : c.rules) {
+    for (const std::string& o : x.overrides) {
+      if (o == rule.id) overridden_by.push_back(x.id);
+    }
+  }
+  show("overridden by (did not fire on this group):", overridden_by);
+  fmt::print("\n");
+}
+
+int Run(const Args& args) {
+  if (!args.Has("findings")) return UsageError("explain", "missing -f FINDINGS");
+  if (args.Has("line") == args.Has("rule")) return UsageError("explain", "give --line N or --rule ID (with --key NAME=VALUE)");
+  if (args.Has("key") && !args.Has("rule")) return UsageError("explain", "--key selects among the findings of --rule");
+  for (const std::string& kv : args.GetAll("key")) {
+    if (kv.find('=') == std::string::npos || kv.front() == '=') return UsageError("explain", "--key expects NAME=VALUE");
+  }
+  long long wanted = 0;
+  if (args.Has("line") && !args.GetInt("line", 1, INT64_MAX, &wanted)) return kExitUsage;
+  const std::string path = args.Get("findings");
+  PathGuard guard;
+  GuardSources(args.positionals(), &guard);
+  guard.Input("--findings", path);
+  if (int code = CheckPaths("explain", guard); code != 0) return code;
+  std::unique_ptr<Library> lib;
+  if (int code = OpenOrCompile("explain", args.positionals(), args.Color(stderr), &lib); code != 0) return code;
+  const LibraryContents contents = DescribeLibrary(*lib);
+  std::ifstream in(path, std::ios::binary);
+  std::string text;
+  size_t line = 0, explained = 0;
+  while (std::getline(in, text)) {
+    ++line;
+    if (args.Has("line") && line != static_cast<size_t>(wanted)) continue;
+    JsonValue f;
+    size_t off;
+    std::string error;
+    if (!ParseJson(text, &f, &off, &error)) {
+      fmt::print(stderr, "decree explain: {}:{}: not a finding (invalid JSON at byte {}: {})\n", path, line, off + 1, error);
+      return kExitFailure;
+    }
+    if (!Selected(f, args)) continue;
+    const LibraryRule* rule = nullptr;
+    for (const LibraryRule& r : contents.rules) rule = r.id == Text(f.Get("rule")) ? &r : rule;
+    if (rule == nullptr) {
+      fmt::print(stderr, "decree explain: {}:{}: rule {} is not in the library: explain with the library that made the findings\n",
+                 path, line, Text(f.Get("rule")));
+      return kExitFailure;
+    }
+    Explain(f, line, path, contents, *rule);
+    ++explained;
+  }
+  if (explained == 0) {
+    fmt::print(stderr, "decree explain: no finding in {} matches ({} line{} read)\n", path, Count(line), line == 1 ? "" : "s");
+    return kExitFailure;
+  }
+  if (!args.quiet()) fmt::print(stderr, "decree explain: {} explained\n", Plural(explained, "finding", "findings"));
+  return kExitOk;
+}
+
+}  // namespace
+
+const Verb& ExplainVerb() {
+  static const Verb v{&kSpec, Run};
+  return v;
+}
+
+}  // namespace decree::cli
