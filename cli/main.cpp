@@ -4,12 +4,14 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include "analysis/analysis.h"
 #include "build_info.h"
 #include "cli.h"
 #include "decree/atomic_file.h"
 #include "decree/version.h"
+#include "compile_common.h"
 #include "paths.h"
 
 namespace decree::cli {
@@ -61,8 +63,15 @@ int UnknownVerb(const std::string& name) {
 // Runs a verb with its standard output going to `out` (-o/--out of a verb that does not write
 // files itself): written atomically, kept unless the verb could not start.
 int RunToFile(const Verb& verb, const Args& args, const std::string& out) {
-  PathGuard guard;
-  for (const std::string& p : args.positionals()) guard.Input("the input", p);
+  PathGuard guard;  // the verb's arguments that are files, or folders of sources, are its inputs
+  for (const std::string& p : args.positionals()) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(p, ec)) {
+      GuardSources({p}, &guard);
+    } else if (std::filesystem::exists(p, ec)) {
+      guard.Input("the input", p);
+    }
+  }
   guard.Output("--out", out);
   if (Status st = guard.Check(); !st.ok()) {
     fmt::print(stderr, "decree {}: {}\n", verb.spec->name, st.message());
