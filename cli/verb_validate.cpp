@@ -1,12 +1,6 @@
 // decree validate: run a ruleset's `require` rules over a filing, for CI.
 #include <fmt/format.h>
 
-#include <cctype>
-
-#include <algorithm>
-#include <cstdlib>
-#include <filesystem>
-#include <map>
 #include <set>
 
 #include "ci_output.h"

@@ -39,39 +39,6 @@ std::string JsonText(const JsonValue* v) { return v != nullptr && v->is_string()
 
 }  // namespace
 
-Status ParseFormat(const std::string& name, const std::string& out_path, Format* out) {
-  static const std::pair<const char*, Format> kNames[] = {
-      {"pboc-lvtr-csv", Format::kPbocLvtrCsv}, {"pboc-lvtr-xml", Format::kPbocLvtrXml},
-      {"goaml-xml", Format::kGoamlXml},        {"fincen-ctr-xml", Format::kFincenCtrXml},
-      {"summary-text", Format::kSummaryText},  {"summary-csv", Format::kSummaryCsv},
-      {"summary-svg", Format::kSummarySvg},
-  };
-  for (const auto& [n, f] : kNames) {
-    if (name == n) {
-      *out = f;
-      return Status::Ok();
-    }
-  }
-  if (name == "summary") {
-    *out = EndsWith(out_path, ".csv") ? Format::kSummaryCsv : EndsWith(out_path, ".svg") ? Format::kSummarySvg : Format::kSummaryText;
-    return Status::Ok();
-  }
-  return Status::InvalidArgument(fmt::format(
-      "unknown report format '{}' (pboc-lvtr-csv, pboc-lvtr-xml, goaml-xml, fincen-ctr-xml, summary, summary-text, "
-      "summary-csv, summary-svg)",
-      name));
-}
-
-std::string DefaultReportKind(Format f) {
-  switch (f) {
-    case Format::kFincenCtrXml: return "ctr";
-    case Format::kSummaryText:
-    case Format::kSummaryCsv:
-    case Format::kSummarySvg: return "";  // every finding
-    default: return "large_value";
-  }
-}
-
 Status LoadInstitution(const std::string& path, Institution* out) {
   std::string text;
   Status st = ReadWholeFile(path, 1u << 20, &text, "institution file");
@@ -486,15 +453,46 @@ Status WriteReport(Format format, const ReportInput& in, std::string* out) {
 
 namespace decree {
 
+using report::Format;
+
 Status ParseReportFormat(const std::string& name, const std::string& out_path, ReportFormat* out) {
-  return report::ParseFormat(name, out_path, out);
+  static const std::pair<const char*, Format> kNames[] = {
+      {"pboc-lvtr-csv", Format::kPbocLvtrCsv}, {"pboc-lvtr-xml", Format::kPbocLvtrXml},
+      {"goaml-xml", Format::kGoamlXml},        {"fincen-ctr-xml", Format::kFincenCtrXml},
+      {"summary-text", Format::kSummaryText},  {"summary-csv", Format::kSummaryCsv},
+      {"summary-svg", Format::kSummarySvg},
+  };
+  for (const auto& [n, f] : kNames) {
+    if (name == n) {
+      *out = f;
+      return Status::Ok();
+    }
+  }
+  if (name == "summary") {
+    *out = report::EndsWith(out_path, ".csv")   ? Format::kSummaryCsv
+           : report::EndsWith(out_path, ".svg") ? Format::kSummarySvg
+                                                : Format::kSummaryText;
+    return Status::Ok();
+  }
+  return Status::InvalidArgument(fmt::format(
+      "unknown report format '{}' (pboc-lvtr-csv, pboc-lvtr-xml, goaml-xml, fincen-ctr-xml, summary, summary-text, "
+      "summary-csv, summary-svg)",
+      name));
+}
+
+std::string DefaultReportKind(ReportFormat f) {
+  switch (f) {
+    case Format::kFincenCtrXml: return "ctr";
+    case Format::kSummaryText:
+    case Format::kSummaryCsv:
+    case Format::kSummarySvg: return "";  // every finding
+    default: return "large_value";
+  }
 }
 
 bool IsSummaryFormat(ReportFormat f) {
   return f == ReportFormat::kSummaryText || f == ReportFormat::kSummaryCsv || f == ReportFormat::kSummarySvg;
 }
-
-std::string DefaultReportKind(ReportFormat f) { return report::DefaultReportKind(f); }
 
 Status MakeReport(const Library& lib, ReportFormat format, const ReportOptions& options, std::string* report,
                   ReportSummary* summary) {

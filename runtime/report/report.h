@@ -31,11 +31,6 @@ namespace decree::report {
 using Format = ReportFormat;
 using ReportOptions = decree::ReportOptions;
 
-// "pboc-lvtr-csv" ...; "summary" picks text, CSV or SVG by the extension of `out_path`.
-Status ParseFormat(const std::string& name, const std::string& out_path, Format* out);
-// The report kind a format selects by default (`report large_value` for PBoC).
-std::string DefaultReportKind(Format f);
-
 // The reporting institution (a JSON object; docs/reports.md lists the keys).
 struct Institution {
   std::string code;            // PBoC financial-institution code / internal code (required)

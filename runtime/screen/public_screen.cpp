@@ -59,7 +59,7 @@ Status ScreenBatch(const WatchListIndex& index, const std::string& input, const 
     o.allow = &allow;
   }
   screen::BatchScreenResult r;
-  if (Status st = screen::ScreenBatch(index.index(), input, o, &r); !st.ok()) return st;
+  if (Status st = screen::ScreenBatch(*index.index_, input, o, &r); !st.ok()) return st;
   *result = ScreenBatchResult{};
   result->rows_read = r.rows_read;
   result->rows_screened = r.rows_screened;

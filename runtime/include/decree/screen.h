@@ -26,6 +26,9 @@ namespace screen {
 class ScreeningIndex;
 }
 
+struct ScreenBatchOptions;
+struct ScreenBatchResult;
+
 struct WatchListLoadOptions {
   // Load an OFAC sdn.csv without its alt.csv and add.csv beside it (the notes then say so).
   bool allow_partial = false;
@@ -53,9 +56,9 @@ class WatchListIndex {
   Status Save(const std::string& path) const;
   static Status CheckSavePath(const std::string& path);
 
-  const screen::ScreeningIndex& index() const { return *index_; }  // for the runtime's own layers
-
  private:
+  friend Status ScreenBatch(const WatchListIndex& index, const std::string& input, const ScreenBatchOptions& options,
+                            ScreenBatchResult* result);
   WatchListIndex();
   std::unique_ptr<screen::ScreeningIndex> index_;
   std::vector<std::string> sources_;
