@@ -300,6 +300,9 @@ Progress::Progress(const Args& args, const char* unit)
 
 void Progress::Update(uint64_t done, uint64_t total, uint64_t items) {
   if (!enabled_) return;
+  const double now = Seconds();
+  if (now - drawn_ < 0.2) return;  // at most five redraws a second, whoever calls
+  drawn_ = now;
   std::string pct = total > 0 ? fmt::format("{:5.1f}%  ", 100.0 * static_cast<double>(done) / static_cast<double>(total)) : "";
   fmt::print(stderr, "\r\x1b[2K  {}{} {}  {}", pct, Count(items), unit_, Rate(static_cast<double>(items), Seconds() - started_, unit_));
   std::fflush(stderr);

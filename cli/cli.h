@@ -96,8 +96,8 @@ std::string Plural(uint64_t n, const char* one, const char* many);
 std::string Rate(double items, double seconds, const char* unit = "rows");
 
 // The one progress line: "  42.0%  1,234 rows  1.2 M rows/s" redrawn on stderr while it is a
-// terminal and not --quiet (no percentage when the total is not known, total 0); Done() clears
-// it.
+// terminal and not --quiet (no percentage when the total is not known, total 0), at most five
+// times a second however often Update is called; Done() clears it.
 class Progress {
  public:
   Progress(const Args& args, const char* unit);
@@ -109,6 +109,7 @@ class Progress {
   bool enabled_;
   const char* unit_;
   double started_;
+  double drawn_ = 0;  // when the line was last drawn
 };
 
 struct Verb {

@@ -2,7 +2,6 @@
 // every problem found.
 #include <fmt/format.h>
 
-#include <chrono>
 #include <filesystem>
 
 #include "analysis/analysis.h"
@@ -75,15 +74,7 @@ int Run(const Args& args) {
     }
     // Large libraries take a while: a progress line of queries answered (a terminal, not -q).
     Progress progress(args, "queries");
-    auto last = std::chrono::steady_clock::now();
-    if (progress.enabled()) {
-      ao.progress = [&](uint64_t queries, uint64_t cached) {
-        auto now = std::chrono::steady_clock::now();
-        if (now - last < std::chrono::milliseconds(200)) return;
-        last = now;
-        progress.Update(0, 0, queries + cached);
-      };
-    }
+    if (progress.enabled()) ao.progress = [&](uint64_t queries, uint64_t cached) { progress.Update(0, 0, queries + cached); };
     Status st = analysis::Analyze(c.program(), ao, &report);
     progress.Done();
     if (!st.ok()) {
