@@ -18,6 +18,7 @@
 #include "decree/json.h"
 #include "decree/files.h"
 #include "paths.h"
+#include "store_stream.h"
 #include "decree/sha256.h"
 
 namespace decree::cli {
@@ -162,9 +163,9 @@ int Run(const Args& args) {
   if (out == "-" && !store.empty()) findings_file = fmt::format("{}.findings.{}.tmp", store, static_cast<long>(getpid()));
   options.findings_path = findings_file;
   std::string started_at = Now();
-  // A stored run names its input by SHA-256, hashed once, alongside the run (the other core's
-  // spare cycles); the runtime refuses an input written to while it is read, by its size and
-  // times, before and after.
+  // A stored run names its input by SHA-256, hashed once, alongside the run (the cores' idle
+  // moments); it is needed only for the run's row, which the store writes last.  The runtime
+  // refuses an input written to while it is read, by its size and times, before and after.
   std::string input_sha256;
   uint64_t input_bytes = 0;
   Status hash_status;
@@ -180,8 +181,36 @@ int Run(const Args& args) {
   } joiner{hasher};
   std::unique_ptr<Library> lib;
   if (int code = OpenOrCompile("run", args.positionals(), args.Color(stderr), &lib); code != 0) return code;
+  // The store is written while the run writes its findings (StoreStream); its run row last,
+  // with the input's hash.
+  std::string finished_at;
+  std::unique_ptr<StoreStream> stream;
+  if (!store.empty()) {
+    RunRecord rec;
+    rec.started_at = started_at;
+    rec.decree_version = "decree " DECREE_VERSION;
+    rec.library_path = lib->path();
+    rec.library_hash = lib->content_hash();
+    rec.input_path = input.path;
+    auto complete = [&](RunRecord* r) -> Status {
+      auto join_started = std::chrono::steady_clock::now();
+      if (hasher.joinable()) hasher.join();
+      if (std::getenv("DECREE_TIMING") != nullptr) {
+        fmt::print(stderr, "decree timing: {:<28} {:8.3f} s\n", "wait for the input's hash",
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - join_started).count());
+      }
+      if (!hash_status.ok()) return Status::IoError("cannot hash the input: " + hash_status.message());
+      r->finished_at = finished_at;
+      r->input_sha256 = input_sha256;
+      r->input_bytes = input_bytes;
+      return Status::Ok();
+    };
+    stream = std::make_unique<StoreStream>(store, std::move(rec), complete, findings_file, options.rejects_path);
+    options.on_findings_written = [&stream](int fd, uint64_t bytes) { stream->Written(fd, bytes); };
+  }
   RunResult result;
   Status st = decree::Run(lib->program(), input, options, &result);
+  finished_at = Now();
   progress.Done();
   if (!st.ok()) {
     fmt::print(stderr, "decree run: {}\n", st.message());
@@ -205,29 +234,10 @@ int Run(const Args& args) {
     if (f != nullptr) std::fclose(f);
     std::fflush(stdout);
   }
-  if (!store.empty()) {
-    auto join_started = std::chrono::steady_clock::now();
-    if (hasher.joinable()) hasher.join();
-    if (std::getenv("DECREE_TIMING") != nullptr) {
-      fmt::print(stderr, "decree timing: {:<28} {:8.3f} s\n", "wait for the input's hash",
-                 std::chrono::duration<double>(std::chrono::steady_clock::now() - join_started).count());
-    }
-    if (!hash_status.ok()) {
-      fmt::print(stderr, "decree run: cannot hash the input: {}\n", hash_status.message());
-      return kExitFailure;
-    }
-    RunRecord rec;
-    rec.started_at = started_at;
-    rec.finished_at = Now();
-    rec.decree_version = "decree " DECREE_VERSION;
-    rec.library_path = lib->path();
-    rec.library_hash = lib->content_hash();
-    rec.input_path = input.path;
-    rec.input_sha256 = input_sha256;
-    rec.input_bytes = input_bytes;
+  if (stream) {
     int64_t run_id;
     auto store_started = std::chrono::steady_clock::now();
-    st = AppendRun(store, rec, result, findings_file, &run_id, options.rejects_path);
+    st = stream->Finish(result, &run_id);
     if (std::getenv("DECREE_TIMING") != nullptr) {
       fmt::print(stderr, "decree timing: {:<28} {:8.3f} s\n", "append to the case store",
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - store_started).count());

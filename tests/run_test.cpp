@@ -1,10 +1,13 @@
 // The batch runtime end to end on cn-pboc-lvtr: RFC 4180 inputs, every kind of bad row (each
 // rejected with its line and reason, the counts adding up), the three input formats agreeing,
 // and the run's errors (missing column, missing table) naming what is missing.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -477,6 +480,89 @@ TEST_F(RunTest, CaseStoreAppendsCompleteRuns) {
   EXPECT_NE(sqlite3_exec(db, "delete from findings", nullptr, nullptr, nullptr), SQLITE_OK);
   EXPECT_EQ(scalar("select count(*) from findings"), "2");
   sqlite3_close(db);
+}
+
+// A run's findings stored while they are written (RunOptions::on_findings_written and the
+// reader form of AppendRun), read a few bytes at a time so that lines and blocks are split at
+// every place: the store holds exactly the file's lines, and the run row comes last with what
+// `complete` filled in.  A reader that fails leaves no store behind.
+TEST_F(RunTest, CaseStoreReadsFindingsAsTheyAreWritten) {
+  std::string rows = std::string(kHeader) + "\n";
+  for (int i = 0; i < 300; ++i) {  // 300 customers: 300 findings, more than a block holds
+    std::string row = Row(fmt::format("T{}", i), "60000.00");
+    row.replace(row.find(",C1,"), 4, fmt::format(",C{},", i));
+    rows += row + "\n";
+  }
+  std::string csv = Write("stream.csv", rows);
+  std::string findings = (dir_ / "stream.jsonl").string();
+  uint64_t reported = 0;
+  int calls = 0;
+  InputSpec input;
+  input.path = csv;
+  RunOptions options;
+  options.tables["usd_rate"] = rates_;
+  options.findings_path = findings;
+  options.on_findings_written = [&](int fd, uint64_t bytes) {
+    EXPECT_GE(fd, 0);
+    EXPECT_GE(bytes, reported);
+    reported = bytes;
+    ++calls;
+  };
+  RunResult r;
+  ASSERT_TRUE(decree::Run(compilation_->program(), input, options, &r).ok());
+  std::ifstream in(findings, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_GT(calls, 0);
+  EXPECT_EQ(reported, text.size());
+  ASSERT_EQ(r.finding_count, 300u);
+  for (size_t piece : {size_t{1}, size_t{7}, size_t{4096}}) {
+    std::string store = (dir_ / fmt::format("stream{}.db", piece)).string();
+    size_t at = 0;
+    FindingsReader read = [&](char* buf, size_t cap, size_t* got) {
+      *got = std::min({cap, piece, text.size() - at});
+      std::memcpy(buf, text.data() + at, *got);
+      at += *got;
+      return Status::Ok();
+    };
+    RunRecord rec;
+    rec.started_at = "2026-11-22T00:00:00Z";
+    rec.library_hash = "abc";
+    auto complete = [](RunRecord* full) {
+      full->input_sha256 = "filled";
+      return Status::Ok();
+    };
+    int64_t run_id = 0;
+    Status st = AppendRun(store, rec, r, read, "stream.jsonl", &run_id, "", complete);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(run_id, 1);
+    sqlite3* db;
+    ASSERT_EQ(sqlite3_open(store.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* s;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "select finding_json from findings order by seq", -1, &s, nullptr), SQLITE_OK);
+    std::string back;
+    while (sqlite3_step(s) == SQLITE_ROW) back += std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 0))) + "\n";
+    sqlite3_finalize(s);
+    ASSERT_EQ(sqlite3_prepare_v2(db, "select input_sha256 from runs", -1, &s, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+    EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)), "filled");
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    EXPECT_EQ(back, text) << "pieces of " << piece;
+  }
+  std::string failed = (dir_ / "failed.db").string();
+  size_t at = 0;
+  FindingsReader broken = [&](char* buf, size_t cap, size_t* got) {
+    if (at > text.size() / 2) return Status::IoError("the run did not finish");
+    *got = std::min<size_t>(cap, 100);
+    std::memcpy(buf, text.data() + at, *got);
+    at += *got;
+    return Status::Ok();
+  };
+  int64_t run_id = 0;
+  Status st = AppendRun(failed, RunRecord(), r, broken, "stream.jsonl", &run_id);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("did not finish"), std::string::npos) << st.ToString();
+  EXPECT_FALSE(std::filesystem::exists(failed));
 }
 
 TEST_F(RunTest, BadJsonLinesAreRejectedByRecord) {

@@ -267,7 +267,7 @@ Status FindingMerger::Merge(const std::vector<ListRange>& ranges, int threads) {
     for (size_t r = 0; r < ranges.size(); ++r) bytes += line_bytes(r, from[r], to[r]);
     Status st = MergePart(ranges, from, to, seekable_ ? static_cast<int64_t>(written_) : -1, &buffers_[0]);
     written_ += bytes;
-    if (st.ok()) SyncInBackground();
+    if (st.ok()) Written();
     return st;
   }
   // Key ranges merged in parallel: split at keys sampled from every list, so that equal keys
@@ -318,8 +318,13 @@ Status FindingMerger::Merge(const std::vector<ListRange>& ranges, int threads) {
   for (const Status& st : status) {
     if (!st.ok()) return st;
   }
-  SyncInBackground();
+  Written();
   return Status::Ok();
+}
+
+void FindingMerger::Written() {
+  SyncInBackground();
+  if (seekable_ && on_written_) on_written_(fd_, written_);
 }
 
 // Flushes what is written so far to disk in the background (one fdatasync at a time, never

@@ -124,6 +124,9 @@ class FindingMerger {
   Status Merge(const std::vector<ListRange>& ranges, int threads = 1);
   // Objects go to `sink` in order instead of into the vector (which must still be given).
   void set_sink(std::function<void(Finding&&)> sink) { sink_ = std::move(sink); }
+  // Called after each Merge with the output's descriptor and how many bytes of it are
+  // complete (only for a regular file).
+  void set_written_callback(std::function<void(int, uint64_t)> f) { on_written_ = std::move(f); }
   // Waits for the background sync and leaves the file position at the end of the findings.
   Status Flush();
   uint64_t count() const { return count_; }
@@ -132,6 +135,7 @@ class FindingMerger {
   Status MergePart(const std::vector<ListRange>& ranges, const std::vector<size_t>& from, const std::vector<size_t>& to,
                    int64_t offset, std::string* buf);
   void SyncInBackground();
+  void Written();
 
   std::vector<Finding>* objects_;
   int fd_;
@@ -143,6 +147,7 @@ class FindingMerger {
   std::thread sync_;                    // the background fdatasync, if one runs
   std::atomic<bool> syncing_{false};
   std::function<void(Finding&&)> sink_;
+  std::function<void(int, uint64_t)> on_written_;
 };
 
 }  // namespace decree::exec

@@ -439,6 +439,7 @@ Status RunPass::FinalizeAndWrite() {
   }
   FindingMerger merger(plan.keep_findings ? &result->findings : nullptr, out, options.findings_path == "-" ? "standard output" : options.findings_path);
   if (plan.keep_findings && options.on_finding) merger.set_sink(options.on_finding);
+  if (!plan.keep_findings && options.on_findings_written) merger.set_written_callback(options.on_findings_written);
   for (const auto& w : workers) due_notes.Merge(w->findings().due_notes());
   for (size_t r : rule_order) {
     const RuleInfo& info = plan.rules[r];

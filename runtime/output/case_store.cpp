@@ -132,8 +132,9 @@ bool RuleOf(std::string_view line, std::string_view* rule) {
 
 class StoreWriter {
  public:
-  // `db_file`: the database's file, whose writeback starts as blocks are written (so the
-  // final sync waits for little); empty: none (an append syncs on commit).
+  // `db_file`: the database's file, whose writeback starts as blocks are written, so the sync
+  // at the end (before a new store is renamed into place, or an append's commit) waits for
+  // little; empty: none.
   StoreWriter(SqliteDb& db, const std::string& path, const std::string& db_file = "") : db_(db), path_(path) {
     if (!db_file.empty()) writeback_fd_ = open(db_file.c_str(), O_RDONLY | O_CLOEXEC);
   }
@@ -147,10 +148,19 @@ class StoreWriter {
     return e;
   }
 
-  Status InsertRun(const RunRecord& record, const RunResult& result, int64_t* run_id) {
+  // The id the run will have: the store's next (the transaction holds the write lock).
+  Status NextRunId(int64_t* run_id) {
     SqliteStmt s;
-    if (!s.Prepare(db_.get(), "INSERT INTO runs VALUES(NULL,'complete',?,?,?,?,?,?,?,?,?,?,?,?,?)").ok()) return Fail("prepare");
+    if (!s.Prepare(db_.get(), "SELECT COALESCE(MAX(run_id), 0) + 1 FROM runs").ok() || s.Step() != SQLITE_ROW) return Fail("next run id");
+    *run_id = s.Int(0);
+    return Status::Ok();
+  }
+
+  Status InsertRun(const RunRecord& record, const RunResult& result, int64_t run_id) {
+    SqliteStmt s;
+    if (!s.Prepare(db_.get(), "INSERT INTO runs VALUES(?,'complete',?,?,?,?,?,?,?,?,?,?,?,?,?)").ok()) return Fail("prepare");
     int c = 1;
+    s.BindInt(c++, run_id);
     for (const std::string* t : {&record.started_at, &record.finished_at, &record.decree_version, &record.library_path,
                                  &record.library_hash, &record.input_path, &record.input_sha256}) {
       s.BindText(c++, *t);
@@ -161,50 +171,74 @@ class StoreWriter {
       s.BindInt(c++, static_cast<int64_t>(n));
     }
     if (s.Step() != SQLITE_DONE) return Fail("insert run");
-    *run_id = sqlite3_last_insert_rowid(db_.get());
     return Status::Ok();
   }
 
-  // Schema 3: blocks of consecutive lines of one rule.
+  // Schema 3: blocks of consecutive lines of one rule.  The findings file is read in large
+  // chunks and each block is made in place: its lines are contiguous, so the newlines between
+  // them become commas, the last one the closing bracket, and the byte before the first (the
+  // previous line's newline, or a spare byte) the opening one.  Nothing is copied but by SQLite.
   Status InsertBlocks(int64_t run_id, FILE* in, const std::string& findings_jsonl, int64_t* count) {
     SqliteStmt s;
     if (!s.Prepare(db_.get(), "INSERT INTO finding_blocks VALUES(?,?,?,?,?)").ok()) return Fail("prepare");
-    LineReader lines(in);
-    std::string_view text, rule;
-    std::string block_rule, block;
-    int64_t first = 0, n = 0;
-    auto flush = [&]() -> Status {
-      if (n == 0) return Status::Ok();
-      block.push_back(']');
-      s.BindInt(1, run_id);
-      s.BindInt(2, first);
-      s.BindInt(3, n);
-      s.BindTextNoCopy(4, block_rule);
-      s.BindTextNoCopy(5, block);
-      if (s.Step() != SQLITE_DONE) return Fail("insert findings");
-      s.Reset();
-      n = 0;
-      // Every 64 blocks (~8 MB of findings): start writing back what SQLite has spilled.
-      if (writeback_fd_ >= 0 && ++blocks_ % 64 == 0) sync_file_range(writeback_fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
-      return Status::Ok();
-    };
-    while (lines.Next(&text)) {
-      if (!RuleOf(text, &rule)) return Fail(fmt::format("{}: line {} is not a finding decree wrote", findings_jsonl, *count + 1));
-      if (n > 0 && (rule != block_rule || n == kBlockFindings)) {
-        if (Status st = flush(); !st.ok()) return st;
+    constexpr size_t kChunk = 4 << 20;
+    std::vector<char> buf(kChunk + 1);  // buf[0]: the spare byte before the first line
+    size_t have = 1;                    // bytes in buf, the spare one included
+    bool eof = false;
+    std::string block_rule;
+    for (;;) {
+      if (!eof) {
+        if (buf.size() - have < kChunk / 2) buf.resize(have + kChunk);
+        size_t n = std::fread(buf.data() + have, 1, buf.size() - have, in);
+        if (n == 0 && std::ferror(in)) return Fail(fmt::format("{}: cannot read the findings", findings_jsonl));
+        if (n == 0) eof = true;
+        have += n;
       }
-      if (n == 0) {
-        block_rule.assign(rule);
-        block.assign(1, '[');
-        first = *count;
-      } else {
-        block.push_back(',');
+      if (eof && have == 1) return Status::Ok();
+      if (eof && buf[have - 1] != '\n') buf.insert(buf.begin() + static_cast<ptrdiff_t>(have++), '\n');
+      // Whole lines in buf[1, done): blocks of one rule, up to kBlockFindings lines each.
+      size_t pos = 1, done = 1;
+      std::string_view rule;
+      while (pos < have) {
+        size_t block_start = pos;
+        int64_t n = 0;
+        while (pos < have && n < kBlockFindings) {
+          const char* nl = static_cast<const char*>(std::memchr(buf.data() + pos, '\n', have - pos));
+          if (nl == nullptr) break;
+          std::string_view line(buf.data() + pos, static_cast<size_t>(nl - (buf.data() + pos)));
+          if (!RuleOf(line, &rule)) return Fail(fmt::format("{}: line {} is not a finding decree wrote", findings_jsonl, *count + n + 1));
+          if (n == 0) {
+            block_rule.assign(rule);
+          } else if (rule != block_rule) {
+            break;
+          } else {
+            buf[pos - 1] = ',';  // the previous line's newline separates the two
+          }
+          pos = static_cast<size_t>(nl - buf.data()) + 1;
+          ++n;
+        }
+        if (n == 0) break;
+        // Lines [block_start, pos), separated by commas: now the brackets.
+        buf[block_start - 1] = '[';
+        buf[pos - 1] = ']';
+        s.BindInt(1, run_id);
+        s.BindInt(2, *count);
+        s.BindInt(3, n);
+        s.BindTextNoCopy(4, block_rule);
+        s.BindTextNoCopy(5, std::string_view(buf.data() + block_start - 1, pos - block_start + 1));
+        if (s.Step() != SQLITE_DONE) return Fail("insert findings");
+        s.Reset();
+        *count += n;
+        done = pos;
+        // Every 64 blocks (~8 MB of findings): start writing back what SQLite has spilled.
+        if (writeback_fd_ >= 0 && ++blocks_ % 64 == 0) sync_file_range(writeback_fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
       }
-      block.append(text);
-      ++n;
-      ++*count;
+      if (eof && done == have) return Status::Ok();
+      if (eof) return Fail(fmt::format("{}: line {} is not a finding decree wrote", findings_jsonl, *count + 1));
+      // The partial line moves to the front, after the spare byte.
+      std::memmove(buf.data() + 1, buf.data() + done, have - done);
+      have = 1 + (have - done);
     }
-    return flush();
   }
 
   // Schema 2: the rule and the line.
@@ -377,11 +411,44 @@ Status CheckCaseStore(const std::string& path) {
   return Status::InvalidArgument(fmt::format("{}: {}, not a case store{}", path, what, refuse));
 }
 
+namespace {
+
+// A FILE over a FindingsReader (glibc's fopencookie), so that every schema's writer reads a
+// stream; the reader's error is kept for the message.
+struct ReaderCookie {
+  const FindingsReader* read;
+  Status error;
+};
+
+ssize_t ReadCookie(void* cookie, char* buf, size_t size) {
+  auto* c = static_cast<ReaderCookie*>(cookie);
+  size_t got = 0;
+  c->error = (*c->read)(buf, size, &got);
+  return c->error.ok() ? static_cast<ssize_t>(got) : -1;
+}
+
+}  // namespace
+
 Status AppendRun(const std::string& store_path, const RunRecord& record, const RunResult& result,
-                 const std::string& findings_jsonl, int64_t* run_id, const std::string& rejects_jsonl) {
-  if (Status check = CheckCaseStore(store_path); !check.ok()) return check;
+                 const std::string& findings_jsonl, int64_t* run_id, const std::string& rejects_jsonl,
+                 const CompleteRecord& complete) {
   FILE* in = std::fopen(findings_jsonl.c_str(), "rb");
   if (in == nullptr) return Status::IoError(findings_jsonl + ": cannot read the findings");
+  FileCloser closer{in};
+  FindingsReader read = [in](char* buf, size_t cap, size_t* got) {
+    *got = std::fread(buf, 1, cap, in);
+    return *got == 0 && std::ferror(in) ? Status::IoError(std::strerror(errno)) : Status::Ok();
+  };
+  return AppendRun(store_path, record, result, read, findings_jsonl, run_id, rejects_jsonl, complete);
+}
+
+Status AppendRun(const std::string& store_path, const RunRecord& record, const RunResult& result, const FindingsReader& read,
+                 const std::string& findings_jsonl, int64_t* run_id, const std::string& rejects_jsonl,
+                 const CompleteRecord& complete) {
+  if (Status check = CheckCaseStore(store_path); !check.ok()) return check;
+  ReaderCookie cookie{&read, Status::Ok()};
+  FILE* in = fopencookie(&cookie, "r", cookie_io_functions_t{ReadCookie, nullptr, nullptr, nullptr});
+  if (in == nullptr) return Status::IoError(std::string("cannot read the findings: ") + std::strerror(errno));
   FileCloser closer{in};
   const bool fresh = IsNewStore(store_path);
   AtomicFile file;  // a new store is built beside its name and renamed into place
@@ -410,12 +477,13 @@ Status AppendRun(const std::string& store_path, const RunRecord& record, const R
     const bool v3 = IsSchema3(db), v2 = !v3 && IsSchema2(db);
     st = db.Exec("BEGIN IMMEDIATE;");
     if (!st.ok()) return Status::IoError(store_path + ": " + st.message());
-    StoreWriter w(db, store_path, fresh ? db_path : std::string());
-    if (!(st = w.InsertRun(record, result, run_id)).ok()) return st;
+    StoreWriter w(db, store_path, db_path);
+    if (!(st = w.NextRunId(run_id)).ok()) return st;
     int64_t findings = 0, rejects = 0;
     st = v3   ? w.InsertBlocks(*run_id, in, findings_jsonl, &findings)
          : v2 ? w.InsertLines(*run_id, in, findings_jsonl, &findings)
               : w.InsertFindingsV1(*run_id, in, &findings);
+    if (!cookie.error.ok()) return Status::IoError(findings_jsonl + ": " + cookie.error.message());
     if (!st.ok()) return st;
     if (findings != static_cast<int64_t>(result.finding_count)) {
       return w.Fail(fmt::format("{} findings in {}, but the run made {}", findings, findings_jsonl, result.finding_count));
@@ -424,6 +492,12 @@ Status AppendRun(const std::string& store_path, const RunRecord& record, const R
     if (rejects != static_cast<int64_t>(result.rows_rejected)) {
       return w.Fail(fmt::format("{} rejects to store, but the run rejected {}", rejects, result.rows_rejected));
     }
+    RunRecord full = record;
+    if (complete && !(st = complete(&full)).ok()) {
+      db.Exec("ROLLBACK;");
+      return st;
+    }
+    if (!(st = w.InsertRun(full, result, *run_id)).ok()) return st;
     if (!(st = db.Exec("COMMIT;")).ok()) return w.Fail("commit");
     if (fresh && !(st = db.Exec("PRAGMA journal_mode=DELETE;")).ok()) return Status::IoError(store_path + ": " + st.message());
   }

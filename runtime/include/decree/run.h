@@ -59,6 +59,11 @@ struct RunOptions {
   // being kept in RunResult::findings (which stays empty; finding_count counts them).  An
   // embedder streams findings without a file.
   std::function<void(Finding&&)> on_finding;
+  // With findings_path a regular file: called on the calling thread each time more findings
+  // are written, with the file's descriptor (valid during the call only, and write-only: open /proc/self/fd/N to read on)
+  // and how many bytes from its start are complete lines, in their final order.  A case store
+  // reads them while the run goes on.  Not called for standard output or a pipe.
+  std::function<void(int fd, uint64_t complete_bytes)> on_findings_written;
   // When set, rejected rows are written here as JSON Lines (position, record_id, reason) in
   // input order, streamed, and RunResult::rejects keeps only the first 100; the file is
   // replaced atomically.  When empty, every reject is kept in RunResult::rejects.
