@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cctype>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -83,6 +84,24 @@ void ForEachBigram(std::string_view s, Fn&& fn) {
   fn(Bigram(prev, 0));
 }
 
+// The family name of an individual written "FAMILY, Given Names" (OFAC's form): the tokens
+// before the comma, counted as the normaliser splits words (at spaces and punctuation other
+// than apostrophes); 0 (the last token) for any other name.
+uint32_t FamilyMask(const WatchEntry& entry, std::string_view text, size_t tokens) {
+  const size_t comma = text.find(',');
+  if (entry.entry_type != "individual" || comma == std::string_view::npos) return 0;
+  size_t words = 0;
+  bool in_word = false;
+  for (char c : text.substr(0, comma)) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    const bool part = u >= 0x80 || std::isalnum(u) || c == '\'';
+    if (part && !in_word) ++words;
+    in_word = part;
+  }
+  if (words == 0 || words >= tokens || words > 16) return 0;
+  return (1u << words) - 1;
+}
+
 }  // namespace
 
 uint32_t ScreeningIndex::Intern(const std::string& token) {
@@ -128,6 +147,7 @@ Status ScreeningIndex::Build(std::vector<WatchList> lists, std::unique_ptr<Scree
         n.first_token = static_cast<uint32_t>(index->token_ids_.size());
         n.token_count = static_cast<uint32_t>(norm.tokens.size());
         n.steps = norm.steps;
+        n.family_mask = FamilyMask(entry, entry.names[a].text, norm.tokens.size());
         if (entry.names[a].source == NameSource::kCommercialCode) n.steps |= kStepCommercialCode;
         const uint32_t id = static_cast<uint32_t>(index->names_.size());
         for (const std::string& t : norm.tokens) {
@@ -156,6 +176,11 @@ void ScreeningIndex::Finish() {
   occurrences_.clear();
   occurrences_.shrink_to_fit();
 
+
+  for (uint32_t v = 0; v < vocab_.size(); ++v) {
+    if (const int g = EquivalenceGroup(vocab_[v]); g >= 0) equivalent_vocab_[g].push_back(v);
+    if (std::string key = PhoneticKey(vocab_[v]); !key.empty()) phonetic_vocab_[key].push_back(v);
+  }
 
   bigram_start_.assign((1u << 16) + 1, 0);
   std::vector<std::pair<uint32_t, uint32_t>> pairs;  // (bigram, vocab id)
@@ -206,8 +231,8 @@ Screener::Screener(const ScreeningIndex* index, double threshold, LookupMemo* me
       threshold_(threshold),
       shared_memo_(memo),
       name_stamp_(index->names_.size(), 0),
-      name_slot_(index->names_.size(), 0),
       vocab_stamp_(index->vocab_.size(), 0),
+      name_slot_(index->names_.size(), 0),
       vocab_mask_stamp_(index->vocab_.size(), 0),
       vocab_mask_(index->vocab_.size(), 0) {}
 
@@ -278,6 +303,34 @@ const std::vector<VocabHit>& Screener::Lookup(const std::string& term) {
       if (s >= threshold_) found.push_back({v, static_cast<float>(s)});
     }
   });
+  // Equivalent spellings, transpositions and phonetic twins, which the filters above (exact
+  // for Jaro-Winkler) may pass over.
+  auto consider = [&](uint32_t v) {
+    if (vocab_stamp_[v] == stamp) return;
+    vocab_stamp_[v] = stamp;
+    ++stats_.vocabulary_compared;
+    const double s = TokenSimilarity(term, index_->vocab_[v]);
+    if (s >= threshold_) found.push_back({v, static_cast<float>(s)});
+  };
+  if (const int g = EquivalenceGroup(term); g >= 0) {
+    if (auto it = index_->equivalent_vocab_.find(g); it != index_->equivalent_vocab_.end()) {
+      for (uint32_t v : it->second) consider(v);
+    }
+  }
+  if (term.size() >= 3 && term.size() <= kMaxCompare) {
+    std::string swapped = term;
+    for (size_t i = 0; i + 1 < swapped.size(); ++i) {
+      if (swapped[i] == swapped[i + 1]) continue;
+      std::swap(swapped[i], swapped[i + 1]);
+      if (auto it = index_->vocab_ids_.find(swapped); it != index_->vocab_ids_.end()) consider(it->second);
+      std::swap(swapped[i], swapped[i + 1]);
+    }
+  }
+  if (std::string key = PhoneticKey(term); !key.empty()) {
+    if (auto it = index_->phonetic_vocab_.find(key); it != index_->phonetic_vocab_.end()) {
+      for (uint32_t v : it->second) consider(v);
+    }
+  }
   if (shared_memo_ != nullptr) {
     if (const std::vector<VocabHit>* kept = shared_memo_->Insert(term, found)) return *kept;
     unremembered_ = std::move(found);
@@ -292,7 +345,7 @@ void Screener::Consider(uint32_t name_id, const std::vector<std::string_view>& q
   const uint32_t* t = index_->name_tokens(n);
   for (uint32_t k = 0; k < n.token_count; ++k) e_views_.push_back(index_->vocab_[t[k]]);
   uint16_t flags;
-  double score = NameScore(q.data(), q.size(), e_views_.data(), e_views_.size(), &flags);
+  double score = NameScore(q.data(), q.size(), e_views_.data(), e_views_.size(), n.family_mask, &flags);
   if (score >= threshold_) hits->push_back({name_id, score, flags});
 }
 
@@ -363,31 +416,45 @@ void Screener::Screen(std::string_view name, std::vector<ScreenHit>* hits, Norma
       for (uint32_t k = index_->posting_start_[h.id]; k < index_->posting_start_[h.id + 1]; ++k) reach(index_->posting_names_[k], true);
     }
   });
-  // 2. Each candidate scored, unless a bound says it cannot reach the threshold.  The bound
-  // holds where no written-together form is involved (NameScore's merges and joined
-  // comparisons all involve one, and then the candidate was reached through it): a pair of
-  // tokens that are not similar (< threshold t, so not among the lookups' hits) earns at most
-  // t², so score ≤ (Σ|q|·c_q + Σ|e|·c_e) / (Σ|Q| + Σ|E|) with c = 1 for a token with a hit
-  // among the other side's tokens and t² otherwise.
-  const double t2 = threshold_ * threshold_;
-  double wq = 0;
-  for (const auto& t : query->tokens) wq += static_cast<double>(t.size());
+  // 2. Each candidate scored, unless a bound says it cannot reach the threshold t.  The bound
+  // holds where no written-together form and no "abd" merge is involved (NameScore's merges all
+  // involve one, and then the candidate was reached through it).  score ≥ t ⇔ Σ over parts of
+  // weight·(credit − t) ≥ 0.  A part with a hit among the other side's parts adds at most
+  // κ·|part|·(1 − t) (κ = kFamilyWeight for the family name, or any query part, which may pair
+  // with it); a part without one either pairs below t (credit < t², adding at most
+  // κ'·|part|·(t² − t), κ' its smallest multiplier) or is left over (adding −t·cost·|part|,
+  // cost at least kOmittedCost, kFamilyWeight for the family name).
+  const double t = threshold_;
+  const double t2 = t * t;
+  const double gain = 1.0 - t;
+  const double q_miss = t2 - t;  // a query part pairs at best below t, or costs −t·|q|
+  bool q_abd = false;
+  double q_bound = 0;
+  for (const auto& tok : query->tokens) q_abd |= tok == "abd";
   for (const Candidate& c : candidates_) {
     ++stats_.candidates;
     const ScreeningIndex::Name& nm = index_->names_[c.name];
-    if (!c.joined && n > 1 && nm.token_count > 1 && n <= 32 && nm.token_count <= kMaxTokens) {
-      const uint32_t* t = index_->name_tokens(nm);
+    if (!c.joined && !q_abd && n > 1 && nm.token_count > 1 && n <= 32 && nm.token_count <= kMaxTokens) {
+      const uint32_t* tk = index_->name_tokens(nm);
       uint32_t qmask = 0;
-      double we = 0, bound = 0;
+      double bound = 0;
+      bool e_abd = false;
       for (uint32_t j = 0; j < nm.token_count; ++j) {
-        const double len = static_cast<double>(index_->vocab_[t[j]].size());
-        const uint32_t mask = vocab_mask_stamp_[t[j]] == epoch ? vocab_mask_[t[j]] : 0;
+        const std::string_view tok = index_->vocab_[tk[j]];
+        e_abd |= tok == "abd";
+        const double len = static_cast<double>(tok.size());
+        const bool family = nm.family_mask != 0 ? (nm.family_mask >> j) & 1u : j + 1 == nm.token_count;
+        const double kappa = family ? kFamilyWeight : 1.0;
+        const uint32_t mask = vocab_mask_stamp_[tk[j]] == epoch ? vocab_mask_[tk[j]] : 0;
         qmask |= mask;
-        we += len;
-        bound += len * (mask != 0 ? 1.0 : t2);
+        bound += mask != 0 ? kappa * len * gain : len * std::max(kappa * q_miss, -t * (family ? kFamilyWeight : kOmittedCost));
       }
-      for (size_t i = 0; i < n; ++i) bound += static_cast<double>(query->tokens[i].size()) * ((qmask >> i) & 1u ? 1.0 : t2);
-      if (bound / (wq + we) < threshold_ - 1e-12) {
+      q_bound = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const double len = static_cast<double>(query->tokens[i].size());
+        q_bound += (qmask >> i) & 1u ? kFamilyWeight * len * gain : len * q_miss;
+      }
+      if (!e_abd && bound + q_bound < -1e-12) {
         ++stats_.pruned;
         continue;
       }

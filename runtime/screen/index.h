@@ -35,6 +35,7 @@ class ScreeningIndex {
     uint32_t alias;   // index into that entry's names
     uint32_t first_token, token_count;  // range of token_ids()
     uint16_t steps;   // normalisations the list name went through
+    uint32_t family_mask;  // tokens of the family name (match.h NameScore); 0: the last
   };
 
   // Normalises every name of `lists` (moved in).  Names that normalise to nothing (all
@@ -72,6 +73,10 @@ class ScreeningIndex {
   // the entry so the lossless pre-filter of a lookup reads memory in order.
   std::vector<uint8_t> bigram_histogram_;
   std::vector<uint32_t> bigram_prefix_;  // the first 4 bytes of bigram_vocab_[k], zero-padded
+  // Vocabulary entries by equivalents group (match.h) and by phonetic key, for lookups the
+  // bigram filters (exact for Jaro-Winkler only) would not find.
+  std::unordered_map<int, std::vector<uint32_t>> equivalent_vocab_;
+  std::unordered_map<std::string, std::vector<uint32_t>> phonetic_vocab_;
   size_t skipped_names_ = 0;
 };
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <string>
+#include <vector>
 
 namespace decree::screen {
 namespace {
@@ -20,9 +22,10 @@ std::string_view Join(const std::string_view* t, size_t n, bool reverse, char* b
 
 // Tokens of `a` with each adjacent pair whose concatenation equals a token of `b` merged into
 // one ("ji" "cheng" vs "jicheng").  Merged tokens are written into buf (kMaxTokens ·
-// kMaxCompare bytes).  Returns the new count; *merged tells whether any pair was merged.
-size_t MergeAdjacent(const std::string_view* a, size_t n, const std::string_view* b, size_t m, std::string_view* out, char* buf,
-                     bool* merged) {
+// kMaxCompare bytes).  from[k] receives the input positions (bits) output token k covers.
+// Returns the new count; *merged tells whether any pair was merged.
+size_t MergeAdjacent(const std::string_view* a, size_t n, const uint32_t* a_from, const std::string_view* b, size_t m,
+                     std::string_view* out, uint32_t* from, char* buf, bool* merged) {
   size_t count = 0, used = 0;
   for (size_t i = 0; i < n; ++i) {
     if (i + 1 < n && count < kMaxTokens && a[i].size() + a[i + 1].size() <= kMaxCompare) {
@@ -31,6 +34,7 @@ size_t MergeAdjacent(const std::string_view* a, size_t n, const std::string_view
         if (b[j].size() == len && b[j].starts_with(a[i]) && b[j].ends_with(a[i + 1])) {
           std::copy_n(a[i].data(), a[i].size(), buf + used);
           std::copy_n(a[i + 1].data(), a[i + 1].size(), buf + used + a[i].size());
+          from[count] = a_from[i] | a_from[i + 1];
           out[count++] = std::string_view(buf + used, len);
           used += len;
           ++i;
@@ -39,8 +43,31 @@ size_t MergeAdjacent(const std::string_view* a, size_t n, const std::string_view
         }
       }
     }
+    from[count] = a_from[i];
     out[count++] = a[i];
   next:;
+  }
+  return count;
+}
+
+// "abd" and the article after it ("abd al rahman", "abd ur rahman") as the one part "abdul".
+size_t MergeAbd(const std::string_view* a, size_t n, std::string_view* out, uint32_t* from) {
+  static constexpr std::string_view kArticles[] = {"al", "el", "ul", "ol", "ar", "ur", "er", "as", "us", "es", "an", "un", "ad", "ud", "az", "uz"};
+  size_t count = 0, i = 0;
+  for (; i < n && i < 32; ++i) {
+    if (a[i] == "abd" && i + 1 < n && i + 1 < 32 &&
+        std::find(std::begin(kArticles), std::end(kArticles), a[i + 1]) != std::end(kArticles)) {
+      from[count] = (3u << i);
+      out[count++] = "abdul";
+      ++i;
+      continue;
+    }
+    from[count] = 1u << i;
+    out[count++] = a[i];
+  }
+  for (; i < n; ++i) {  // beyond the masks: kept as they are
+    from[count] = 0;
+    out[count++] = a[i];
   }
   return count;
 }
@@ -73,10 +100,14 @@ double JoinedScore(std::string_view single, const std::string_view* many, size_t
 }  // namespace
 
 const char* MatchFlagName(int bit) {
-  static const char* const kNames[] = {"exact", "reordered", "fuzzy", "initial", "joined", "partial"};
-  return bit >= 0 && bit < 6 ? kNames[bit] : "?";
+  static const char* const kNames[] = {"exact", "reordered", "fuzzy", "initial", "joined", "partial", "equivalent", "typo", "phonetic"};
+  return bit >= 0 && bit < kMatchFlagCount ? kNames[bit] : "?";
 }
 
+const char* PartHowName(PartHow how) {
+  static const char* const kNames[] = {"exact", "equivalent", "typo", "phonetic", "initial", "similar", "joined", "omitted", "extra"};
+  return kNames[static_cast<int>(how)];
+}
 double JaroWinkler(std::string_view a, std::string_view b) {
   if (a.size() > kMaxCompare) a = a.substr(0, kMaxCompare);
   if (b.size() > kMaxCompare) b = b.substr(0, kMaxCompare);
@@ -112,96 +143,262 @@ double JaroWinkler(std::string_view a, std::string_view b) {
   return jaro + static_cast<double>(prefix) * 0.1 * (1.0 - jaro);
 }
 
-double TokenSimilarity(std::string_view q, std::string_view e) {
-  if (q == e) return 1.0;
-  double jw = JaroWinkler(q, e);
-  if ((q.size() == 1 && e.size() > 1 && e[0] == q[0]) || (e.size() == 1 && q.size() > 1 && q[0] == e[0])) {
-    return std::max(jw, kInitialSimilarity);
+namespace {
+
+bool IsPatronymic(std::string_view t) {
+  static constexpr std::string_view kEndings[] = {"ovich", "evich", "ovych", "evych", "ovitch", "evitch", "owitsch", "ewitsch",
+                                                  "ovna",  "evna",  "ivna",  "ichna"};
+  if (t.size() < 6) return false;
+  for (std::string_view end : kEndings) {
+    if (t.ends_with(end)) return true;
   }
-  return jw;
+  return false;
 }
 
-double NameScore(const std::string_view* q_in, size_t n, const std::string_view* e_in, size_t m, uint16_t* flags) {
-  *flags = 0;
-  if (n == 0 || m == 0) return 0.0;
-  // Split words on either side ("ji cheng" / "jicheng") first become one token.
-  std::array<std::string_view, kMaxTokens> qm, em;
-  std::array<char, kMaxTokens * kMaxCompare> qbuf, ebuf;
-  bool merged = false;
-  const std::string_view* q = q_in;
-  const std::string_view* e = e_in;
-  if (n > 1 && n <= kMaxTokens && m <= kMaxTokens) {
-    n = MergeAdjacent(q_in, n, e_in, m, qm.data(), qbuf.data(), &merged);
-    q = qm.data();
+// Where a patronymic chain starts (a particle after the first part), or -1.
+int ChainAt(const std::string_view* t, size_t n) {
+  for (size_t i = 1; i < n && i < kMaxTokens; ++i) {
+    if (IsChainParticle(t[i])) return static_cast<int>(i);
   }
-  if (m > 1 && m <= kMaxTokens && n <= kMaxTokens) {
-    m = MergeAdjacent(e_in, m, q, n, em.data(), ebuf.data(), &merged);
-    e = em.data();
+  return -1;
+}
+
+int Segment(int i, int chain) { return i < chain ? 0 : i == chain ? 1 : 2; }
+
+// The list side's parts after the merges: which are the family name, which the first given
+// name (the first part that is not family), and the cost of leaving each out.
+struct ListRoles {
+  std::array<bool, kMaxTokens> family{};
+  int first_given = -1;
+};
+
+ListRoles Roles(const std::string_view* e, size_t m, const uint32_t* from, uint32_t family_mask) {
+  ListRoles r;
+  const size_t pm = std::min(m, kMaxTokens);
+  for (size_t j = 0; j < pm; ++j) r.family[j] = family_mask != 0 ? (from[j] & family_mask) != 0 : j + 1 == m;
+  for (size_t j = 0; j < pm && r.first_given < 0; ++j) {
+    if (!r.family[j] && !IsArticle(e[j]) && !IsChainParticle(e[j])) r.first_given = static_cast<int>(j);
   }
-  double total_weight = 0;
-  for (size_t i = 0; i < n; ++i) total_weight += static_cast<double>(q[i].size());
-  for (size_t j = 0; j < m; ++j) total_weight += static_cast<double>(e[j].size());
-  const size_t pn = std::min(n, kMaxTokens), pm = std::min(m, kMaxTokens);
-  std::array<std::array<double, kMaxTokens>, kMaxTokens> sim;
-  for (size_t i = 0; i < pn; ++i) {
-    for (size_t j = 0; j < pm; ++j) sim[i][j] = TokenSimilarity(q[i], e[j]);
+  return r;
+}
+
+}  // namespace
+
+namespace {
+
+// One comparison of a query with a list name: the parts after the merges, their pairing, and
+// the weighted terms of the score (NameScore's steps 1–4, one method each).
+class Aligner {
+ public:
+  Aligner(const std::string_view* q, size_t n, const std::string_view* e, size_t m, uint32_t family_mask);
+  void Pair();
+  double Weigh(uint16_t* flags);
+  double JoinedAlternative(double score, uint16_t* flags);
+  void Explain(double score, std::vector<PartMatch>* parts) const;
+
+ private:
+  struct Term {
+    int i, j;
+    double weight, credit;
+  };
+  static constexpr size_t kRoom = kMaxTokens + 32;
+  std::array<std::string_view, kRoom> qa_, ea_;
+  std::array<uint32_t, kRoom> qa_from_, ea_from_, q_from_, e_from_;
+  std::array<std::string_view, kMaxTokens> qm_, em_;
+  std::array<uint32_t, kMaxTokens> qm_from_, em_from_;
+  std::array<char, kMaxTokens * kMaxCompare> qbuf_, ebuf_;
+  const std::string_view* q_;
+  const std::string_view* e_;
+  size_t n_, m_, pn_ = 0, pm_ = 0, pairs_ = 0;
+  bool merged_ = false, joined_won_ = false;
+  ListRoles roles_;
+  std::array<std::array<TokenMatch, kMaxTokens>, kMaxTokens> sim_;
+  std::array<int, kMaxTokens> pair_of_, paired_e_;
+  std::array<Term, 2 * kMaxTokens + 2> terms_;
+  size_t nterms_ = 0;
+  double den_ = 0;
+};
+
+// Step 1: "abd al" as "abdul", then split words on either side ("ji cheng" / "jicheng") as one.
+Aligner::Aligner(const std::string_view* q, size_t n, const std::string_view* e, size_t m, uint32_t family_mask)
+    : q_(q), e_(e), n_(n), m_(m) {
+  for (size_t i = 0; i < std::min(n_, kRoom); ++i) q_from_[i] = i < 32 ? 1u << i : 0;
+  for (size_t j = 0; j < std::min(m_, kRoom); ++j) e_from_[j] = j < 32 ? 1u << j : 0;
+  if (n_ <= kRoom && m_ <= kRoom) {
+    n_ = MergeAbd(q, n_, qa_.data(), qa_from_.data());
+    m_ = MergeAbd(e, m_, ea_.data(), ea_from_.data());
+    q_ = qa_.data();
+    e_ = ea_.data();
+    std::copy_n(qa_from_.begin(), n_, q_from_.begin());
+    std::copy_n(ea_from_.begin(), m_, e_from_.begin());
   }
-  std::array<bool, kMaxTokens> used_q{}, used_e{};
-  std::array<int, kMaxTokens> pair_of{};
-  pair_of.fill(-1);
-  double score = 0;
-  uint16_t f = 0;
-  for (size_t round = 0; round < std::min(pn, pm); ++round) {
+  if (n_ > 1 && n_ <= kMaxTokens && m_ <= kMaxTokens) {
+    n_ = MergeAdjacent(q_, n_, q_from_.data(), e_, m_, qm_.data(), qm_from_.data(), qbuf_.data(), &merged_);
+    q_ = qm_.data();
+  }
+  if (m_ > 1 && m_ <= kMaxTokens && n_ <= kMaxTokens) {
+    m_ = MergeAdjacent(e_, m_, e_from_.data(), q_, n_, em_.data(), em_from_.data(), ebuf_.data(), &merged_);
+    e_ = em_.data();
+    std::copy_n(em_from_.begin(), m_, e_from_.begin());
+  }
+  roles_ = Roles(e_, m_, e_from_.data(), family_mask);
+  pn_ = std::min(n_, kMaxTokens);
+  pm_ = std::min(m_, kMaxTokens);
+}
+
+// Step 2: similarities, without the pairs a patronymic chain or a patronymic forbids; then
+// the greedy pairing, most similar first.
+void Aligner::Pair() {
+  const int q_chain = ChainAt(q_, n_), e_chain = ChainAt(e_, m_);
+  for (size_t i = 0; i < pn_; ++i) {
+    for (size_t j = 0; j < pm_; ++j) {
+      TokenMatch& t = sim_[i][j];
+      t = CompareTokens(q_[i], e_[j]);
+      const bool chain_ok = q_chain < 0 || e_chain < 0 || Segment(static_cast<int>(i), q_chain) == Segment(static_cast<int>(j), e_chain);
+      if (!chain_ok || (t.how != PartHow::kExact && IsPatronymic(q_[i]) != IsPatronymic(e_[j]))) t.similarity = 0;
+    }
+  }
+  pair_of_.fill(-1);
+  paired_e_.fill(-1);
+  for (size_t round = 0; round < std::min(pn_, pm_); ++round) {
     double best = -1;
     size_t bi = 0, bj = 0;
-    for (size_t i = 0; i < pn; ++i) {
-      if (used_q[i]) continue;
-      for (size_t j = 0; j < pm; ++j) {
-        if (!used_e[j] && sim[i][j] > best) {
-          best = sim[i][j];
+    for (size_t i = 0; i < pn_; ++i) {
+      if (pair_of_[i] >= 0) continue;
+      for (size_t j = 0; j < pm_; ++j) {
+        if (paired_e_[j] < 0 && sim_[i][j].similarity > best) {
+          best = sim_[i][j].similarity;
           bi = i;
           bj = j;
         }
       }
     }
     if (best < kTokenFloor) break;
-    used_q[bi] = used_e[bj] = true;
-    pair_of[bi] = static_cast<int>(bj);
-    score += Credit(best) * static_cast<double>(q[bi].size() + e[bj].size());
-    if (best < 1.0) {
-      f |= kMatchFuzzy;
-      if ((q[bi].size() == 1) != (e[bj].size() == 1) && q[bi][0] == e[bj][0]) f |= kMatchInitial;
-    }
+    pair_of_[bi] = static_cast<int>(bj);
+    paired_e_[bj] = static_cast<int>(bi);
+    ++pairs_;
   }
-  score /= total_weight;
-  int last = -1;
-  size_t paired = 0;
-  for (size_t i = 0; i < pn; ++i) {
-    if (pair_of[i] < 0) continue;
-    ++paired;
-    if (pair_of[i] < last) f |= kMatchReordered;
-    last = pair_of[i];
-  }
-  if (paired < n || paired < m) f |= kMatchPartial;
-  if (merged) f |= kMatchJoined;
-  if ((n == 1) != (m == 1) && std::max(n, m) <= kMaxTokens) {
-    // One side is a single token: compare it with the other side written together.
-    const std::string_view single = n == 1 ? q[0] : e[0];
-    const std::string_view* many = n == 1 ? e : q;
-    const size_t count = n == 1 ? m : n;
-    double joined = JoinedScore(single, many, count, false);
-    if (count == 2) joined = std::max(joined, JoinedScore(single, many, count, true));
-    if (joined > score) {
-      score = joined;
-      f = kMatchJoined | (joined < 1.0 ? kMatchFuzzy : 0);
-    }
-  }
+}
 
+// Steps 3 and 4: the weighted credits of the pairs and the costs of the parts left over.
+double Aligner::Weigh(uint16_t* flags) {
+  auto len = [](std::string_view t) { return static_cast<double>(t.size()); };
+  double num = 0;
+  uint16_t f = 0;
+  for (size_t i = 0; i < pn_; ++i) {
+    if (pair_of_[i] < 0) continue;
+    const size_t j = static_cast<size_t>(pair_of_[i]);
+    const TokenMatch& t = sim_[i][j];
+    const double w = (len(q_[i]) + len(e_[j])) * (roles_.family[j] ? kFamilyWeight : 1.0);
+    const double c = Credit(t.similarity);
+    terms_[nterms_++] = {static_cast<int>(i), static_cast<int>(j), w, c};
+    num += w * c;
+    den_ += w;
+    if (t.how == PartHow::kExact) continue;
+    f |= kMatchFuzzy;
+    if (t.how == PartHow::kInitial) f |= kMatchInitial;
+    if (t.how == PartHow::kEquivalent) f |= kMatchEquivalent;
+    if (t.how == PartHow::kTypo) f |= kMatchTypo;
+    if (t.how == PartHow::kPhonetic) f |= kMatchPhonetic;
+  }
+  size_t q_left = 0;
+  for (size_t i = 0; i < n_; ++i) {
+    if (i < pn_ && pair_of_[i] >= 0) continue;
+    ++q_left;
+    den_ += len(q_[i]);
+    if (i < pn_) terms_[nterms_++] = {static_cast<int>(i), -1, len(q_[i]), 0};
+  }
+  // Middle names are cheap to leave out once the query named the first given and the family name.
+  bool named = roles_.first_given < 0 || paired_e_[static_cast<size_t>(roles_.first_given)] >= 0;
+  for (size_t j = 0; j < pm_; ++j) named &= !roles_.family[j] || paired_e_[j] >= 0;
+  size_t contradicted = 0;
+  for (size_t j = 0; j < m_; ++j) {
+    if (j < pm_ && paired_e_[j] >= 0) continue;
+    double cost = 1.0;
+    if (j < pm_ && roles_.family[j]) {
+      cost = kFamilyWeight;
+    } else if (contradicted < q_left) {
+      cost = kContradictionCost;
+      ++contradicted;
+    } else if (static_cast<int>(j) == roles_.first_given) {
+      cost = kFirstGivenCost;
+    } else if (pairs_ >= 2 && (IsArticle(e_[j]) || (named && e_[j].size() >= 4 && !IsPinyinComposed(e_[j])))) {
+      cost = kOmittedCost;
+    }
+    // An omitted middle name costs as a short one however long it is ("vladimirovich").
+    const double weight = cost == kOmittedCost ? std::min(len(e_[j]), kOmittedLength) * cost : len(e_[j]) * cost;
+    den_ += weight;
+    if (j < pm_ && nterms_ < terms_.size()) terms_[nterms_++] = {-1, static_cast<int>(j), weight, 0};
+  }
+  int last = -1;
+  for (size_t i = 0; i < pn_; ++i) {
+    if (pair_of_[i] < 0) continue;
+    if (pair_of_[i] < last) f |= kMatchReordered;
+    last = pair_of_[i];
+  }
+  if (pairs_ < n_ || pairs_ < m_) f |= kMatchPartial;
+  if (merged_) f |= kMatchJoined;
+  *flags = f;
+  return den_ > 0 ? num / den_ : 0.0;
+}
+
+// When exactly one side is a single part: compared with the other side written together.
+double Aligner::JoinedAlternative(double score, uint16_t* flags) {
+  if ((n_ == 1) == (m_ == 1) || std::max(n_, m_) > kMaxTokens) return score;
+  const std::string_view single = n_ == 1 ? q_[0] : e_[0];
+  const std::string_view* many = n_ == 1 ? e_ : q_;
+  const size_t count = n_ == 1 ? m_ : n_;
+  double joined = JoinedScore(single, many, count, false);
+  if (count == 2) joined = std::max(joined, JoinedScore(single, many, count, true));
+  if (joined <= score) return score;
+  *flags = kMatchJoined | (joined < 1.0 ? kMatchFuzzy : 0);
+  joined_won_ = true;
+  return joined;
+}
+
+void Aligner::Explain(double score, std::vector<PartMatch>* parts) const {
+  if (joined_won_) {
+    std::string all;
+    const std::string_view* many = n_ == 1 ? e_ : q_;
+    for (size_t k = 0; k < (n_ == 1 ? m_ : n_); ++k) all += std::string(k ? " " : "") + std::string(many[k]);
+    parts->push_back({n_ == 1 ? std::string(q_[0]) : all, n_ == 1 ? all : std::string(e_[0]), PartHow::kJoined, score, score, 1 - score, false});
+    return;
+  }
+  for (size_t k = 0; k < nterms_; ++k) {
+    const Term& t = terms_[k];
+    PartMatch p;
+    if (t.i >= 0) p.query = std::string(q_[t.i]);
+    if (t.j >= 0) {
+      p.list = std::string(e_[t.j]);
+      p.family = roles_.family[static_cast<size_t>(t.j)];
+    }
+    if (t.i >= 0 && t.j >= 0) {
+      p.how = sim_[t.i][t.j].how;
+      p.similarity = sim_[t.i][t.j].similarity;
+    } else {
+      p.how = t.i >= 0 ? PartHow::kExtra : PartHow::kOmitted;
+    }
+    p.contribution = den_ > 0 ? t.weight * t.credit / den_ : 0;
+    p.lost = den_ > 0 ? t.weight * (1 - t.credit) / den_ : 0;
+    parts->push_back(std::move(p));
+  }
+}
+
+}  // namespace
+
+double NameScore(const std::string_view* q, size_t n, const std::string_view* e, size_t m, uint32_t family_mask, uint16_t* flags,
+                 std::vector<PartMatch>* parts) {
+  *flags = 0;
+  if (parts != nullptr) parts->clear();
+  if (n == 0 || m == 0) return 0.0;
+  Aligner a(q, n, e, m, family_mask);
+  a.Pair();
+  double score = a.JoinedAlternative(a.Weigh(flags), flags);
   if (score >= 1.0) {
     score = 1.0;
-    if (n == m && !(f & kMatchJoined)) f = static_cast<uint16_t>(kMatchExact | (f & kMatchReordered));
+    if (n == m && !(*flags & kMatchJoined)) *flags = static_cast<uint16_t>(kMatchExact | (*flags & kMatchReordered));
   }
-  *flags = f;
+  if (parts != nullptr) a.Explain(score, parts);
   return score;
 }
 

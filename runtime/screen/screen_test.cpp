@@ -192,7 +192,7 @@ TEST(Match, JaroWinklerKnownValues) {
 
 double Score(std::vector<std::string_view> q, std::vector<std::string_view> e, uint16_t* flags = nullptr) {
   uint16_t f;
-  double s = NameScore(q.data(), q.size(), e.data(), e.size(), &f);
+  double s = NameScore(q.data(), q.size(), e.data(), e.size(), 0, &f);
   if (flags != nullptr) *flags = f;
   return s;
 }
