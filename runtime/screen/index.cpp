@@ -420,10 +420,10 @@ void Screener::Screen(std::string_view name, std::vector<ScreenHit>* hits, Norma
   // holds where no written-together form and no "abd" merge is involved (NameScore's merges all
   // involve one, and then the candidate was reached through it).  score ≥ t ⇔ Σ over parts of
   // weight·(credit − t) ≥ 0.  A part with a hit among the other side's parts adds at most
-  // κ·|part|·(1 − t) (κ = kFamilyWeight for the family name, or any query part, which may pair
-  // with it); a part without one either pairs below t (credit < t², adding at most
-  // κ'·|part|·(t² − t), κ' its smallest multiplier) or is left over (adding −t·cost·|part|,
-  // cost at least kOmittedCost, kFamilyWeight for the family name).
+  // κ·|part|·(1 − t) (κ = kFamilyWeight for the family name, or a query part with a hit among
+  // its tokens); a part without one either pairs below t (credit < t², adding at most
+  // κ·|part|·(t² − t)) or is left over (adding −t·weight: for a list part at least
+  // kOmittedCost·min(|part|, kOmittedLength), kFamilyWeight·|part| for the family name).
   const double t = threshold_;
   const double t2 = t * t;
   const double gain = 1.0 - t;
@@ -436,7 +436,7 @@ void Screener::Screen(std::string_view name, std::vector<ScreenHit>* hits, Norma
     const ScreeningIndex::Name& nm = index_->names_[c.name];
     if (!c.joined && !q_abd && n > 1 && nm.token_count > 1 && n <= 32 && nm.token_count <= kMaxTokens) {
       const uint32_t* tk = index_->name_tokens(nm);
-      uint32_t qmask = 0;
+      uint32_t qmask = 0, family_qmask = 0;
       double bound = 0;
       bool e_abd = false;
       for (uint32_t j = 0; j < nm.token_count; ++j) {
@@ -447,12 +447,15 @@ void Screener::Screen(std::string_view name, std::vector<ScreenHit>* hits, Norma
         const double kappa = family ? kFamilyWeight : 1.0;
         const uint32_t mask = vocab_mask_stamp_[tk[j]] == epoch ? vocab_mask_[tk[j]] : 0;
         qmask |= mask;
-        bound += mask != 0 ? kappa * len * gain : len * std::max(kappa * q_miss, -t * (family ? kFamilyWeight : kOmittedCost));
+        if (family) family_qmask |= mask;
+        const double left_over = family ? -t * kFamilyWeight * len : -t * kOmittedCost * std::min(len, kOmittedLength);
+        bound += mask != 0 ? kappa * len * gain : std::max(kappa * len * q_miss, left_over);
       }
       q_bound = 0;
       for (size_t i = 0; i < n; ++i) {
         const double len = static_cast<double>(query->tokens[i].size());
-        q_bound += (qmask >> i) & 1u ? kFamilyWeight * len * gain : len * q_miss;
+        const double kappa = (family_qmask >> i) & 1u ? kFamilyWeight : 1.0;  // only a family part's partner weighs more
+        q_bound += (qmask >> i) & 1u ? kappa * len * gain : len * q_miss;
       }
       if (!e_abd && bound + q_bound < -1e-12) {
         ++stats_.pruned;

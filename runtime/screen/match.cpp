@@ -212,7 +212,11 @@ class Aligner {
   size_t n_, m_, pn_ = 0, pm_ = 0, pairs_ = 0;
   bool merged_ = false, joined_won_ = false;
   ListRoles roles_;
-  std::array<std::array<TokenMatch, kMaxTokens>, kMaxTokens> sim_;
+  struct Sim {  // trivially constructible: the matrix is written before it is read
+    double similarity;
+    PartHow how;
+  };
+  std::array<std::array<Sim, kMaxTokens>, kMaxTokens> sim_;
   std::array<int, kMaxTokens> pair_of_, paired_e_;
   std::array<Term, 2 * kMaxTokens + 2> terms_;
   size_t nterms_ = 0;
@@ -250,12 +254,23 @@ Aligner::Aligner(const std::string_view* q, size_t n, const std::string_view* e,
 // the greedy pairing, most similar first.
 void Aligner::Pair() {
   const int q_chain = ChainAt(q_, n_), e_chain = ChainAt(e_, m_);
+  std::array<int, kMaxTokens> q_group, e_group;
+  std::array<bool, kMaxTokens> q_patronymic, e_patronymic;
+  for (size_t i = 0; i < pn_; ++i) {
+    q_group[i] = EquivalenceGroup(q_[i]);
+    q_patronymic[i] = IsPatronymic(q_[i]);
+  }
+  for (size_t j = 0; j < pm_; ++j) {
+    e_group[j] = EquivalenceGroup(e_[j]);
+    e_patronymic[j] = IsPatronymic(e_[j]);
+  }
   for (size_t i = 0; i < pn_; ++i) {
     for (size_t j = 0; j < pm_; ++j) {
-      TokenMatch& t = sim_[i][j];
-      t = CompareTokens(q_[i], e_[j]);
+      const TokenMatch c = CompareTokens(q_[i], e_[j], q_group[i], e_group[j]);
+      Sim& t = sim_[i][j];
+      t = {c.similarity, c.how};
       const bool chain_ok = q_chain < 0 || e_chain < 0 || Segment(static_cast<int>(i), q_chain) == Segment(static_cast<int>(j), e_chain);
-      if (!chain_ok || (t.how != PartHow::kExact && IsPatronymic(q_[i]) != IsPatronymic(e_[j]))) t.similarity = 0;
+      if (!chain_ok || (t.how != PartHow::kExact && q_patronymic[i] != e_patronymic[j])) t.similarity = 0;
     }
   }
   pair_of_.fill(-1);
@@ -288,7 +303,7 @@ double Aligner::Weigh(uint16_t* flags) {
   for (size_t i = 0; i < pn_; ++i) {
     if (pair_of_[i] < 0) continue;
     const size_t j = static_cast<size_t>(pair_of_[i]);
-    const TokenMatch& t = sim_[i][j];
+    const Sim& t = sim_[i][j];
     const double w = (len(q_[i]) + len(e_[j])) * (roles_.family[j] ? kFamilyWeight : 1.0);
     const double c = Credit(t.similarity);
     terms_[nterms_++] = {static_cast<int>(i), static_cast<int>(j), w, c};

@@ -83,7 +83,9 @@ struct TokenMatch {
   PartHow how = PartHow::kSimilar;
 };
 TokenMatch CompareTokens(std::string_view q, std::string_view e);
-inline double TokenSimilarity(std::string_view q, std::string_view e) { return CompareTokens(q, e).similarity; }
+// The same, given EquivalenceGroup of each (for callers comparing one part with many).
+TokenMatch CompareTokens(std::string_view q, std::string_view e, int q_group, int e_group);
+double TokenSimilarity(std::string_view q, std::string_view e);  // CompareTokens(q, e).similarity
 
 // The curated equivalents: the group of a spelling (-1: none), and every spelling of a group.
 int EquivalenceGroup(std::string_view token);

@@ -17,8 +17,8 @@ constexpr std::string_view kEquivalentsText =
     ;
 
 struct Equivalents {
-  std::unordered_map<std::string, int> group_of;
   std::vector<std::vector<std::string>> groups;
+  std::unordered_map<std::string_view, int> group_of;  // views of `groups`, made once it is complete
 };
 
 // Parsed once; a spelling in two groups is a defect of the table (screen_test checks none is).
@@ -39,9 +39,10 @@ const Equivalents& Table() {
         at = end + 1;
       }
       if (group.size() < 2) continue;
-      const int id = static_cast<int>(t.groups.size());
-      for (const std::string& g : group) t.group_of.emplace(g, id);  // the first group keeps a duplicate
       t.groups.push_back(std::move(group));
+    }
+    for (size_t id = 0; id < t.groups.size(); ++id) {
+      for (const std::string& g : t.groups[id]) t.group_of.emplace(g, static_cast<int>(id));  // the first group keeps a duplicate
     }
     return t;
   }();
@@ -116,7 +117,7 @@ bool IsTransposition(std::string_view a, std::string_view b) {
 
 int EquivalenceGroup(std::string_view token) {
   const Equivalents& t = Table();
-  auto it = t.group_of.find(std::string(token));
+  auto it = t.group_of.find(token);
   return it == t.group_of.end() ? -1 : it->second;
 }
 
@@ -184,13 +185,22 @@ bool IsChainParticle(std::string_view t) {
   return t == "bin" || t == "ibn" || t == "ben" || t == "bint" || t == "binti" || t == "ould";
 }
 
-TokenMatch CompareTokens(std::string_view q, std::string_view e) {
+double TokenSimilarity(std::string_view q, std::string_view e) {
+  if (q == e) return 1.0;
+  // Nothing below raises a Jaro-Winkler this high: the lookups' common case, without the table.
+  const double jw = JaroWinkler(q, e);
+  if (jw >= kEquivalentSimilarity) return jw;
+  return CompareTokens(q, e).similarity;
+}
+
+TokenMatch CompareTokens(std::string_view q, std::string_view e) { return CompareTokens(q, e, EquivalenceGroup(q), EquivalenceGroup(e)); }
+
+TokenMatch CompareTokens(std::string_view q, std::string_view e, int gq, int ge) {
   if (q == e) return {1.0, PartHow::kExact};
   const double jw = JaroWinkler(q, e);
   if ((q.size() == 1 && e.size() > 1 && e[0] == q[0]) || (e.size() == 1 && q.size() > 1 && q[0] == e[0])) {
     return {std::max(jw, kInitialSimilarity), PartHow::kInitial};
   }
-  const int gq = EquivalenceGroup(q), ge = EquivalenceGroup(e);
   if (gq >= 0 && gq == ge) return {std::max(jw, kEquivalentSimilarity), PartHow::kEquivalent};
   if (IsTransposition(q, e)) {
     const double typo = q.size() == 3 ? kTypoSimilarity3 : kTypoSimilarity;
