@@ -183,18 +183,37 @@ void AppendHitJson(const ScreeningIndex& index, std::string_view txn_id, std::st
   for (const std::string& s : NormStepNames(normalized.steps | n.steps)) w.String(s);
   w.EndArray();
   w.Key("match").BeginArray();
-  for (int bit = 0; bit < 6; ++bit) {
+  for (int bit = 0; bit < kMatchFlagCount; ++bit) {
     if (hit.match_flags & (1u << bit)) w.String(MatchFlagName(bit));
   }
   w.EndArray();
   std::string q, e;
   for (const std::string& t : normalized.tokens) q += (q.empty() ? "" : " ") + t;
   const uint32_t* ids = index.name_tokens(n);
+  std::vector<std::string_view> qv(normalized.tokens.begin(), normalized.tokens.end()), ev;
   for (uint32_t k = 0; k < n.token_count; ++k) {
     if (k > 0) e += ' ';
     e += index.token(ids[k]);
+    ev.push_back(index.token(ids[k]));
   }
   w.Key("compared").BeginObject().Field("query", q).Field("matched", e).EndObject();
+  // Part by part: how each query part met a list part, or was left over, and what it earned.
+  std::vector<PartMatch> parts;
+  uint16_t flags;
+  NameScore(qv.data(), qv.size(), ev.data(), ev.size(), n.family_mask, &flags, &parts);
+  w.Key("parts").BeginArray();
+  for (const PartMatch& p : parts) {
+    w.BeginObject();
+    if (!p.query.empty()) w.Field("query", p.query);
+    if (!p.list.empty()) w.Field("list", p.list);
+    w.Field("how", PartHowName(p.how));
+    if (p.family) w.Key("family").Bool(true);
+    if (!p.query.empty() && !p.list.empty()) w.Key("similarity").Raw(fmt::format("{:.4f}", p.similarity));
+    w.Key("contribution").Raw(fmt::format("{:.4f}", p.contribution));
+    w.Key("lost").Raw(fmt::format("{:.4f}", p.lost));
+    w.EndObject();
+  }
+  w.EndArray();
   if (allowed != nullptr) {
     w.Field("status", "allowed");
     w.Key("allowed").BeginObject().Field("by", allowed->reviewed_by).Field("on", allowed->reviewed_on);

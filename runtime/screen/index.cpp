@@ -86,8 +86,10 @@ void ForEachBigram(std::string_view s, Fn&& fn) {
 
 // The family name of an individual written "FAMILY, Given Names" (OFAC's form): the tokens
 // before the comma, counted as the normaliser splits words (at spaces and punctuation other
-// than apostrophes); 0 (the last token) for any other name.
+// than apostrophes); kNoFamily for an organisation, vessel or aircraft; 0 (the last token) for
+// any other name.
 uint32_t FamilyMask(const WatchEntry& entry, std::string_view text, size_t tokens) {
+  if (entry.entry_type == "entity" || entry.entry_type == "vessel" || entry.entry_type == "aircraft") return kNoFamily;
   const size_t comma = text.find(',');
   if (entry.entry_type != "individual" || comma == std::string_view::npos) return 0;
   size_t words = 0;
@@ -448,7 +450,9 @@ void Screener::Screen(std::string_view name, std::vector<ScreenHit>* hits, Norma
         const uint32_t mask = vocab_mask_stamp_[tk[j]] == epoch ? vocab_mask_[tk[j]] : 0;
         qmask |= mask;
         if (family) family_qmask |= mask;
-        const double left_over = family ? -t * kFamilyWeight * len : -t * kOmittedCost * std::min(len, kOmittedLength);
+        const double left_over = family                         ? -t * kFamilyWeight * len
+                                 : nm.family_mask == kNoFamily ? -t * len
+                                                               : -t * kOmittedCost * std::min(len, kOmittedLength);
         bound += mask != 0 ? kappa * len * gain : std::max(kappa * len * q_miss, left_over);
       }
       q_bound = 0;

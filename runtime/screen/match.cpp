@@ -170,10 +170,15 @@ int Segment(int i, int chain) { return i < chain ? 0 : i == chain ? 1 : 2; }
 struct ListRoles {
   std::array<bool, kMaxTokens> family{};
   int first_given = -1;
+  bool person = true;  // kNoFamily: an organisation's words have no roles, each costs its length
 };
 
 ListRoles Roles(const std::string_view* e, size_t m, const uint32_t* from, uint32_t family_mask) {
   ListRoles r;
+  if (family_mask == kNoFamily) {
+    r.person = false;
+    return r;
+  }
   const size_t pm = std::min(m, kMaxTokens);
   for (size_t j = 0; j < pm; ++j) r.family[j] = family_mask != 0 ? (from[j] & family_mask) != 0 : j + 1 == m;
   for (size_t j = 0; j < pm && r.first_given < 0; ++j) {
@@ -239,6 +244,7 @@ Aligner::Aligner(const std::string_view* q, size_t n, const std::string_view* e,
   if (n_ > 1 && n_ <= kMaxTokens && m_ <= kMaxTokens) {
     n_ = MergeAdjacent(q_, n_, q_from_.data(), e_, m_, qm_.data(), qm_from_.data(), qbuf_.data(), &merged_);
     q_ = qm_.data();
+    std::copy_n(qm_from_.begin(), n_, q_from_.begin());
   }
   if (m_ > 1 && m_ <= kMaxTokens && n_ <= kMaxTokens) {
     m_ = MergeAdjacent(e_, m_, e_from_.data(), q_, n_, em_.data(), em_from_.data(), ebuf_.data(), &merged_);
@@ -324,7 +330,7 @@ double Aligner::Weigh(uint16_t* flags) {
     if (i < pn_) terms_[nterms_++] = {static_cast<int>(i), -1, len(q_[i]), 0};
   }
   // Middle names are cheap to leave out once the query named the first given and the family name.
-  bool named = roles_.first_given < 0 || paired_e_[static_cast<size_t>(roles_.first_given)] >= 0;
+  bool named = roles_.person && (roles_.first_given < 0 || paired_e_[static_cast<size_t>(roles_.first_given)] >= 0);
   for (size_t j = 0; j < pm_; ++j) named &= !roles_.family[j] || paired_e_[j] >= 0;
   size_t contradicted = 0;
   for (size_t j = 0; j < m_; ++j) {
@@ -337,7 +343,7 @@ double Aligner::Weigh(uint16_t* flags) {
       ++contradicted;
     } else if (static_cast<int>(j) == roles_.first_given) {
       cost = kFirstGivenCost;
-    } else if (pairs_ >= 2 && (IsArticle(e_[j]) || (named && e_[j].size() >= 4 && !IsPinyinComposed(e_[j])))) {
+    } else if (pairs_ >= 2 && roles_.person && (IsArticle(e_[j]) || (named && e_[j].size() >= 4 && !IsPinyinComposed(e_[j])))) {
       cost = kOmittedCost;
     }
     // An omitted middle name costs as a short one however long it is ("vladimirovich").
@@ -388,7 +394,9 @@ void Aligner::Explain(double score, std::vector<PartMatch>* parts) const {
       p.family = roles_.family[static_cast<size_t>(t.j)];
     }
     if (t.i >= 0 && t.j >= 0) {
-      p.how = sim_[t.i][t.j].how;
+      // A part made of words written apart on one side ("zhang lei" for "zhanglei") is joined.
+      const bool joined = __builtin_popcount(q_from_[t.i]) > 1 || __builtin_popcount(e_from_[t.j]) > 1;
+      p.how = joined && sim_[t.i][t.j].how == PartHow::kExact ? PartHow::kJoined : sim_[t.i][t.j].how;
       p.similarity = sim_[t.i][t.j].similarity;
     } else {
       p.how = t.i >= 0 ? PartHow::kExtra : PartHow::kOmitted;

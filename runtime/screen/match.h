@@ -6,7 +6,7 @@
 //               Persian names and particles, Russian/Ukrainian romanisations, Wade-Giles and
 //               Cantonese against pinyin): kEquivalentSimilarity, or their Jaro-Winkler if higher;
 //   typo        one pair of adjacent letters swapped (a transposition is one edit):
-//               kTypoSimilarity (kTypoSimilarity3 for three letters);
+//               kTypoSimilarity (kTypoSimilarity3 for three letters), or their Jaro-Winkler if higher;
 //   phonetic    the same PhoneticKey (Latin letters, 3 or more) and Jaro-Winkler ≥ kTokenFloor,
 //               unless the table knows them as different names: kPhoneticSimilarity;
 //   initial     one is a single letter that begins the other: kInitialSimilarity;
@@ -127,7 +127,9 @@ struct PartMatch {
   bool family = false;  // the list part is (part of) the family name
 };
 
-// `family_mask`: bit k set when list token k is (part of) the family name; 0: the last token.
+// `family_mask`: bit k set when list token k is (part of) the family name; 0: the last token;
+// kNoFamily: none (an organisation, a vessel).
+inline constexpr uint32_t kNoFamily = 1u << 31;
 // `parts`, when given, receives the explanation (pairs in query order, then leftovers).
 double NameScore(const std::string_view* q, size_t n, const std::string_view* e, size_t m, uint32_t family_mask, uint16_t* flags,
                  std::vector<PartMatch>* parts = nullptr);

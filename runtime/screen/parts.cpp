@@ -202,10 +202,7 @@ TokenMatch CompareTokens(std::string_view q, std::string_view e, int gq, int ge)
     return {std::max(jw, kInitialSimilarity), PartHow::kInitial};
   }
   if (gq >= 0 && gq == ge) return {std::max(jw, kEquivalentSimilarity), PartHow::kEquivalent};
-  if (IsTransposition(q, e)) {
-    const double typo = q.size() == 3 ? kTypoSimilarity3 : kTypoSimilarity;
-    if (typo > jw) return {typo, PartHow::kTypo};
-  }
+  if (IsTransposition(q, e)) return {std::max(jw, q.size() == 3 ? kTypoSimilarity3 : kTypoSimilarity), PartHow::kTypo};
   // Two known names in different groups are different names, however alike they sound.
   // Short parts must also end alike ("but" / "bout", not "ali" / "ala").
   const bool ends_alike = std::min(q.size(), e.size()) > 4 || q.back() == e.back();
