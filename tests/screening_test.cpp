@@ -2,6 +2,7 @@
 // recall and precision at the default threshold, and the index's hits equal to the all-pairs
 // scan's for every query.  The lists are read where the project keeps them (never copied):
 // $DECREE_WATCHLISTS, else ../shared/data/watchlists beside the source tree.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -152,6 +153,84 @@ TEST_F(LabelledSet, EveryHitExplainsItself) {
   std::vector<std::string> steps = NormStepNames(q.steps);
   EXPECT_NE(std::find(steps.begin(), steps.end(), "trad_to_simp"), steps.end());
   EXPECT_NE(std::find(steps.begin(), steps.end(), "han_to_latin"), steps.end());
+}
+
+// The variants built from real entries (tests/screening/variants.csv, make_variants.py): each
+// query must hit its entry ("hit") or must not ("no_hit"); only that entry is judged.  The
+// floors are issue 17's (docs/screening.md): recall ≥ 0.98, at most 1 % of the hard
+// non-matches hit.  Every fourth query is also scored against every list name, and the index
+// must find exactly what that finds.
+struct Variant {
+  std::string query, entry, category;
+  bool hit;
+};
+
+std::vector<Variant> ReadVariants() {
+  std::ifstream in(std::string(DECREE_SOURCE_DIR) + "/tests/screening/variants.csv");
+  std::vector<Variant> out;
+  std::string line;
+  bool header = true;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (header) {
+      header = false;
+      continue;
+    }
+    std::vector<std::string> f(1);
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {  // RFC 4180, one line per record
+      const char c = line[i];
+      if (c == '"' && quoted && i + 1 < line.size() && line[i + 1] == '"') {
+        f.back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = !quoted;
+      } else if (c == ',' && !quoted) {
+        f.emplace_back();
+      } else {
+        f.back() += c;
+      }
+    }
+    if (f.size() == 4) out.push_back({f[0], f[1], f[2], f[3] == "hit"});
+  }
+  return out;
+}
+
+TEST_F(LabelledSet, VariantsOfRealEntries) {
+  const std::vector<Variant> set = ReadVariants();
+  size_t positives = 0, negatives = 0;
+  for (const Variant& v : set) (v.hit ? positives : negatives) += 1;
+  ASSERT_GE(positives, 600u);
+  ASSERT_GE(negatives, 150u);
+  Screener screener(index_.get(), kDefaultThreshold), reference(index_.get(), kDefaultThreshold);
+  std::vector<ScreenHit> hits, all;
+  NormalizedName q;
+  size_t found = 0, wrongly = 0;
+  std::map<std::string, std::pair<size_t, size_t>> by_category;  // as expected, total
+  std::string report;
+  for (size_t k = 0; k < set.size(); ++k) {
+    const Variant& v = set[k];
+    screener.Screen(v.query, &hits, &q);
+    const std::set<std::string> got = Ids(hits);
+    if (k % 4 == 0) {
+      reference.AllPairs(v.query, &all, &q);
+      EXPECT_EQ(got, Ids(all)) << "index and all-pairs differ for '" << v.query << "'";
+    }
+    const bool hit = got.count(v.entry) > 0;
+    (v.hit ? found : wrongly) += hit;
+    by_category[v.category].first += hit == v.hit;
+    by_category[v.category].second += 1;
+    if (hit != v.hit) report += fmt::format("  {} {} for '{}' ({})\n", v.hit ? "missed" : "wrongly hit", v.entry, v.query, v.category);
+  }
+  const double recall = static_cast<double>(found) / static_cast<double>(positives);
+  const double false_rate = static_cast<double>(wrongly) / static_cast<double>(negatives);
+  std::printf("variants: %zu queries, threshold %.2f: recall %.3f (%zu/%zu); hard non-matches hit %.3f (%zu/%zu)\n%s", set.size(),
+              kDefaultThreshold, recall, found, positives, false_rate, wrongly, negatives, report.c_str());
+  for (const auto& [category, counts] : by_category) std::printf("  %-22s %zu/%zu as expected\n", category.c_str(), counts.first, counts.second);
+  RecordProperty("variant_recall", std::to_string(recall));
+  RecordProperty("variant_false_rate", std::to_string(false_rate));
+  EXPECT_GE(recall, 0.98);
+  EXPECT_LE(false_rate, 0.01);
 }
 
 }  // namespace

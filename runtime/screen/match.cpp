@@ -50,7 +50,8 @@ size_t MergeAdjacent(const std::string_view* a, size_t n, const uint32_t* a_from
   return count;
 }
 
-// "abd" and the article after it ("abd al rahman", "abd ur rahman") as the one part "abdul".
+// "abd" and the article after it ("abd al rahman", "abd ur rahman") as the one part "abdul";
+// "abd" alone ("abd aziz") as "abdul" too.
 size_t MergeAbd(const std::string_view* a, size_t n, std::string_view* out, uint32_t* from) {
   static constexpr std::string_view kArticles[] = {"al", "el", "ul", "ol", "ar", "ur", "er", "as", "us", "es", "an", "un", "ad", "ud", "az", "uz"};
   size_t count = 0, i = 0;
@@ -63,7 +64,7 @@ size_t MergeAbd(const std::string_view* a, size_t n, std::string_view* out, uint
       continue;
     }
     from[count] = 1u << i;
-    out[count++] = a[i];
+    out[count++] = a[i] == "abd" ? std::string_view("abdul") : a[i];
   }
   for (; i < n; ++i) {  // beyond the masks: kept as they are
     from[count] = 0;
@@ -155,10 +156,13 @@ bool IsPatronymic(std::string_view t) {
   return false;
 }
 
-// Where a patronymic chain starts (a particle after the first part), or -1.
-int ChainAt(const std::string_view* t, size_t n) {
-  for (size_t i = 1; i < n && i < kMaxTokens; ++i) {
-    if (IsChainParticle(t[i])) return static_cast<int>(i);
+// Where a patronymic chain starts (a particle after a given name: a part that is not the
+// family name, when `family` says which are), or -1.
+int ChainAt(const std::string_view* t, size_t n, const bool* family = nullptr) {
+  bool given = false;
+  for (size_t i = 0; i < n && i < kMaxTokens; ++i) {
+    if (given && IsChainParticle(t[i])) return static_cast<int>(i);
+    given |= family == nullptr || !family[i];
   }
   return -1;
 }
@@ -171,6 +175,7 @@ struct ListRoles {
   std::array<bool, kMaxTokens> family{};
   int first_given = -1;
   bool person = true;  // kNoFamily: an organisation's words have no roles, each costs its length
+  bool chinese = false;  // every part pinyin: the given name is one name, its syllables not middle names
 };
 
 ListRoles Roles(const std::string_view* e, size_t m, const uint32_t* from, uint32_t family_mask) {
@@ -184,6 +189,8 @@ ListRoles Roles(const std::string_view* e, size_t m, const uint32_t* from, uint3
   for (size_t j = 0; j < pm && r.first_given < 0; ++j) {
     if (!r.family[j] && !IsArticle(e[j]) && !IsChainParticle(e[j])) r.first_given = static_cast<int>(j);
   }
+  r.chinese = m >= 2;
+  for (size_t j = 0; j < m && r.chinese; ++j) r.chinese = IsPinyinComposed(e[j]);
   return r;
 }
 
@@ -259,7 +266,7 @@ Aligner::Aligner(const std::string_view* q, size_t n, const std::string_view* e,
 // Step 2: similarities, without the pairs a patronymic chain or a patronymic forbids; then
 // the greedy pairing, most similar first.
 void Aligner::Pair() {
-  const int q_chain = ChainAt(q_, n_), e_chain = ChainAt(e_, m_);
+  const int q_chain = ChainAt(q_, n_), e_chain = ChainAt(e_, m_, roles_.family.data());
   std::array<int, kMaxTokens> q_group, e_group;
   std::array<bool, kMaxTokens> q_patronymic, e_patronymic;
   for (size_t i = 0; i < pn_; ++i) {
@@ -275,8 +282,11 @@ void Aligner::Pair() {
       const TokenMatch c = CompareTokens(q_[i], e_[j], q_group[i], e_group[j]);
       Sim& t = sim_[i][j];
       t = {c.similarity, c.how};
-      const bool chain_ok = q_chain < 0 || e_chain < 0 || Segment(static_cast<int>(i), q_chain) == Segment(static_cast<int>(j), e_chain);
-      if (!chain_ok || (t.how != PartHow::kExact && q_patronymic[i] != e_patronymic[j])) t.similarity = 0;
+      // The family name pairs across the chain (OFAC writes it first, the query often last).
+      const bool chain_ok = q_chain < 0 || e_chain < 0 || roles_.family[j] ||
+                            Segment(static_cast<int>(i), q_chain) == Segment(static_cast<int>(j), e_chain);
+      const bool loose = t.how == PartHow::kSimilar || t.how == PartHow::kPhonetic || t.how == PartHow::kInitial;
+      if (!chain_ok || (loose && q_patronymic[i] != e_patronymic[j])) t.similarity = 0;
     }
   }
   pair_of_.fill(-1);
@@ -343,7 +353,7 @@ double Aligner::Weigh(uint16_t* flags) {
       ++contradicted;
     } else if (static_cast<int>(j) == roles_.first_given) {
       cost = kFirstGivenCost;
-    } else if (pairs_ >= 2 && roles_.person && (IsArticle(e_[j]) || (named && e_[j].size() >= 4 && !IsPinyinComposed(e_[j])))) {
+    } else if (pairs_ >= 2 && roles_.person && (IsArticle(e_[j]) || (named && e_[j].size() >= 3 && !roles_.chinese))) {
       cost = kOmittedCost;
     }
     // An omitted middle name costs as a short one however long it is ("vladimirovich").

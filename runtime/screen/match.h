@@ -16,13 +16,14 @@
 //               and "bout" sound alike, so are phonetic).
 //
 // NameScore(Q, E) aligns the query's parts with the list name's:
-//   1. "abd" followed by an article (al, el, ul, ar, …) becomes "abdul"; adjacent parts of one side
+//   1. "abd" and an article after it (al, el, ul, ar, …) become "abdul"; adjacent parts of one side
 //      whose concatenation is a part of the other become one ("ji cheng" vs "jicheng");
 //   2. parts are paired greedily, most similar first, each used once, only pairs at least
 //      kTokenFloor similar.  Pairs are refused across a patronymic chain (when both names have
-//      bin/ibn/ben/bint/ould after their first part, a part before it pairs only with a part before
-//      it: "SALMAN BIN MUHAMMAD" is not "MUHAMMAD BIN SALMAN") and between a patronymic
-//      (-ovich, -ovna, -ivna, …) and a part that is not one;
+//      bin/ibn/ben/bint/ould after a given name, a part before it pairs only with a part before
+//      it: "SALMAN BIN MUHAMMAD" is not "MUHAMMAD BIN SALMAN"; the family name pairs freely)
+//      and, unless equivalent or a typo, between a patronymic (-ovich, -ovna, -ivna, …) and a
+//      part that is not one;
 //   3. each pair weighs (|q| + |e|), times kFamilyWeight when the list part is the family name
 //      (the parts before the comma of an individual's "FAMILY, Given" name, else the last part);
 //      it earns credit 1 when exact, sim² otherwise.  A part left without partner earns nothing
@@ -30,8 +31,8 @@
 //      |e|·kFirstGivenCost for its first given name (the first part that is neither family
 //      name nor article), |e|·kFamilyWeight for the family name, |e| for a middle name — but
 //      min(|e|, kOmittedLength)·kOmittedCost (forms often leave middle names out) when the query named both the
-//      first given and the family name and the middle name has 4 letters or more and is not
-//      a pinyin syllable or two (a Chinese given name is one name) — and |e|·kOmittedCost for
+//      first given and the family name and the middle name has 3 letters or more, unless every
+//      part of the list name is pinyin (a Chinese given name is one name) — and |e|·kOmittedCost for
 //      an article (al, el, …) once two pairs were made.  While the query also has parts
 //      left over, the list's leftover parts contradict them and weigh |e|·kContradictionCost
 //      each instead (a different given name);
