@@ -87,7 +87,7 @@ class TablesContext : public ir::EvalContext {
     return t_ != nullptr ? t_->Screen(list, name, score, error) : EvalContext::Screen(list, name, score, error);
   }
   std::string ScreenMatch(const std::string& list, const std::string& name) const override {
-    if (int slot = WorkerSlot(list); slot >= 0) return t_->screening()->Describe(screener_->Best(slot, name));
+    if (int slot = WorkerSlot(list); slot >= 0) return t_->screening()->Describe(screener_->Best(slot, name), name);
     return t_ != nullptr ? t_->ScreenMatch(list, name) : std::string();
   }
 

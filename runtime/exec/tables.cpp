@@ -117,7 +117,7 @@ bool Tables::Screen(const std::string& list, const std::string& name, ir::Value*
 
 std::string Tables::ScreenMatch(const std::string& list, const std::string& name) const {
   int slot = screening_ != nullptr ? screening_->Slot(list) : -1;
-  return slot < 0 ? std::string() : screening_->Describe(screening_->BestLocked(slot, name));
+  return slot < 0 ? std::string() : screening_->Describe(screening_->BestLocked(slot, name), name);
 }
 
 std::unique_ptr<TableData> TableData::Bundled(const ir::Program& program, int index) {

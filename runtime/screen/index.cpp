@@ -471,6 +471,18 @@ void Screener::Screen(std::string_view name, std::vector<ScreenHit>* hits, Norma
   BestPerEntry(hits);
 }
 
+double Screener::Explain(std::string_view name, uint32_t name_id, std::vector<PartMatch>* parts) {
+  NormalizedName query;
+  normalizer_.Normalize(name, &query);
+  std::vector<std::string_view> q(query.tokens.begin(), query.tokens.end());
+  const ScreeningIndex::Name& n = index_->names_[name_id];
+  std::vector<std::string_view> e;
+  const uint32_t* t = index_->name_tokens(n);
+  for (uint32_t k = 0; k < n.token_count; ++k) e.push_back(index_->vocab_[t[k]]);
+  uint16_t flags;
+  return NameScore(q.data(), q.size(), e.data(), e.size(), n.family_mask, &flags, parts);
+}
+
 void Screener::AllPairs(std::string_view name, std::vector<ScreenHit>* hits, NormalizedName* query) {
   hits->clear();
   ++stats_.queries;

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "decree/status.h"
+#include "screen/match.h"
 #include "screen/normalize.h"
 #include "screen/watchlist.h"
 
@@ -132,6 +133,8 @@ class Screener {
   // The same, scoring every name of the index (the reference).
   void AllPairs(std::string_view name, std::vector<ScreenHit>* hits, NormalizedName* query);
   const ScreenStats& stats() const { return stats_; }
+  // How `name` compares with the index's name `name_id`, part by part (match.h PartMatch).
+  double Explain(std::string_view name, uint32_t name_id, std::vector<PartMatch>* parts);
 
  private:
   const std::vector<VocabHit>& Lookup(const std::string& term);

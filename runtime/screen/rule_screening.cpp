@@ -106,7 +106,7 @@ int RuleScreening::Slot(const std::string& id) const {
   return it != slot_ids_.end() && *it == id ? static_cast<int>(it - slot_ids_.begin()) : -1;
 }
 
-std::string RuleScreening::Describe(const RuleMatch& m) const {
+std::string RuleScreening::Describe(const RuleMatch& m, std::string_view query) const {
   if (m.name < 0) return "";
   const ScreeningIndex::Name& n = index_->names()[static_cast<size_t>(m.name)];
   const WatchList& l = index_->lists()[n.list];
@@ -114,7 +114,24 @@ std::string RuleScreening::Describe(const RuleMatch& m) const {
   const ListName& name = e.names[n.alias];
   std::string text = fmt::format("{} {} \"{}\"", l.list_id, e.entry_id, name.text);
   if (name.source != NameSource::kPrimary) text += fmt::format(" ({})", NameSourceName(name.source));
-  return text;
+  if (query.empty()) return text;
+  std::vector<PartMatch> parts;
+  {
+    std::lock_guard<std::mutex> lock(shared_mu_);
+    shared_->screener().Explain(query, static_cast<uint32_t>(m.name), &parts);
+  }
+  std::string how;
+  for (const PartMatch& p : parts) {
+    if (!how.empty()) how += ", ";
+    if (p.how == PartHow::kOmitted) {
+      how += fmt::format("{} omitted -{:.4f}", p.list, p.lost);
+    } else if (p.how == PartHow::kExtra) {
+      how += fmt::format("{} extra -{:.4f}", p.query, p.lost);
+    } else {
+      how += fmt::format("{}{}{} {} +{:.4f}", p.query, p.how == PartHow::kExact ? "=" : "~", p.list, PartHowName(p.how), p.contribution);
+    }
+  }
+  return text + ": " + how;
 }
 
 RuleMatch RuleScreening::BestLocked(int slot, std::string_view name) const {

@@ -53,8 +53,10 @@ class RuleScreening {
   int32_t floor() const { return floor_; }
   // The slot of list `id` (what RuleScreener::Best takes), or -1 when no list has that id.
   int Slot(const std::string& id) const;
-  // `un-sc QDi.001 "BOUT, Viktor" (alias)`: the entry a match names, for explanations.
-  std::string Describe(const RuleMatch& m) const;
+  // `un-sc QDi.001 "BOUT, Viktor" (alias)`: the entry a match names, for explanations; with
+  // the screened `query`, also how its parts met the entry's (`viktor=viktor exact +0.26,
+  // but~bout phonetic +0.16, …`; thread-safe, slower).
+  std::string Describe(const RuleMatch& m, std::string_view query = {}) const;
 
   // For scalar evaluation (explanations, group-level guards): thread-safe, slower.
   RuleMatch BestLocked(int slot, std::string_view name) const;
@@ -79,6 +81,7 @@ class RuleScreener {
 
   // The best match of `name` among the entries of list `slot`.
   RuleMatch Best(int slot, std::string_view name);
+  Screener& screener() { return screener_; }
 
  private:
   struct Hash {
