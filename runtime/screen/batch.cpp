@@ -19,6 +19,7 @@
 #include "io/input_file.h"
 #include "decree/json.h"
 #include "common/utf8.h"
+#include "screen/evidence.h"
 #include "screen/match.h"
 #include "decree/files.h"
 #include "common/strings.h"
@@ -169,7 +170,8 @@ Status LoadAllowList(const std::string& path, std::vector<AllowEntry>* out) {
 }
 
 void AppendHitJson(const ScreeningIndex& index, std::string_view txn_id, std::string_view column, std::string_view query,
-                   const NormalizedName& normalized, const ScreenHit& hit, const AllowEntry* allowed, std::string* out) {
+                   const NormalizedName& normalized, const ScreenHit& hit, const AllowEntry* allowed, std::string* out,
+                   const HitEvidence* evidence) {
   const ScreeningIndex::Name& n = index.names()[hit.name];
   const WatchList& list = index.lists()[n.list];
   const WatchEntry& entry = list.entries[n.entry];
@@ -178,7 +180,7 @@ void AppendHitJson(const ScreeningIndex& index, std::string_view txn_id, std::st
   w.BeginObject().Field("txn_id", txn_id).Field("column", column).Field("query", query);
   w.Field("list", list.list_id).Field("entry_id", entry.entry_id).Field("entry_type", entry.entry_type);
   w.Field("matched", matched.text).Field("matched_as", NameSourceName(matched.source));
-  w.Key("score").Raw(fmt::format("{:.4f}", hit.score));
+  w.Key("score").Raw(fmt::format("{:.4f}", evidence != nullptr ? evidence->score : hit.score));
   w.Key("normalisations").BeginArray();
   for (const std::string& s : NormStepNames(normalized.steps | n.steps)) w.String(s);
   w.EndArray();
@@ -214,6 +216,11 @@ void AppendHitJson(const ScreeningIndex& index, std::string_view txn_id, std::st
     w.EndObject();
   }
   w.EndArray();
+  if (evidence != nullptr) {  // the name's score, then what the row's country did to it
+    w.Key("evidence").BeginObject().Key("name_score").Raw(fmt::format("{:.4f}", hit.score));
+    w.Key("country").BeginObject().Field("row", evidence->row_country).Field("list", evidence->list_country);
+    w.Key("effect").Raw(fmt::format("{:.4f}", evidence->effect)).EndObject().EndObject();
+  }
   if (allowed != nullptr) {
     w.Field("status", "allowed");
     w.Key("allowed").BeginObject().Field("by", allowed->reviewed_by).Field("on", allowed->reviewed_on);
@@ -227,7 +234,7 @@ void AppendHitJson(const ScreeningIndex& index, std::string_view txn_id, std::st
 // The header row of a batch: where the records start, the number of columns, and the columns
 // of txn_id and of the names screened.
 Status ReadHeader(io::InputFile& file, const std::string& input, const std::vector<std::string>& columns, size_t* pos,
-                  size_t* ncols, int* id_col, std::vector<int>* name_cols) {
+                  size_t* ncols, int* id_col, std::vector<int>* name_cols, std::vector<int>* country_cols) {
   Status st;
   std::string head;
   bool inside = false, complete = false;
@@ -258,6 +265,8 @@ Status ReadHeader(io::InputFile& file, const std::string& input, const std::vect
     int k = find(c);
     if (k < 0) return Status::InvalidArgument(fmt::format("{}: header row has no {} column", input, c));
     name_cols->push_back(k);
+    // X_name's evidence column is X_country (screen/evidence.h), when the batch has one.
+    country_cols->push_back(c.ends_with("_name") ? find(c.substr(0, c.size() - 5) + "_country") : -1);
   }
   return Status::Ok();
 }
@@ -295,6 +304,52 @@ Status WriteSegments(std::vector<Segment>& out, const BatchScreenOptions& option
   return output.Commit();
 }
 
+namespace {
+
+// The hits of one name of a row, after the row's country evidence (when the batch gives one),
+// at the threshold, best first, each marked allowed when the allow-list says so.
+void WriteHits(const ScreeningIndex& index, const CountryEvidence* evidence, const BatchScreenOptions& options,
+               const std::string& row_country, std::string_view txn_id, size_t column, std::string_view name,
+               const NormalizedName& query, const std::vector<ScreenHit>& hits, Segment* seg) {
+  struct Scored {
+    const ScreenHit* hit;
+    HitEvidence evidence;
+  };
+  std::vector<Scored> kept;
+  for (const ScreenHit& h : hits) {
+    Scored k{&h, HitEvidence{h.score, 0, row_country, ""}};
+    if (evidence != nullptr) {
+      k.evidence.effect = evidence->Effect(index.names()[h.name], row_country, &k.evidence.list_country);
+      k.evidence.score = std::clamp(h.score + k.evidence.effect, 0.0, 1.0);
+    }
+    if (k.evidence.score >= options.threshold) kept.push_back(std::move(k));
+  }
+  std::stable_sort(kept.begin(), kept.end(), [](const Scored& a, const Scored& b) { return a.evidence.score > b.evidence.score; });
+  const std::vector<AllowEntry>* allow = options.allow;
+  for (const Scored& k : kept) {
+    const ScreenHit& h = *k.hit;
+    const AllowEntry* allowed = nullptr;
+    if (allow != nullptr) {
+      const auto& n = index.names()[h.name];
+      const std::string& list_id = index.lists()[n.list].list_id;
+      const std::string& entry_id = index.lists()[n.list].entries[n.entry].entry_id;
+      for (size_t a = 0; a < allow->size(); ++a) {
+        const AllowEntry& x = (*allow)[a];
+        if (x.list_id == list_id && x.entry_id == entry_id && x.tokens == query.tokens) {
+          allowed = &x;
+          ++seg->allow_used[a];
+          break;
+        }
+      }
+    }
+    ++(allowed != nullptr ? seg->allowed : seg->hits);
+    AppendHitJson(index, txn_id, options.columns[column], name, query, h, allowed, &seg->out, evidence != nullptr ? &k.evidence : nullptr);
+    seg->out.push_back('\n');
+  }
+}
+
+}  // namespace
+
 Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const BatchScreenOptions& options,
                    BatchScreenResult* result) {
   const auto started = std::chrono::steady_clock::now();
@@ -303,8 +358,14 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
   if (!st.ok()) return st;
   size_t pos = 0, ncols = 0;
   int id_col = -1;
-  std::vector<int> name_cols;
-  if (st = ReadHeader(file, input, options.columns, &pos, &ncols, &id_col, &name_cols); !st.ok()) return st;
+  std::vector<int> name_cols, country_cols;
+  if (st = ReadHeader(file, input, options.columns, &pos, &ncols, &id_col, &name_cols, &country_cols); !st.ok()) return st;
+  // With a country beside a name, names scoring kCountryEffect under the threshold may still hit.
+  std::unique_ptr<CountryEvidence> evidence;
+  if (std::any_of(country_cols.begin(), country_cols.end(), [](int k) { return k >= 0; })) {
+    evidence = std::make_unique<CountryEvidence>(index);
+  }
+  const double floor = evidence ? std::max(1e-4, options.threshold - kCountryEffect) : options.threshold;
   io::SegmentReader segments;
   segments.Init(&file, pos, /*quotes=*/true, kSegmentBytes, uint64_t{64} << 20, 1);
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -318,7 +379,7 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
   std::vector<std::unique_ptr<Screener>> screeners;
   LookupMemo memo;
   for (int t = 0; t < threads; ++t) {
-    screeners.push_back(std::make_unique<Screener>(&index, options.threshold, &memo));
+    screeners.push_back(std::make_unique<Screener>(&index, floor, &memo));
     if (!screeners.back()->status().ok()) return screeners.back()->status();
   }
   const std::vector<AllowEntry>* allow = options.allow;
@@ -393,26 +454,9 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
           }
           found = cache.emplace(std::string(name), std::move(fresh)).first;
         }
-        const NormalizedName& query = found->second.query;
-        for (const ScreenHit& h : found->second.hits) {
-          const AllowEntry* allowed = nullptr;
-          if (allow != nullptr) {
-            const auto& n = index.names()[h.name];
-            const std::string& list_id = index.lists()[n.list].list_id;
-            const std::string& entry_id = index.lists()[n.list].entries[n.entry].entry_id;
-            for (size_t a = 0; a < allow->size(); ++a) {
-              const AllowEntry& x = (*allow)[a];
-              if (x.list_id == list_id && x.entry_id == entry_id && x.tokens == query.tokens) {
-                allowed = &x;
-                ++seg.allow_used[a];
-                break;
-              }
-            }
-          }
-          ++(allowed != nullptr ? seg.allowed : seg.hits);
-          AppendHitJson(index, txn_id, options.columns[c], name, query, h, allowed, &seg.out);
-          seg.out.push_back('\n');
-        }
+        const std::string row_country = country_cols[c] >= 0 ? CountryCode(io::CsvText(f[country_cols[c]], &arena)) : "";
+        WriteHits(index, country_cols[c] >= 0 ? evidence.get() : nullptr, options, row_country, txn_id, c, name, found->second.query,
+                  found->second.hits, &seg);
       }
     }
     bytes_done.fetch_add(end - begin);

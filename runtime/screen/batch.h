@@ -57,8 +57,17 @@ struct BatchScreenResult {
 Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const BatchScreenOptions& options,
                    BatchScreenResult* result);
 
-// One hit as the JSON object of a hits.jsonl line (no line break).
+// What a row's country did to a hit (screen/evidence.h).
+struct HitEvidence {
+  double score = 0;   // the name score with the effect, in [0, 1]
+  double effect = 0;  // +kCountryEffect, −kCountryEffect or 0
+  std::string row_country, list_country;  // ISO codes, "" unknown
+};
+
+// One hit as the JSON object of a hits.jsonl line (no line break); `evidence` when the batch
+// gives the name's country.
 void AppendHitJson(const ScreeningIndex& index, std::string_view txn_id, std::string_view column, std::string_view query,
-                   const NormalizedName& normalized, const ScreenHit& hit, const AllowEntry* allowed, std::string* out);
+                   const NormalizedName& normalized, const ScreenHit& hit, const AllowEntry* allowed, std::string* out,
+                   const HitEvidence* evidence = nullptr);
 
 }  // namespace decree::screen

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "common/sqlite_util.h"
+#include "screen/evidence.h"
 #include "screen/index.h"
 #include "screen/index_file.h"
 #include "screen/match.h"
@@ -351,6 +352,23 @@ TEST(SavedIndex, AnotherSqliteFileIsRefused) {
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.message().find("not a saved screening index"), std::string::npos) << st.message();
   std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace decree::screen
+
+namespace decree::screen {
+namespace {
+
+// Countries compare as ISO codes, from codes or English names (UN writes names).
+TEST(Evidence, CountryCodesFromCodesAndNames) {
+  EXPECT_EQ(CountryCode("cn"), "CN");
+  EXPECT_EQ(CountryCode(" YE "), "YE");
+  EXPECT_EQ(CountryCode("Yemen"), "YE");
+  EXPECT_EQ(CountryCode("Iran (Islamic Republic of)"), "IR");
+  EXPECT_EQ(CountryCode("the Netherlands"), "NL");
+  EXPECT_EQ(CountryCode("Narnia"), "");
+  EXPECT_EQ(CountryCode(""), "");
 }
 
 }  // namespace
