@@ -22,12 +22,13 @@ for batch in batch.csv "$src/examples/transactions.csv"; do
   tables=(usd_rate=rates.csv last_activity="$src/examples/last_activity.csv")
   "$cexample" lib.dlib "$batch" "${tables[@]}" > c.jsonl
   "$cexample" --memory lib.dlib "$batch" "${tables[@]}" > c_mem.jsonl
+  "$cexample" --stream lib.dlib "$batch" "${tables[@]}" > c_stream.jsonl
   env "${py_env[@]}" DECREE_LIB="$libso" python3 "$src/examples/embed/findings.py" lib.dlib "$batch" "${tables[@]}" > py.jsonl
   env "${py_env[@]}" DECREE_LIB="$libso" python3 "$src/examples/embed/findings.py" --memory lib.dlib "$batch" "${tables[@]}" > py_mem.jsonl
-  for f in c.jsonl c_mem.jsonl py.jsonl py_mem.jsonl; do
+  for f in c.jsonl c_mem.jsonl c_stream.jsonl py.jsonl py_mem.jsonl; do
     cmp -s want.jsonl "$f" || { echo "embed_test: $f differs from decree run on $batch"; diff want.jsonl "$f" | head -5; exit 1; }
   done
-  echo "embed_test: $batch: $n findings, identical from decree run, C (file, memory) and Python (file, memory)"
+  echo "embed_test: $batch: $n findings, identical from decree run, C (file, memory, streamed to a callback) and Python (file, memory)"
 done
 # A failure is reported, not hidden: a corrupt library and a missing table.
 printf 'not a library' > bad.dlib

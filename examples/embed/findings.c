@@ -3,7 +3,9 @@
  *
  *   cc findings.c $(pkg-config --cflags --libs decree) -o findings
  *   ./findings lvtr.dlib transactions.csv usd_rate=rates.csv
- *   ./findings --memory lvtr.dlib transactions.csv usd_rate=rates.csv   (the batch from memory) */
+ *   ./findings --memory lvtr.dlib transactions.csv usd_rate=rates.csv   (the batch from memory)
+ *   ./findings --stream lvtr.dlib transactions.csv usd_rate=rates.csv   (findings streamed to a
+ *                                                                       callback, not kept) */
 #include <decree/decree.h>
 
 #include <stdio.h>
@@ -24,10 +26,18 @@ static char* slurp(const char* path, size_t* size) {
   return buf;
 }
 
+/* The finding callback of --stream: each line as it comes. */
+static void print_finding(const char* json, size_t size, void* user) {
+  fwrite(json, 1, size, (FILE*)user);
+  fputc('\n', (FILE*)user);
+}
+
 int main(int argc, char** argv) {
   int memory = argc > 1 && strcmp(argv[1], "--memory") == 0;
+  int stream = !memory && argc > 1 && strcmp(argv[1], "--stream") == 0;
+  memory += stream; /* one option word either way */
   if (argc - memory < 3) {
-    fprintf(stderr, "usage: %s [--memory] LIBRARY BATCH [TABLE=FILE ...]\n", argv[0]);
+    fprintf(stderr, "usage: %s [--memory | --stream] LIBRARY BATCH [TABLE=FILE ...]\n", argv[0]);
     return 2;
   }
   char** arg = argv + 1 + memory;
@@ -46,8 +56,9 @@ int main(int argc, char** argv) {
     *eq = '\0';
     decree_run_set_table(run, arg[i], eq + 1);
   }
+  if (stream) decree_run_set_finding_callback(run, print_finding, stdout);
   decree_status st;
-  if (memory) {
+  if (memory && !stream) {
     size_t size = 0;
     char* data = slurp(arg[1], &size);
     if (data == NULL) {
@@ -63,7 +74,9 @@ int main(int argc, char** argv) {
     fprintf(stderr, "findings: %s\n", decree_run_error(run));
     return 1;
   }
-  for (size_t i = 0; i < decree_run_finding_count(run); ++i) puts(decree_run_finding_json(run, i));
+  if (!stream) {
+    for (size_t i = 0; i < decree_run_finding_count(run); ++i) puts(decree_run_finding_json(run, i));
+  }
   fprintf(stderr, "findings: %llu rows = %llu evaluated + %llu rejected; %zu findings (decree %s)\n",
           (unsigned long long)decree_run_rows_read(run), (unsigned long long)decree_run_rows_evaluated(run),
           (unsigned long long)decree_run_rows_rejected(run), decree_run_finding_count(run), decree_version());

@@ -23,7 +23,8 @@ struct decree_run {
   decree::InputFormat format = decree::InputFormat::kAuto;
   decree::RunResult result;
   std::string error;
-  std::string line;  // the last string handed out
+  std::string line;      // the last string handed out
+  std::string streamed;  // the line a finding callback is given
 };
 
 namespace {
@@ -114,6 +115,17 @@ decree_status decree_run_set_input_format(decree_run* run, const char* format) {
   return ToC(s);
 }
 
+void decree_run_set_finding_callback(decree_run* run, decree_finding_fn fn, void* user) {
+  if (fn == nullptr) {
+    run->options.on_finding = nullptr;
+    return;
+  }
+  run->options.on_finding = [run, fn, user](decree::Finding&& f) {
+    run->streamed = f.ToJson();
+    fn(run->streamed.c_str(), run->streamed.size(), user);
+  };
+}
+
 decree_status decree_run_file(decree_run* run, const char* path) {
   if (path == nullptr) return DECREE_INVALID_ARGUMENT;
   return RunInput(run, path);
@@ -146,7 +158,9 @@ const char* decree_run_error(const decree_run* run) { return run->error.c_str();
 uint64_t decree_run_rows_read(const decree_run* run) { return run->result.rows_read; }
 uint64_t decree_run_rows_evaluated(const decree_run* run) { return run->result.rows_evaluated; }
 uint64_t decree_run_rows_rejected(const decree_run* run) { return run->result.rows_rejected; }
-size_t decree_run_finding_count(const decree_run* run) { return run->result.findings.size(); }
+size_t decree_run_finding_count(const decree_run* run) {
+  return run->options.on_finding ? run->result.finding_count : run->result.findings.size();
+}
 
 const char* decree_run_finding_json(decree_run* run, size_t i) {
   if (i >= run->result.findings.size()) return nullptr;

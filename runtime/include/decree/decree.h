@@ -7,6 +7,7 @@
  *   decree_run_set_table(run, "usd_rate", "rates.csv");
  *   if (decree_run_file(run, "transactions.csv") != DECREE_OK) { puts(decree_run_error(run)); ... }
  *   for (size_t i = 0; i < decree_run_finding_count(run); ++i) puts(decree_run_finding_json(run, i));
+ *   (or decree_run_set_finding_callback before the run, to stream them without keeping them)
  *   decree_run_free(run);
  *   decree_library_free(lib);
  *
@@ -69,6 +70,14 @@ decree_status decree_run_add_watch_list(decree_run* run, const char* path);
 void decree_run_set_threads(decree_run* run, int threads);
 /* "auto" (default), "csv", "jsonl", "sqlite" or "xml". */
 decree_status decree_run_set_input_format(decree_run* run, const char* format);
+
+/* Called with each finding as its findings.jsonl line (`json`, `size` bytes, NUL-terminated,
+ * no newline; valid during the call only), in the sorted output order, on the thread that
+ * called decree_run_file or decree_run_buffer, as soon as its rule is finalized. */
+typedef void (*decree_finding_fn)(const char* json, size_t size, void* user);
+/* When `fn` is set, findings are handed to it instead of being kept: decree_run_finding_count
+ * still counts them, decree_run_finding_json returns NULL.  NULL `fn`: keep them (default). */
+void decree_run_set_finding_callback(decree_run* run, decree_finding_fn fn, void* user);
 
 /* Evaluates every rule over the records of a file. */
 decree_status decree_run_file(decree_run* run, const char* path);
