@@ -38,8 +38,8 @@ const VerbSpec kSpec = {
     "--fail-on-findings was given and there are hits; 2 could not start (a bad command line, a missing input, not a library).",
     {
         {"list", 'l', "FILE", "a watch list (repeatable, at least one): UN XML, OFAC sdn.csv, watchlist.csv or a saved index", true},
-        {"input", 'i', "FILE", "the batch, CSV in the canonical transaction layout (required unless --save-index)"},
-        {"input-format", 0, "FMT", "csv, the only format screen reads (default: csv; a JSON Lines batch is refused, not misread)"},
+        {"input", 'i', "FILE", "the batch in the canonical transaction layout, CSV or JSON Lines (required unless --save-index)"},
+        {"input-format", 0, "FMT", "csv or jsonl (default: auto, by the file's extension, then its first bytes)"},
         {"allow-partial-list", 0, "", "load an OFAC sdn.csv without its alt.csv and add.csv beside it (a note says so)"},
         {"save-index", 0, "FILE", "save the lists' screening index to FILE, to pass as --list later (here or to decree run)"},
         {"out", 'o', "FILE", "hits as JSON Lines (default: standard output)"},
@@ -58,17 +58,16 @@ const VerbSpec kSpec = {
     0,
 };
 
-// screen reads CSV; a batch in another format is refused by name rather than read as CSV.
-int CheckCsvInput(const Args& args) {
-  const std::string format = args.Get("input-format", "auto"), input = args.Get("input");
-  if (format != "auto" && format != "csv") {
-    return UsageError("screen", fmt::format("--input-format {}: screen reads CSV batches only; screen another format with "
-                                            "decree run rulesets/sanctions --list ...", format));
-  }
-  if (format == "csv" || input.empty() || input == "-") return 0;
-  if (DetectInputFormat(input) != InputFormat::kCsv) {
-    return UsageError("screen", fmt::format("--input {} is not CSV: screen reads CSV batches only; screen it with "
-                                            "decree run rulesets/sanctions -i {} --list ...", input, input));
+// screen reads CSV and JSON Lines; a batch in another format is refused by name rather than
+// misread.
+int InputFormatOf(const Args& args, InputFormat* format) {
+  const std::string name = args.Get("input-format", "auto"), input = args.Get("input");
+  if (Status st = ParseInputFormat(name, format); !st.ok()) return UsageError("screen", "--input-format: " + st.message());
+  InputFormat actual = *format == InputFormat::kAuto && !input.empty() && input != "-" ? DetectInputFormat(input) : *format;
+  if (actual == InputFormat::kSqlite || actual == InputFormat::kXml) {
+    return UsageError("screen", fmt::format("{} is {}: screen reads CSV and JSON Lines batches; screen it with "
+                                            "decree run rulesets/sanctions -i {} --list ...",
+                                            input.empty() ? "the batch" : input, actual == InputFormat::kSqlite ? "SQLite" : "XML", input));
   }
   return 0;
 }
@@ -76,7 +75,8 @@ int CheckCsvInput(const Args& args) {
 int Screen(const Args& args) {
   if (args.GetAll("list").empty()) return UsageError("screen", "missing --list FILE");
   if (!args.Has("input") && !args.Has("save-index")) return UsageError("screen", "missing --input BATCH");
-  if (int code = CheckCsvInput(args); code != 0) return code;
+  InputFormat input_format = InputFormat::kAuto;
+  if (int code = InputFormatOf(args, &input_format); code != 0) return code;
   ScreenBatchOptions options;
   if (args.Has("threshold")) {
     const std::string t = args.Get("threshold");
@@ -102,6 +102,7 @@ int Screen(const Args& args) {
   if (args.Has("threads") && !args.GetInt("threads", 1, 256, &threads)) return kExitUsage;
   options.threads = static_cast<int>(threads);
   options.all_pairs = args.Has("all-pairs");
+  options.input_format = input_format;
   options.out_path = args.Get("out", "-");
   const bool quiet = args.Has("quiet");
   {

@@ -17,6 +17,7 @@
 #include "vector/vector.h"
 #include "io/csv.h"
 #include "io/input_file.h"
+#include "decree/input.h"
 #include "decree/json.h"
 #include "common/utf8.h"
 #include "screen/evidence.h"
@@ -350,114 +351,246 @@ void WriteHits(const ScreeningIndex& index, const CountryEvidence* evidence, con
 
 }  // namespace
 
+namespace {
+
+// One row as screening sees it: its txn_id, and per screened column the name and the country
+// beside it (has_country false: the batch gives none for that column).
+struct ScreenRow {
+  std::string_view txn_id;
+  std::vector<std::string_view> names, countries;
+  std::vector<bool> has_country;
+};
+
+// Per thread: screens the names of rows, remembering the names already screened (batches
+// repeat their counterparties; the cache serves the index and the all-pairs reference alike).
+class RowScreener {
+ public:
+  RowScreener(const ScreeningIndex& index, const BatchScreenOptions& options, const CountryEvidence* evidence, Screener* screener)
+      : index_(index), options_(options), evidence_(evidence), screener_(*screener) {}
+
+  void Screen(const ScreenRow& row, Segment* seg) {
+    for (size_t c = 0; c < row.names.size(); ++c) {
+      std::string_view name = TrimName(row.names[c]);
+      if (name.empty()) {
+        ++seg->names_empty;
+        continue;
+      }
+      ++seg->names;
+      auto found = cache_.find(name);  // a string_view: no allocation for a name seen before
+      if (found == cache_.end()) {
+        if (cache_.size() >= kCacheNames) cache_.clear();
+        Cached fresh;
+        if (options_.all_pairs) {
+          screener_.AllPairs(name, &fresh.hits, &fresh.query);
+        } else {
+          screener_.Screen(name, &fresh.hits, &fresh.query);
+        }
+        found = cache_.emplace(std::string(name), std::move(fresh)).first;
+      }
+      const bool with_country = row.has_country[c] && evidence_ != nullptr;
+      WriteHits(index_, with_country ? evidence_ : nullptr, options_, with_country ? CountryCode(row.countries[c]) : "", row.txn_id, c,
+                name, found->second.query, found->second.hits, seg);
+    }
+  }
+
+ private:
+  struct Cached {
+    NormalizedName query;
+    std::vector<ScreenHit> hits;
+  };
+  const ScreeningIndex& index_;
+  const BatchScreenOptions& options_;
+  const CountryEvidence* evidence_;
+  Screener& screener_;
+  std::unordered_map<std::string, Cached, NameHash, std::equal_to<>> cache_;
+};
+
+// Where a batch's fields are: CSV columns from its header, or JSON Lines keys.
+struct BatchShape {
+  bool jsonl = false;
+  size_t ncols = 0;
+  int id_col = -1;
+  std::vector<int> name_cols, country_cols;  // CSV
+  std::vector<std::string> country_keys;     // JSON Lines: X_country for each X_name
+};
+
+void Reject(Segment* seg, uint64_t start, std::string_view txn_id, std::string reason) {
+  ++seg->rows_rejected;
+  seg->rejects.push_back({start, BatchReject{"", IsValidUtf8(txn_id) ? std::string(txn_id.substr(0, 256)) : "", std::move(reason)}});
+}
+
+void ScreenCsvSegment(const std::string& data, uint64_t begin, const BatchShape& shape, const BatchScreenOptions& options,
+                      RowScreener* screener, Segment* seg) {
+  std::vector<io::CsvField> f;
+  Arena arena;
+  ScreenRow row;
+  io::CsvScanner scanner(data.data(), 0, data.size());
+  while (!scanner.done()) {
+    const uint64_t start = begin + scanner.pos();
+    io::CsvError e;
+    scanner.Next(&f, &e);
+    if (e == io::CsvError::kNone && f.size() == 1 && f[0].size == 0 && shape.ncols > 1) continue;  // blank line
+    ++seg->rows_read;
+    arena.Reset();
+    std::string_view txn_id = e == io::CsvError::kNone && f.size() > static_cast<size_t>(shape.id_col) ? io::CsvText(f[shape.id_col], &arena) : "";
+    if (e != io::CsvError::kNone) {
+      Reject(seg, start, txn_id, io::CsvErrorText(e));
+      continue;
+    }
+    if (f.size() != shape.ncols) {
+      Reject(seg, start, txn_id, fmt::format("expected {} fields, found {}", shape.ncols, f.size()));
+      continue;
+    }
+    if (txn_id.empty()) {
+      Reject(seg, start, txn_id, "empty txn_id");
+      continue;
+    }
+    row.txn_id = txn_id;
+    row.names.clear();
+    row.countries.clear();
+    row.has_country.clear();
+    bool bad = false;
+    for (size_t c = 0; c < shape.name_cols.size() && !bad; ++c) {
+      row.names.push_back(io::CsvText(f[shape.name_cols[c]], &arena));
+      row.has_country.push_back(shape.country_cols[c] >= 0);
+      row.countries.push_back(shape.country_cols[c] >= 0 ? io::CsvText(f[shape.country_cols[c]], &arena) : "");
+      if (!IsValidUtf8(row.names.back())) {
+        Reject(seg, start, txn_id, fmt::format("{}: invalid UTF-8", options.columns[c]));
+        bad = true;
+      }
+    }
+    if (!bad) screener->Screen(row, seg);
+  }
+}
+
+// A JSON Lines batch: one object a line, txn_id a non-empty string, each screened name a string,
+// null or absent (no name), its X_country likewise; a duplicated key is refused (which value
+// would be meant?).
+void ScreenJsonlSegment(const std::string& data, uint64_t begin, const BatchShape& shape, const BatchScreenOptions& options,
+                        RowScreener* screener, Segment* seg) {
+  ScreenRow row;
+  JsonValue v;
+  for (size_t at = 0; at < data.size();) {
+    const uint64_t start = begin + at;
+    size_t nl = data.find('\n', at);
+    if (nl == std::string::npos) nl = data.size();
+    std::string_view line(data.data() + at, nl - at);
+    at = nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;  // blank line
+    ++seg->rows_read;
+    size_t off = 0;
+    std::string error;
+    if (!IsValidUtf8(line)) {
+      Reject(seg, start, "", "invalid UTF-8");
+      continue;
+    }
+    if (!ParseJson(line, &v, &off, &error)) {
+      Reject(seg, start, "", fmt::format("invalid JSON at byte {} of the line: {}", off + 1, error));
+      continue;
+    }
+    if (v.kind != JsonValue::Kind::kObject) {
+      Reject(seg, start, "", "a JSON Lines record must be an object");
+      continue;
+    }
+    const JsonValue* id = v.Get("txn_id");
+    std::string_view txn_id = id != nullptr && id->is_string() ? std::string_view(id->text) : "";
+    std::string reason;
+    for (size_t i = 0; i < v.members.size() && reason.empty(); ++i) {
+      for (size_t j = 0; j < i && reason.empty(); ++j) {
+        if (v.members[i].key == v.members[j].key) reason = fmt::format("the key \"{}\" appears twice in the object", v.members[i].key.substr(0, 64));
+      }
+    }
+    if (reason.empty() && txn_id.empty()) reason = "txn_id: missing or not a non-empty string";
+    row.txn_id = txn_id;
+    row.names.clear();
+    row.countries.clear();
+    row.has_country.clear();
+    for (size_t c = 0; c < options.columns.size() && reason.empty(); ++c) {
+      const JsonValue* name = v.Get(options.columns[c]);
+      const JsonValue* country = v.Get(shape.country_keys[c]);
+      if (name != nullptr && !name->is_string() && name->kind != JsonValue::Kind::kNull) reason = options.columns[c] + ": not a string";
+      if (country != nullptr && !country->is_string() && country->kind != JsonValue::Kind::kNull) reason = shape.country_keys[c] + ": not a string";
+      row.names.push_back(name != nullptr && name->is_string() ? std::string_view(name->text) : "");
+      row.has_country.push_back(country != nullptr && country->is_string());
+      row.countries.push_back(row.has_country.back() ? std::string_view(country->text) : "");
+    }
+    if (!reason.empty()) {
+      Reject(seg, start, txn_id, std::move(reason));
+      continue;
+    }
+    screener->Screen(row, seg);
+  }
+}
+
+// The batch's shape and where its records start: a CSV header, or JSON Lines (no header).
+Status ReadShape(io::InputFile& file, const std::string& input, const BatchScreenOptions& options, BatchShape* shape, size_t* pos) {
+  InputFormat format = options.input_format;
+  if (format == InputFormat::kAuto) format = input == "-" ? InputFormat::kCsv : DetectInputFormat(input);
+  if (format != InputFormat::kCsv && format != InputFormat::kJsonl) {
+    return Status::InvalidArgument(input + ": screen reads CSV and JSON Lines batches; screen another format with "
+                                           "decree run rulesets/sanctions --list ...");
+  }
+  if (format == InputFormat::kCsv) {
+    return ReadHeader(file, input, options.columns, pos, &shape->ncols, &shape->id_col, &shape->name_cols, &shape->country_cols);
+  }
+  shape->jsonl = true;
+  std::string head;
+  if (Status st = file.ReadAt(0, 3, &head); !st.ok()) return st;
+  *pos = head == "\xEF\xBB\xBF" ? 3 : 0;
+  for (const std::string& c : options.columns) {
+    shape->country_keys.push_back(c.ends_with("_name") ? c.substr(0, c.size() - 5) + "_country" : std::string());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const BatchScreenOptions& options,
                    BatchScreenResult* result) {
   const auto started = std::chrono::steady_clock::now();
   io::InputFile file;
   Status st = file.Open(input);
   if (!st.ok()) return st;
-  size_t pos = 0, ncols = 0;
-  int id_col = -1;
-  std::vector<int> name_cols, country_cols;
-  if (st = ReadHeader(file, input, options.columns, &pos, &ncols, &id_col, &name_cols, &country_cols); !st.ok()) return st;
+  size_t pos = 0;
+  BatchShape shape;
+  if (st = ReadShape(file, input, options, &shape, &pos); !st.ok()) return st;
   // With a country beside a name, names scoring kCountryEffect under the threshold may still hit.
   std::unique_ptr<CountryEvidence> evidence;
-  if (std::any_of(country_cols.begin(), country_cols.end(), [](int k) { return k >= 0; })) {
+  if (shape.jsonl || std::any_of(shape.country_cols.begin(), shape.country_cols.end(), [](int k) { return k >= 0; })) {
     evidence = std::make_unique<CountryEvidence>(index);
   }
   const double floor = evidence ? std::max(1e-4, options.threshold - kCountryEffect) : options.threshold;
   io::SegmentReader segments;
-  segments.Init(&file, pos, /*quotes=*/true, kSegmentBytes, uint64_t{64} << 20, 1);
+  segments.Init(&file, pos, /*quotes=*/!shape.jsonl, kSegmentBytes, uint64_t{64} << 20, 1);
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  // Per thread: the screener, and the results of names already screened (batches repeat their
-  // counterparties; the cache serves the index and the all-pairs reference alike).
-  struct Cached {
-    NormalizedName query;
-    std::vector<ScreenHit> hits;
-  };
-  std::vector<std::unordered_map<std::string, Cached, NameHash, std::equal_to<>>> caches(static_cast<size_t>(threads));
   std::vector<std::unique_ptr<Screener>> screeners;
+  std::vector<std::unique_ptr<RowScreener>> rows;
   LookupMemo memo;
   for (int t = 0; t < threads; ++t) {
     screeners.push_back(std::make_unique<Screener>(&index, floor, &memo));
     if (!screeners.back()->status().ok()) return screeners.back()->status();
+    rows.push_back(std::make_unique<RowScreener>(index, options, evidence.get(), screeners.back().get()));
   }
-  const std::vector<AllowEntry>* allow = options.allow;
   std::vector<Segment> out(segments.count());
   std::atomic<uint64_t> bytes_done{0}, rows_done{0};
-  std::mutex failure_mu;
+  std::mutex failure_mu, progress_mu;
   Status failure;
-  std::mutex progress_mu;
   Parallel(segments.count(), threads, [&](int w, size_t k) {
-    Screener& screener = *screeners[static_cast<size_t>(w)];
-    auto& cache = caches[static_cast<size_t>(w)];
     Segment& seg = out[k];
-    if (allow != nullptr) seg.allow_used.assign(allow->size(), 0);
+    if (options.allow != nullptr) seg.allow_used.assign(options.allow->size(), 0);
     std::string data;
     uint64_t begin, end;
-    Status s = segments.Read(k, &data, &begin, &end);
-    if (!s.ok()) {
+    if (Status s = segments.Read(k, &data, &begin, &end); !s.ok()) {
       std::lock_guard<std::mutex> lock(failure_mu);
       if (failure.ok()) failure = s;
       return;
     }
-    std::vector<io::CsvField> f;
-    Arena arena;
-    io::CsvScanner scanner(data.data(), 0, data.size());
-    while (!scanner.done()) {
-      const uint64_t start = begin + scanner.pos();
-      io::CsvError e;
-      scanner.Next(&f, &e);
-      if (e == io::CsvError::kNone && f.size() == 1 && f[0].size == 0 && ncols > 1) continue;  // blank line
-      ++seg.rows_read;
-      arena.Reset();
-      std::string_view txn_id = e == io::CsvError::kNone && f.size() > static_cast<size_t>(id_col) ? io::CsvText(f[id_col], &arena) : "";
-      auto reject = [&](std::string reason) {
-        ++seg.rows_rejected;
-        seg.rejects.push_back({start, BatchReject{"", IsValidUtf8(txn_id) ? std::string(txn_id) : "", std::move(reason)}});
-      };
-      if (e != io::CsvError::kNone) {
-        reject(io::CsvErrorText(e));
-        continue;
-      }
-      if (f.size() != ncols) {
-        reject(fmt::format("expected {} fields, found {}", ncols, f.size()));
-        continue;
-      }
-      if (txn_id.empty()) {
-        reject("empty txn_id");
-        continue;
-      }
-      bool bad = false;
-      for (size_t c = 0; c < name_cols.size() && !bad; ++c) {
-        if (!IsValidUtf8(io::CsvText(f[name_cols[c]], &arena))) {
-          reject(fmt::format("{}: invalid UTF-8", options.columns[c]));
-          bad = true;
-        }
-      }
-      if (bad) continue;
-      for (size_t c = 0; c < name_cols.size(); ++c) {
-        std::string_view name = TrimName(io::CsvText(f[name_cols[c]], &arena));
-        if (name.empty()) {
-          ++seg.names_empty;
-          continue;
-        }
-        ++seg.names;
-        auto found = cache.find(name);  // a string_view: no allocation for a name seen before
-        if (found == cache.end()) {
-          if (cache.size() >= kCacheNames) cache.clear();
-          Cached fresh;
-          if (options.all_pairs) {
-            screener.AllPairs(name, &fresh.hits, &fresh.query);
-          } else {
-            screener.Screen(name, &fresh.hits, &fresh.query);
-          }
-          found = cache.emplace(std::string(name), std::move(fresh)).first;
-        }
-        const std::string row_country = country_cols[c] >= 0 ? CountryCode(io::CsvText(f[country_cols[c]], &arena)) : "";
-        WriteHits(index, country_cols[c] >= 0 ? evidence.get() : nullptr, options, row_country, txn_id, c, name, found->second.query,
-                  found->second.hits, &seg);
-      }
+    RowScreener* screener = rows[static_cast<size_t>(w)].get();
+    if (shape.jsonl) {
+      ScreenJsonlSegment(data, begin, shape, options, screener, &seg);
+    } else {
+      ScreenCsvSegment(data, begin, shape, options, screener, &seg);
     }
     bytes_done.fetch_add(end - begin);
     rows_done.fetch_add(seg.rows_read);

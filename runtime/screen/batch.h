@@ -1,4 +1,4 @@
-// Screening a transaction batch (canonical layout, CSV): the customer and counterparty names
+// Screening a transaction batch (canonical layout, CSV or JSON Lines): the customer and counterparty names
 // of every row against a ScreeningIndex, hits as JSON Lines (docs/screening.md), every row
 // screened or rejected with its line and reason.  Output is identical whatever the thread
 // count: segments are screened in parallel and written in file order.
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "decree/input.h"
 #include "decree/status.h"
 #include "screen/index.h"
 #include "screen/match.h"
@@ -30,6 +31,7 @@ struct AllowEntry {
 Status LoadAllowList(const std::string& path, std::vector<AllowEntry>* out);
 
 struct BatchScreenOptions {
+  InputFormat input_format = InputFormat::kAuto;  // CSV or JSON Lines; kAuto: by extension, then content
   double threshold = kDefaultThreshold;
   std::vector<std::string> columns = {"customer_name", "counterparty_name"};
   int threads = 0;         // 0: one per core

@@ -46,6 +46,7 @@ Status ScreenBatch(const WatchListIndex& index, const std::string& input, const 
                    ScreenBatchResult* result) {
   screen::BatchScreenOptions o;
   o.threshold = options.threshold;
+  o.input_format = options.input_format;
   o.columns = options.columns;
   o.threads = options.threads;
   o.all_pairs = options.all_pairs;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "decree/input.h"
 #include "decree/status.h"
 
 namespace decree {
@@ -65,6 +66,7 @@ class WatchListIndex {
 };
 
 struct ScreenBatchOptions {
+  InputFormat input_format = InputFormat::kAuto;  // kCsv or kJsonl; kAuto: by extension, then content
   double threshold = 0.92;  // the lowest score reported, in (0, 1]
   std::vector<std::string> columns = {"customer_name", "counterparty_name"};
   int threads = 0;          // 0: one per core
