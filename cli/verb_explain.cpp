@@ -4,10 +4,13 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "cli.h"
 #include "compile_common.h"
 #include "decree/contents.h"
+#include "decree/input.h"
 #include "decree/json.h"
 
 namespace decree::cli {
@@ -16,23 +19,26 @@ namespace {
 
 const VerbSpec kSpec = {
     "explain",
-    "decree explain LIBRARY|SOURCES... -f FINDINGS (--line N | --rule ID [--key NAME=VALUE]...)",
+    "decree explain LIBRARY|SOURCES... -f FINDINGS [-i BATCH] (--line N | --rule ID [--key NAME=VALUE]...)",
     "Explain findings of `decree run`: the rule, its citation and source, and what met its condition.",
     "Selects findings of FINDINGS (the run's JSON Lines) by their line, or by rule and key\n"
     "values, and prints for each: the rule's id, version, citation and source text from the\n"
     "library; the group key; the aggregate values and the condition they met (as the runtime\n"
-    "recorded them); the verdict and due date; every contributing transaction id; the\n"
+    "recorded them); the verdict and due date; every contributing transaction (with -i, its\n"
+    "record from the batch the findings were made from, CSV or JSON Lines); the\n"
     "exemptions that could have taken a transaction out of the rule, and the rules it overrides\n"
     "or is overridden by.  The library must be the one that made the findings.\n\n"
     "Exit status: 0 explained; 1 no finding matches, or a finding names a rule not in the\n"
     "library; 2 could not start (a bad command line, a missing file, not a library).",
     {
         {"findings", 'f', "FILE", "findings.jsonl written by decree run (required)"},
+        {"input", 'i', "BATCH", "the batch the findings were made from: print each contributing transaction's record"},
         {"line", 0, "N", "the finding on line N of FINDINGS"},
         {"rule", 0, "ID", "findings of this rule (with --key: only those whose key matches)"},
         {"key", 'k', "NAME=VALUE", "a key value the finding must have, e.g. customer_id=C0000034 (repeatable)", true},
     },
     {"decree explain lvtr.dlib -f findings.jsonl --line 3",
+     "decree explain lvtr.dlib -f findings.jsonl -i transactions.csv --line 3",
      "decree explain lvtr.dlib -f findings.jsonl --rule cn.pboc.lvtr.cash -k customer_id=C0000034 -k day=2026-03-15"},
     1,
     -1,
@@ -51,7 +57,43 @@ bool Selected(const JsonValue& f, const Args& args) {
   return true;
 }
 
-void Explain(const JsonValue& f, size_t line, const std::string& path, const LibraryContents& c, const LibraryRule& rule) {
+// A finding chosen by --line or --rule/--key, with its line and rule.
+struct Selection {
+  JsonValue finding;
+  size_t line;
+  const LibraryRule* rule;
+};
+
+// The records of `batch` that the selected findings name, by the id column of the rules'
+// layout (txn_id in the canonical layout).  0, or the exit code after saying why not.
+int FindBatchRecords(const std::string& batch, const LibraryContents& c, const std::string& layout, const std::vector<Selection>& selected,
+                     std::vector<RecordText>* found) {
+  std::string column = "txn_id";
+  for (const LibraryLayout& l : c.layouts) {
+    for (const LibraryField& f : l.fields) {
+      if (l.name == layout && f.name == l.key) column = f.column;
+    }
+  }
+  std::set<std::string> ids;
+  for (const Selection& s : selected) {
+    if (const JsonValue* t = s.finding.Get("txn_ids")) {
+      for (const JsonValue& id : t->items) ids.insert(id.text);
+    }
+  }
+  InputSpec spec;
+  spec.path = batch;
+  if (Status st = FindRecords(spec, column, ids, found); !st.ok()) {
+    fmt::print(stderr, "decree explain: -i {}\n", st.message());
+    return ExitFor(st);
+  }
+  return 0;
+}
+
+// The batch's records by id (-i), or null.
+using Records = std::map<std::string, const RecordText*>;
+
+void Explain(const JsonValue& f, size_t line, const std::string& path, const LibraryContents& c, const LibraryRule& rule,
+             const Records* records) {
   fmt::print("finding  {}:{}\nrule     {} (version {}, {})\ncitation {}\nsource   {}:{}\n", path, line, rule.id, rule.version,
              rule.kind, rule.citation, rule.file, rule.line);
   for (size_t at = 0; at < rule.source_text.size();) {
@@ -78,6 +120,16 @@ void Explain(const JsonValue& f, size_t line, const std::string& path, const Lib
   fmt::print("records  {}:", Plural(n, "transaction", "transactions"));
   for (size_t i = 0; i < n; ++i) fmt::print(" {}", txns->items[i].text);
   fmt::print("\n");
+  for (size_t i = 0; records != nullptr && i < n; ++i) {
+    auto it = records->find(txns->items[i].text);
+    if (it == records->end()) {
+      fmt::print("  {}: not in the batch (is it the batch the findings were made from?)\n", txns->items[i].text);
+      continue;
+    }
+    std::string fields;
+    for (const auto& [k, v] : it->second->fields) fields += fmt::format("{}{}={}", fields.empty() ? "" : ", ", k, v);
+    fmt::print("  {} ({}): {}\n", txns->items[i].text, it->second->position, fields);
+  }
   auto show = [&](const char* label, const std::vector<std::string>& ids) {
     if (ids.empty()) return fmt::print("{} none\n", label);
     fmt::print("{}\n", label);
@@ -112,10 +164,13 @@ int Run(const Args& args) {
   PathGuard guard;
   GuardSources(args.positionals(), &guard);
   guard.Input("--findings", path);
+  if (args.Has("input")) guard.Input("--input", args.Get("input"));
   if (int code = CheckPaths("explain", guard); code != 0) return code;
   std::unique_ptr<Library> lib;
   if (int code = OpenOrCompile("explain", args.positionals(), args.Color(stderr), &lib); code != 0) return code;
   const LibraryContents contents = DescribeLibrary(*lib);
+  // The selected findings, then (with -i) their records from the batch, in one pass over it.
+  std::vector<Selection> selected;
   std::ifstream in(path, std::ios::binary);
   std::string text;
   size_t line = 0, explained = 0;
@@ -137,7 +192,16 @@ int Run(const Args& args) {
                  path, line, Text(f.Get("rule")));
       return kExitFailure;
     }
-    Explain(f, line, path, contents, *rule);
+    selected.push_back({std::move(f), line, rule});
+  }
+  std::vector<RecordText> found;
+  Records records;
+  if (args.Has("input") && !selected.empty()) {
+    if (int code = FindBatchRecords(args.Get("input"), contents, selected.front().rule->layout, selected, &found); code != 0) return code;
+    for (const RecordText& r : found) records.emplace(r.id, &r);  // the first record of an id
+  }
+  for (const Selection& s : selected) {
+    Explain(s.finding, s.line, path, contents, *s.rule, args.Has("input") ? &records : nullptr);
     ++explained;
   }
   if (explained == 0) {

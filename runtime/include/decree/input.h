@@ -2,7 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "decree/status.h"
 
@@ -28,5 +31,16 @@ Status ParseInputFormat(const std::string& name, InputFormat* out);
 // The format kAuto reads `path` as: by extension (.csv, .jsonl/.ndjson, .db/.sqlite/.sqlite3,
 // .xml), else by the first bytes (SQLite header, '{', '<'), else CSV.
 InputFormat DetectInputFormat(const std::string& path);
+
+// One record of a batch as text: its position ("line N") and its fields in order.
+struct RecordText {
+  std::string id, position;
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
+// The records of a CSV or JSON Lines batch whose `id_field` (e.g. txn_id) is one of `ids`, in
+// batch order, as text, without evaluating them (for explanations).  Malformed records are
+// skipped here: `decree run` is what reports them.  The whole batch is read into memory.
+Status FindRecords(const InputSpec& input, const std::string& id_field, const std::set<std::string>& ids, std::vector<RecordText>* out);
 
 }  // namespace decree
