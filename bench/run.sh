@@ -4,6 +4,9 @@
 #   bench/run.sh B1                       1M and 10M rows, 5 runs each, all peers
 #   bench/run.sh B1 --sizes 1000000 --runs 7
 #   bench/run.sh B1 --no-write            measure and check, leave docs/benchmarks.md alone
+#   bench/run.sh B1 --mix retail          another data mix (decree-gen --mix: dense, the default;
+#                                         retail: many customers, few findings; heavy: many findings),
+#                                         written to its own section (B1-retail)
 #   bench/run.sh B2                       aml-typologies over the same batches, same peers
 #   bench/run.sh B3 [--rows 1000000]      watch-list screening, index vs all-pairs (bench/b3.sh)
 #   bench/run.sh B4 [--rules 1000]        the analysis of a generated rule library (bench/b4.sh)
@@ -23,12 +26,12 @@ root=$(pwd)
 source bench/lib.sh
 
 usage() {
-  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
   exit 2
 }
 
 bench=${1:-}
-[[ -n "$bench" ]] || usage
+[[ -n "$bench" && "$bench" != -h && "$bench" != --help ]] || usage
 shift
 [[ "$bench" == B4 ]] && exec bench/b4.sh "$@"
 [[ "$bench" == B3 ]] && exec bench/b3.sh "$@"
@@ -37,12 +40,14 @@ runs=5
 seed=1
 threads=2
 write=1
+data_mix=dense
 while (($#)); do
   case "$1" in
     --sizes) sizes=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --no-write) write=0; shift ;;
+    --mix) data_mix=$2; shift 2 ;;
     -h|--help) usage ;;
     *) echo "bench/run.sh: unknown option $1" >&2; usage ;;
   esac
@@ -54,6 +59,11 @@ case "$bench" in
   *) echo "bench/run.sh: unknown benchmark $bench (B1 to B4)" >&2; exit 2 ;;
 esac
 ((runs >= 1)) || { echo "bench/run.sh: --runs must be at least 1" >&2; exit 2; }
+case "$data_mix" in
+  dense) section=$bench prefix=lvtr ;;
+  retail|heavy) section=$bench-$data_mix prefix=lvtr-$data_mix title="$title, $data_mix data mix (\`decree-gen --mix $data_mix\`)" ;;
+  *) echo "bench/run.sh: --mix is dense, retail or heavy" >&2; exit 2 ;;
+esac
 
 build=${DECREE_BUILD_DIR:-build}
 data=${DECREE_BENCH_DATA:-bench/data}
@@ -125,7 +135,7 @@ report="$work/report.md"
 {
   echo "## $bench — $title"
   echo
-  echo "\`bench/run.sh $bench --sizes $sizes --runs $runs --seed $seed\` on $(date -u +%Y-%m-%d), commit \`$commit\`$dirty;"
+  echo "\`bench/run.sh $bench --sizes $sizes --runs $runs --seed $seed --mix $data_mix\` on $(date -u +%Y-%m-%d), commit \`$commit\`$dirty;"
   echo "$machine; DuckDB $duck_version (Node API, $threads threads), SQLite $sqlite_version (sqlite3 shell), Decree \`--threads $threads\`."
   echo "Wall-clock seconds of the whole process, min / median / max of $runs runs; rows/s and ratios from"
   echo "the medians; DuckDB's query time is the time inside its process (without Node's start-up), and"
@@ -137,14 +147,14 @@ report="$work/report.md"
 
 IFS=',' read -r -a size_list <<<"$sizes"
 for rows in "${size_list[@]}"; do
-  tx="$data/lvtr-$rows-s$seed.csv"
-  rates="$data/lvtr-$rows-s$seed.rates.csv"
-  last_activity="$data/lvtr-$rows-s$seed.last_activity.csv"
-  stamp="$data/lvtr-$rows-s$seed.gen"
+  tx="$data/$prefix-$rows-s$seed.csv"
+  rates="$data/$prefix-$rows-s$seed.rates.csv"
+  last_activity="$data/$prefix-$rows-s$seed.last_activity.csv"
+  stamp="$data/$prefix-$rows-s$seed.gen"
   gen_id=$(sha256sum "$gen" | cut -c1-16)
   if [[ ! -f "$tx" || ! -f "$last_activity" || ! -f "$stamp" || "$(cat "$stamp")" != "$gen_id" ]]; then
     echo "bench: generating $rows rows (seed $seed) into $tx" >&2
-    "$gen" --rows "$rows" --seed "$seed" --out "$tx" --rates "$rates" --last-activity "$last_activity"
+    "$gen" --rows "$rows" --seed "$seed" --mix "$data_mix" --out "$tx" --rates "$rates" --last-activity "$last_activity"
     echo "$gen_id" >"$stamp"
   fi
   bytes=$(stat -c %s "$tx")
@@ -210,5 +220,5 @@ done
 
 cat "$report"
 if ((write)); then
-  write_section "$bench" "$report"
+  write_section "$section" "$report"
 fi

@@ -84,9 +84,16 @@ int main(int argc, char** argv) {
       rules = std::atoi(value().c_str());
     } else if (a == "--no-aml-patterns") {
       o.aml_patterns = false;
+    } else if (a == "--mix") {
+      const std::string m = value();
+      if (m != "dense" && m != "retail" && m != "heavy") {
+        fmt::print(stderr, "decree-gen: --mix is dense, retail or heavy, not '{}'\n", m);
+        return 2;
+      }
+      o.mix = m == "retail" ? decree::bench::Mix::kRetail : m == "heavy" ? decree::bench::Mix::kHeavy : decree::bench::Mix::kDense;
     } else {
       fmt::print(stderr,
-                 "usage: decree-gen --rows N [--seed S] [--customers N] [--days N] [--jsonl] [--no-aml-patterns] "
+                 "usage: decree-gen --rows N [--seed S] [--mix dense|retail|heavy] [--customers N] [--days N] [--jsonl] [--no-aml-patterns] "
                  "--out FILE [--rates FILE] [--last-activity FILE]\n"
                  "       decree-gen --rules N --out DIR\n");
       return a == "--help" ? 0 : 2;

@@ -92,7 +92,12 @@ std::string Amount(int64_t minor, int decimals) {
 
 class Generator {
  public:
-  explicit Generator(const GenOptions& o) : o_(o), rng_(o.seed), customers_(o.customers > 0 ? o.customers : std::max<uint64_t>(20, o.rows / 40)) {}
+  explicit Generator(const GenOptions& o) : o_(o), rng_(o.seed), customers_(o.customers > 0 ? o.customers : DefaultCustomers(o)) {}
+
+  static uint64_t DefaultCustomers(const GenOptions& o) {
+    const uint64_t per = o.mix == Mix::kRetail ? 4 : o.mix == Mix::kHeavy ? 400 : 40;
+    return std::max<uint64_t>(20, o.rows / per);
+  }
 
   void Run(const std::function<void(const GeneratedRow&)>& emit) {
     uint64_t n = 0;
@@ -102,6 +107,7 @@ class Generator {
       // Most rows are single transactions; some customers produce a burst that only crosses a
       // threshold when totalled, or an AML pattern.
       uint64_t kind = rng_.Below(100);
+      if (o_.mix == Mix::kRetail) kind = kind < 97 ? 0 : kind;  // bursts and patterns are rare
       int burst = kind < 70 ? 1 : kind < 88 ? 2 + static_cast<int>(rng_.Below(3)) : 4 + static_cast<int>(rng_.Below(6));
       bool pattern = o_.aml_patterns && kind >= 88;
       Profile p = Customer(c);
@@ -144,6 +150,9 @@ class Generator {
 
   // Amounts (in minor units) dense around the thresholds of the channel and customer kind.
   int64_t Pick(const std::string& channel, bool entity, bool cross_border, const Currency& cur, bool pattern, int i) {
+    if (o_.mix == Mix::kRetail && !pattern && !rng_.Chance(20)) {  // 98 %: everyday amounts, 10–2,000 units
+      return 1000 + static_cast<int64_t>(rng_.Below(199000));
+    }
     if (cur.decimals == 0) {  // JPY: whole yen around 1.5 million (10,000 USD)
       int64_t base = rng_.Chance(500) ? 1490000 + static_cast<int64_t>(rng_.Below(20001)) : 10000 + static_cast<int64_t>(rng_.Below(1500000));
       return base;
@@ -156,6 +165,9 @@ class Generator {
       return usd * 1000000 / cur.usd_micro + 1;
     }
     int64_t threshold = channel == "cash" ? 5000000 : !entity ? (cross_border ? 20000000 : 50000000) : 200000000;
+    if (o_.mix == Mix::kHeavy && !pattern && rng_.Below(100) < 60) {  // 60 %: at or over the threshold
+      return threshold + static_cast<int64_t>(rng_.Below(static_cast<uint64_t>(threshold)));
+    }
     if (pattern && channel == "cash") return 4500000 + static_cast<int64_t>(rng_.Below(500000));  // 45,000-49,999.99
     if (pattern && rng_.Chance(400)) return (1 + static_cast<int64_t>(rng_.Below(9))) * 1000000;   // round 10,000s
     uint64_t x = rng_.Below(1000);

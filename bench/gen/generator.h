@@ -15,10 +15,16 @@
 
 namespace decree::bench {
 
+// The shape of a batch: `dense` (the default) puts amounts at, under and over the
+// thresholds, ~40 rows a customer; `retail` many customers with few, mostly small
+// transactions (few findings); `heavy` few customers with large amounts (many findings).
+enum class Mix { kDense, kRetail, kHeavy };
+
 struct GenOptions {
   uint64_t rows = 100000;
   uint64_t seed = 1;
-  uint64_t customers = 0;  // 0: rows / 40
+  Mix mix = Mix::kDense;
+  uint64_t customers = 0;  // 0: rows / 40 (dense), rows / 4 (retail), rows / 400 (heavy)
   int days = 30;           // from 2026-03-01 (Asia/Shanghai)
   bool aml_patterns = true;
 };
