@@ -74,7 +74,7 @@ Status UsdRate(const ReportInput& in, const std::string& date, const std::string
   int32_t day;
   const CurrencyId cur = LookupCurrency(currency);
   if (in.usd_rate == nullptr || !ParseDate(date, &day) || cur == kNoCurrency || !in.usd_rate->Rate(day, cur, m)) {
-    return Status::InvalidArgument(fmt::format("no usd_rate for {} on {}: pass the rates the run used (--table usd_rate=rates.csv)",
+    return Status::InvalidArgument(fmt::format("no usd_rate for {} on {}: the report needs the usd_rate table the run used",
                                                currency, date));
   }
   *scale = in.usd_rate->rate_scale();

@@ -528,8 +528,7 @@ Status ReadShape(io::InputFile& file, const std::string& input, const BatchScree
   InputFormat format = options.input_format;
   if (format == InputFormat::kAuto) format = input == "-" ? InputFormat::kCsv : DetectInputFormat(input);
   if (format != InputFormat::kCsv && format != InputFormat::kJsonl) {
-    return Status::InvalidArgument(input + ": screen reads CSV and JSON Lines batches; screen another format with "
-                                           "decree run rulesets/sanctions --list ...");
+    return Status::InvalidArgument(input + ": batch screening reads CSV and JSON Lines; a rule's screen() reads any batch format");
   }
   if (format == InputFormat::kCsv) {
     return ReadHeader(file, input, options.columns, pos, &shape->ncols, &shape->id_col, &shape->name_cols, &shape->country_cols);
