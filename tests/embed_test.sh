@@ -10,7 +10,8 @@ cd "$work"
 # Under AddressSanitizer (scripts/sanitize.sh) the Python interpreter must load the sanitizer's
 # runtime first to load libdecree.so; the interpreter's own allocations are not ours to check.
 py_env=()
-if ldd "$libso" | grep -q libasan; then
+# (grep reads all of ldd's output: with -q it may exit first, and pipefail would see ldd's SIGPIPE.)
+if ldd "$libso" | grep -c libasan >/dev/null; then
   py_env=(LD_PRELOAD="$(gcc -print-file-name=libasan.so)" ASAN_OPTIONS=detect_leaks=0)
 fi
 "$decree" build "$src/rulesets/cn-pboc-lvtr" "$src/rulesets/aml-typologies" -o lib.dlib >/dev/null
