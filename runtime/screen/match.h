@@ -91,6 +91,7 @@ double TokenSimilarity(std::string_view q, std::string_view e);  // CompareToken
 // The curated equivalents: the group of a spelling (-1: none), and every spelling of a group.
 int EquivalenceGroup(std::string_view token);
 const std::vector<std::string>& EquivalentSpellings(int group);
+int EquivalenceGroupCount();
 // A consonant skeleton for phonetic comparison of Latin-script parts ("qadhafi" and "kaddafi"
 // both "kdf", "bout" and "but" both "bt"); empty for parts shorter than 3 letters or with
 // other characters.

@@ -123,6 +123,8 @@ int EquivalenceGroup(std::string_view token) {
 
 const std::vector<std::string>& EquivalentSpellings(int group) { return Table().groups[static_cast<size_t>(group)]; }
 
+int EquivalenceGroupCount() { return static_cast<int>(Table().groups.size()); }
+
 std::string PhoneticKey(std::string_view t) {
   if (t.size() < 3 || t.size() > kMaxCompare) return {};
   for (char c : t) {

@@ -373,3 +373,102 @@ TEST(Evidence, CountryCodesFromCodesAndNames) {
 
 }  // namespace
 }  // namespace decree::screen
+
+namespace decree::screen {
+namespace {
+
+double Aligned(std::vector<std::string_view> q, std::vector<std::string_view> e, uint32_t family_mask = 0,
+               std::vector<PartMatch>* parts = nullptr) {
+  uint16_t f;
+  return NameScore(q.data(), q.size(), e.data(), e.size(), family_mask, &f, parts);
+}
+
+// How two parts compare: each kind of match, and what is not one.
+TEST(Parts, CompareTokensNamesEachKind) {
+  EXPECT_EQ(CompareTokens("ramzi", "ramzi").how, PartHow::kExact);
+  EXPECT_EQ(CompareTokens("mohammed", "muhammad").how, PartHow::kEquivalent);
+  EXPECT_GE(CompareTokens("mohammed", "muhammad").similarity, kEquivalentSimilarity);
+  EXPECT_EQ(CompareTokens("zhang", "chang").how, PartHow::kEquivalent);  // Wade-Giles
+  EXPECT_EQ(CompareTokens("sergey", "serhiy").how, PartHow::kEquivalent);
+  EXPECT_EQ(CompareTokens("farouk", "faruok").how, PartHow::kTypo);
+  EXPECT_GE(CompareTokens("omar", "omra").similarity, kTypoSimilarity);
+  EXPECT_EQ(CompareTokens("but", "bout").how, PartHow::kPhonetic);
+  EXPECT_EQ(CompareTokens("anatolyevich", "anatolijevitch").how, PartHow::kPhonetic);
+  EXPECT_EQ(CompareTokens("k", "karim").how, PartHow::kInitial);
+  // Different names: short parts one letter apart, and two names the table knows apart.
+  EXPECT_LT(CompareTokens("ali", "wali").similarity, kTokenFloor);
+  EXPECT_LT(CompareTokens("lei", "wei").similarity, kTokenFloor);
+  EXPECT_LT(CompareTokens("hassan", "hussein").similarity, kTokenFloor);
+  EXPECT_NE(CompareTokens("ali", "ala").how, PartHow::kPhonetic);
+}
+
+TEST(Parts, PhoneticKeysAndTableLookups) {
+  EXPECT_EQ(PhoneticKey("qadhafi"), PhoneticKey("kaddafi"));
+  EXPECT_EQ(PhoneticKey("bout"), "bt");
+  EXPECT_EQ(PhoneticKey("ab"), "");         // too short
+  EXPECT_EQ(PhoneticKey("zhang3"), "");     // not letters
+  EXPECT_GE(EquivalenceGroup("usama"), 0);
+  EXPECT_EQ(EquivalenceGroup("usama"), EquivalenceGroup("osama"));
+  EXPECT_NE(EquivalenceGroup("hasan"), EquivalenceGroup("husayn"));
+  EXPECT_EQ(EquivalenceGroup("decree"), -1);
+  EXPECT_TRUE(IsPinyinComposed("jianguo"));
+  EXPECT_FALSE(IsPinyinComposed("binalshibh"));
+}
+
+// Every spelling of the table is in one group only, and every group has two or more.
+TEST(Parts, EquivalentsTableIsWellFormed) {
+  std::set<std::string> seen;
+  for (int g = 0; g < EquivalenceGroupCount(); ++g) {
+    const std::vector<std::string>& spellings = EquivalentSpellings(g);
+    EXPECT_GE(spellings.size(), 2u);
+    for (const std::string& s : spellings) {
+      EXPECT_TRUE(seen.insert(s).second) << s << " is in two groups";
+      EXPECT_EQ(EquivalenceGroup(s), g) << s;
+    }
+  }
+  EXPECT_GT(seen.size(), 300u);
+}
+
+// The alignment's rules, each on the example that motivates it.
+TEST(Parts, AlignmentCostsEachKindOfDifference) {
+  // A middle name left out costs little once the first given and the family name are there.
+  EXPECT_GT(Aligned({"ramzi", "abdullah", "binalshibh"}, {"ramzi", "mohamed", "abdullah", "binalshibh"}), 0.95);
+  // An extra part in the query costs much.
+  EXPECT_LT(Aligned({"omar", "hasan", "farouk", "zayed"}, {"omar", "hasan", "farouk"}), kDefaultThreshold);
+  // A contradicting given name, and a missing first given name (a son named after his father).
+  EXPECT_LT(Aligned({"ahmed", "mohamed", "abdullah", "binalshibh"}, {"ramzi", "mohamed", "abdullah", "binalshibh"}), 0.85);
+  EXPECT_LT(Aligned({"saddam", "hussein", "al", "tikriti"}, {"uday", "saddam", "hussein", "al", "tikriti"}), kDefaultThreshold);
+  // A patronymic chain keeps its order; without the chain the same words would be a match.
+  EXPECT_LT(Aligned({"salman", "bin", "muhammad", "al", "rawi"}, {"muhammad", "bin", "salman", "al", "rawi"}), 0.6);
+  EXPECT_EQ(Aligned({"salman", "muhammad", "al", "rawi"}, {"muhammad", "salman", "al", "rawi"}), 1.0);
+  // A patronymic pairs only with a patronymic.
+  EXPECT_LT(Aligned({"ivan", "petrovich", "sidorov"}, {"petr", "ivanovich", "sidorov"}), 0.8);
+  // A Chinese given name is one name: leaving a syllable out is not cheap.
+  EXPECT_LT(Aligned({"zhang", "jian"}, {"zhang", "jiang", "ping"}, 1u), kDefaultThreshold);
+  // "abd al" is "abdul"; OFAC's "FAMILY, Given" family name pairs across the chain.
+  EXPECT_EQ(Aligned({"abd", "al", "rahman", "khalil"}, {"abdul", "rahman", "khalil"}), 1.0);
+  EXPECT_GT(Aligned({"saleck", "ould", "cheikh", "mohamedou"}, {"mohamedou", "saleck", "ould", "cheikh"}, 1u), 0.99);
+}
+
+// The explanation adds up: contributions sum to the score, contributions and losses to 1.
+TEST(Parts, ExplanationAddsUp) {
+  std::vector<PartMatch> parts;
+  const double score = Aligned({"ramzi", "abdullah", "binalshibh", "x"}, {"binalshibh", "ramzi", "mohammed", "abdullah"}, 1u, &parts);
+  double contributed = 0, lost = 0;
+  bool omitted = false, extra = false, family = false;
+  for (const PartMatch& p : parts) {
+    contributed += p.contribution;
+    lost += p.lost;
+    omitted |= p.how == PartHow::kOmitted && p.list == "mohammed";
+    extra |= p.how == PartHow::kExtra && p.query == "x";
+    family |= p.family && p.list == "binalshibh";
+  }
+  EXPECT_NEAR(contributed, score, 1e-9);
+  EXPECT_NEAR(contributed + lost, 1.0, 1e-9);
+  EXPECT_TRUE(omitted);
+  EXPECT_TRUE(extra);
+  EXPECT_TRUE(family);
+}
+
+}  // namespace
+}  // namespace decree::screen
