@@ -419,7 +419,7 @@ void Screener::Screen(std::string_view name, std::vector<ScreenHit>* hits, Norma
     }
   });
   // 2. Each candidate scored, unless a bound says it cannot reach the threshold t.  The bound
-  // holds where no written-together form and no "abd" merge is involved (NameScore's merges all
+  // holds where no written-together form and no "abd" rewrite is involved (NameScore's merges all
   // involve one, and then the candidate was reached through it).  score ≥ t ⇔ Σ over parts of
   // weight·(credit − t) ≥ 0.  A part with a hit among the other side's parts adds at most
   // κ·|part|·(1 − t) (κ = kFamilyWeight for the family name, or a query part with a hit among
@@ -432,7 +432,7 @@ void Screener::Screen(std::string_view name, std::vector<ScreenHit>* hits, Norma
   const double q_miss = t2 - t;  // a query part pairs at best below t, or costs −t·|q|
   bool q_abd = false;
   double q_bound = 0;
-  for (const auto& tok : query->tokens) q_abd |= tok == "abd";
+  for (const auto& tok : query->tokens) q_abd |= RewritesAbd(tok);
   for (const Candidate& c : candidates_) {
     ++stats_.candidates;
     const ScreeningIndex::Name& nm = index_->names_[c.name];
@@ -443,7 +443,7 @@ void Screener::Screen(std::string_view name, std::vector<ScreenHit>* hits, Norma
       bool e_abd = false;
       for (uint32_t j = 0; j < nm.token_count; ++j) {
         const std::string_view tok = index_->vocab_[tk[j]];
-        e_abd |= tok == "abd";
+        e_abd |= RewritesAbd(tok);
         const double len = static_cast<double>(tok.size());
         const bool family = nm.family_mask != 0 ? (nm.family_mask >> j) & 1u : j + 1 == nm.token_count;
         const double kappa = family ? kFamilyWeight : 1.0;

@@ -50,9 +50,13 @@ size_t MergeAdjacent(const std::string_view* a, size_t n, const uint32_t* a_from
   return count;
 }
 
+// The "abd" + article spellings a compound begins with ("abdelbaset", "abdalrahman").
+constexpr std::string_view kAbdPrefixes[] = {"abdel", "abdal", "abdol", "abdoul", "abdool", "abdil"};
+
 // "abd" and the article after it ("abd al rahman", "abd ur rahman") as the one part "abdul";
-// "abd" alone ("abd aziz") as "abdul" too.
-size_t MergeAbd(const std::string_view* a, size_t n, std::string_view* out, uint32_t* from) {
+// "abd" alone ("abd aziz") as "abdul" too; a compound written with another spelling of
+// "abdul" ("abdelbaset") as "abdul…" ("abdulbaset", into `buf`, kRoom · kMaxCompare bytes).
+size_t MergeAbd(const std::string_view* a, size_t n, std::string_view* out, uint32_t* from, char* buf) {
   static constexpr std::string_view kArticles[] = {"al", "el", "ul", "ol", "ar", "ur", "er", "as", "us", "es", "an", "un", "ad", "ud", "az", "uz"};
   size_t count = 0, i = 0;
   for (; i < n && i < 32; ++i) {
@@ -64,7 +68,19 @@ size_t MergeAbd(const std::string_view* a, size_t n, std::string_view* out, uint
       continue;
     }
     from[count] = 1u << i;
-    out[count++] = a[i] == "abd" ? std::string_view("abdul") : a[i];
+    out[count] = a[i] == "abd" ? std::string_view("abdul") : a[i];
+    for (std::string_view prefix : kAbdPrefixes) {
+      if (a[i].size() >= prefix.size() + 3 && a[i].size() <= kMaxCompare && a[i].starts_with(prefix)) {
+        char* at = buf + count * kMaxCompare;
+        const std::string_view rest = a[i].substr(prefix.size());
+        const size_t len = std::min(kMaxCompare, 5 + rest.size());
+        std::copy_n("abdul", 5, at);
+        std::copy_n(rest.data(), len - 5, at + 5);
+        out[count] = std::string_view(at, len);
+        break;
+      }
+    }
+    ++count;
   }
   for (; i < n; ++i) {  // beyond the masks: kept as they are
     from[count] = 0;
@@ -99,6 +115,14 @@ double JoinedScore(std::string_view single, const std::string_view* many, size_t
 }
 
 }  // namespace
+
+bool RewritesAbd(std::string_view t) {
+  if (t == "abd") return true;
+  for (std::string_view prefix : kAbdPrefixes) {
+    if (t.size() >= prefix.size() + 3 && t.starts_with(prefix)) return true;
+  }
+  return false;
+}
 
 const char* MatchFlagName(int bit) {
   static const char* const kNames[] = {"exact", "reordered", "fuzzy", "initial", "joined", "partial", "equivalent", "typo", "phonetic"};
@@ -216,6 +240,7 @@ class Aligner {
   static constexpr size_t kRoom = kMaxTokens + 32;
   std::array<std::string_view, kRoom> qa_, ea_;
   std::array<uint32_t, kRoom> qa_from_, ea_from_, q_from_, e_from_;
+  std::array<char, kRoom * kMaxCompare> qa_buf_, ea_buf_;  // MergeAbd's rewritten compounds
   std::array<std::string_view, kMaxTokens> qm_, em_;
   std::array<uint32_t, kMaxTokens> qm_from_, em_from_;
   std::array<char, kMaxTokens * kMaxCompare> qbuf_, ebuf_;
@@ -241,8 +266,8 @@ Aligner::Aligner(const std::string_view* q, size_t n, const std::string_view* e,
   for (size_t i = 0; i < std::min(n_, kRoom); ++i) q_from_[i] = i < 32 ? 1u << i : 0;
   for (size_t j = 0; j < std::min(m_, kRoom); ++j) e_from_[j] = j < 32 ? 1u << j : 0;
   if (n_ <= kRoom && m_ <= kRoom) {
-    n_ = MergeAbd(q, n_, qa_.data(), qa_from_.data());
-    m_ = MergeAbd(e, m_, ea_.data(), ea_from_.data());
+    n_ = MergeAbd(q, n_, qa_.data(), qa_from_.data(), qa_buf_.data());
+    m_ = MergeAbd(e, m_, ea_.data(), ea_from_.data(), ea_buf_.data());
     q_ = qa_.data();
     e_ = ea_.data();
     std::copy_n(qa_from_.begin(), n_, q_from_.begin());

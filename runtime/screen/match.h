@@ -7,9 +7,10 @@
 //               Cantonese against pinyin): kEquivalentSimilarity, or their Jaro-Winkler if higher;
 //   typo        one pair of adjacent letters swapped (a transposition is one edit):
 //               kTypoSimilarity (kTypoSimilarity3 for three letters), or their Jaro-Winkler if higher;
-//   phonetic    the same PhoneticKey (Latin letters, 3 or more) and Jaro-Winkler ≥ kTokenFloor,
-//               unless the table knows them as different names: kPhoneticSimilarity;
+//   phonetic    the same PhoneticKey (Latin letters, 3 or more) and Jaro-Winkler ≥ kTokenFloor:
+//               kPhoneticSimilarity;
 //   initial     one is a single letter that begins the other: kInitialSimilarity;
+//   (two names the table has in different groups — "abdul" and "abdullah" — are never paired);
 //   similar     otherwise their Jaro-Winkler (prefix scale 0.1, prefix up to 4); for a part of
 //               4 letters or fewer at most 1 − edits/length (Levenshtein), since Jaro-Winkler
 //               is generous with short strings ("ali" and "wali" are different names; "but"
@@ -98,6 +99,9 @@ int EquivalenceGroupCount();
 std::string PhoneticKey(std::string_view token);
 // Whether `token` begins a patronymic chain (bin, ibn, ben, bint, binti, ould).
 bool IsChainParticle(std::string_view token);
+// Whether NameScore reads `token` as another spelling ("abd" and "abdel…" compounds as
+// "abdul…"): the index's pruning bound does not hold for names with such a token.
+bool RewritesAbd(std::string_view token);
 // Whether `token` is an Arabic article as romanised (al, el, ad, ar, as, …).
 bool IsArticle(std::string_view token);
 // Whether `token` is a pinyin syllable or two written together ("ping", "jianguo").

@@ -204,11 +204,13 @@ TokenMatch CompareTokens(std::string_view q, std::string_view e, int gq, int ge)
     return {std::max(jw, kInitialSimilarity), PartHow::kInitial};
   }
   if (gq >= 0 && gq == ge) return {std::max(jw, kEquivalentSimilarity), PartHow::kEquivalent};
+  // Two names the table knows, in different groups, are different names however alike they
+  // are written ("abdul" and "abdullah", "hasan" and "husayn"): never paired.
+  if (gq >= 0 && ge >= 0) return {std::min(jw, kTokenFloor - 0.01), PartHow::kSimilar};
   if (IsTransposition(q, e)) return {std::max(jw, q.size() == 3 ? kTypoSimilarity3 : kTypoSimilarity), PartHow::kTypo};
-  // Two known names in different groups are different names, however alike they sound.
   // Short parts must also end alike ("but" / "bout", not "ali" / "ala").
   const bool ends_alike = std::min(q.size(), e.size()) > 4 || q.back() == e.back();
-  if (jw >= kTokenFloor && jw < kPhoneticSimilarity && (gq < 0 || ge < 0) && ends_alike) {
+  if (jw >= kTokenFloor && jw < kPhoneticSimilarity && ends_alike) {
     const std::string kq = PhoneticKey(q);
     if (!kq.empty() && kq == PhoneticKey(e)) return {kPhoneticSimilarity, PartHow::kPhonetic};
   }

@@ -447,6 +447,9 @@ TEST(Parts, AlignmentCostsEachKindOfDifference) {
   EXPECT_LT(Aligned({"zhang", "jian"}, {"zhang", "jiang", "ping"}, 1u), kDefaultThreshold);
   // "abd al" is "abdul"; OFAC's "FAMILY, Given" family name pairs across the chain.
   EXPECT_EQ(Aligned({"abd", "al", "rahman", "khalil"}, {"abdul", "rahman", "khalil"}), 1.0);
+  EXPECT_EQ(Aligned({"abdelbaset", "azzouz"}, {"azzouz", "abd", "al", "baset"}, 1u), 1.0);  // a compound, another spelling
+  EXPECT_TRUE(RewritesAbd("abdelbaset"));
+  EXPECT_FALSE(RewritesAbd("abdullah"));
   EXPECT_GT(Aligned({"saleck", "ould", "cheikh", "mohamedou"}, {"mohamedou", "saleck", "ould", "cheikh"}, 1u), 0.99);
 }
 
