@@ -179,7 +179,9 @@ void ScreeningIndex::Finish() {
   occurrences_.shrink_to_fit();
 
 
+  vocab_abd_.resize(vocab_.size());
   for (uint32_t v = 0; v < vocab_.size(); ++v) {
+    vocab_abd_[v] = RewritesAbd(vocab_[v]);
     if (const int g = EquivalenceGroup(vocab_[v]); g >= 0) equivalent_vocab_[g].push_back(v);
     if (std::string key = PhoneticKey(vocab_[v]); !key.empty()) phonetic_vocab_[key].push_back(v);
   }
@@ -442,9 +444,8 @@ void Screener::Screen(std::string_view name, std::vector<ScreenHit>* hits, Norma
       double bound = 0;
       bool e_abd = false;
       for (uint32_t j = 0; j < nm.token_count; ++j) {
-        const std::string_view tok = index_->vocab_[tk[j]];
-        e_abd |= RewritesAbd(tok);
-        const double len = static_cast<double>(tok.size());
+        e_abd |= index_->vocab_abd_[tk[j]] != 0;
+        const double len = static_cast<double>(index_->vocab_[tk[j]].size());
         const bool family = nm.family_mask != 0 ? (nm.family_mask >> j) & 1u : j + 1 == nm.token_count;
         const double kappa = family ? kFamilyWeight : 1.0;
         const uint32_t mask = vocab_mask_stamp_[tk[j]] == epoch ? vocab_mask_[tk[j]] : 0;

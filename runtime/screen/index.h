@@ -78,6 +78,7 @@ class ScreeningIndex {
   // bigram filters (exact for Jaro-Winkler only) would not find.
   std::unordered_map<int, std::vector<uint32_t>> equivalent_vocab_;
   std::unordered_map<std::string, std::vector<uint32_t>> phonetic_vocab_;
+  std::vector<uint8_t> vocab_abd_;  // RewritesAbd of each vocabulary entry
   size_t skipped_names_ = 0;
 };
 

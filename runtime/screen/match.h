@@ -7,8 +7,8 @@
 //               Cantonese against pinyin): kEquivalentSimilarity, or their Jaro-Winkler if higher;
 //   typo        one pair of adjacent letters swapped (a transposition is one edit):
 //               kTypoSimilarity (kTypoSimilarity3 for three letters), or their Jaro-Winkler if higher;
-//   phonetic    the same PhoneticKey (Latin letters, 3 or more) and Jaro-Winkler ≥ kTokenFloor:
-//               kPhoneticSimilarity;
+//   phonetic    the same PhoneticKey (Latin letters, 3 or more) and Jaro-Winkler ≥ kTokenFloor,
+//               unless both are pinyin: kPhoneticSimilarity;
 //   initial     one is a single letter that begins the other: kInitialSimilarity;
 //   (two names the table has in different groups — "abdul" and "abdullah" — are never paired);
 //   similar     otherwise their Jaro-Winkler (prefix scale 0.1, prefix up to 4); for a part of

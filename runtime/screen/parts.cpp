@@ -210,7 +210,9 @@ TokenMatch CompareTokens(std::string_view q, std::string_view e, int gq, int ge)
   if (IsTransposition(q, e)) return {std::max(jw, q.size() == 3 ? kTypoSimilarity3 : kTypoSimilarity), PartHow::kTypo};
   // Short parts must also end alike ("but" / "bout", not "ali" / "ala").
   const bool ends_alike = std::min(q.size(), e.size()) > 4 || q.back() == e.back();
-  if (jw >= kTokenFloor && jw < kPhoneticSimilarity && ends_alike) {
+  // Pinyin is already a phonetic spelling, whose vowels tell syllables apart ("qiang" and
+  // "quanguo" share a consonant skeleton): two pinyin parts are never phonetic twins.
+  if (jw >= kTokenFloor && jw < kPhoneticSimilarity && ends_alike && !(IsPinyinComposed(q) && IsPinyinComposed(e))) {
     const std::string kq = PhoneticKey(q);
     if (!kq.empty() && kq == PhoneticKey(e)) return {kPhoneticSimilarity, PartHow::kPhonetic};
   }
