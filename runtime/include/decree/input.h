@@ -40,7 +40,8 @@ struct RecordText {
 
 // The records of a CSV or JSON Lines batch whose `id_field` (e.g. txn_id) is one of `ids`, in
 // batch order, as text, without evaluating them (for explanations).  Malformed records are
-// skipped here: `decree run` is what reports them.  The whole batch is read into memory.
+// skipped here: `decree run` is what reports them.  The batch is read a segment at a time
+// (memory bounded by the segment and the longest record, not the batch).
 Status FindRecords(const InputSpec& input, const std::string& id_field, const std::set<std::string>& ids, std::vector<RecordText>* out);
 
 }  // namespace decree
