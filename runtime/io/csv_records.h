@@ -9,6 +9,7 @@
 #include "common/arena.h"
 #include "decree/status.h"
 #include "io/csv.h"
+#include "io/input_file.h"
 
 namespace decree::io {
 
@@ -32,5 +33,12 @@ class CsvRecords {
   std::vector<CsvField> raw_;
   Arena arena_;
 };
+
+// The header row of a CSV file: read on until it is complete (a line break outside quotes) or
+// the file ends, at most `max_record` bytes; *names receives the column names and *pos where
+// the records start (after a UTF-8 byte order mark and the header).  Errors name `path`:
+// an empty file, a header past `max_record`, a malformed header, invalid UTF-8.
+Status ReadCsvHeader(const InputFile& file, const std::string& path, uint64_t max_record, std::vector<std::string>* names,
+                     size_t* pos);
 
 }  // namespace decree::io

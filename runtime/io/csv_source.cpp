@@ -7,6 +7,7 @@
 #include "decree/files.h"
 #include "common/utf8.h"
 #include "io/csv.h"
+#include "io/csv_records.h"
 #include "io/reader_support.h"
 
 namespace decree::io {
@@ -19,48 +20,10 @@ class CsvSource final : public RowSource {
     multiline_ = spec.multiline_records;
     Status st = file_.Open(spec.path, spec.max_record_bytes);
     if (!st.ok()) return st;
-    // The header row: read on until it is complete (a line break outside quotes) or the file ends.
-    std::string head;
     size_t pos = 0;
-    bool inside = false, complete = false;
-    for (size_t scan = 0; !complete && head.size() < file_.size();) {
-      if (head.size() > spec.max_record_bytes) {
-        return Status::InvalidArgument(fmt::format("{}: line 1: the header row runs past {} without ending{}", spec.path,
-                                                   FormatBytes(spec.max_record_bytes), inside ? " (inside a quoted field)" : ""));
-      }
-      st = file_.ReadAt(head.size(), 64 << 10, &head);
-      if (!st.ok()) return st;
-      for (; scan < head.size() && !complete; ++scan) {
-        if (head[scan] == '"') inside = !inside;
-        complete = head[scan] == '\n' && !inside;
-      }
-    }
-    size_t header_end = complete ? head.find('\n') : head.size();
-    for (size_t q = 0, at = 0; complete && at < head.size(); ++at) {  // the line break that ends the header
-      if (head[at] == '"') q ^= 1;
-      if (head[at] == '\n' && q == 0) {
-        header_end = at;
-        break;
-      }
-    }
-    if (header_end > spec.max_record_bytes) {
-      return Status::InvalidArgument(fmt::format("{}: line 1: the header row runs past {} without ending", spec.path,
-                                                 FormatBytes(spec.max_record_bytes)));
-    }
-    if (head.substr(0, 3) == "\xEF\xBB\xBF") pos = 3;  // UTF-8 byte order mark
-    if (pos >= head.size()) return Status::InvalidArgument(spec.path + ": empty input: no header row");
-    std::vector<CsvField> header;
-    CsvError error;
-    NextCsvRecord(head.data(), head.size(), &pos, &header, &error);
-    if (error != CsvError::kNone) return Status::InvalidArgument(fmt::format("{}: header row: {}", spec.path, CsvErrorText(error)));
-    Arena arena;
     std::vector<std::string> names;
-    for (const CsvField& f : header) {
-      std::string_view name = CsvText(f, &arena);
-      if (!IsValidUtf8(name)) return Status::InvalidArgument(spec.path + ": header row: invalid UTF-8");
-      names.emplace_back(name);
-    }
-    ncols_ = header.size();
+    if (st = ReadCsvHeader(file_, spec.path, spec.max_record_bytes, &names, &pos); !st.ok()) return st;
+    ncols_ = names.size();
     st = BindColumns(layout, names, spec.path, &field_col_, &currency_col_);
     if (!st.ok()) return st;
     key_col_ = layout.id_field >= 0 ? field_col_[layout.id_field] : -1;

@@ -10,6 +10,7 @@
 #include "decree/input.h"
 #include "decree/json.h"
 #include "io/csv.h"
+#include "io/csv_records.h"
 #include "io/input_file.h"
 
 namespace decree {
@@ -17,33 +18,33 @@ namespace {
 
 constexpr size_t kSegmentBytes = 4 << 20;
 
-// CSV: the header names the fields (read in 64 KiB steps until it is complete); the records
-// after it are read a segment at a time, and one is kept when its `id_field` is one of `ids`.
-Status FindCsv(const io::InputFile& file, uint64_t max_record, const std::string& id_field, const std::set<std::string>& ids,
-               std::vector<RecordText>* out) {
-  std::string head;
-  std::vector<io::CsvField> f;
-  io::CsvError e = io::CsvError::kNone;
-  size_t pos = 0;
-  for (;;) {
-    if (Status st = file.ReadAt(0, std::min<uint64_t>(file.size(), head.size() + (64 << 10)), &head); !st.ok()) return st;
-    pos = head.starts_with("\xEF\xBB\xBF") ? 3 : 0;
-    io::NextCsvRecord(head.data(), head.size(), &pos, &f, &e);
-    if ((e == io::CsvError::kNone && pos < head.size()) || head.size() >= file.size() || head.size() >= max_record) break;
-  }
-  if (e != io::CsvError::kNone) return Status::InvalidArgument(fmt::format("header row: {}", io::CsvErrorText(e)));
-  Arena arena;
-  std::vector<std::string> header;
-  for (const io::CsvField& h : f) header.emplace_back(io::CsvText(h, &arena));
-  const size_t id_col = static_cast<size_t>(std::find(header.begin(), header.end(), id_field) - header.begin());
-  if (id_col == header.size()) return Status::InvalidArgument(fmt::format("header row has no {} column", id_field));
+// Calls `fn(data, begin)` for each segment of the records from `pos` on, in file order.
+template <typename Fn>
+Status ForEachSegment(const io::InputFile& file, size_t pos, bool quotes, uint64_t max_record, Fn&& fn) {
   io::SegmentReader segments;
-  segments.Init(&file, pos, /*quotes=*/true, kSegmentBytes, max_record, 1);
-  io::LineCounter lines(file, 1);
+  segments.Init(&file, pos, quotes, kSegmentBytes, max_record, 1);
   std::string data;
   for (size_t k = 0; k < segments.count(); ++k) {
     uint64_t begin, end;
     if (Status st = segments.Read(k, &data, &begin, &end); !st.ok()) return st;
+    fn(data, begin);
+  }
+  return Status::Ok();
+}
+
+// CSV: the header names the fields; a record is kept when its `id_field` is one of `ids`.
+Status FindCsv(const io::InputFile& file, const InputSpec& input, const std::string& id_field, const std::set<std::string>& ids,
+               std::vector<RecordText>* out) {
+  size_t pos = 0;
+  std::vector<std::string> header;
+  if (Status st = io::ReadCsvHeader(file, input.path, input.max_record_bytes, &header, &pos); !st.ok()) return st;
+  const size_t id_col = static_cast<size_t>(std::find(header.begin(), header.end(), id_field) - header.begin());
+  if (id_col == header.size()) return Status::InvalidArgument(fmt::format("{}: header row has no {} column", input.path, id_field));
+  io::LineCounter lines(file, 1);
+  std::vector<io::CsvField> f;
+  io::CsvError e;
+  Arena arena;
+  return ForEachSegment(file, pos, /*quotes=*/true, input.max_record_bytes, [&](const std::string& data, uint64_t begin) {
     for (size_t at = 0; at < data.size();) {
       const size_t start = at;
       io::NextCsvRecord(data.data(), data.size(), &at, &f, &e);
@@ -55,22 +56,17 @@ Status FindCsv(const io::InputFile& file, uint64_t max_record, const std::string
       for (size_t c = 0; c < header.size(); ++c) r.fields.emplace_back(header[c], std::string(io::CsvText(f[c], &arena)));
       out->push_back(std::move(r));
     }
-  }
-  return Status::Ok();
+  });
 }
 
 // JSON Lines: each object's members in order; strings as decoded, other values as written.
-Status FindJsonl(const io::InputFile& file, uint64_t max_record, const std::string& id_field, const std::set<std::string>& ids,
+Status FindJsonl(const io::InputFile& file, const InputSpec& input, const std::string& id_field, const std::set<std::string>& ids,
                  std::vector<RecordText>* out) {
   std::string head;
   if (Status st = file.ReadAt(0, 3, &head); !st.ok()) return st;
-  io::SegmentReader segments;
-  segments.Init(&file, head == "\xEF\xBB\xBF" ? 3 : 0, /*quotes=*/false, kSegmentBytes, max_record, 1);
   io::LineCounter lines(file, 1);
-  std::string data;
-  for (size_t k = 0; k < segments.count(); ++k) {
-    uint64_t begin, end;
-    if (Status st = segments.Read(k, &data, &begin, &end); !st.ok()) return st;
+  return ForEachSegment(file, head == "\xEF\xBB\xBF" ? 3 : 0, /*quotes=*/false, input.max_record_bytes,
+                        [&](const std::string& data, uint64_t begin) {
     for (size_t at = 0; at < data.size();) {
       size_t nl = data.find('\n', at);
       if (nl == std::string::npos) nl = data.size();
@@ -93,8 +89,7 @@ Status FindJsonl(const io::InputFile& file, uint64_t max_record, const std::stri
       }
       out->push_back(std::move(r));
     }
-  }
-  return Status::Ok();
+  });
 }
 
 }  // namespace
@@ -107,9 +102,7 @@ Status FindRecords(const InputSpec& input, const std::string& id_field, const st
   }
   io::InputFile file;
   if (Status st = file.Open(input.path, input.max_record_bytes); !st.ok()) return st;
-  Status st = format == InputFormat::kCsv ? FindCsv(file, input.max_record_bytes, id_field, ids, out)
-                                          : FindJsonl(file, input.max_record_bytes, id_field, ids, out);
-  return st.ok() ? st : Status::InvalidArgument(input.path + ": " + st.message());
+  return format == InputFormat::kCsv ? FindCsv(file, input, id_field, ids, out) : FindJsonl(file, input, id_field, ids, out);
 }
 
 }  // namespace decree

@@ -31,6 +31,7 @@ namespace {
 
 constexpr size_t kSegmentBytes = 4 << 20;
 constexpr size_t kCacheNames = 1 << 18;  // names remembered per thread
+constexpr uint64_t kMaxRecordBytes = uint64_t{64} << 20;  // the longest record (a header, a row) read
 
 // A batch name without surrounding blanks (a line break inside a quoted name is kept).
 std::string_view TrimName(std::string_view s) {
@@ -236,25 +237,8 @@ void AppendHitJson(const ScreeningIndex& index, std::string_view txn_id, std::st
 // of txn_id and of the names screened.
 Status ReadHeader(io::InputFile& file, const std::string& input, const std::vector<std::string>& columns, size_t* pos,
                   size_t* ncols, int* id_col, std::vector<int>* name_cols, std::vector<int>* country_cols) {
-  Status st;
-  std::string head;
-  bool inside = false, complete = false;
-  for (size_t scan = 0; !complete && head.size() < file.size();) {
-    if (st = file.ReadAt(head.size(), 64 << 10, &head); !st.ok()) return st;
-    for (; scan < head.size() && !complete; ++scan) {
-      if (head[scan] == '"') inside = !inside;
-      complete = head[scan] == '\n' && !inside;
-    }
-  }
-  *pos = head.starts_with("\xEF\xBB\xBF") ? 3 : 0;
-  if (*pos >= head.size()) return Status::InvalidArgument(input + ": empty input: no header row");
-  std::vector<io::CsvField> fields;
-  io::CsvError error;
-  io::NextCsvRecord(head.data(), head.size(), pos, &fields, &error);
-  if (error != io::CsvError::kNone) return Status::InvalidArgument(fmt::format("{}: header row: {}", input, io::CsvErrorText(error)));
-  Arena arena;
   std::vector<std::string> header;
-  for (const io::CsvField& f : fields) header.emplace_back(io::CsvText(f, &arena));
+  if (Status st = io::ReadCsvHeader(file, input, kMaxRecordBytes, &header, pos); !st.ok()) return st;
   *ncols = header.size();
   auto find = [&](const std::string& name) {
     auto it = std::find(header.begin(), header.end(), name);
@@ -495,13 +479,8 @@ void ScreenJsonlSegment(const std::string& data, uint64_t begin, const BatchShap
     }
     const JsonValue* id = v.Get("txn_id");
     std::string_view txn_id = id != nullptr && id->is_string() ? std::string_view(id->text) : "";
-    std::string reason;
-    for (size_t i = 0; i < v.members.size() && reason.empty(); ++i) {
-      for (size_t j = 0; j < i && reason.empty(); ++j) {
-        if (v.members[i].key == v.members[j].key) reason = fmt::format("the key \"{}\" appears twice in the object", v.members[i].key.substr(0, 64));
-      }
-    }
-    if (reason.empty() && txn_id.empty()) reason = "txn_id: missing or not a non-empty string";
+    std::string reason;  // (ParseJson refuses an object with a key twice)
+    if (txn_id.empty()) reason = "txn_id: missing or not a non-empty string";
     row.txn_id = txn_id;
     row.names.clear();
     row.countries.clear();
@@ -561,7 +540,7 @@ Status ScreenBatch(const ScreeningIndex& index, const std::string& input, const 
   }
   const double floor = evidence ? std::max(1e-4, options.threshold - kCountryEffect) : options.threshold;
   io::SegmentReader segments;
-  segments.Init(&file, pos, /*quotes=*/!shape.jsonl, kSegmentBytes, uint64_t{64} << 20, 1);
+  segments.Init(&file, pos, /*quotes=*/!shape.jsonl, kSegmentBytes, kMaxRecordBytes, 1);
   const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   std::vector<std::unique_ptr<Screener>> screeners;
   std::vector<std::unique_ptr<RowScreener>> rows;
