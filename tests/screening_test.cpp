@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "io/csv_records.h"
 #include "screen/index.h"
 #include "watchlist_dir.h"
 #include "screen/match.h"
@@ -27,23 +28,33 @@ struct Labelled {
   std::set<std::string> expected;  // "list:entry_id"
 };
 
-std::vector<Labelled> ReadLabelled() {
-  std::ifstream in(std::string(DECREE_SOURCE_DIR) + "/tests/screening/labelled.csv");
-  std::vector<Labelled> out;
-  std::string line;
-  bool header = true;
+// The records of a data file under tests/screening/ after its header: lines starting with '#'
+// are comments.
+std::vector<std::vector<std::string>> ReadDataFile(const std::string& name) {
+  std::ifstream in(std::string(DECREE_SOURCE_DIR) + "/tests/screening/" + name);
+  std::string line, text;
   while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    if (header) {
-      header = false;
-      continue;
-    }
-    // query,expected,category — the query has no commas in this set.
-    size_t a = line.find(','), b = line.rfind(',');
+    if (!line.empty() && line[0] != '#') text += line + "\n";
+  }
+  io::CsvRecords records(text, name);
+  std::vector<std::string_view> fields;
+  Status error;
+  std::vector<std::vector<std::string>> rows;
+  for (bool header = true; records.Next(&fields, &error); header = false) {
+    EXPECT_TRUE(error.ok()) << error.ToString();
+    if (!header) rows.emplace_back(fields.begin(), fields.end());
+  }
+  return rows;
+}
+
+std::vector<Labelled> ReadLabelled() {
+  std::vector<Labelled> out;
+  for (const auto& f : ReadDataFile("labelled.csv")) {  // query,expected,category
+    if (f.size() != 3) continue;
     Labelled l;
-    l.query = line.substr(0, a);
-    l.category = line.substr(b + 1);
-    std::stringstream expected(line.substr(a + 1, b - a - 1));
+    l.query = f[0];
+    l.category = f[2];
+    std::stringstream expected(f[1]);
     for (std::string e; std::getline(expected, e, '|');) {
       if (!e.empty()) l.expected.insert(e);
     }
@@ -166,31 +177,8 @@ struct Variant {
 };
 
 std::vector<Variant> ReadVariants() {
-  std::ifstream in(std::string(DECREE_SOURCE_DIR) + "/tests/screening/variants.csv");
   std::vector<Variant> out;
-  std::string line;
-  bool header = true;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    if (header) {
-      header = false;
-      continue;
-    }
-    std::vector<std::string> f(1);
-    bool quoted = false;
-    for (size_t i = 0; i < line.size(); ++i) {  // RFC 4180, one line per record
-      const char c = line[i];
-      if (c == '"' && quoted && i + 1 < line.size() && line[i + 1] == '"') {
-        f.back() += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = !quoted;
-      } else if (c == ',' && !quoted) {
-        f.emplace_back();
-      } else {
-        f.back() += c;
-      }
-    }
+  for (const auto& f : ReadDataFile("variants.csv")) {  // query,entry,category,expect
     if (f.size() == 4) out.push_back({f[0], f[1], f[2], f[3] == "hit"});
   }
   return out;

@@ -288,6 +288,14 @@ const std::vector<VocabHit>& Screener::Lookup(const std::string& term) {
   }
   uint32_t q_prefix = 0;
   std::memcpy(&q_prefix, q.data(), std::min<size_t>(4, q.size()));
+  // Each vocabulary entry reached is compared once: kept when similar enough.
+  auto consider = [&](uint32_t v) {
+    if (vocab_stamp_[v] == stamp) return;
+    vocab_stamp_[v] = stamp;
+    ++stats_.vocabulary_compared;
+    const double s = TokenSimilarity(term, index_->vocab_[v]);
+    if (s >= threshold_) found.push_back({v, static_cast<float>(s)});
+  };
   const uint8_t* lengths = index_->bigram_length_.data();
   const uint8_t* histograms = index_->bigram_histogram_.data();
   ForEachBigram(term, [&](uint32_t b) {
@@ -299,23 +307,11 @@ const std::vector<VocabHit>& Screener::Lookup(const std::string& term) {
       const size_t bl = lengths[k];
       const int l = std::min<int>(CommonPrefix(q_prefix, index_->bigram_prefix_[k]), static_cast<int>(std::min<size_t>(q.size(), bl)));
       if (CommonCharacters(qh, histograms + size_t{k} * kHistogramBuckets) < need_common[l][bl]) continue;
-      const uint32_t v = index_->bigram_vocab_[k];
-      if (vocab_stamp_[v] == stamp) continue;
-      vocab_stamp_[v] = stamp;
-      ++stats_.vocabulary_compared;
-      const double s = TokenSimilarity(term, index_->vocab_[v]);
-      if (s >= threshold_) found.push_back({v, static_cast<float>(s)});
+      consider(index_->bigram_vocab_[k]);
     }
   });
   // Equivalent spellings, transpositions and phonetic twins, which the filters above (exact
   // for Jaro-Winkler) may pass over.
-  auto consider = [&](uint32_t v) {
-    if (vocab_stamp_[v] == stamp) return;
-    vocab_stamp_[v] = stamp;
-    ++stats_.vocabulary_compared;
-    const double s = TokenSimilarity(term, index_->vocab_[v]);
-    if (s >= threshold_) found.push_back({v, static_cast<float>(s)});
-  };
   if (const int g = EquivalenceGroup(term); g >= 0) {
     if (auto it = index_->equivalent_vocab_.find(g); it != index_->equivalent_vocab_.end()) {
       for (uint32_t v : it->second) consider(v);
