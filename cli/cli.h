@@ -119,6 +119,8 @@ struct Verb {
 
 // Defined in the verb_*.cpp files.
 const Verb& CheckVerb();
+const Verb& ServeVerb();
+const Verb& StreamVerb();
 const Verb& BuildVerb();
 const Verb& InspectVerb();
 const Verb& FmtVerb();

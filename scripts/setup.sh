@@ -17,6 +17,8 @@ packages=(
   libssl-dev                         # OpenSSL libcrypto: SHA-256 content hashes
   libsimdjson-dev                    # JSON and JSON Lines inputs
   libxml2-dev                        # XML inputs and filings, XSD validation
+  libcpp-httplib-dev                 # decree serve: the HTTP/1.1 server (header-only)
+  wrk                                # bench B5: the HTTP load generator
   unicode-data bzip2                 # Unihan (Chinese Commercial Codes in OFAC remarks), bz2-packed
   clang libclang-rt-14-dev           # libFuzzer and the sanitizer builds
   time                               # /usr/bin/time for peak-memory measurements

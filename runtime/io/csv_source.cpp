@@ -18,8 +18,9 @@ class CsvSource final : public RowSource {
  public:
   Status Init(const InputSpec& spec, const ir::Program& program, const ir::Layout& layout) {
     multiline_ = spec.multiline_records;
-    Status st = file_.Open(spec.path, spec.max_record_bytes);
+    Status st = spec.bytes ? Status::Ok() : file_.Open(spec.path, spec.max_record_bytes);
     if (!st.ok()) return st;
+    if (spec.bytes) file_.OpenBytes(spec.path, spec.bytes);
     size_t pos = 0;
     std::vector<std::string> names;
     if (st = ReadCsvHeader(file_, spec.path, spec.max_record_bytes, &names, &pos); !st.ok()) return st;

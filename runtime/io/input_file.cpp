@@ -94,11 +94,18 @@ Status InputFile::Open(const std::string& path, uint64_t max_line, uint64_t max_
   return Status::Ok();
 }
 
+void InputFile::OpenBytes(const std::string& name, std::shared_ptr<const std::string> bytes) {
+  path_ = name;
+  shared_ = std::move(bytes);
+  buffered_ = true;
+  size_ = shared_->size();
+}
+
 Status InputFile::ReadAt(uint64_t offset, size_t n, std::string* out) const {
   if (offset >= size_) return Status::Ok();
   n = static_cast<size_t>(std::min<uint64_t>(n, size_ - offset));
   if (buffered_) {
-    out->append(buffer_, static_cast<size_t>(offset), n);
+    out->append(shared_ ? *shared_ : buffer_, static_cast<size_t>(offset), n);
     return Status::Ok();
   }
   size_t at = out->size();

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -28,6 +29,8 @@ class InputFile {
   // /dev/zero is an error, not an exhausted memory) or the whole past `max_buffered` (0: no
   // limit).
   Status Open(const std::string& path, uint64_t max_line = uint64_t{64} << 20, uint64_t max_buffered = 0);
+  // Bytes already in memory (shared, not copied), named `name` in messages.
+  void OpenBytes(const std::string& name, std::shared_ptr<const std::string> bytes);
   const std::string& path() const { return path_; }
   uint64_t size() const { return size_; }
   // Appends the bytes [offset, offset + n) ∩ [0, size) to *out.  Thread-safe.
@@ -47,6 +50,7 @@ class InputFile {
   uint64_t size_ = 0;
   bool buffered_ = false;
   std::string buffer_;
+  std::shared_ptr<const std::string> shared_;  // OpenBytes
 };
 
 // The segments of [begin, size): about `segment_bytes` each, each ending on a line break

@@ -67,8 +67,9 @@ class JsonlSource final : public RowSource {
  public:
   Status Init(const InputSpec& spec, const ir::Program& program, const ir::Layout& layout) {
     layout_ = &layout;
-    Status st = file_.Open(spec.path, spec.max_record_bytes);
+    Status st = spec.bytes ? Status::Ok() : file_.Open(spec.path, spec.max_record_bytes);
     if (!st.ok()) return st;
+    if (spec.bytes) file_.OpenBytes(spec.path, spec.bytes);
     codecs_ = Codecs(program, layout);
     for (size_t f = 0; f < layout.fields.size(); ++f) {
       value_cell_.push_back(CellOf(layout.fields[f].column));

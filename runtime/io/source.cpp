@@ -128,8 +128,15 @@ class ValueSource final : public RowSource {
 
 Status OpenSource(const InputSpec& spec, const ir::Program& program, const ir::Layout& layout,
                   std::unique_ptr<RowSource>* out) {
-  InputFormat format = spec.format == InputFormat::kAuto ? (spec.path == "-" ? InputFormat::kCsv : DetectInputFormat(spec.path))
-                                                         : spec.format;
+  InputFormat format = spec.format;
+  if (spec.bytes) {  // in memory: CSV or JSON Lines, told apart by the first byte
+    if (format == InputFormat::kAuto) format = !spec.bytes->empty() && spec.bytes->front() == '{' ? InputFormat::kJsonl : InputFormat::kCsv;
+    if (format != InputFormat::kCsv && format != InputFormat::kJsonl) {
+      return Status::InvalidArgument(spec.path + ": only CSV and JSON Lines are read from memory");
+    }
+  } else if (format == InputFormat::kAuto) {
+    format = spec.path == "-" ? InputFormat::kCsv : DetectInputFormat(spec.path);
+  }
   out->reset();
   switch (format) {
     case InputFormat::kJsonl: return OpenJsonlSource(spec, program, layout, out);

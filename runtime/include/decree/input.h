@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -23,6 +24,9 @@ struct InputSpec {
   // CSV: accept RFC 4180 line breaks inside quoted fields.  By default a record that spans
   // several lines is rejected with its line range (a stray quote swallows the lines after it).
   bool multiline_records = false;
+  // CSV and JSON Lines: when set, the input's bytes, held in memory (an embedder's batch, one
+  // record decided online); `path` then only names it in messages.
+  std::shared_ptr<const std::string> bytes;
 };
 
 // "auto", "csv", "jsonl", "sqlite" or "xml"; anything else is an InvalidArgument naming them.

@@ -1,0 +1,318 @@
+// decree::Engine: online decisions over the records received so far.
+//
+// State: the accepted records, partitioned by the key field every grouped rule shares (the
+// customer, for the shipped rulesets) in 64 locked shards, evicted by event time past the
+// retention horizon; the answers by transaction id (idempotent replays); the newest accepted
+// event time (the watermark).  A decision evaluates the record's partition, itself included,
+// with the batch evaluator (exec::RunSource), so it means exactly what decree::Run means.
+#include "decree/engine.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <unordered_map>
+
+#include "decree/json.h"
+#include "engine/evaluator.h"
+#include "engine/state_log.h"
+
+namespace decree {
+
+using engine::Evaluator;
+using engine::Held;
+
+namespace {
+
+constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000000;
+constexpr size_t kShards = 64;
+
+struct Partition {
+  std::vector<Held> records;
+};
+
+struct PartitionShard {
+  std::mutex mu;
+  std::unordered_map<std::string, Partition> partitions;
+};
+
+struct IdEntry {
+  bool pending = true;
+  std::string digest;
+  std::string json;  // the answer, once decided
+};
+
+struct IdShard {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unordered_map<std::string, IdEntry> ids;
+};
+
+size_t ShardOf(const std::string& key) { return std::hash<std::string>()(key) % kShards; }
+
+std::string DecisionOf(const std::vector<Finding>& findings) {
+  bool review = false;
+  for (const Finding& f : findings) {
+    for (const std::string& a : f.actions) {
+      if (a == "block") return "block";
+      review |= a == "report" || a == "flag";
+    }
+  }
+  return review ? "review" : "allow";
+}
+
+std::string ExplainOf(const std::string& decision, const std::vector<Finding>& findings) {
+  if (findings.empty()) return "no finding of the library includes this transaction";
+  std::string out = decision + ":";
+  for (const Finding& f : findings) {
+    out += fmt::format(" {} ({}) {}", f.rule, f.citation, fmt::join(f.actions, "+"));
+    if (!f.explain.empty()) out += fmt::format(" — {}", f.explain);
+    out += ";";
+  }
+  out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+class Engine::Impl {
+ public:
+  EngineAnswer Decide(std::string_view record);
+  Status Replay(std::string_view answer, std::string_view record);
+  std::shared_ptr<const Evaluator> evaluator() const {
+    std::lock_guard<std::mutex> lock(eval_mu);
+    return eval;
+  }
+
+  mutable std::mutex eval_mu;
+  std::shared_ptr<const Evaluator> eval;
+  int64_t late_after_us = 7 * kMicrosPerDay;
+  int64_t keep_us = 0;  // records older than watermark - keep_us are evicted
+  std::atomic<int64_t> watermark{INT64_MIN};
+  PartitionShard parts[kShards];
+  IdShard ids[kShards];
+  std::unique_ptr<engine::StateLog> log;
+  std::atomic<uint64_t> allow{0}, review{0}, block{0}, replayed{0}, rejected{0}, conflicts{0}, too_late{0}, log_errors{0};
+  std::atomic<uint64_t> held{0}, partitions{0}, evicted{0};
+
+ private:
+  void Advance(int64_t t) {
+    int64_t w = watermark.load();
+    while (t > w && !watermark.compare_exchange_weak(w, t)) {
+    }
+  }
+  // Drops the partition's records past the retention horizon.
+  void Evict(Partition* p) {
+    int64_t w = watermark.load();
+    if (w == INT64_MIN) return;
+    int64_t horizon = w - keep_us;
+    size_t before = p->records.size();
+    std::erase_if(p->records, [&](const Held& h) { return h.time < horizon; });
+    evicted += before - p->records.size();
+    held -= before - p->records.size();
+  }
+  EngineAnswer Fail(int status, std::string id, std::string reason, std::atomic<uint64_t>* counter) {
+    ++*counter;
+    EngineAnswer a;
+    a.status = status;
+    a.txn_id = std::move(id);
+    a.reason = std::move(reason);
+    std::string json;
+    JsonWriter w(&json);
+    w.BeginObject();
+    if (!a.txn_id.empty()) w.Field("txn_id", a.txn_id);
+    w.Field("status", static_cast<int64_t>(status)).Field("error", a.reason).EndObject();
+    a.json = std::move(json);
+    return a;
+  }
+  // Evaluates `h` within its partition and holds it; the answer's json is built here.
+  Status DecideHeld(const Evaluator& ev, Held h, const std::string& id, EngineAnswer* a, std::string* rejected,
+                    uint64_t* log_end, std::string_view record);
+  void Release(IdShard& s, const std::string& id);
+};
+
+void Engine::Impl::Release(IdShard& s, const std::string& id) {
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.ids.erase(id);
+  s.cv.notify_all();
+}
+
+Status Engine::Impl::DecideHeld(const Evaluator& ev, Held h, const std::string& id, EngineAnswer* a, std::string* rejected,
+                                uint64_t* log_end, std::string_view record) {
+  bool stateful = ev.partition_field() != Evaluator::kNoState;
+  std::string pkey = ev.PartitionOf(h);
+  PartitionShard& shard = parts[ShardOf(pkey)];
+  std::unique_lock<std::mutex> lock(shard.mu, std::defer_lock);
+  Partition* p = nullptr;
+  std::vector<std::vector<ir::Value>> set;
+  if (stateful) {
+    lock.lock();
+    auto [it, inserted] = shard.partitions.try_emplace(pkey);
+    if (inserted) ++partitions;
+    p = &it->second;
+    Evict(p);
+    set.reserve(p->records.size() + 1);
+    for (const Held& r : p->records) set.push_back(r.values);
+  }
+  set.push_back(h.values);
+  Status st = ev.Evaluate(std::move(set), id, &a->findings, rejected);
+  if (!st.ok() || !rejected->empty()) return st;
+  a->decision = DecisionOf(a->findings);
+  a->explain = ExplainOf(a->decision, a->findings);
+  a->library = ev.hash();
+  std::string json;
+  JsonWriter w(&json);
+  w.BeginObject().Field("txn_id", id).Field("decision", a->decision).Key("findings").BeginArray();
+  for (const Finding& f : a->findings) w.Raw(f.ToJson());
+  w.EndArray().Field("library", a->library).Field("explain", a->explain).EndObject();
+  a->json = std::move(json);
+  // Logged under the partition's lock: the log's order is each partition's order.
+  if (log) {
+    if (st = log->Append(a->json, record, log_end); !st.ok()) return st;
+  }
+  Advance(h.time);
+  if (stateful) {
+    p->records.push_back(std::move(h));
+    ++held;
+  }
+  return Status::Ok();
+}
+
+EngineAnswer Engine::Impl::Decide(std::string_view record) {
+  std::shared_ptr<const Evaluator> ev = evaluator();
+  Held h;
+  std::string reason;
+  if (!ev->ParseRecord(record, &h, &reason)) return Fail(400, "", std::move(reason), &rejected);
+  std::string id = ev->IdOf(h);
+  std::string digest = Evaluator::Digest(h);
+  IdShard& ids_shard = ids[ShardOf(id)];
+  {
+    std::unique_lock<std::mutex> lock(ids_shard.mu);
+    auto it = ids_shard.ids.find(id);
+    while (it != ids_shard.ids.end() && it->second.pending) {
+      ids_shard.cv.wait(lock);
+      it = ids_shard.ids.find(id);
+    }
+    if (it != ids_shard.ids.end()) {
+      if (it->second.digest != digest) {
+        return Fail(409, id, fmt::format("transaction {} was decided before with other content", id), &conflicts);
+      }
+      ++replayed;
+      EngineAnswer a;
+      a.txn_id = id;
+      a.replayed = true;
+      a.json = it->second.json;
+      a.library = ev->hash();
+      return a;
+    }
+    ids_shard.ids.emplace(id, IdEntry{true, digest, {}});
+  }
+  int64_t w = watermark.load();
+  if (w != INT64_MIN && h.time < w - late_after_us) {
+    Release(ids_shard, id);
+    return Fail(422, id, fmt::format("too late: its time is more than {} s before the newest accepted ({} µs behind); "
+                                     "the engine keeps state back to that bound only",
+                                     late_after_us / 1000000, w - h.time),
+                &too_late);
+  }
+  EngineAnswer a;
+  a.txn_id = id;
+  std::string rejected_reason;
+  uint64_t log_end = 0;
+  Status st = DecideHeld(*ev, std::move(h), id, &a, &rejected_reason, &log_end, record);
+  if (st.ok() && log) st = log->Sync(log_end);
+  if (!st.ok() || !rejected_reason.empty()) {
+    Release(ids_shard, id);
+    return st.ok() ? Fail(400, id, rejected_reason, &rejected) : Fail(500, id, st.message(), &log_errors);
+  }
+  {
+    std::lock_guard<std::mutex> lock(ids_shard.mu);
+    IdEntry& e = ids_shard.ids[id];
+    e.pending = false;
+    e.json = a.json;
+    ids_shard.cv.notify_all();
+  }
+  (a.decision == "block" ? block : a.decision == "review" ? review : allow)++;
+  return a;
+}
+
+Status Engine::Impl::Replay(std::string_view answer, std::string_view record) {
+  const Evaluator& ev = *eval;
+  Held h;
+  std::string reason;
+  if (!ev.ParseRecord(record, &h, &reason)) return Status::Corruption("the record no longer reads: " + reason);
+  std::string id = ev.IdOf(h);
+  IdShard& s = ids[ShardOf(id)];
+  s.ids[id] = IdEntry{false, Evaluator::Digest(h), std::string(answer)};
+  Advance(h.time);
+  if (ev.partition_field() != Evaluator::kNoState) {
+    std::string pkey = ev.PartitionOf(h);
+    auto [it, inserted] = parts[ShardOf(pkey)].partitions.try_emplace(pkey);
+    if (inserted) ++partitions;
+    it->second.records.push_back(std::move(h));
+    ++held;
+  }
+  return Status::Ok();
+}
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Status Engine::Open(std::shared_ptr<const Library> library, const EngineOptions& options, std::unique_ptr<Engine>* out) {
+  std::unique_ptr<Evaluator> ev;
+  Status st = Evaluator::Open(std::move(library), options, &ev);
+  if (!st.ok()) return st;
+  auto impl = std::make_unique<Impl>();
+  if (options.late_after_us < 0) return Status::InvalidArgument("the lateness bound must not be negative");
+  if (options.late_after_us > 0) impl->late_after_us = options.late_after_us;
+  // A late arrival's windows reach back its own window from its time; two days cover any
+  // calendar day in any zone, 31 a calendar month.
+  impl->keep_us = impl->late_after_us + ev->widest_window_us() + 33 * kMicrosPerDay;
+  impl->eval = std::move(ev);
+  if (!options.state_dir.empty()) {
+    impl->log = std::make_unique<engine::StateLog>();
+    Impl* raw = impl.get();
+    st = impl->log->Open(options.state_dir, [raw](std::string_view answer, std::string_view record, uint64_t) {
+      return raw->Replay(answer, record);
+    });
+    if (!st.ok()) return st;
+  }
+  out->reset(new Engine(std::move(impl)));
+  return Status::Ok();
+}
+
+EngineAnswer Engine::Decide(std::string_view record) { return impl_->Decide(record); }
+
+Status Engine::Reload(std::shared_ptr<const Library> library, const EngineOptions& options) {
+  std::unique_ptr<Evaluator> ev;
+  Status st = Evaluator::Open(std::move(library), options, &ev);
+  if (!st.ok()) return st;
+  std::shared_ptr<const Evaluator> old = impl_->evaluator();
+  if (!ev->SameRecords(*old)) {
+    return Status::InvalidArgument("the new library reads records of another shape or partitions them by another key; "
+                                   "the held state cannot carry over: restart with an empty state");
+  }
+  if (ev->widest_window_us() > old->widest_window_us()) {
+    return Status::InvalidArgument("the new library has a wider window than the state was kept for: restart");
+  }
+  std::lock_guard<std::mutex> lock(impl_->eval_mu);
+  impl_->eval = std::move(ev);
+  return Status::Ok();
+}
+
+std::string Engine::library_hash() const { return impl_->evaluator()->hash(); }
+
+EngineStats Engine::stats() const {
+  EngineStats s;
+  const Impl& i = *impl_;
+  s.allow = i.allow, s.review = i.review, s.block = i.block;
+  s.replayed = i.replayed, s.rejected = i.rejected, s.conflicts = i.conflicts, s.too_late = i.too_late, s.log_errors = i.log_errors;
+  s.records_held = i.held, s.partitions = i.partitions, s.evicted = i.evicted;
+  s.watermark_us = i.watermark.load();
+  s.library = library_hash();
+  return s;
+}
+
+}  // namespace decree

@@ -1,0 +1,169 @@
+#include "engine/evaluator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+#include "decree/sha256.h"
+#include "exec/run_source.h"
+#include "io/source.h"
+#include "vector/vector.h"
+
+namespace decree::engine {
+
+namespace {
+
+// The layout fields that are a plain key (`per t.customer_id`) of rule `r`.
+std::set<int> PlainKeyFields(const ir::Rule& r) {
+  std::set<int> out;
+  for (const ir::Key& k : r.keys) {
+    if (k.expr && k.expr->op == ir::Op::kColumn) out.insert(k.expr->index);
+  }
+  return out;
+}
+
+// Appends a value's exact content (kind, null, payload) for digests and partition keys.
+void AppendValue(std::string* out, const ir::Value& v) {
+  out->push_back(static_cast<char>(v.kind));
+  out->push_back(v.null ? 0 : 1);
+  if (v.null) return;
+  char buf[40];
+  std::memcpy(buf, &v.i, 8);
+  std::memcpy(buf + 8, &v.m, 16);
+  int32_t extra[3] = {v.scale, v.currency, v.enum_id};
+  std::memcpy(buf + 24, extra, 12);
+  out->append(buf, 36);
+  uint64_t n = v.s.size();
+  out->append(reinterpret_cast<const char*>(&n), 8);
+  out->append(v.s);
+  for (const ir::Value& e : v.elems) AppendValue(out, e);
+}
+
+}  // namespace
+
+Status Evaluator::Open(std::shared_ptr<const Library> library, const EngineOptions& options, std::unique_ptr<Evaluator>* out) {
+  std::unique_ptr<Evaluator> e(new Evaluator());
+  e->library_ = std::move(library);
+  const ir::Program& program = e->library_->program();
+  Status st = exec::SelectLayout(program, options.layout, &e->layout_);
+  if (!st.ok()) return st;
+  if (e->layout_->id_field < 0) return Status::InvalidArgument(fmt::format("layout {} has no id field: decisions are answered by id", e->layout_->name));
+  e->tables_ = std::make_unique<exec::Tables>(program);
+  if (st = exec::LoadTables(program, options.tables, e->tables_.get()); !st.ok()) return st;
+  std::vector<std::string> notes;
+  st = exec::LoadWatchLists(program, options.watch_lists, options.allow_partial_lists, e->tables_.get(), &notes);
+  if (!st.ok()) return st;
+  // The state partitions by a field every grouped rule keys on; records of two partitions
+  // never meet in a group, so each decision evaluates its own partition only.
+  bool any_grouped = false;
+  std::set<int> common;
+  for (const ir::Rule& r : program.rules) {
+    if (r.layout != e->layout_->name || !r.is_aggregate()) continue;
+    std::set<int> keys = PlainKeyFields(r);
+    if (!any_grouped) {
+      common = keys;
+    } else {
+      std::set<int> both;
+      std::set_intersection(common.begin(), common.end(), keys.begin(), keys.end(), std::inserter(both, both.begin()));
+      common = both;
+    }
+    any_grouped = true;
+    if (r.has_window) e->widest_window_us_ = std::max(e->widest_window_us_, r.window.duration_us);
+  }
+  e->partition_field_ = !any_grouped ? kNoState : common.empty() ? kGlobal : *common.begin();
+  // A missing table or list is found now, not at the first decision: evaluate nothing.
+  std::vector<Finding> none;
+  std::string rejected;
+  if (st = e->Evaluate({}, "", &none, &rejected); !st.ok()) return st;
+  *out = std::move(e);
+  return Status::Ok();
+}
+
+bool Evaluator::SameRecords(const Evaluator& other) const {
+  if (layout_->fields.size() != other.layout_->fields.size() || partition_field_ != other.partition_field_) return false;
+  for (size_t f = 0; f < layout_->fields.size(); ++f) {
+    const ir::Field& a = layout_->fields[f];
+    const ir::Field& b = other.layout_->fields[f];
+    if (a.column != b.column || a.type.kind != b.type.kind || a.type.scale != b.type.scale) return false;
+  }
+  return layout_->time_field == other.layout_->time_field && layout_->id_field == other.layout_->id_field;
+}
+
+bool Evaluator::ParseRecord(std::string_view json, Held* out, std::string* reason) const {
+  // A JSON text's line breaks are whitespace (a string cannot hold a raw one): one line.
+  auto bytes = std::make_shared<std::string>(json);
+  std::replace(bytes->begin(), bytes->end(), '\n', ' ');
+  std::replace(bytes->begin(), bytes->end(), '\r', ' ');
+  InputSpec spec;
+  spec.path = "the request";
+  spec.format = InputFormat::kJsonl;
+  spec.bytes = bytes;
+  std::unique_ptr<io::RowSource> source;
+  Status st = io::OpenSource(spec, library_->program(), *layout_, &source);
+  if (!st.ok()) {
+    *reason = st.message();
+    return false;
+  }
+  uint64_t rows = 0;
+  io::SegmentResult result;
+  for (size_t s = 0; s < source->segment_count() && st.ok(); ++s) {
+    st = source->ReadSegment(s, [&](const Chunk& c) {
+      for (uint32_t r = 0; r < c.size; ++r, ++rows) {
+        if (rows > 0) continue;
+        out->values.clear();
+        for (size_t f = 0; f < layout_->fields.size(); ++f) out->values.push_back(SlotValue(c.columns[f], r, layout_->fields[f].type));
+      }
+    }, &result);
+  }
+  if (!st.ok()) {
+    *reason = st.message();
+    return false;
+  }
+  if (!result.rejects.empty()) {
+    *reason = result.rejects.front().reason;
+    return false;
+  }
+  if (rows != 1) {
+    *reason = rows == 0 ? "no record: the body must be one JSON object" : "several records: one JSON object per decision";
+    return false;
+  }
+  int tf = layout_->time_field;
+  out->time = tf >= 0 && !out->values[tf].null ? out->values[tf].i : 0;
+  return true;
+}
+
+Status Evaluator::Evaluate(std::vector<std::vector<ir::Value>> records, const std::string& id, std::vector<Finding>* findings,
+                           std::string* rejected) const {
+  const ir::Program& program = library_->program();
+  std::unique_ptr<io::RowSource> source = io::MakeValueSource(program, *layout_, std::move(records));
+  RunOptions options;
+  options.threads = 1;
+  options.on_finding = [&](Finding&& f) {
+    if (std::binary_search(f.txn_ids.begin(), f.txn_ids.end(), id)) findings->push_back(std::move(f));
+  };
+  RunResult result;
+  Status st = exec::RunSource(program, *layout_, *source, *tables_, options, &result);
+  if (!st.ok()) return st;
+  for (const RejectedRow& r : result.rejects) {
+    if (r.record_id == id) *rejected = r.reason;
+  }
+  return Status::Ok();
+}
+
+std::string Evaluator::PartitionOf(const Held& h) const {
+  std::string key;
+  if (partition_field_ >= 0) AppendValue(&key, h.values[partition_field_]);
+  return key;
+}
+
+std::string Evaluator::IdOf(const Held& h) const { return h.values[layout_->id_field].s; }
+
+std::string Evaluator::Digest(const Held& h) {
+  std::string bytes;
+  for (const ir::Value& v : h.values) AppendValue(&bytes, v);
+  return Sha256Hex(bytes).substr(0, 32);
+}
+
+}  // namespace decree::engine

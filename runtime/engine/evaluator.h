@@ -1,0 +1,64 @@
+// One library bound for online decisions: its layout, tables and lists, how records partition,
+// and the two operations the engine needs — reading one record as the batch reader would, and
+// evaluating a set of records exactly as decree::Run does.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "decree/engine.h"
+#include "exec/tables.h"
+#include "ir/ir.h"
+
+namespace decree::engine {
+
+// A record accepted by the engine: its values in layout field order.
+struct Held {
+  int64_t time = 0;  // the layout's event time (microseconds UTC)
+  std::vector<ir::Value> values;
+};
+
+class Evaluator {
+ public:
+  // kNoState: only row rules, a decision needs the record alone.  kGlobal: some grouped rule
+  // has no key field every grouped rule shares, so every record may meet every other.
+  static constexpr int kNoState = -2, kGlobal = -1;
+
+  static Status Open(std::shared_ptr<const Library> library, const EngineOptions& options, std::unique_ptr<Evaluator>* out);
+
+  const std::string& hash() const { return library_->content_hash(); }
+  const ir::Layout& layout() const { return *layout_; }
+  // The layout field whose value partitions the state (kNoState, kGlobal, or a field index).
+  int partition_field() const { return partition_field_; }
+  // The widest sliding window of the layout's rules (microseconds).
+  int64_t widest_window_us() const { return widest_window_us_; }
+  // Whether another evaluator's records can be held in this one's state (same fields).
+  bool SameRecords(const Evaluator& other) const;
+
+  // Reads one JSON object (the batch reader's rules and reasons); false with *reason.
+  bool ParseRecord(std::string_view json, Held* out, std::string* reason) const;
+
+  // Evaluates `records` as one batch; the findings whose txn_ids hold `id`, sorted, go to
+  // *findings.  When the record `id` is rejected by evaluation, *rejected says why.
+  Status Evaluate(std::vector<std::vector<ir::Value>> records, const std::string& id, std::vector<Finding>* findings,
+                  std::string* rejected) const;
+
+  // The partition a record belongs to (rendered key; "" for kGlobal).
+  std::string PartitionOf(const Held& h) const;
+  // The record's id, and a digest of its content (equal exactly when every value is).
+  std::string IdOf(const Held& h) const;
+  static std::string Digest(const Held& h);
+
+ private:
+  Evaluator() = default;
+  std::shared_ptr<const Library> library_;
+  const ir::Layout* layout_ = nullptr;
+  std::unique_ptr<exec::Tables> tables_;
+  int partition_field_ = kNoState;
+  int64_t widest_window_us_ = 0;
+};
+
+}  // namespace decree::engine
