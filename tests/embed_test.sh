@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The C and Python embedding examples (examples/embed/) against `decree run`: the same library
 # over the same batch, from a file and from memory, must print the same findings, byte for byte.
-#   tests/embed_test.sh DECREE DECREE_GEN C_EXAMPLE LIBDECREE_SO SOURCE_DIR
+# The online engine's C API (examples/embed/decide.c) against `decree stream`: the same answers.
+#   tests/embed_test.sh DECREE DECREE_GEN C_EXAMPLE LIBDECREE_SO SOURCE_DIR C_DECIDE
 set -euo pipefail
-decree=$1 gen=$2 cexample=$3 libso=$4 src=$5
+decree=$1 gen=$2 cexample=$3 libso=$4 src=$5 cdecide=$6
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -31,6 +32,16 @@ for batch in batch.csv "$src/examples/transactions.csv"; do
   done
   echo "embed_test: $batch: $n findings, identical from decree run, C (file, memory, streamed to a callback) and Python (file, memory)"
 done
+# The engine: the same answers through the C API as from decree stream, record by record.
+"$gen" --rows 3000 --seed 11 --customers 40 --jsonl --out stream.jsonl --rates srates.csv >/dev/null
+"$decree" stream lib.dlib -t usd_rate=srates.csv -t last_activity="$src/examples/last_activity.csv" --late-after 60d -q \
+  < stream.jsonl > want_stream.jsonl
+"$cdecide" --late-after 5184000 lib.dlib usd_rate=srates.csv last_activity="$src/examples/last_activity.csv" \
+  < stream.jsonl > c_decide.jsonl 2>/dev/null
+n=$(grep -c '"decision":"review"' want_stream.jsonl || true)
+[ "$n" -gt 0 ] || { echo "embed_test: decree stream found nothing to review: the comparison would be weak"; exit 1; }
+cmp -s want_stream.jsonl c_decide.jsonl || { echo "embed_test: the C engine's answers differ from decree stream"; diff want_stream.jsonl c_decide.jsonl | head -5; exit 1; }
+echo "embed_test: $(wc -l < want_stream.jsonl) answers ($n review) identical from decree stream and the C engine API"
 # A failure is reported, not hidden: a corrupt library and a missing table.
 printf 'not a library' > bad.dlib
 if "$cexample" bad.dlib batch.csv 2> err.txt; then echo "embed_test: a corrupt library was accepted"; exit 1; fi

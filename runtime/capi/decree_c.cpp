@@ -1,4 +1,4 @@
-// The C API (decree/decree.h) over decree::Library and decree::Run.
+// The C API (decree/decree.h) over decree::Library, decree::Run and decree::Engine.
 #include "decree/decree.h"
 
 #include <sys/mman.h>
@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "decree/engine.h"
 #include "decree/library.h"
 #include "decree/run.h"
 #include "exec/rejects.h"
@@ -14,8 +15,17 @@
 #include "ir/library_format.h"
 
 struct decree_library {
-  std::unique_ptr<decree::Library> lib;
+  std::shared_ptr<decree::Library> lib;  // shared with the engines opened on it
 };
+
+struct decree_engine {
+  decree::EngineOptions options;
+  std::shared_ptr<const decree::Library> lib;
+  std::unique_ptr<decree::Engine> engine;
+};
+
+// The last answer handed out on this thread (decree_engine_decide is thread-safe).
+thread_local std::string engine_answer;
 
 struct decree_run {
   const decree::Library* lib = nullptr;
@@ -73,7 +83,9 @@ const char* decree_last_error(void) { return last_error.c_str(); }
 decree_status decree_library_open(const char* path, decree_library** out) {
   *out = nullptr;
   auto lib = std::make_unique<decree_library>();
-  decree::Status s = decree::Library::Open(path == nullptr ? "" : path, &lib->lib);
+  std::unique_ptr<decree::Library> opened;
+  decree::Status s = decree::Library::Open(path == nullptr ? "" : path, &opened);
+  lib->lib = std::move(opened);
   if (!s.ok()) {
     last_error = s.ToString();
     return ToC(s);
@@ -176,5 +188,56 @@ const char* decree_run_reject_json(decree_run* run, size_t i) {
   decree::exec::AppendRejectJson(run->result.rejects[i], &run->line);
   return run->line.c_str();
 }
+
+decree_engine* decree_engine_new(const decree_library* lib) {
+  auto e = std::make_unique<decree_engine>();
+  e->lib = lib->lib;
+  return e.release();
+}
+
+decree_status decree_engine_set_table(decree_engine* e, const char* name, const char* path) {
+  if (e->engine || name == nullptr || path == nullptr || *name == '\0') return DECREE_INVALID_ARGUMENT;
+  e->options.tables[name] = path;
+  return DECREE_OK;
+}
+
+decree_status decree_engine_add_watch_list(decree_engine* e, const char* path) {
+  if (e->engine || path == nullptr) return DECREE_INVALID_ARGUMENT;
+  e->options.watch_lists.push_back(path);
+  return DECREE_OK;
+}
+
+decree_status decree_engine_set_state_dir(decree_engine* e, const char* dir) {
+  if (e->engine || dir == nullptr) return DECREE_INVALID_ARGUMENT;
+  e->options.state_dir = dir;
+  return DECREE_OK;
+}
+
+decree_status decree_engine_set_late_after(decree_engine* e, int64_t seconds) {
+  if (e->engine || seconds <= 0 || seconds > INT64_MAX / 1000000) return DECREE_INVALID_ARGUMENT;
+  e->options.late_after_us = seconds * 1000000;
+  return DECREE_OK;
+}
+
+decree_status decree_engine_open(decree_engine* e) {
+  if (e->engine) return DECREE_INVALID_ARGUMENT;
+  decree::Status s = decree::Engine::Open(e->lib, e->options, &e->engine);
+  if (!s.ok()) last_error = s.ToString();
+  return ToC(s);
+}
+
+int decree_engine_decide(decree_engine* e, const char* json, size_t size, const char** answer) {
+  if (!e->engine) {
+    engine_answer = "{\"status\":500,\"error\":\"decree_engine_open was not called\"}";
+    *answer = engine_answer.c_str();
+    return 500;
+  }
+  decree::EngineAnswer a = e->engine->Decide(std::string_view(json == nullptr ? "" : json, json == nullptr ? 0 : size));
+  engine_answer = std::move(a.json);
+  *answer = engine_answer.c_str();
+  return a.status;
+}
+
+void decree_engine_close(decree_engine* e) { delete e; }
 
 }  // extern "C"

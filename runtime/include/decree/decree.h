@@ -44,6 +44,7 @@ typedef enum {
 
 typedef struct decree_library decree_library;
 typedef struct decree_run decree_run;
+typedef struct decree_engine decree_engine;
 
 /* "0.1.0 (library format 3)". */
 const char* decree_version(void);
@@ -96,6 +97,34 @@ const char* decree_run_finding_json(decree_run* run, size_t i);
 /* Rejected row `i` (< decree_run_reject_count) as {"position":…,"record_id":…,"reason":…}. */
 size_t decree_run_reject_count(const decree_run* run);
 const char* decree_run_reject_json(decree_run* run, size_t i);
+
+/* Online decisions (decree/engine.h, docs/serve.md): each record decided as it arrives, over
+ * every record accepted so far.
+ *
+ *   decree_engine* e = decree_engine_new(lib);
+ *   decree_engine_set_table(e, "usd_rate", "rates.csv");
+ *   if (decree_engine_open(e) != DECREE_OK) { puts(decree_last_error()); ... }
+ *   const char* answer;
+ *   int status = decree_engine_decide(e, json, strlen(json), &answer);  (200: decided)
+ *   decree_engine_close(e);
+ *
+ * The engine keeps the library alive (it may be freed first).  decree_engine_decide is
+ * thread-safe; the answer string stays valid until the calling thread's next
+ * decree_engine_decide. */
+decree_engine* decree_engine_new(const decree_library* lib);
+/* Before decree_engine_open: tables, watch lists, and a state directory (durable decisions). */
+decree_status decree_engine_set_table(decree_engine* e, const char* name, const char* path);
+decree_status decree_engine_add_watch_list(decree_engine* e, const char* path);
+decree_status decree_engine_set_state_dir(decree_engine* e, const char* dir);
+/* How far (seconds) behind the newest accepted event time a record may arrive (default 7 days). */
+decree_status decree_engine_set_late_after(decree_engine* e, int64_t seconds);
+/* Binds the tables and lists (and replays the state's log). */
+decree_status decree_engine_open(decree_engine* e);
+/* Decides one record (a JSON object of the layout's columns): returns the HTTP-like status
+ * (200 decided, 400 rejected, 409 conflicting replay, 422 too late, 500 state log failure) and
+ * sets *answer to the answer's JSON object. */
+int decree_engine_decide(decree_engine* e, const char* json, size_t size, const char** answer);
+void decree_engine_close(decree_engine* e);
 
 #ifdef __cplusplus
 }
