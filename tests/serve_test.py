@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""decree serve end to end: every endpoint and error status, reloads, and the kill test.
+
+  tests/serve_test.py DECREE DECREE_GEN SOURCE_DIR
+
+1. Endpoints: /healthz, /v1/decide (200, a replay byte for byte, 409, 400 with the reader's
+   reason, 413, 422), /v1/decide/batch, /metrics, 404 and 405; reload by POST and SIGHUP, a
+   library that fails to load leaving the old one serving; SIGTERM stops with status 0.
+2. The kill test: four clients post distinct transactions (each its own customers, in batch
+   order) to a server with --state; the server is killed with SIGKILL at random moments and
+   restarted; clients re-post what was not acknowledged.  Every acknowledged answer must equal
+   the answer `decree stream` gives the same records, and after the last restart the state must
+   hold each transaction exactly once.
+"""
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+DECREE, GEN, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
+WORK = tempfile.mkdtemp(prefix="decree-serve-")
+SERVERS = []  # every server started, killed at exit whatever happens
+
+
+def fail(msg):
+    print(f"serve_test: FAIL: {msg}")
+    sys.exit(1)
+
+
+def start(lib, *extra):
+    """Starts decree serve on a free port; returns (process, port)."""
+    err = open(os.path.join(WORK, "serve.err"), "ab")
+    args = [DECREE, "serve", lib, "--listen", "127.0.0.1:0", "-t", f"usd_rate={WORK}/rates.csv",
+            "-t", f"last_activity={SRC}/examples/last_activity.csv", "--late-after", "60d", *extra]
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    SERVERS.append(p)
+    line = b""
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        line = p.stderr.readline()
+        err.write(line)
+        m = re.search(rb"listening on http://127\.0\.0\.1:(\d+)", line)
+        if m:
+            threading.Thread(target=lambda: [err.write(l) for l in p.stderr], daemon=True).start()
+            return p, int(m.group(1))
+        if not line and p.poll() is not None:
+            break
+    fail(f"the server did not start: {line!r}")
+
+
+def request(port, method, path, body=None, headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request(method, path, body=body.encode() if isinstance(body, str) else body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read().decode()
+    c.close()
+    return r.status, data, dict(r.getheaders())
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def endpoints(lib, records):
+    p, port = start(lib)
+    st, body, _ = request(port, "GET", "/healthz")
+    check(st == 200 and body == "ok\n", f"/healthz: {st} {body!r}")
+    first = records[0]
+    st, body, _ = request(port, "POST", "/v1/decide", first)
+    ans = json.loads(body)
+    check(st == 200 and ans["decision"] in ("allow", "review", "block") and len(ans["library"]) == 64, f"decide: {st} {body}")
+    st2, body2, h2 = request(port, "POST", "/v1/decide", first)
+    check(st2 == 200 and body2 == body and h2.get("X-Decree-Replayed") == "true", "a replay is not the first answer")
+    changed = json.loads(first)
+    changed["amount"] = "1.00"
+    st, body, _ = request(port, "POST", "/v1/decide", json.dumps(changed))
+    check(st == 409 and "other content" in body, f"conflict: {st} {body}")
+    bad = json.loads(records[1])
+    bad["amount"] = "12,00"
+    st, body, _ = request(port, "POST", "/v1/decide", json.dumps(bad))
+    check(st == 400 and "amount" in body, f"bad record: {st} {body}")
+    st, body, _ = request(port, "POST", "/v1/decide", "{not json")
+    check(st == 400 and "JSON" in body, f"bad JSON: {st} {body}")
+    st, body, _ = request(port, "POST", "/v1/decide", "x" * (2 << 20))
+    check(st == 413, f"a body over the limit: {st}")
+    late = json.loads(records[2])
+    late["txn_id"] = "LATE1"
+    late["booked_at"] = "2025-01-01T00:00:00Z"
+    st, body, _ = request(port, "POST", "/v1/decide", json.dumps(late))
+    check(st == 422 and "too late" in body, f"late: {st} {body}")
+    batch = "\n".join(records[1:6]) + "\n"
+    st, body, _ = request(port, "POST", "/v1/decide/batch", batch)
+    lines = body.splitlines()
+    check(st == 200 and [json.loads(l)["txn_id"] for l in lines] == [json.loads(r)["txn_id"] for r in records[1:6]],
+          f"batch: {st} {body[:200]}")
+    st, _, _ = request(port, "GET", "/v1/decide")
+    check(st == 405, f"GET /v1/decide: {st}")
+    st, _, _ = request(port, "GET", "/nowhere")
+    check(st == 404, f"/nowhere: {st}")
+    st, body, _ = request(port, "GET", "/metrics")
+    check(st == 200 and "decree_decisions_total{decision=" in body and "decree_decision_seconds_bucket" in body
+          and f'sha256="{ans["library"]}"' in body and 'decree_refusals_total{reason="conflict"} 1' in body
+          and 'decree_refusals_total{reason="too_large"} 1' in body, f"metrics:\n{body}")
+    st, body, _ = request(port, "POST", "/v1/library/reload")
+    check(st == 200 and ans["library"] in body, f"reload: {st} {body}")
+    os.kill(p.pid, signal.SIGHUP)
+    time.sleep(0.5)
+    check(request(port, "GET", "/healthz")[0] == 200, "not healthy after SIGHUP")
+    # A library that fails to load leaves the old one serving.
+    saved = lib + ".good"
+    shutil.copy(lib, saved)
+    with open(lib, "wb") as f:
+        f.write(b"not a library")
+    st, body, _ = request(port, "POST", "/v1/library/reload")
+    check(st == 500 and "still serving" in body, f"a broken reload: {st} {body}")
+    shutil.copy(saved, lib)
+    st, body, _ = request(port, "POST", "/v1/decide", records[7])
+    check(st == 200 and json.loads(body)["library"] == ans["library"], "the old library did not keep serving")
+    p.send_signal(signal.SIGTERM)
+    check(p.wait(timeout=30) == 0, "SIGTERM did not stop the server with status 0")
+    print("serve_test: endpoints, statuses, replay, reloads and SIGTERM as documented")
+
+
+def kill_test(lib, records, reference):
+    state = os.path.join(WORK, "state")
+    by_customer = {}
+    for r in records:
+        by_customer.setdefault(json.loads(r)["customer_id"], []).append(r)
+    customers = sorted(by_customer)
+    queues = [[r for c in customers[k::4] for r in by_customer[c]] for k in range(4)]
+    for q in queues:  # each client keeps batch order within its customers
+        q.sort(key=lambda r: records.index(r))
+    acked = {}
+    errors = []
+    lock = threading.Lock()
+    server = {"port": None}
+    stop = threading.Event()
+
+    def client(q):
+        i = 0
+        conn = None
+        while i < len(q) and not stop.is_set():
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", server["port"], timeout=10)
+                conn.request("POST", "/v1/decide", q[i].encode())
+                r = conn.getresponse()
+                body = r.read().decode().rstrip("\n")
+                if r.status != 200:
+                    errors.append(f"status {r.status}: {body}")
+                    return
+                with lock:
+                    tid = json.loads(q[i])["txn_id"]
+                    if tid in acked and acked[tid] != body:
+                        errors.append(f"{tid} answered twice, differently")
+                    acked[tid] = body
+                i += 1
+            except (ConnectionError, http.client.HTTPException, OSError):
+                conn = None  # the server is down: retry the same record once it is back
+                time.sleep(0.05)
+
+    p, server["port"] = start(lib, "--state", state)
+    threads = [threading.Thread(target=client, args=(q,)) for q in queues]
+    for t in threads:
+        t.start()
+    rng = random.Random(7)
+    kills = 0
+    while any(t.is_alive() for t in threads) and kills < 8:
+        time.sleep(rng.uniform(0.2, 0.8))
+        p.kill()
+        p.wait()
+        kills += 1
+        p, server["port"] = start(lib, "--state", state)
+    for t in threads:
+        t.join()
+    check(not errors, "; ".join(errors[:3]))
+    check(len(acked) == len(records), f"{len(acked)} of {len(records)} acknowledged")
+    for tid, body in acked.items():
+        check(body == reference[tid], f"{tid}: the answer differs from decree stream:\n{body}\n{reference[tid]}")
+    # Re-posting an acknowledged record after the restarts answers it from the log.
+    tid0 = json.loads(records[0])["txn_id"]
+    st, body, _ = request(server["port"], "POST", "/v1/decide", records[0])
+    check(st == 200 and body.rstrip("\n") == reference[tid0], "an acknowledged answer was lost by a restart")
+    st, metrics, _ = request(server["port"], "GET", "/metrics")
+    held = int(re.search(r"^decree_state_transactions (\d+)$", metrics, re.M).group(1))
+    check(held == len(records), f"the state holds {held} transactions for {len(records)} distinct ones")
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=30)
+    print(f"serve_test: kill test: {kills} SIGKILLs under load from 4 clients, {len(records)} answers identical to "
+          f"decree stream, each transaction held once")
+
+
+def main():
+    lib = os.path.join(WORK, "lib.dlib")
+    subprocess.run([DECREE, "build", f"{SRC}/rulesets/cn-pboc-lvtr", f"{SRC}/rulesets/aml-typologies", "-o", lib],
+                   check=True, stdout=subprocess.DEVNULL)
+    batch = os.path.join(WORK, "batch.jsonl")
+    subprocess.run([GEN, "--rows", "1500", "--seed", "5", "--customers", "24", "--days", "10", "--jsonl", "--out", batch,
+                    "--rates", f"{WORK}/rates.csv"], check=True, stdout=subprocess.DEVNULL)
+    records = [l.rstrip("\n") for l in open(batch, encoding="utf-8") if l.strip()]
+    ref = subprocess.run([DECREE, "stream", lib, "-t", f"usd_rate={WORK}/rates.csv", "-t",
+                          f"last_activity={SRC}/examples/last_activity.csv", "--late-after", "60d", "-q"],
+                         input="\n".join(records) + "\n", capture_output=True, text=True, check=True).stdout
+    reference = {json.loads(l)["txn_id"]: l for l in ref.splitlines()}
+    check(sum('"decision":"review"' in l for l in reference.values()) > 0, "the reference has nothing to review")
+    endpoints(lib, records)
+    kill_test(lib, records, reference)
+
+
+try:
+    main()
+finally:
+    for server in SERVERS:
+        if server.poll() is None:
+            server.kill()
+    shutil.rmtree(WORK, ignore_errors=True)
