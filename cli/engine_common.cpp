@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <malloc.h>
+
 #include <cstdlib>
 
 #include "compile_common.h"
@@ -47,6 +49,12 @@ int ParseEngineOptions(const std::string& verb, const Args& args, EngineOptions*
 }
 
 int OpenEngine(const std::string& verb, const Args& args, const EngineOptions& options, std::unique_ptr<Engine>* out) {
+  // Each decision builds and frees the evaluator's chunk buffers: keep freed memory in the
+  // heap rather than returning it to the system and faulting it in again (2.6x faster
+  // decisions on this VM, measured on 2,000 records; docs/serve.md).
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
   std::unique_ptr<Library> lib;
   if (int code = OpenOrCompile(verb, args.positionals(), args.Color(stderr), &lib); code != 0) return code;
   Status st = Engine::Open(std::shared_ptr<const Library>(std::move(lib)), options, out);

@@ -7,7 +7,6 @@
 #include <set>
 
 #include "decree/sha256.h"
-#include "exec/run_source.h"
 #include "io/source.h"
 #include "vector/vector.h"
 
@@ -143,9 +142,22 @@ Status Evaluator::Evaluate(std::vector<std::vector<ir::Value>> records, const st
   options.on_finding = [&](Finding&& f) {
     if (std::binary_search(f.txn_ids.begin(), f.txn_ids.end(), id)) findings->push_back(std::move(f));
   };
+  std::unique_ptr<exec::RunSession> session;
+  {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    if (!sessions_.empty()) {
+      session = std::move(sessions_.back());
+      sessions_.pop_back();
+    }
+  }
+  if (!session) session = std::make_unique<exec::RunSession>(program, *layout_, *tables_);
   RunResult result;
-  Status st = exec::RunSource(program, *layout_, *source, *tables_, options, &result);
-  if (!st.ok()) return st;
+  Status st = session->Run(*source, options, &result);
+  if (!st.ok()) return st;  // the session is dropped with its state
+  {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    sessions_.push_back(std::move(session));
+  }
   for (const RejectedRow& r : result.rejects) {
     if (r.record_id == id) *rejected = r.reason;
   }

@@ -5,11 +5,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "decree/engine.h"
+#include "exec/run_source.h"
 #include "exec/tables.h"
 #include "ir/ir.h"
 
@@ -57,6 +59,9 @@ class Evaluator {
   std::shared_ptr<const Library> library_;
   const ir::Layout* layout_ = nullptr;
   std::unique_ptr<exec::Tables> tables_;
+  // Compiled runs, one per thread at a time (exec::RunSession is not thread-safe).
+  mutable std::mutex sessions_mu_;
+  mutable std::vector<std::unique_ptr<exec::RunSession>> sessions_;
   int partition_field_ = kNoState;
   int64_t widest_window_us_ = 0;
 };

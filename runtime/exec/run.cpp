@@ -152,7 +152,7 @@ class RunPass {
  public:
   RunPass(const ir::Program& program, const ir::Layout& layout, io::RowSource& source, const Tables& tables,
           const RunOptions& options, RunResult* result)
-      : program(program), layout(&layout), source(&source), tables(tables), options(options), result(result) {}
+      : program(program), layout(&layout), source(&source), tables(tables), options(&options), result(result) {}
 
   // The rules of the layout (or RunOptions::only_rules) with their time zones, effective
   // dates, exemptions and overrides; MissingInput when a table they need was not given.
@@ -166,6 +166,23 @@ class RunPass {
   Status FinalizeAndWrite();
   // The counts; rows read = evaluated + rejected, or an internal error.
   Status Account();
+  // Another run over `s` with what MakePlan and StartWorkers made (exec::RunSession): the
+  // options must select the same rules; the per-run state is reset.
+  void Rebind(io::RowSource& s, const RunOptions& o, RunResult* r) {
+    source = &s;
+    options = &o;
+    result = r;
+    *result = base_result;
+    result->input_format = source->format_name();
+    started = std::chrono::steady_clock::now();
+    for (auto& w : workers) w->ResetForRun();
+    segments.clear();
+    due_notes = DueNotes();
+    held = 0;
+    sink.reset();
+  }
+  // What MakePlan put in the result, for Rebind.
+  RunResult base_result;
 
  private:
   Status FinalizeGrouped(size_t r, std::vector<std::unique_ptr<FindingList>>* lists, std::vector<ListRange>* ranges);
@@ -176,14 +193,14 @@ class RunPass {
     return Status::ResourceExhausted(fmt::format(
         "the rules' aggregation state needs more than the {} MiB allowed (--max-memory; {} MiB in use {}): raise "
         "--max-memory, or split the batch (by date, or by customer range); no findings were written",
-        options.memory_limit >> 20, pool.peak() >> 20, when));
+        options->memory_limit >> 20, pool.peak() >> 20, when));
   }
 
   const ir::Program& program;
   const ir::Layout* layout;
   io::RowSource* source;
   const Tables& tables;
-  const RunOptions& options;
+  const RunOptions* options;
   RunResult* result;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   PhaseTimer timer;
@@ -200,12 +217,15 @@ class RunPass {
   SpillFile spill;
   std::mutex spill_mu;
   bool spill_open = false;
+  std::vector<std::vector<std::unique_ptr<WindowFinalizer>>> window_fins_;  // [rule][thread]
+  std::vector<std::vector<std::unique_ptr<GroupFinalizer>>> group_fins_;
+  std::vector<std::vector<Status>> fin_status_;
 };
 
 Status RunPass::MakePlan() {
   plan.program = &program;
   plan.layout = layout;
-  plan.keep_findings = options.findings_path.empty();
+  plan.keep_findings = options->findings_path.empty();
   *result = RunResult();
   result->layout = layout->name;
   std::map<std::string, int> index_of;
@@ -215,8 +235,8 @@ Status RunPass::MakePlan() {
       if (r.kind != ir::RuleKind::kExempt) result->skipped_rules.push_back(r.id);
       continue;
     }
-    if (!options.only_rules.empty() && r.kind != ir::RuleKind::kExempt &&
-        std::find(options.only_rules.begin(), options.only_rules.end(), r.id) == options.only_rules.end()) {
+    if (!options->only_rules.empty() && r.kind != ir::RuleKind::kExempt &&
+        std::find(options->only_rules.begin(), options->only_rules.end(), r.id) == options->only_rules.end()) {
       continue;
     }
     RuleInfo info;
@@ -285,13 +305,14 @@ Status RunPass::MakePlan() {
   plan.env.tables = &tables;
   plan.env.scalar = &tables;
   result->input_format = source->format_name();
+  base_result = *result;
   return Status::Ok();
 }
 
 Status RunPass::StartWorkers() {
-  pool.set_limit(options.memory_limit);
+  pool.set_limit(options->memory_limit);
   plan.pool = &pool;
-  int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  int threads = options->threads > 0 ? options->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::max<size_t>(1, std::min<size_t>(threads, std::max<size_t>(1, source->segment_count()))));
   worker_count = std::max(1, threads);
   plan.partition_bits = PartitionBits(worker_count);
@@ -301,7 +322,7 @@ Status RunPass::StartWorkers() {
     if (Status st = workers.back()->Init(); !st.ok()) return st;
     raw.push_back(workers.back().get());
   }
-  spill_budget = options.memory_budget > 0 ? options.memory_budget / 4 : (64u << 20);
+  spill_budget = options->memory_budget > 0 ? options->memory_budget / 4 : (64u << 20);
   return Status::Ok();
 }
 
@@ -313,15 +334,15 @@ Status RunPass::ReadAndEvaluate() {
   std::mutex mu;
   std::condition_variable cv;
   std::thread monitor;
-  if (options.progress) {
+  if (options->progress) {
     monitor = std::thread([&]() {
       std::unique_lock<std::mutex> lock(mu);
       while (!cv.wait_for(lock, std::chrono::milliseconds(200), [&] { return done.load(); })) {
-        options.progress(RunProgress{source->bytes_done(), source->total_bytes(), rows_read.load()});
+        options->progress(RunProgress{source->bytes_done(), source->total_bytes(), rows_read.load()});
       }
     });
   }
-  sink = std::make_unique<RejectSink>(*source, options.rejects_path, kKeptRejects, &pool);
+  sink = std::make_unique<RejectSink>(*source, options->rejects_path, kKeptRejects, &pool);
   if (Status st = sink->Open(); !st.ok()) return st;
   std::vector<Status> sink_status(source->segment_count());
   Parallel(source->segment_count(), worker_count, [&](int w, size_t s) {
@@ -344,7 +365,7 @@ Status RunPass::ReadAndEvaluate() {
   }
   cv.notify_all();
   if (monitor.joinable()) monitor.join();
-  if (options.progress) options.progress(RunProgress{source->total_bytes(), source->total_bytes(), rows_read.load()});
+  if (options->progress) options->progress(RunProgress{source->total_bytes(), source->total_bytes(), rows_read.load()});
   for (const Status& s : segment_status) {
     if (!s.ok()) return s;
   }
@@ -363,7 +384,7 @@ Status RunPass::MaybeSpill(FindingList* list) {
   {
     std::lock_guard<std::mutex> lock(spill_mu);
     if (!spill_open) {
-      std::string dir = options.findings_path == "-" ? "." : std::filesystem::path(options.findings_path).parent_path().string();
+      std::string dir = options->findings_path == "-" ? "." : std::filesystem::path(options->findings_path).parent_path().string();
       if (dir.empty()) dir = ".";
       if (Status st = spill.Open(dir); !st.ok()) return st;
       spill_open = true;
@@ -379,10 +400,19 @@ Status RunPass::FinalizeGrouped(size_t r, std::vector<std::unique_ptr<FindingLis
   const RuleInfo& info = plan.rules[r];
   for (uint32_t p = 0; p < plan.partitions; ++p) lists->push_back(std::make_unique<FindingList>(plan.keep_findings, plan.pool));
   std::vector<Status> task_status(plan.partitions);
-  // One finalizer per thread, made on its first partition and reused for the others.
-  std::vector<std::unique_ptr<WindowFinalizer>> window_fins(worker_count);
-  std::vector<std::unique_ptr<GroupFinalizer>> group_fins(worker_count);
-  std::vector<Status> init_status(worker_count);
+  // One finalizer per rule and thread, made on its first partition and reused for the others
+  // (and, in a RunSession, for the next runs).
+  if (window_fins_.size() <= r) {
+    window_fins_.resize(plan.rules.size());
+    group_fins_.resize(plan.rules.size());
+    fin_status_.resize(plan.rules.size());
+  }
+  std::vector<std::unique_ptr<WindowFinalizer>>& window_fins = window_fins_[r];
+  std::vector<std::unique_ptr<GroupFinalizer>>& group_fins = group_fins_[r];
+  std::vector<Status>& init_status = fin_status_[r];
+  window_fins.resize(worker_count);
+  group_fins.resize(worker_count);
+  init_status.resize(worker_count);
   Parallel(plan.partitions, worker_count, [&](int w, size_t p) {
     if (info.rule->kind == ir::RuleKind::kWindow) {
       if (!window_fins[w]) {
@@ -427,7 +457,7 @@ Status RunPass::FinalizeAndWrite() {
   int out = -1;  // the findings file (a temporary name until complete), or standard output
   AtomicFile file;  // a failed run leaves no partial findings file behind
   if (!plan.keep_findings) {
-    const std::string& path = options.findings_path;
+    const std::string& path = options->findings_path;
     if (path == "-") {
       std::fflush(stdout);
       out = STDOUT_FILENO;
@@ -437,9 +467,9 @@ Status RunPass::FinalizeAndWrite() {
       out = file.fd();
     }
   }
-  FindingMerger merger(plan.keep_findings ? &result->findings : nullptr, out, options.findings_path == "-" ? "standard output" : options.findings_path);
-  if (plan.keep_findings && options.on_finding) merger.set_sink(options.on_finding);
-  if (!plan.keep_findings && options.on_findings_written) merger.set_written_callback(options.on_findings_written);
+  FindingMerger merger(plan.keep_findings ? &result->findings : nullptr, out, options->findings_path == "-" ? "standard output" : options->findings_path);
+  if (plan.keep_findings && options->on_finding) merger.set_sink(options->on_finding);
+  if (!plan.keep_findings && options->on_findings_written) merger.set_written_callback(options->on_findings_written);
   for (const auto& w : workers) due_notes.Merge(w->findings().due_notes());
   for (size_t r : rule_order) {
     const RuleInfo& info = plan.rules[r];
@@ -501,6 +531,35 @@ Status RunPass::Account() {
 }
 
 }  // namespace
+
+struct RunSession::State {
+  State(const ir::Program& program, const ir::Layout& layout, io::RowSource& source, const Tables& tables,
+        const RunOptions& options, RunResult* result)
+      : pass(program, layout, source, tables, options, result) {}
+  RunPass pass;
+};
+
+RunSession::RunSession(const ir::Program& program, const ir::Layout& layout, const Tables& tables)
+    : program_(program), layout_(layout), tables_(tables) {}
+RunSession::~RunSession() = default;
+
+Status RunSession::Run(io::RowSource& source, const RunOptions& options, RunResult* result) {
+  Status st;
+  if (!state_) {
+    auto state = std::make_unique<State>(program_, layout_, source, tables_, options, result);
+    st = state->pass.MakePlan();
+    if (st.ok()) st = state->pass.StartWorkers();
+    if (!st.ok()) return st;
+    state_ = std::move(state);
+  } else {
+    state_->pass.Rebind(source, options, result);
+  }
+  st = state_->pass.ReadAndEvaluate();
+  if (st.ok()) st = state_->pass.FinalizeAndWrite();
+  if (st.ok()) st = state_->pass.Account();
+  if (!st.ok()) state_.reset();  // a failed run leaves nothing half-done for the next
+  return st;
+}
 
 Status RunSource(const ir::Program& program, const ir::Layout& layout, io::RowSource& source, const Tables& tables,
                  const RunOptions& options, RunResult* result) {

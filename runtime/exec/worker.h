@@ -12,7 +12,7 @@ namespace decree::exec {
 
 class Worker {
  public:
-  explicit Worker(const Plan& plan) : plan_(plan), findings_(plan.keep_findings, plan.pool) {}
+  explicit Worker(const Plan& plan) : plan_(plan), findings_(std::make_unique<FindingList>(plan.keep_findings, plan.pool)) {}
 
   Status Init() {
     env_ = plan_.env;
@@ -199,7 +199,17 @@ class Worker {
     }
   }
 
-  FindingList& findings() { return findings_; }
+  FindingList& findings() { return *findings_; }
+  // Ready for another run over the same plan (exec::RunSession): no findings, rejects, counts
+  // or group state are left of the last one; what Init compiled stays.
+  void ResetForRun() {
+    findings_ = std::make_unique<FindingList>(plan_.keep_findings, plan_.pool);
+    rejects_.clear();
+    rows_evaluated_ = 0;
+    for (auto& x : rules_) {
+      for (auto& part : x->partitions) part.Clear();
+    }
+  }
   std::vector<io::Reject>& rejects() { return rejects_; }
   uint64_t rows_evaluated() const { return rows_evaluated_; }
   RuleExec& rule(size_t i) { return *rules_[i]; }
@@ -269,7 +279,7 @@ class Worker {
         SetExplanation(x.why, "", &f);
       }
       FillVerdicts(*plan_.program, r, date, plan_.tables, &f);
-      findings_.Add(std::move(f));
+      findings_->Add(std::move(f));
     }
   }
 
@@ -304,7 +314,7 @@ class Worker {
   std::vector<std::unique_ptr<RuleExec>> rules_;
   RowErrors errors_;
   std::vector<uint8_t> rejected_;
-  FindingList findings_;
+  std::unique_ptr<FindingList> findings_;
   std::vector<io::Reject> rejects_;
   uint64_t rows_evaluated_ = 0;
   std::string key_;

@@ -151,8 +151,8 @@ int FieldCodec::EnumCode(std::string_view text) const {
   return -1;
 }
 
-void FieldCodec::InitBuffer(VecBuffer* buf) const {
-  buf->Init(ptype_, field_->type.scale, is_money(), optional_);
+void FieldCodec::InitBuffer(VecBuffer* buf, uint32_t rows) const {
+  buf->Init(ptype_, field_->type.scale, is_money(), optional_, rows);
 }
 
 bool FieldCodec::Fail(std::string* reason, const char* what, std::string_view text) const {

@@ -21,8 +21,8 @@ class FieldCodec {
   const ir::Field& field() const { return *field_; }
   PType ptype() const { return ptype_; }
   bool is_money() const { return field_->type.kind == ir::TypeKind::kMoney; }
-  // Allocates the column storage for this field.
-  void InitBuffer(VecBuffer* buf) const;
+  // Allocates the column storage for this field: `rows` slots.
+  void InitBuffer(VecBuffer* buf, uint32_t rows = kChunkSize) const;
 
   // Parses `text` (and `currency` for money fields) into v[row].  On failure returns false and
   // sets *reason.  `is_null` means the input had no value at all (JSON null, SQL NULL);

@@ -70,6 +70,8 @@ class JsonlSource final : public RowSource {
     Status st = spec.bytes ? Status::Ok() : file_.Open(spec.path, spec.max_record_bytes);
     if (!st.ok()) return st;
     if (spec.bytes) file_.OpenBytes(spec.path, spec.bytes);
+    // A few records in memory (one decided online) get buffers their size, not a chunk's.
+    if (spec.bytes && spec.bytes->size() < (64u << 10)) chunk_rows_ = 64;
     codecs_ = Codecs(program, layout);
     for (size_t f = 0; f < layout.fields.size(); ++f) {
       value_cell_.push_back(CellOf(layout.fields[f].column));
@@ -97,7 +99,7 @@ class JsonlSource final : public RowSource {
     Status read = segments_.Read(segment, &data, &begin, &end);
     if (!read.ok()) return read;
     data.reserve(data.size() + simdjson::SIMDJSON_PADDING);  // simdjson reads ahead of each line
-    ChunkBuffers buf(codecs_);
+    ChunkBuffers buf(codecs_, chunk_rows_);
     std::vector<Cell> cells(cell_names_.size());
     std::vector<std::string_view> keys;
     std::string reason;
@@ -336,6 +338,7 @@ class JsonlSource final : public RowSource {
   }
 
   const ir::Layout* layout_ = nullptr;
+  uint32_t chunk_rows_ = kChunkSize;
   InputFile file_;
   std::vector<FieldCodec> codecs_;
   std::unordered_map<std::string, int, KeyHash, std::equal_to<>> cell_of_;  // column -> cell

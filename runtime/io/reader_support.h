@@ -19,16 +19,17 @@ inline constexpr size_t kSegmentBytes = 1u << 20;
 // Column storage for one reader call: one buffer per layout field, and row positions.
 struct ChunkBuffers {
   std::vector<VecBuffer> fields;
-  std::unique_ptr<uint64_t[]> pos{new uint64_t[kChunkSize]};
+  uint32_t capacity;  // rows per chunk: kChunkSize, fewer for a handful of records
+  std::unique_ptr<uint64_t[]> pos;
   Chunk chunk;
   Arena arena;
 
-  explicit ChunkBuffers(const std::vector<FieldCodec>& codecs);
+  explicit ChunkBuffers(const std::vector<FieldCodec>& codecs, uint32_t rows = kChunkSize);
   // Keeps the row parsed at index chunk.size, read at `position`; true when the chunk is full
   // (the caller flushes it).
   bool Commit(uint64_t position) {
     pos[chunk.size] = position;
-    return ++chunk.size == kChunkSize;
+    return ++chunk.size == capacity;
   }
   void Flush(const ChunkFn& fn) {
     if (chunk.size > 0) fn(chunk);

@@ -13,8 +13,9 @@
 
 namespace decree::io {
 
-ChunkBuffers::ChunkBuffers(const std::vector<FieldCodec>& codecs) : fields(codecs.size()) {
-  for (size_t f = 0; f < codecs.size(); ++f) codecs[f].InitBuffer(&fields[f]);
+ChunkBuffers::ChunkBuffers(const std::vector<FieldCodec>& codecs, uint32_t rows)
+    : fields(codecs.size()), capacity(std::clamp<uint32_t>(rows, 1, kChunkSize)), pos(new uint64_t[capacity]) {
+  for (size_t f = 0; f < codecs.size(); ++f) codecs[f].InitBuffer(&fields[f], capacity);
   chunk.columns.resize(codecs.size());
   for (size_t f = 0; f < codecs.size(); ++f) chunk.columns[f] = fields[f].vec();
   chunk.pos = pos.get();
@@ -87,7 +88,7 @@ class ValueSource final : public RowSource {
   std::unique_ptr<PositionLabeler> NewLabeler() const override { return std::make_unique<CountLabeler>("record", 1); }
 
   Status ReadSegment(size_t, const ChunkFn& on_chunk, SegmentResult* result) override {
-    ChunkBuffers buf(codecs_);
+    ChunkBuffers buf(codecs_, static_cast<uint32_t>(std::min<size_t>(records_.size(), kChunkSize)));
     for (size_t r = 0; r < records_.size(); ++r) {
       ++result->rows_read;
       const std::vector<ir::Value>& rec = records_[r];

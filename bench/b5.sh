@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# B5: real-time decisions (decree::Engine, decree serve).  Writes the B5 section of
+# docs/benchmarks.md (unless --no-write).
+#
+#   bench/run.sh B5 [--rows 200000] [--customers 20000] [--http-seconds 20] [--no-write]
+#
+# 1. In process: decree-engine-bench decides a generated stream of distinct transactions with
+#    cn-pboc-lvtr + aml-typologies on 1 and 2 threads (customers partitioned over threads),
+#    then with the sanctions ruleset added (UN and OFAC lists, both parties screened).  Every
+#    answer of the 2-thread run is checked against `decree stream` over the same records.
+# 2. Over HTTP: decree serve with all three rulesets on loopback, wrk (Debian) with 32
+#    keep-alive connections posting distinct transactions (bench/b5_post.lua), sharing the two
+#    cores; requests/s and latency percentiles from wrk; every answer must be 200.
+# 3. The state's peak memory for 1M customers (one transaction each).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=${DECREE_BUILD_DIR:-build}
+rows=200000 customers=20000 http_seconds=20 write=1
+while (($#)); do
+  case "$1" in
+    --rows) rows=$2; shift 2 ;;
+    --customers) customers=$2; shift 2 ;;
+    --http-seconds) http_seconds=$2; shift 2 ;;
+    --no-write) write=0; shift ;;
+    *) echo "bench/b5.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+done
+lists=${DECREE_WATCHLISTS:-$root/../shared/data/watchlists}
+[[ -f $lists/un_consolidated.xml ]] || { echo "b5: the UN and OFAC lists are not at $lists (DECREE_WATCHLISTS)" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "b5: wrk is not installed (scripts/setup.sh installs it)" >&2; exit 2; }
+work=$(mktemp -d)
+server=
+trap '[[ -n $server ]] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
+cd "$work"
+"$root/$build/decree" build "$root/rulesets/cn-pboc-lvtr" "$root/rulesets/aml-typologies" -o two.dlib >/dev/null
+"$root/$build/decree" build "$root/rulesets/cn-pboc-lvtr" "$root/rulesets/aml-typologies" "$root/rulesets/sanctions" -o three.dlib >/dev/null
+"$root/$build/decree-gen" --rows "$rows" --seed 5 --customers "$customers" --days 30 --jsonl --out stream.jsonl \
+  --rates rates.csv --last-activity last.csv >/dev/null
+tables=(--table usd_rate=rates.csv --table last_activity=last.csv)
+listargs=(--list "$lists/un_consolidated.xml" --list "$lists/ofac_sdn.csv" --list "$root/examples/watchlist.csv")
+bench() { "$root/$build/decree-engine-bench" "$@" --late-after-days 60; }
+echo "b5: in process, lvtr + typologies, $rows transactions, $customers customers"
+one=$(bench two.dlib stream.jsonl --threads 1 "${tables[@]}")
+two=$(bench two.dlib stream.jsonl --threads 2 "${tables[@]}" --answers answers2.jsonl)
+echo "  1 thread:  $one"
+echo "  2 threads: $two"
+"$root/$build/decree" stream two.dlib -t usd_rate=rates.csv -t last_activity=last.csv --late-after 60d -q < stream.jsonl > want.jsonl
+cmp -s want.jsonl answers2.jsonl || { echo "b5: the 2-thread answers differ from decree stream" >&2; diff want.jsonl answers2.jsonl | head -3; exit 1; }
+reviews=$(grep -c '"decision":"review"' want.jsonl || true)
+echo "  answers identical to decree stream ($reviews review)"
+three=$(bench three.dlib stream.jsonl --threads 2 "${tables[@]}" "${listargs[@]}")
+echo "  with sanctions screening, 2 threads: $three"
+# HTTP: wrk posts distinct transactions to decree serve (all three rulesets).
+"$root/$build/decree" serve three.dlib --listen 127.0.0.1:0 "${tables[@]/--table/-t}" "${listargs[@]/--list/-l}" --late-after 3650d 2> serve.err &
+server=$!
+for _ in $(seq 600); do grep -q "listening on" serve.err && break; sleep 0.1; done
+port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' serve.err)
+[[ -n $port ]] || { echo "b5: decree serve did not start: $(cat serve.err)" >&2; exit 1; }
+wrk -t 2 -c 32 -d "${http_seconds}s" --latency -s "$root/bench/b5_post.lua" "http://127.0.0.1:$port/v1/decide" > wrk.txt
+cat wrk.txt
+grep -q "non-200 responses: 0$" wrk.txt || { echo "b5: some HTTP answers were not 200" >&2; exit 1; }
+rps=$(awk '/^Requests\/sec/ {print $2}' wrk.txt)
+p99=$(awk '$1 == "99%" {print $2}' wrk.txt)
+p50=$(awk '$1 == "50%" {print $2}' wrk.txt)
+server_rss=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
+kill $server; wait $server || true; server=
+# State for 1M customers: one transaction each.
+"$root/$build/decree-gen" --rows 1000000 --seed 6 --customers 1000000 --days 30 --jsonl --out million.jsonl >/dev/null
+mil=$(bench two.dlib million.jsonl --threads 2 "${tables[@]}")
+echo "  1M customers: $mil"
+field() { sed -n "s/.* $1 \([0-9.]*\).*/\1/p" <<< "$2"; }
+if ((write)); then
+  section=$(cat <<EOF
+<!-- B5:begin -->
+## B5 — real-time decisions (\`decree::Engine\`, \`decree serve\`)
+
+\`bench/run.sh B5\` on $(date -u +%Y-%m-%d), commit \`$(git -C "$root" rev-parse --short HEAD)\`; $(nproc) cores.
+A stream of $rows distinct generated transactions over $customers customers (30 days); every
+decision is computed over all transactions received before it, exactly as \`decree run\` would
+(docs/serve.md).  The 2-thread answers were checked identical to \`decree stream\`'s.
+
+| measurement | decisions/s | p50 | p99 | peak RSS | target |
+|---|---:|---:|---:|---:|---|
+| in process, lvtr + typologies, 1 thread | $(field per_second "$one") | $(field p50_us "$one") µs | $(field p99_us "$one") µs | $(field peak_rss_mb "$one") MB | |
+| in process, lvtr + typologies, 2 threads | $(field per_second "$two") | $(field p50_us "$two") µs | $(field p99_us "$two") µs | $(field peak_rss_mb "$two") MB | ≥ 300,000/s: **not met** |
+| in process, + sanctions (both parties screened), 2 threads | $(field per_second "$three") | $(field p50_us "$three") µs | $(field p99_us "$three") µs | $(field peak_rss_mb "$three") MB | (reported) |
+| HTTP, all three rulesets, wrk 32 connections, loopback | $rps | $p50 | $p99 | $((server_rss / 1024)) MB | ≥ 15,000/s, p99 ≤ 10 ms |
+| state for 1M customers (one transaction each), 2 threads | $(field per_second "$mil") | $(field p50_us "$mil") µs | $(field p99_us "$mil") µs | $(field peak_rss_mb "$mil") MB | (reported) |
+
+Tazama's published target is 3,000 transactions/s within 35 ms each.
+<!-- B5:end -->
+EOF
+)
+  python3 - "$root/docs/benchmarks.md" "$section" <<'PY'
+import re, sys
+path, section = sys.argv[1], sys.argv[2]
+text = open(path, encoding="utf-8").read()
+if "<!-- B5:begin -->" in text:
+    text = re.sub(r"<!-- B5:begin -->.*?<!-- B5:end -->", lambda m: section, text, flags=re.S)
+else:
+    text = text.rstrip("\n") + "\n\n" + section + "\n"
+open(path, "w", encoding="utf-8").write(text)
+PY
+  echo "b5: wrote the B5 section of docs/benchmarks.md"
+fi
