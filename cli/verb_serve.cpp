@@ -96,6 +96,7 @@ int Serve(const Args& args) {
   httplib::Server server;
   server.new_task_queue = [connections] { return new httplib::ThreadPool(static_cast<size_t>(connections)); };
   server.set_payload_max_length(static_cast<size_t>(max_body));
+  server.set_tcp_nodelay(true);  // an answer is one small write: send it now (no 40 ms Nagle wait)
   server.set_keep_alive_timeout(idle);
   server.set_keep_alive_max_count(1000000);
   server.set_read_timeout(10, 0);

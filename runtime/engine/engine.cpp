@@ -23,6 +23,7 @@ namespace decree {
 
 using engine::Evaluator;
 using engine::Held;
+using engine::Parsed;
 
 namespace {
 
@@ -128,8 +129,7 @@ class Engine::Impl {
     return a;
   }
   // Evaluates `h` within its partition and holds it; the answer's json is built here.
-  Status DecideHeld(const Evaluator& ev, Held h, const std::string& id, EngineAnswer* a, std::string* rejected,
-                    uint64_t* log_end, std::string_view record);
+  Status DecideHeld(const Evaluator& ev, Parsed p, EngineAnswer* a, std::string* rejected, uint64_t* log_end);
   void Release(IdShard& s, const std::string& id);
 };
 
@@ -139,25 +139,24 @@ void Engine::Impl::Release(IdShard& s, const std::string& id) {
   s.cv.notify_all();
 }
 
-Status Engine::Impl::DecideHeld(const Evaluator& ev, Held h, const std::string& id, EngineAnswer* a, std::string* rejected,
-                                uint64_t* log_end, std::string_view record) {
+Status Engine::Impl::DecideHeld(const Evaluator& ev, Parsed parsed, EngineAnswer* a, std::string* rejected, uint64_t* log_end) {
   bool stateful = ev.partition_field() != Evaluator::kNoState;
-  std::string pkey = ev.PartitionOf(h);
-  PartitionShard& shard = parts[ShardOf(pkey)];
+  PartitionShard& shard = parts[ShardOf(parsed.partition)];
   std::unique_lock<std::mutex> lock(shard.mu, std::defer_lock);
   Partition* p = nullptr;
-  std::vector<std::vector<ir::Value>> set;
+  std::vector<const std::string*> set;
   if (stateful) {
     lock.lock();
-    auto [it, inserted] = shard.partitions.try_emplace(pkey);
+    auto [it, inserted] = shard.partitions.try_emplace(parsed.partition);
     if (inserted) ++partitions;
     p = &it->second;
     Evict(p);
     set.reserve(p->records.size() + 1);
-    for (const Held& r : p->records) set.push_back(r.values);
+    for (const Held& r : p->records) set.push_back(&r.line);
   }
-  set.push_back(h.values);
-  Status st = ev.Evaluate(std::move(set), id, &a->findings, rejected);
+  set.push_back(&parsed.held.line);
+  const std::string& id = parsed.id;
+  Status st = ev.Evaluate(set, id, &a->findings, rejected);
   if (!st.ok() || !rejected->empty()) return st;
   a->decision = DecisionOf(a->findings);
   a->explain = ExplainOf(a->decision, a->findings);
@@ -170,11 +169,11 @@ Status Engine::Impl::DecideHeld(const Evaluator& ev, Held h, const std::string& 
   a->json = std::move(json);
   // Logged under the partition's lock: the log's order is each partition's order.
   if (log) {
-    if (st = log->Append(a->json, record, log_end); !st.ok()) return st;
+    if (st = log->Append(a->json, parsed.held.line, log_end); !st.ok()) return st;
   }
-  Advance(h.time);
+  Advance(parsed.held.time);
   if (stateful) {
-    p->records.push_back(std::move(h));
+    p->records.push_back(std::move(parsed.held));
     ++held;
   }
   return Status::Ok();
@@ -182,11 +181,12 @@ Status Engine::Impl::DecideHeld(const Evaluator& ev, Held h, const std::string& 
 
 EngineAnswer Engine::Impl::Decide(std::string_view record) {
   std::shared_ptr<const Evaluator> ev = evaluator();
-  Held h;
+  Parsed parsed;
   std::string reason;
-  if (!ev->ParseRecord(record, &h, &reason)) return Fail(400, "", std::move(reason), &rejected);
-  std::string id = ev->IdOf(h);
-  std::string digest = Evaluator::Digest(h);
+  if (!ev->ParseRecord(record, &parsed, &reason)) return Fail(400, "", std::move(reason), &rejected);
+  const std::string id = parsed.id;
+  const std::string& digest = parsed.digest;
+  const int64_t time = parsed.held.time;
   IdShard& ids_shard = ids[ShardOf(id)];
   {
     std::unique_lock<std::mutex> lock(ids_shard.mu);
@@ -210,18 +210,18 @@ EngineAnswer Engine::Impl::Decide(std::string_view record) {
     ids_shard.ids.emplace(id, IdEntry{true, digest, {}});
   }
   int64_t w = watermark.load();
-  if (w != INT64_MIN && h.time < w - late_after_us) {
+  if (w != INT64_MIN && time < w - late_after_us) {
     Release(ids_shard, id);
     return Fail(422, id, fmt::format("too late: its time is more than {} s before the newest accepted ({} µs behind); "
                                      "the engine keeps state back to that bound only",
-                                     late_after_us / 1000000, w - h.time),
+                                     late_after_us / 1000000, w - time),
                 &too_late);
   }
   EngineAnswer a;
   a.txn_id = id;
   std::string rejected_reason;
   uint64_t log_end = 0;
-  Status st = DecideHeld(*ev, std::move(h), id, &a, &rejected_reason, &log_end, record);
+  Status st = DecideHeld(*ev, std::move(parsed), &a, &rejected_reason, &log_end);
   if (st.ok() && log) st = log->Sync(log_end);
   if (!st.ok() || !rejected_reason.empty()) {
     Release(ids_shard, id);
@@ -240,18 +240,16 @@ EngineAnswer Engine::Impl::Decide(std::string_view record) {
 
 Status Engine::Impl::Replay(std::string_view answer, std::string_view record) {
   const Evaluator& ev = *eval;
-  Held h;
+  Parsed parsed;
   std::string reason;
-  if (!ev.ParseRecord(record, &h, &reason)) return Status::Corruption("the record no longer reads: " + reason);
-  std::string id = ev.IdOf(h);
-  IdShard& s = ids[ShardOf(id)];
-  s.ids[id] = IdEntry{false, Evaluator::Digest(h), std::string(answer)};
-  Advance(h.time);
+  if (!ev.ParseRecord(record, &parsed, &reason)) return Status::Corruption("the record no longer reads: " + reason);
+  IdShard& s = ids[ShardOf(parsed.id)];
+  s.ids[parsed.id] = IdEntry{false, parsed.digest, std::string(answer)};
+  Advance(parsed.held.time);
   if (ev.partition_field() != Evaluator::kNoState) {
-    std::string pkey = ev.PartitionOf(h);
-    auto [it, inserted] = parts[ShardOf(pkey)].partitions.try_emplace(pkey);
+    auto [it, inserted] = parts[ShardOf(parsed.partition)].partitions.try_emplace(parsed.partition);
     if (inserted) ++partitions;
-    it->second.records.push_back(std::move(h));
+    it->second.records.push_back(std::move(parsed.held));
     ++held;
   }
   return Status::Ok();

@@ -90,7 +90,7 @@ bool Evaluator::SameRecords(const Evaluator& other) const {
   return layout_->time_field == other.layout_->time_field && layout_->id_field == other.layout_->id_field;
 }
 
-bool Evaluator::ParseRecord(std::string_view json, Held* out, std::string* reason) const {
+bool Evaluator::ParseRecord(std::string_view json, Parsed* out, std::string* reason) const {
   // A JSON text's line breaks are whitespace (a string cannot hold a raw one): one line.
   auto bytes = std::make_shared<std::string>(json);
   std::replace(bytes->begin(), bytes->end(), '\n', ' ');
@@ -106,13 +106,13 @@ bool Evaluator::ParseRecord(std::string_view json, Held* out, std::string* reaso
     return false;
   }
   uint64_t rows = 0;
+  std::vector<ir::Value> values;
   io::SegmentResult result;
   for (size_t s = 0; s < source->segment_count() && st.ok(); ++s) {
     st = source->ReadSegment(s, [&](const Chunk& c) {
       for (uint32_t r = 0; r < c.size; ++r, ++rows) {
         if (rows > 0) continue;
-        out->values.clear();
-        for (size_t f = 0; f < layout_->fields.size(); ++f) out->values.push_back(SlotValue(c.columns[f], r, layout_->fields[f].type));
+        for (size_t f = 0; f < layout_->fields.size(); ++f) values.push_back(SlotValue(c.columns[f], r, layout_->fields[f].type));
       }
     }, &result);
   }
@@ -129,14 +129,32 @@ bool Evaluator::ParseRecord(std::string_view json, Held* out, std::string* reaso
     return false;
   }
   int tf = layout_->time_field;
-  out->time = tf >= 0 && !out->values[tf].null ? out->values[tf].i : 0;
+  out->held.time = tf >= 0 && !values[tf].null ? values[tf].i : 0;
+  out->held.line = std::move(*bytes);
+  out->id = values[layout_->id_field].s;
+  out->partition.clear();
+  if (partition_field_ >= 0) AppendValue(&out->partition, values[partition_field_]);
+  std::string content;
+  for (const ir::Value& v : values) AppendValue(&content, v);
+  out->digest = Sha256Hex(content).substr(0, 32);
   return true;
 }
 
-Status Evaluator::Evaluate(std::vector<std::vector<ir::Value>> records, const std::string& id, std::vector<Finding>* findings,
+Status Evaluator::Evaluate(const std::vector<const std::string*>& lines, const std::string& id, std::vector<Finding>* findings,
                            std::string* rejected) const {
   const ir::Program& program = library_->program();
-  std::unique_ptr<io::RowSource> source = io::MakeValueSource(program, *layout_, std::move(records));
+  auto bytes = std::make_shared<std::string>();
+  for (const std::string* l : lines) {
+    bytes->append(*l);
+    bytes->push_back('\n');
+  }
+  InputSpec spec;
+  spec.path = "the engine's state";
+  spec.format = InputFormat::kJsonl;
+  spec.bytes = bytes;
+  std::unique_ptr<io::RowSource> source;
+  Status st = io::OpenSource(spec, program, *layout_, &source);
+  if (!st.ok()) return st;
   RunOptions options;
   options.threads = 1;
   options.on_finding = [&](Finding&& f) {
@@ -152,7 +170,7 @@ Status Evaluator::Evaluate(std::vector<std::vector<ir::Value>> records, const st
   }
   if (!session) session = std::make_unique<exec::RunSession>(program, *layout_, *tables_);
   RunResult result;
-  Status st = session->Run(*source, options, &result);
+  st = session->Run(*source, options, &result);
   if (!st.ok()) return st;  // the session is dropped with its state
   {
     std::lock_guard<std::mutex> lock(sessions_mu_);
@@ -162,20 +180,6 @@ Status Evaluator::Evaluate(std::vector<std::vector<ir::Value>> records, const st
     if (r.record_id == id) *rejected = r.reason;
   }
   return Status::Ok();
-}
-
-std::string Evaluator::PartitionOf(const Held& h) const {
-  std::string key;
-  if (partition_field_ >= 0) AppendValue(&key, h.values[partition_field_]);
-  return key;
-}
-
-std::string Evaluator::IdOf(const Held& h) const { return h.values[layout_->id_field].s; }
-
-std::string Evaluator::Digest(const Held& h) {
-  std::string bytes;
-  for (const ir::Value& v : h.values) AppendValue(&bytes, v);
-  return Sha256Hex(bytes).substr(0, 32);
 }
 
 }  // namespace decree::engine

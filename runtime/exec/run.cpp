@@ -183,6 +183,10 @@ class RunPass {
   }
   // What MakePlan put in the result, for Rebind.
   RunResult base_result;
+  // Set before StartWorkers: how many bits of a group key's hash pick its partition (-1: by the
+  // number of threads).  A session over a handful of records uses 1: two partitions to
+  // finalize per rule, not sixteen.
+  int partition_bits = -1;
 
  private:
   Status FinalizeGrouped(size_t r, std::vector<std::unique_ptr<FindingList>>* lists, std::vector<ListRange>* ranges);
@@ -315,7 +319,7 @@ Status RunPass::StartWorkers() {
   int threads = options->threads > 0 ? options->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::max<size_t>(1, std::min<size_t>(threads, std::max<size_t>(1, source->segment_count()))));
   worker_count = std::max(1, threads);
-  plan.partition_bits = PartitionBits(worker_count);
+  plan.partition_bits = partition_bits >= 0 ? partition_bits : PartitionBits(worker_count);
   plan.partitions = 1u << plan.partition_bits;
   for (int w = 0; w < worker_count; ++w) {
     workers.push_back(std::make_unique<Worker>(plan));
@@ -547,6 +551,7 @@ Status RunSession::Run(io::RowSource& source, const RunOptions& options, RunResu
   Status st;
   if (!state_) {
     auto state = std::make_unique<State>(program_, layout_, source, tables_, options, result);
+    state->pass.partition_bits = 1;
     st = state->pass.MakePlan();
     if (st.ok()) st = state->pass.StartWorkers();
     if (!st.ok()) return st;
