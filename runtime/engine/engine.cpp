@@ -15,6 +15,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "common/civil.h"
 #include "decree/json.h"
 #include "engine/evaluator.h"
 #include "engine/state_log.h"
@@ -27,7 +28,6 @@ using engine::Parsed;
 
 namespace {
 
-constexpr int64_t kMicrosPerDay = int64_t{86400} * 1000000;
 constexpr size_t kShards = 64;
 
 struct Partition {
@@ -50,6 +50,15 @@ struct IdShard {
   std::condition_variable cv;
   std::unordered_map<std::string, IdEntry> ids;
 };
+
+// "9 days 06:00:00", "48:00:00" style spans for messages.
+std::string Span(int64_t us) {
+  int64_t s = us / 1000000, days = s / 86400;
+  s %= 86400;
+  std::string hms = fmt::format("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
+  if (days == 0) return hms;
+  return s == 0 ? fmt::format("{} day{}", days, days == 1 ? "" : "s") : fmt::format("{} day{} {}", days, days == 1 ? "" : "s", hms);
+}
 
 size_t ShardOf(const std::string& key) { return std::hash<std::string>()(key) % kShards; }
 
@@ -183,7 +192,7 @@ EngineAnswer Engine::Impl::Decide(std::string_view record) {
   std::shared_ptr<const Evaluator> ev = evaluator();
   Parsed parsed;
   std::string reason;
-  if (!ev->ParseRecord(record, &parsed, &reason)) return Fail(400, "", std::move(reason), &rejected);
+  if (!ev->ParseRecord(record, &parsed, &reason)) return Fail(400, parsed.id, std::move(reason), &rejected);
   const std::string id = parsed.id;
   const std::string& digest = parsed.digest;
   const int64_t time = parsed.held.time;
@@ -212,9 +221,9 @@ EngineAnswer Engine::Impl::Decide(std::string_view record) {
   int64_t w = watermark.load();
   if (w != INT64_MIN && time < w - late_after_us) {
     Release(ids_shard, id);
-    return Fail(422, id, fmt::format("too late: its time is more than {} s before the newest accepted ({} µs behind); "
-                                     "the engine keeps state back to that bound only",
-                                     late_after_us / 1000000, w - time),
+    return Fail(422, id, fmt::format("too late: its time {} is {} behind the newest accepted, {}, more than the {} allowed "
+                                     "(--late-after): the state does not reach back that far",
+                                     FormatTimestamp(time, 0), Span(w - time), FormatTimestamp(w, 0), Span(late_after_us)),
                 &too_late);
   }
   EngineAnswer a;

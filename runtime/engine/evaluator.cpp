@@ -122,6 +122,7 @@ bool Evaluator::ParseRecord(std::string_view json, Parsed* out, std::string* rea
   }
   if (!result.rejects.empty()) {
     *reason = result.rejects.front().reason;
+    out->id = result.rejects.front().record_id;  // when it could be read
     return false;
   }
   if (rows != 1) {

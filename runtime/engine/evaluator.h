@@ -50,7 +50,8 @@ class Evaluator {
   // Whether another evaluator's records can be held in this one's state (same fields).
   bool SameRecords(const Evaluator& other) const;
 
-  // Reads one JSON object (the batch reader's rules and reasons); false with *reason.
+  // Reads one JSON object (the batch reader's rules and reasons); false with *reason (and
+  // out->id when the record's id could be read).
   bool ParseRecord(std::string_view json, Parsed* out, std::string* reason) const;
 
   // Evaluates `lines` (JSON objects) as one batch; the findings whose txn_ids hold `id`,
