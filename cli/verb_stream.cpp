@@ -16,9 +16,10 @@ VerbSpec MakeSpec() {
   VerbSpec s{
       "stream",
       "decree stream [options] LIBRARY|PATH... < records.jsonl",
-      "Decide each record as it arrives (JSON Lines on standard input), one answer line each.",
-      "Each line of the input is one record, a JSON object whose keys are the layout's column\n"
-      "names (the JSON Lines batch form).  For each, one line is written and flushed at once:\n"
+      "Decide each record as it arrives (JSON Lines or CSV on standard input), one answer line each.",
+      "Each line of the input is one record: a JSON object whose keys are the layout's column\n"
+      "names (the JSON Lines batch form), or, for CSV, a line after the header row (a record\n"
+      "must be on one line).  For each, one line is written and flushed at once:\n"
       "the decision {\"txn_id\", \"decision\": allow|review|block, \"findings\", \"library\",\n"
       "\"explain\"}, computed over every record accepted so far, itself included, exactly as\n"
       "`decree run` evaluates that set; or {\"txn_id\", \"status\", \"error\"} for a record that is\n"
@@ -29,7 +30,8 @@ VerbSpec MakeSpec() {
       "2 could not start.",
       EngineOptionSpecs(),
       {"decree stream rulesets/cn-pboc-lvtr -t usd_rate=examples/rates.csv < examples/stream.jsonl",
-       "tail -f payments.jsonl | decree stream lvtr.dlib -t usd_rate=rates.csv --state /var/lib/decree"},
+       "tail -f payments.jsonl | decree stream lvtr.dlib -t usd_rate=rates.csv --state /var/lib/decree",
+       "decree stream lvtr.dlib -t usd_rate=rates.csv --input-format csv < examples/transactions.csv"},
       1,
       -1,
   };
@@ -37,7 +39,11 @@ VerbSpec MakeSpec() {
 }
 
 const VerbSpec& Spec() {
-  static const VerbSpec s = MakeSpec();
+  static const VerbSpec s = [] {
+    VerbSpec v = MakeSpec();
+    v.options.push_back({"input-format", 0, "FMT", "jsonl or csv (default: jsonl when the first line starts with '{', else csv)"});
+    return v;
+  }();
   return s;
 }
 
@@ -46,7 +52,12 @@ int Stream(const Args& args) {
   if (int code = ParseEngineOptions("stream", args, &options); code != 0) return code;
   std::unique_ptr<Engine> engine;
   if (int code = OpenEngine("stream", args, options, &engine); code != 0) return code;
+  std::string format = args.Get("input-format", "auto");
+  if (format != "auto" && format != "jsonl" && format != "csv") {
+    return UsageError("stream", fmt::format("--input-format expects jsonl or csv, not '{}'", format));
+  }
   std::string line, out;
+  std::vector<std::string> header;  // CSV: the column names of the header row
   uint64_t lines = 0, blank = 0;
   int code = kExitOk;
   while (std::getline(std::cin, line)) {
@@ -55,7 +66,15 @@ int Stream(const Args& args) {
       ++blank;
       continue;
     }
-    EngineAnswer a = engine->Decide(line);
+    if (format == "auto") format = line.find_first_not_of(" \t\xEF\xBB\xBF") != std::string::npos && line[line.find_first_not_of(" \t\xEF\xBB\xBF")] == '{' ? "jsonl" : "csv";
+    if (format == "csv" && header.empty()) {
+      if (Status st = Engine::CsvHeader(line, &header); !st.ok()) {
+        fmt::print(stderr, "decree stream: line {}: {}\n", lines, st.message());
+        return kExitFailure;
+      }
+      continue;
+    }
+    EngineAnswer a = format == "csv" ? engine->DecideCsv(header, line) : engine->Decide(line);
     out = a.json;
     out.push_back('\n');
     std::fwrite(out.data(), 1, out.size(), stdout);

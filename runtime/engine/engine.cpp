@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "common/civil.h"
+#include "io/csv.h"
 #include "decree/json.h"
 #include "engine/evaluator.h"
 #include "engine/state_log.h"
@@ -291,6 +292,60 @@ Status Engine::Open(std::shared_ptr<const Library> library, const EngineOptions&
 }
 
 EngineAnswer Engine::Decide(std::string_view record) { return impl_->Decide(record); }
+
+namespace {
+
+// Splits one CSV line into fields (their text, "" collapsed); false with *reason.
+bool SplitCsv(std::string_view line, std::vector<std::string>* out, std::string* reason) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  std::vector<io::CsvField> fields;
+  io::CsvError error = io::CsvError::kNone;
+  size_t pos = 0;
+  io::NextCsvRecord(line.data(), line.size(), &pos, &fields, &error);
+  if (error != io::CsvError::kNone) {
+    *reason = io::CsvErrorText(error);
+    return false;
+  }
+  if (pos < line.size()) {
+    *reason = "the record spans several lines: a quoted field holds a line break (a stray quote?)";
+    return false;
+  }
+  Arena arena;
+  out->clear();
+  for (const io::CsvField& f : fields) out->emplace_back(io::CsvText(f, &arena));
+  return true;
+}
+
+}  // namespace
+
+Status Engine::CsvHeader(std::string_view line, std::vector<std::string>* out) {
+  std::string reason;
+  if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // a UTF-8 byte order mark
+  if (!SplitCsv(line, out, &reason)) return Status::InvalidArgument("the CSV header: " + reason);
+  return Status::Ok();
+}
+
+EngineAnswer Engine::DecideCsv(const std::vector<std::string>& header, std::string_view line) {
+  std::vector<std::string> fields;
+  std::string reason;
+  if (SplitCsv(line, &fields, &reason) && fields.size() != header.size()) {
+    reason = fmt::format("expected {} fields, found {}", header.size(), fields.size());
+  }
+  std::string json;
+  JsonWriter w(&json);
+  w.BeginObject();
+  for (size_t i = 0; reason.empty() && i < fields.size(); ++i) w.Field(header[i], fields[i]);
+  w.EndObject();
+  if (reason.empty()) return impl_->Decide(json);
+  // Refused like the batch reader refuses the line (the record is not decided).
+  std::string body = fmt::format("{{\"status\":400,\"error\":{}}}", JsonQuote(reason));
+  ++impl_->rejected;
+  EngineAnswer a;
+  a.status = 400;
+  a.reason = reason;
+  a.json = body;
+  return a;
+}
 
 Status Engine::Reload(std::shared_ptr<const Library> library, const EngineOptions& options) {
   std::unique_ptr<Evaluator> ev;

@@ -77,6 +77,11 @@ class Engine {
   // Decides one record: a JSON object whose keys are the layout's column names and whose
   // values are JSON strings as in the CSV (numbers and booleans also accepted).  Thread-safe.
   EngineAnswer Decide(std::string_view record);
+  // Decides one CSV record (RFC 4180, one line) whose columns `header` names (as a CSV batch's
+  // header row reads, see CsvHeader): the same decision as the JSON object of those columns.
+  EngineAnswer DecideCsv(const std::vector<std::string>& header, std::string_view line);
+  // The column names of a CSV header line; an error names what is wrong with it.
+  static Status CsvHeader(std::string_view line, std::vector<std::string>* out);
 
   // Swaps in another library (and its tables and lists) atomically: decisions in progress
   // finish on the old one.  The layout's fields must be the same; on any error the old
