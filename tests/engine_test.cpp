@@ -213,6 +213,47 @@ TEST_F(EngineTest, CsvLinesDecideAsTheirJsonObjects) {
   EXPECT_NE(short_line.reason.find("expected 18 fields, found 2"), std::string::npos) << short_line.reason;
 }
 
+TEST_F(EngineTest, StateIsEvictedPastTheRetentionHorizon) {
+  // cn-pboc-lvtr alone: no sliding window, so the state keeps the lateness bound (1 hour) plus
+  // 33 days; 120 daily deposits of one customer leave at most 35 held.
+  CompileOptions o;
+  o.paths = {fmt::format("{}/rulesets/cn-pboc-lvtr", DECREE_SOURCE_DIR)};
+  Compilation c(o);
+  ASSERT_TRUE(c.Run());
+  std::string hash, path = (*dir_ / "lvtr.dlib").string();
+  ASSERT_TRUE(WriteRuleLibrary(c, path, "engine_test", &hash).ok());
+  std::unique_ptr<Library> lib;
+  ASSERT_TRUE(Library::Open(path, &lib).ok());
+  EngineOptions eo;
+  eo.tables["usd_rate"] = std::string(DECREE_SOURCE_DIR) + "/examples/rates.csv";
+  eo.late_after_us = int64_t{3600} * 1000000;
+  std::unique_ptr<Engine> engine;
+  ASSERT_TRUE(Engine::Open(std::shared_ptr<const Library>(std::move(lib)), eo, &engine).ok());
+  for (int d = 0; d < 120; ++d) {
+    int64_t day = 20513 + d;  // days since 1970-01-01: 2026-03-01 + d
+    int64_t y = 0, m = 0, dd = 0;
+    {  // civil from days (Howard Hinnant's algorithm)
+      int64_t z = day + 719468, era = z / 146097, doe = z - era * 146097;
+      int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+      int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100), mp = (5 * doy + 2) / 153;
+      dd = doy - (153 * mp + 2) / 5 + 1;
+      m = mp < 10 ? mp + 3 : mp - 9;
+      y = yoe + era * 400 + (m <= 2);
+    }
+    std::string rec = fmt::format(
+        R"({{"txn_id":"E{}","booked_at":"{:04}-{:02}-{:02}T10:00:00+08:00","customer_id":"C1","customer_type":"person",)"
+        R"("customer_name":"王芳","account_id":"A1","direction":"in","amount":"1000.00","currency":"CNY","channel":"cash",)"
+        R"("cross_border":"false","counterparty_id":"X1","counterparty_name":"李四","counterparty_account":"B1",)"
+        R"("counterparty_type":"person","counterparty_country":"CN","exemption":"","purpose":""}})",
+        d, y, m, dd);
+    EngineAnswer a = engine->Decide(rec);
+    ASSERT_EQ(a.status, 200) << a.json;
+  }
+  EngineStats s = engine->stats();
+  EXPECT_LE(s.records_held, 35u);
+  EXPECT_EQ(s.records_held + s.evicted, 120u);
+}
+
 TEST_F(EngineTest, ReplaysConflictsLatenessAndRejects) {
   bench::GenOptions g;
   g.rows = 40;

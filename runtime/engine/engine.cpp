@@ -38,7 +38,13 @@ struct Partition {
 struct PartitionShard {
   std::mutex mu;
   std::unordered_map<std::string, Partition> partitions;
+  uint64_t decisions = 0;  // since the shard was last swept
 };
+
+// Every this many decisions of a shard, its idle partitions are swept too (records past the
+// horizon dropped, empty partitions erased): state stays bounded by the retention horizon
+// even for keys that stop transacting.
+constexpr uint64_t kSweepEvery = 1024;
 
 struct IdEntry {
   bool pending = true;
@@ -124,6 +130,19 @@ class Engine::Impl {
     evicted += before - p->records.size();
     held -= before - p->records.size();
   }
+  // Evicts every partition of the shard (its lock held); erases the empty ones but `keep`.
+  void Sweep(PartitionShard* shard, const Partition* keep) {
+    shard->decisions = 0;
+    for (auto it = shard->partitions.begin(); it != shard->partitions.end();) {
+      Evict(&it->second);
+      if (it->second.records.empty() && &it->second != keep) {
+        it = shard->partitions.erase(it);
+        --partitions;
+      } else {
+        ++it;
+      }
+    }
+  }
   EngineAnswer Fail(int status, std::string id, std::string reason, std::atomic<uint64_t>* counter) {
     ++*counter;
     EngineAnswer a;
@@ -161,6 +180,7 @@ Status Engine::Impl::DecideHeld(const Evaluator& ev, Parsed parsed, EngineAnswer
     if (inserted) ++partitions;
     p = &it->second;
     Evict(p);
+    if (++shard.decisions >= kSweepEvery) Sweep(&shard, p);
     set.reserve(p->records.size() + 1);
     for (const Held& r : p->records) set.push_back(&r.line);
   }

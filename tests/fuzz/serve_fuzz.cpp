@@ -47,7 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 200: case 400: case 404: case 405: case 409: case 422: break;
     default: std::abort();  // 500 only from a failing state log or reload, neither here
   }
-  if (r.body.empty()) std::abort();
+  if (r.body.empty() && std::string_view(path) != "/v1/decide/batch") std::abort();  // an empty batch has no lines
   decree::EngineStats s = engine->stats();
   if (s.records_held != s.allow + s.review + s.block) std::abort();
   return 0;
