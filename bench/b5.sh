@@ -11,7 +11,8 @@
 # 2. Over HTTP: decree serve with all three rulesets on loopback, wrk (Debian) with 32
 #    keep-alive connections posting distinct transactions (bench/b5_post.lua), sharing the two
 #    cores; requests/s and latency percentiles from wrk; every answer must be 200.
-# 3. The state's peak memory for 1M customers (one transaction each).
+# 3. The state's peak memory for 1M transactions over as many customers as the generator draws
+#    from 1M (about 390,000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -65,10 +66,10 @@ p99=$(awk '$1 == "99%" {print $2}' wrk.txt)
 p50=$(awk '$1 == "50%" {print $2}' wrk.txt)
 server_rss=$(awk '/VmHWM/ {print $2}' /proc/$server/status)
 kill $server; wait $server || true; server=
-# State for 1M customers: one transaction each.
+# State for 1M transactions over (drawn from) 1M customers.
 "$root/$build/decree-gen" --rows 1000000 --seed 6 --customers 1000000 --days 30 --jsonl --out million.jsonl >/dev/null
 mil=$(bench two.dlib million.jsonl --threads 2 "${tables[@]}")
-echo "  1M customers: $mil"
+echo "  1M transactions: $mil"
 field() { sed -n "s/.* $1 \([0-9.]*\).*/\1/p" <<< "$2"; }
 if ((write)); then
   section=$(cat <<EOF
@@ -85,10 +86,15 @@ decision is computed over all transactions received before it, exactly as \`decr
 | in process, lvtr + typologies, 1 thread | $(field per_second "$one") | $(field p50_us "$one") µs | $(field p99_us "$one") µs | $(field peak_rss_mb "$one") MB | |
 | in process, lvtr + typologies, 2 threads | $(field per_second "$two") | $(field p50_us "$two") µs | $(field p99_us "$two") µs | $(field peak_rss_mb "$two") MB | ≥ 300,000/s: **not met** |
 | in process, + sanctions (both parties screened), 2 threads | $(field per_second "$three") | $(field p50_us "$three") µs | $(field p99_us "$three") µs | $(field peak_rss_mb "$three") MB | (reported) |
-| HTTP, all three rulesets, wrk 32 connections, loopback | $rps | $p50 | $p99 | $((server_rss / 1024)) MB | ≥ 15,000/s, p99 ≤ 10 ms |
-| state for 1M customers (one transaction each), 2 threads | $(field per_second "$mil") | $(field p50_us "$mil") µs | $(field p99_us "$mil") µs | $(field peak_rss_mb "$mil") MB | (reported) |
+| HTTP, all three rulesets, wrk 32 connections, loopback | $rps | $p50 | $p99 | $((server_rss / 1024)) MB | ≥ 15,000/s, p99 ≤ 10 ms: $(awk -v r="$rps" 'BEGIN {print (r >= 15000 ? "rate met" : "rate **not met**")}'), p99 $(awk -v p="$p99" 'BEGIN {v = p + 0; if (p ~ /us$/) v /= 1000; if (p ~ /[0-9]s$/ && p !~ /ms$/ && p !~ /us$/) v *= 1000; print (v <= 10 ? "met" : "**not met**")}') |
+| state for 1M transactions of $(field keys "$mil") customers, 2 threads | $(field per_second "$mil") | $(field p50_us "$mil") µs | $(field p99_us "$mil") µs | $(field peak_rss_mb "$mil") MB | (reported) |
 
-Tazama's published target is 3,000 transactions/s within 35 ms each.
+Tazama's published target is 3,000 transactions/s within 35 ms each: in process on 2 threads
+this is $(awk -v r="$(field per_second "$two")" 'BEGIN {printf "%.1f", r / 3000}')× that, over HTTP $(awk -v r="$rps" 'BEGIN {printf "%.1f", r / 3000}')×.  Peak RSS in process includes the
+benchmark's own copy of every record and answer.  The engine evaluates the record's partition
+(its customer's held transactions) with the batch evaluator for each decision (docs/serve.md),
+which is why it is an order of magnitude short of the in-process target; an incremental engine
+holding per-rule aggregates is what would close it.
 <!-- B5:end -->
 EOF
 )
