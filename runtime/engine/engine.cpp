@@ -50,12 +50,14 @@ struct IdEntry {
   bool pending = true;
   std::string digest;
   std::string json;  // the answer, once decided
+  int64_t time = 0;  // the record's event time: the entry is dropped past the retention horizon
 };
 
 struct IdShard {
   std::mutex mu;
   std::condition_variable cv;
   std::unordered_map<std::string, IdEntry> ids;
+  uint64_t decided = 0;  // since the shard was last swept
 };
 
 // "9 days 06:00:00", "48:00:00" style spans for messages.
@@ -237,7 +239,7 @@ EngineAnswer Engine::Impl::Decide(std::string_view record) {
       a.library = ev->hash();
       return a;
     }
-    ids_shard.ids.emplace(id, IdEntry{true, digest, {}});
+    ids_shard.ids.emplace(id, IdEntry{true, digest, {}, time});
   }
   int64_t w = watermark.load();
   if (w != INT64_MIN && time < w - late_after_us) {
@@ -263,6 +265,13 @@ EngineAnswer Engine::Impl::Decide(std::string_view record) {
     e.pending = false;
     e.json = a.json;
     ids_shard.cv.notify_all();
+    // Answers are kept for replays back to the retention horizon; an older id sent again is
+    // too late (422), as a new record that old would be.
+    if (++ids_shard.decided >= kSweepEvery) {
+      ids_shard.decided = 0;
+      int64_t horizon = watermark.load() - keep_us;
+      std::erase_if(ids_shard.ids, [&](const auto& kv) { return !kv.second.pending && kv.second.time < horizon; });
+    }
   }
   (a.decision == "block" ? block : a.decision == "review" ? review : allow)++;
   return a;
@@ -274,7 +283,7 @@ Status Engine::Impl::Replay(std::string_view answer, std::string_view record) {
   std::string reason;
   if (!ev.ParseRecord(record, &parsed, &reason)) return Status::Corruption("the record no longer reads: " + reason);
   IdShard& s = ids[ShardOf(parsed.id)];
-  s.ids[parsed.id] = IdEntry{false, parsed.digest, std::string(answer)};
+  s.ids[parsed.id] = IdEntry{false, parsed.digest, std::string(answer), parsed.held.time};
   Advance(parsed.held.time);
   if (ev.partition_field() != Evaluator::kNoState) {
     auto [it, inserted] = parts[ShardOf(parsed.partition)].partitions.try_emplace(parsed.partition);
