@@ -19,6 +19,7 @@ packages=(
   libxml2-dev                        # XML inputs and filings, XSD validation
   libcpp-httplib-dev                 # decree serve: the HTTP/1.1 server (header-only)
   wrk                                # bench B5: the HTTP load generator
+  clickhouse-server clickhouse-client curl  # the local two-shard cluster (scripts/clickhouse-cluster.sh)
   unicode-data bzip2                 # Unihan (Chinese Commercial Codes in OFAC remarks), bz2-packed
   clang libclang-rt-14-dev           # libFuzzer and the sanitizer builds
   time                               # /usr/bin/time for peak-memory measurements
