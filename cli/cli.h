@@ -120,6 +120,7 @@ struct Verb {
 // Defined in the verb_*.cpp files.
 const Verb& CheckVerb();
 const Verb& ServeVerb();
+const Verb& SqlVerb();
 const Verb& StreamVerb();
 const Verb& BuildVerb();
 const Verb& InspectVerb();

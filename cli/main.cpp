@@ -19,7 +19,7 @@ namespace decree::cli {
 const Verb* const* AllVerbs() {
   static const Verb* const kVerbs[] = {&CheckVerb(), &BuildVerb(), &InspectVerb(), &FmtVerb(),      &TestVerb(),
                                        &DiffVerb(),  &RunVerb(),   &ExplainVerb(), &ScreenVerb(),   &ReportVerb(),
-                                       &ServeVerb(), &StreamVerb(), &ValidateVerb(), &CompletionVerb(), nullptr};
+                                       &ServeVerb(), &StreamVerb(), &SqlVerb(), &ValidateVerb(), &CompletionVerb(), nullptr};
   return kVerbs;
 }
 

@@ -3,9 +3,11 @@
 # URL last; `status` prints it and exits 0 while they run; the cluster `decree` spans both (a
 # Distributed table sharded by cityHash64(customer_id) spreads rows over both shards and reads
 # them all back); `stop` stops both and `status` then exits 1.
-#   tests/clickhouse_cluster_test.sh SOURCE_DIR
+# Then the DDL `decree sql --ddl` prints creates the canonical layout's tables on the cluster, and
+# examples/transactions.csv loads through the Distributed table whole.
+#   tests/clickhouse_cluster_test.sh SOURCE_DIR DECREE
 set -euo pipefail
-src=$1
+src=$1 decree=$2
 export DECREE_CLICKHOUSE_DIR=$(mktemp -d)
 script="$src/scripts/clickhouse-cluster.sh"
 trap '"$script" stop >/dev/null 2>&1 || true; rm -rf "$DECREE_CLICKHOUSE_DIR"' EXIT
@@ -30,6 +32,25 @@ total=$(q "$port" "SELECT count(), sum(amount) FROM txn")
 on1=$(q "$port" "SELECT count() FROM txn_local")
 on2=$(q "$port2" "SELECT count() FROM txn_local")
 (( on1 > 0 && on2 > 0 && on1 + on2 == 1000 )) || fail "rows per shard: $on1 + $on2"
+# The tables decree sql --ddl prints: the local table on both shards, the rest once per shard
+# too (declared tables), the Distributed table on the first.
+"$decree" sql "$src/rulesets/cn-pboc-lvtr" --dialect clickhouse --ddl -o "$DECREE_CLICKHOUSE_DIR/ddl.sql"
+python3 - "$DECREE_CLICKHOUSE_DIR/ddl.sql" "$port" "$port2" <<'PY' || fail "the DDL did not apply"
+import sys, urllib.request
+sql, ports = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2:]
+statements = [s.strip() for s in sql.split(";") if s.strip()]
+for s in statements:
+    body = "\n".join(l for l in s.splitlines() if not l.startswith("--"))
+    targets = ports[:1] if "ENGINE = Distributed" in body else ports
+    for p in targets:
+        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{p}/", data=body.encode())).read()
+PY
+curl -sS --fail-with-body "http://127.0.0.1:$port/?query=INSERT%20INTO%20Transaction%20FORMAT%20CSVWithNames&insert_distributed_sync=1" \
+  --data-binary @"$src/examples/transactions.csv" || fail "examples/transactions.csv did not load"
+want=$(($(wc -l < "$src/examples/transactions.csv") - 1))
+got=$(q "$port" "SELECT count() FROM Transaction")
+[[ "$got" == "$want" ]] || fail "the Distributed table holds $got of $want transactions"
+echo "clickhouse_cluster_test: the decree sql --ddl tables created on the cluster; $got transactions loaded through them"
 "$script" stop
 if "$script" status >/dev/null; then fail "status exits 0 after stop"; fi
 echo "clickhouse_cluster_test: two shards ($on1 + $on2 of 1000 rows through the Distributed table), start, status and stop as documented"

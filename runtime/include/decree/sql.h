@@ -1,0 +1,35 @@
+// Decree in a distributed SQL engine (docs/scale-out.md): the tables a rule library reads,
+// as the engine's DDL.  (Lowering the rules themselves to SQL is not built yet.)
+#pragma once
+
+#include <string>
+
+#include "decree/status.h"
+
+namespace decree {
+
+namespace ir {
+struct Program;
+}
+
+enum class SqlDialect { kClickHouse, kDuckDb };
+
+struct SqlOptions {
+  SqlDialect dialect = SqlDialect::kClickHouse;
+  std::string layout;               // the batch's layout (short or qualified); empty: the rules' one
+  std::string database = "default";
+  std::string cluster = "decree";   // ClickHouse: the cluster the Distributed table spans
+};
+
+// "clickhouse" or "duckdb"; anything else is an InvalidArgument naming both.
+Status ParseSqlDialect(const std::string& name, SqlDialect* out);
+
+// The CREATE TABLE statements for the layout's input table and for the library's declared
+// tables, with the layout's column names, each preceded by a comment.  ClickHouse: the input
+// as a local MergeTree table `<name>_local` on every shard and a Distributed table `<name>`
+// over it, sharded by cityHash64(<key>) where <key> is the field every grouped rule keys on
+// (customer_id in the canonical layout; rand() when there is none); declared tables as local
+// tables, to be created and filled on every shard.  DuckDB: plain tables.
+Status SqlDdl(const ir::Program& program, const SqlOptions& options, std::string* out);
+
+}  // namespace decree
