@@ -480,7 +480,15 @@ Status RunPass::FinalizeAndWrite() {
     std::vector<ListRange> ranges;
     std::vector<std::unique_ptr<FindingList>> lists;
     if (info.grouped) {
-      if (Status st = FinalizeGrouped(r, &lists, &ranges); !st.ok()) return st;
+      // A rule no record of the batch reached has no group, hence no finding (this is most
+      // rules of a small run: an online decision's partition).
+      bool reached = false;
+      for (Worker* w : raw) {
+        for (const auto& part : w->rule(r).partitions) reached |= part.records() > 0;
+      }
+      if (reached) {
+        if (Status st = FinalizeGrouped(r, &lists, &ranges); !st.ok()) return st;
+      }
     } else {
       std::string prefix = FindingList::RulePrefix(info.rule->id, info.rule->version);
       for (size_t w = 0; w < workers.size(); ++w) {
