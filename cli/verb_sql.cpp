@@ -14,8 +14,8 @@ namespace {
 
 const VerbSpec kSpec = {
     "sql",
-    "decree sql [options] LIBRARY|PATH... --dialect clickhouse|duckdb --ddl",
-    "Print the CREATE TABLE statements for a library's input and declared tables (ClickHouse or DuckDB).",
+    "decree sql [options] LIBRARY|PATH... --dialect clickhouse|duckdb [--ddl]",
+    "Print a library's rules as SQL (ClickHouse, partly), or with --ddl the tables they read.",
     "With --ddl, prints the input table of the layout the rules read, with the layout's column\n"
     "names (money as its amount and currency columns), and every table the library declares.\n"
     "For ClickHouse: a local MergeTree table to create on every shard, the Distributed table over\n"
@@ -23,17 +23,25 @@ const VerbSpec kSpec = {
     "canonical layout), and the declared tables to create and fill on every shard.  Timestamps\n"
     "and booleans are String in ClickHouse, as written in the CSV (18.16's DateTime has no\n"
     "fractions of a second, and it has no Bool).\n\n"
-    "Printing the rules themselves as SQL (and running them with `decree run --engine`) is not\n"
-    "built yet: without --ddl the verb says so and exits 2.\n\n"
-    "Exit status: 0 printed; 1 compile errors; 2 could not start (bad option, missing library, no --ddl).",
+    "Without --ddl, prints each rule as a ClickHouse SELECT over those tables, commented with its\n"
+    "id and citation, giving one row (rule, key, txn_ids) per finding.  So far row rules and\n"
+    "`per` groups are lowered (keys, aggregates with filters, `when`, exemptions, `unless`,\n"
+    "effective periods, conversions through a rate table); a rule using anything else (sliding\n"
+    "windows, screen(), lookups, overrides, require rules) is left out and named on standard\n"
+    "error with the construct, and the exit status is 1.  Totals, due dates and explanations are\n"
+    "not produced, and `decree run --engine` is not built (docs/scale-out.md).\n\n"
+    "Exit status: 0 printed; 1 compile errors, or rules that could not be lowered; 2 could not\n"
+    "start (bad option, missing library, the rules in DuckDB).",
     {
         {"dialect", 0, "NAME", "clickhouse or duckdb (required)"},
         {"ddl", 0, "", "print the tables' CREATE TABLE statements"},
         {"layout", 0, "NAME", "the input's layout, when the library's rules read several"},
         {"database", 0, "NAME", "ClickHouse: the database the Distributed table reads (default: default)"},
         {"cluster", 0, "NAME", "ClickHouse: the cluster the Distributed table spans (default: decree)"},
+        {"rule", 0, "ID", "only this rule (repeatable)", true},
     },
     {"decree sql rulesets/cn-pboc-lvtr --dialect clickhouse --ddl",
+     "decree sql rulesets/cn-pboc-lvtr --dialect clickhouse -o lvtr.sql",
      "decree sql lvtr.dlib --dialect duckdb --ddl -o tables.sql"},
     1,
     -1,
@@ -43,21 +51,25 @@ int Sql(const Args& args) {
   SqlOptions options;
   if (!args.Has("dialect")) return UsageError("sql", "missing --dialect clickhouse|duckdb");
   if (Status st = ParseSqlDialect(args.Get("dialect"), &options.dialect); !st.ok()) return UsageError("sql", st.message());
-  if (!args.Has("ddl")) {
-    return UsageError("sql", "printing the rules as SQL is not built yet; --ddl prints the tables they read (docs/scale-out.md)");
-  }
   options.layout = args.Get("layout");
   options.database = args.Get("database", "default");
   options.cluster = args.Get("cluster", "decree");
+  options.rules = args.GetAll("rule");
+  if (!args.Has("ddl") && options.dialect != SqlDialect::kClickHouse) {
+    return UsageError("sql", "the rules are lowered to ClickHouse only so far; --ddl prints the tables for DuckDB");
+  }
   std::unique_ptr<Library> lib;
   if (int code = OpenOrCompile("sql", args.positionals(), args.Color(stderr), &lib); code != 0) return code;
   std::string out;
-  if (Status st = SqlDdl(lib->program(), options, &out); !st.ok()) {
+  std::vector<std::string> refused;
+  Status st = args.Has("ddl") ? SqlDdl(lib->program(), options, &out) : SqlRules(lib->program(), options, &out, &refused);
+  if (!st.ok()) {
     fmt::print(stderr, "decree sql: {}\n", st.message());
     return kExitUsage;
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
-  return kExitOk;
+  for (const std::string& r : refused) fmt::print(stderr, "decree sql: not lowered: {}\n", r);
+  return refused.empty() ? kExitOk : kExitFailure;
 }
 
 }  // namespace

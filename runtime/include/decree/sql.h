@@ -1,8 +1,9 @@
-// Decree in a distributed SQL engine (docs/scale-out.md): the tables a rule library reads,
-// as the engine's DDL.  (Lowering the rules themselves to SQL is not built yet.)
+// Decree in a distributed SQL engine (docs/scale-out.md): the tables a rule library reads, as
+// the engine's DDL, and (partly) its rules as SQL.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "decree/status.h"
 
@@ -19,6 +20,7 @@ struct SqlOptions {
   std::string layout;               // the batch's layout (short or qualified); empty: the rules' one
   std::string database = "default";
   std::string cluster = "decree";   // ClickHouse: the cluster the Distributed table spans
+  std::vector<std::string> rules;   // SqlRules: only these rule ids (empty: all)
 };
 
 // "clickhouse" or "duckdb"; anything else is an InvalidArgument naming both.
@@ -31,5 +33,14 @@ Status ParseSqlDialect(const std::string& name, SqlDialect* out);
 // (customer_id in the canonical layout; rand() when there is none); declared tables as local
 // tables, to be created and filled on every shard.  DuckDB: plain tables.
 Status SqlDdl(const ir::Program& program, const SqlOptions& options, std::string* out);
+
+// The layout's rules as ClickHouse SELECTs over the tables SqlDdl prints, each commented with
+// its id and citation, in rule order: each gives one row (rule, key, txn_ids) per finding —
+// the key's values joined by '|', the sorted ids joined by ','.  So far row rules and `per`
+// groups (keys, sum/count/count distinct/min/max with filters, `when`, exemptions, `unless`,
+// effective periods, conversions through a rate table); a rule using anything else is left
+// out and named in *refused with the construct ("aml.fan_in: a sliding window is not lowered
+// yet").  Totals, due dates and explanations are not produced.
+Status SqlRules(const ir::Program& program, const SqlOptions& options, std::string* out, std::vector<std::string>* refused);
 
 }  // namespace decree

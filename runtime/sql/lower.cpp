@@ -1,0 +1,295 @@
+// decree::SqlRules: rules lowered to ClickHouse SQL (decree/sql.h).  A rule becomes one SELECT
+// over the layout's table producing (rule, key, txn_ids) for each finding: row rules one row
+// per record, grouped rules one row per group whose `when` holds.  Three levels: `b` adds the
+// dates rate lookups join on, `r` joins the rate tables and computes the keys, aggregate
+// arguments and filters of the records the rule keeps (its `where`, minus exempt and `unless`
+// rows), and the outer query groups them.  What is not lowered yet is refused, naming the
+// construct.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "common/civil.h"
+#include "common/codes.h"
+#include "common/decimal.h"
+#include "decree/sql.h"
+#include "exec/run_source.h"
+#include "ir/ir.h"
+
+namespace decree {
+
+namespace {
+
+std::string Str(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "'";
+}
+
+class Lowerer {
+ public:
+  Lowerer(const ir::Program& p, const ir::Layout& l, const ir::Rule& r) : p_(p), l_(l), r_(r) {}
+
+  // The rule's SELECT, or false with *why (the construct not lowered).
+  bool Lower(std::string* sql, std::string* why);
+
+ private:
+  bool Refuse(const std::string& what) {
+    if (why_.empty()) why_ = what;
+    return false;
+  }
+  std::string Col(int f) const { return "`" + l_.fields[f].column + "`"; }
+  std::string Literal(const ir::Value& v, const ir::Type& t);
+  // Row level over the joined record; group level over keys (k<i>) and aggregates.
+  bool Row(const ir::Expr& e, std::string* out);
+  bool Group(const ir::Expr& e, std::string* out);
+  bool Common(const ir::Expr& e, bool group, std::string* out);
+  bool Agg(size_t i, std::string* out);
+
+  const ir::Program& p_;
+  const ir::Layout& l_;
+  const ir::Rule& r_;
+  std::string why_;
+  std::vector<std::string> pre_;    // b: `<expr> AS d<i>` (dates of rate lookups)
+  std::vector<std::string> joins_;  // r: rate-table joins
+};
+
+std::string Lowerer::Literal(const ir::Value& v, const ir::Type& t) {
+  if (v.null) return "NULL";
+  switch (v.kind) {
+    case ir::TypeKind::kBool: return v.i != 0 ? "1" : "0";
+    case ir::TypeKind::kInteger:
+    case ir::TypeKind::kDuration: return fmt::format("{}", v.i);
+    case ir::TypeKind::kDecimal:
+    case ir::TypeKind::kMoney:
+    case ir::TypeKind::kRate: return fmt::format("toDecimal128('{}', {})", FormatDecimal(v.m, v.scale), v.scale);
+    case ir::TypeKind::kDate: return fmt::format("toDate('{}')", FormatDate(static_cast<int32_t>(v.i)));
+    case ir::TypeKind::kEnum: return Str(p_.enums[v.enum_id].values[static_cast<size_t>(v.i)]);
+    case ir::TypeKind::kCurrency: return Str(std::string(CurrencyCode(static_cast<CurrencyId>(v.i))));
+    default: return Str(v.s);
+  }
+  (void)t;
+}
+
+bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
+  auto kid = [&](size_t i, std::string* s) { return group ? Group(*e.kids[i], s) : Row(*e.kids[i], s); };
+  std::string a, b;
+  switch (e.op) {
+    case ir::Op::kConst: *out = Literal(e.value, e.type); return true;
+    case ir::Op::kNot:
+      if (!kid(0, &a)) return false;
+      *out = "NOT (" + a + ")";
+      return true;
+    case ir::Op::kAnd:
+    case ir::Op::kOr: {
+      std::string s;
+      for (size_t i = 0; i < e.kids.size(); ++i) {
+        if (!kid(i, &a)) return false;
+        s += (i ? (e.op == ir::Op::kAnd ? " AND " : " OR ") : "") + ("(" + a + ")");
+      }
+      *out = "(" + s + ")";
+      return true;
+    }
+    case ir::Op::kEq: case ir::Op::kNe: case ir::Op::kLt: case ir::Op::kLe: case ir::Op::kGt: case ir::Op::kGe: {
+      static const char* const kOps[] = {"=", "!=", "<", "<=", ">", ">="};
+      if (!kid(0, &a) || !kid(1, &b)) return false;
+      if (!group && e.kids[0]->type.kind == ir::TypeKind::kMoney) return Refuse("a money comparison at the row level");
+      *out = fmt::format("({} {} {})", a, kOps[static_cast<int>(e.op) - static_cast<int>(ir::Op::kEq)], b);
+      return true;
+    }
+    case ir::Op::kAdd: case ir::Op::kSub: case ir::Op::kMul: {
+      if (!kid(0, &a) || !kid(1, &b)) return false;
+      *out = fmt::format("({} {} {})", a, e.op == ir::Op::kAdd ? "+" : e.op == ir::Op::kSub ? "-" : "*", b);
+      return true;
+    }
+    case ir::Op::kIn: {
+      if (!kid(0, &a)) return false;
+      const ir::Value& set = e.kids[1]->value;
+      std::string items;
+      for (const ir::Value& v : set.elems) items += (items.empty() ? "" : ", ") + Literal(v, e.kids[0]->type);
+      *out = fmt::format("({} IN ({}))", a, items.empty() ? "NULL" : items);
+      return true;
+    }
+    case ir::Op::kIsNull:
+    case ir::Op::kIsNotNull:
+      if (!kid(0, &a)) return false;
+      *out = fmt::format("({} IS {}NULL)", a, e.op == ir::Op::kIsNull ? "" : "NOT ");
+      return true;
+    default: return Refuse(fmt::format("the operation {}", ir::OpName(e.op)));
+  }
+}
+
+bool Lowerer::Row(const ir::Expr& e, std::string* out) {
+  std::string a;
+  switch (e.op) {
+    case ir::Op::kColumn:
+      // Booleans are kept as the CSV's text (decree sql --ddl).
+      *out = l_.fields[e.index].type.kind == ir::TypeKind::kBool ? "(" + Col(e.index) + " = 'true')" : Col(e.index);
+      return true;
+    case ir::Op::kMoneyCurrency: {
+      if (e.kids[0]->op != ir::Op::kColumn) return Refuse("the currency of a computed amount");
+      *out = "`" + l_.fields[e.kids[0]->index].currency_column + "`";
+      return true;
+    }
+    case ir::Op::kDay:
+      if (!Row(*e.kids[0], &a)) return false;
+      *out = fmt::format("toDate(parseDateTimeBestEffort({}), {})", a, Str(e.name));
+      return true;
+    case ir::Op::kCurrencyClass: {
+      if (e.kids[0]->op != ir::Op::kColumn) return Refuse("currency_class of a computed amount");
+      *out = fmt::format("if(`{}` = {}, {}, 'FX')", l_.fields[e.kids[0]->index].currency_column, Str(e.name), Str(e.name));
+      return true;
+    }
+    case ir::Op::kConvert: {
+      // amount in C using T: T maps (date, currency) to the value of one unit in C.
+      const ir::TableDecl& t = p_.tables[e.index];
+      if (t.keys.size() != 2 || t.values.size() != 1 || t.values[0].type.kind != ir::TypeKind::kRate ||
+          t.values[0].type.currency != e.type.currency || e.kids[0]->op != ir::Op::kColumn) {
+        return Refuse("a conversion other than a column's amount into its rate table's currency");
+      }
+      std::string date;
+      if (!Row(*e.kids[1], &date)) return false;
+      if (!joins_.empty()) return Refuse("a second rate lookup in one rule (ClickHouse 18.16 joins one table per query)");
+      size_t n = joins_.size();
+      pre_.push_back(fmt::format("{} AS d{}", date, n));
+      std::string tname = t.name.substr(t.name.rfind('.') + 1);
+      joins_.push_back(fmt::format("ANY LEFT JOIN (SELECT `{}` AS j{}_date, `{}` AS j{}_cur, `{}` AS j{}_rate FROM `{}`) ON d{} = j{}_date AND `{}` = j{}_cur",
+                                   t.keys[0].name, n, t.keys[1].name, n, t.values[0].name, n, tname, n, n,
+                                   l_.fields[e.kids[0]->index].currency_column, n));
+      std::string cur(CurrencyCode(static_cast<CurrencyId>(e.type.currency)));
+      *out = fmt::format("if(`{}` = {}, toDecimal128({}, {}), {} * j{}_rate)", l_.fields[e.kids[0]->index].currency_column, Str(cur),
+                         Col(e.kids[0]->index), e.type.scale, Col(e.kids[0]->index), n);
+      return true;
+    }
+    default: return Common(e, false, out);
+  }
+}
+
+bool Lowerer::Agg(size_t i, std::string* out) {
+  const ir::Agg& g = r_.aggs[i];
+  std::string f = g.filter ? fmt::format("f{}", i) : "1";
+  std::string empty = fmt::format("countIf({}) = 0", f);
+  switch (g.kind) {
+    case ir::AggKind::kCount: *out = fmt::format("countIf({})", f); return true;
+    case ir::AggKind::kCountDistinct: *out = fmt::format("uniqExactIf(a{}, {})", i, f); return true;
+    case ir::AggKind::kSum: *out = fmt::format("if({}, NULL, sumIf(a{}, {}))", empty, i, f); return true;
+    case ir::AggKind::kMin: *out = fmt::format("if({}, NULL, minIf(a{}, {}))", empty, i, f); return true;
+    case ir::AggKind::kMax: *out = fmt::format("if({}, NULL, maxIf(a{}, {}))", empty, i, f); return true;
+  }
+  return Refuse("an aggregate");
+}
+
+bool Lowerer::Group(const ir::Expr& e, std::string* out) {
+  switch (e.op) {
+    case ir::Op::kKey: *out = fmt::format("k{}", e.index); return true;
+    case ir::Op::kAgg: return Agg(static_cast<size_t>(e.index), out);
+    default: return Common(e, true, out);
+  }
+}
+
+bool Lowerer::Lower(std::string* sql, std::string* why) {
+  auto fail = [&]() {
+    *why = why_;
+    return false;
+  };
+  if (r_.has_window) return Refuse("a sliding window"), fail();
+  if (!r_.overrides.empty()) return Refuse("overrides"), fail();
+  if (r_.kind != ir::RuleKind::kRow && r_.kind != ir::RuleKind::kGroup) return Refuse("a require rule"), fail();
+  std::string keep = "1";
+  std::string s;
+  if (r_.where) {
+    if (!Row(*r_.where, &s)) return fail();
+    keep = "ifNull(" + s + ", 0)";
+  }
+  if ((r_.effective_from != ir::kNoDate || r_.effective_until != ir::kNoDate) && l_.time_field >= 0) {
+    const ir::RulesetInfo* rs = p_.FindRuleset(r_.ruleset);
+    std::string day = fmt::format("toDate(parseDateTimeBestEffort({}), {})", Col(l_.time_field), Str(rs != nullptr ? rs->timezone : "UTC"));
+    if (r_.effective_from != ir::kNoDate) keep += fmt::format(" AND {} >= toDate('{}')", day, FormatDate(r_.effective_from));
+    if (r_.effective_until != ir::kNoDate) keep += fmt::format(" AND {} <= toDate('{}')", day, FormatDate(r_.effective_until));
+  }
+  for (const std::string& x : r_.exempted_by) {
+    for (const ir::Rule& ex : p_.rules) {
+      if (ex.kind != ir::RuleKind::kExempt || ex.id != x) continue;
+      std::string w = "1", c = "1";
+      if (ex.where && !Row(*ex.where, &w)) return fail();
+      if (ex.when && !Row(*ex.when, &c)) return fail();
+      keep += fmt::format(" AND NOT ifNull(({}) AND ({}), 0)", w, c);
+    }
+  }
+  for (const ir::ExprPtr& u : r_.unless) {
+    if (!Row(*u, &s)) return fail();
+    keep += fmt::format(" AND NOT ifNull({}, 0)", s);
+  }
+  std::string cols = fmt::format("{} AS id", Col(l_.id_field));
+  if (r_.kind == ir::RuleKind::kRow) {
+    if (r_.when) {
+      if (!Row(*r_.when, &s)) return fail();
+      keep += fmt::format(" AND ifNull({}, 0)", s);
+    }
+  } else {
+    for (size_t k = 0; k < r_.keys.size(); ++k) {
+      if (!Row(*r_.keys[k].expr, &s)) return fail();
+      cols += fmt::format(", {} AS k{}", s, k);
+    }
+    for (size_t i = 0; i < r_.aggs.size(); ++i) {
+      if (r_.aggs[i].arg) {
+        if (!Row(*r_.aggs[i].arg, &s)) return fail();
+        cols += fmt::format(", {} AS a{}", s, i);
+      }
+      if (r_.aggs[i].filter) {
+        if (!Row(*r_.aggs[i].filter, &s)) return fail();
+        cols += fmt::format(", ifNull({}, 0) AS f{}", s, i);
+      }
+    }
+  }
+  std::string table = l_.name.substr(l_.name.rfind('.') + 1);
+  std::string base = pre_.empty() ? fmt::format("`{}`", table) : fmt::format("(SELECT *, {} FROM `{}`)", fmt::join(pre_, ", "), table);
+  std::string joined = joins_.empty() ? "" : fmt::format(" {}", fmt::join(joins_, " "));
+  std::string inner = fmt::format("SELECT {} FROM {}{} WHERE ifNull({}, 0)", cols, base, joined, keep);
+  std::string head = fmt::format("-- {} \"{}\"\n", r_.id, r_.citation);
+  if (r_.kind == ir::RuleKind::kRow) {
+    *sql = head + fmt::format("SELECT {} AS rule, '' AS key, id AS txn_ids FROM ({})", Str(r_.id), inner);
+    return true;
+  }
+  std::string when = "1";
+  if (r_.when && !Group(*r_.when, &when)) return fail();
+  std::vector<std::string> keys, groups;
+  for (size_t k = 0; k < r_.keys.size(); ++k) {
+    keys.push_back(fmt::format("toString(k{})", k));
+    groups.push_back(fmt::format("k{}", k));
+  }
+  *sql = head + fmt::format(
+                    "SELECT {} AS rule, arrayStringConcat([{}], '|') AS key, arrayStringConcat(arraySort(groupArray(id)), ',') AS txn_ids\n"
+                    "FROM ({})\nGROUP BY {}\nHAVING ifNull({}, 0)",
+                    Str(r_.id), fmt::join(keys, ", "), inner, groups.empty() ? "tuple()" : fmt::format("{}", fmt::join(groups, ", ")), when);
+  return true;
+}
+
+}  // namespace
+
+Status SqlRules(const ir::Program& program, const SqlOptions& options, std::string* out, std::vector<std::string>* refused) {
+  if (options.dialect != SqlDialect::kClickHouse) return Status::NotSupported("rules are lowered to ClickHouse SQL only, so far");
+  const ir::Layout* layout = nullptr;
+  if (Status st = exec::SelectLayout(program, options.layout, &layout); !st.ok()) return st;
+  std::set<std::string> only(options.rules.begin(), options.rules.end());
+  std::vector<const ir::Rule*> rules;
+  for (const ir::Rule& r : program.rules) {
+    if (r.layout == layout->name && r.kind != ir::RuleKind::kExempt && (only.empty() || only.count(r.id) != 0)) rules.push_back(&r);
+  }
+  std::sort(rules.begin(), rules.end(), [](const ir::Rule* a, const ir::Rule* b) { return a->id != b->id ? a->id < b->id : a->version < b->version; });
+  for (const ir::Rule* r : rules) {
+    std::string sql, why;
+    if (Lowerer(program, *layout, *r).Lower(&sql, &why)) {
+      *out += sql + ";\n\n";
+    } else {
+      refused->push_back(fmt::format("{}: {} is not lowered yet", r->id, why));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace decree

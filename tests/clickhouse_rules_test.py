@@ -1,0 +1,111 @@
+#!/usr/bin/env python3
+"""The rules `decree sql` lowers, run on the local two-shard ClickHouse cluster, against the
+native runtime: generated batches (two seeds) are loaded through the Distributed table that
+`decree sql --ddl` prints, the rates into every shard; every lowered rule's SELECT must give
+exactly the native findings of that rule as (rule, key, txn_ids).  Rules that are not lowered
+must be named with their construct, and must not be silently missing.
+
+  tests/clickhouse_rules_test.py DECREE DECREE_GEN SOURCE_DIR
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+
+DECREE, GEN, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
+WORK = tempfile.mkdtemp(prefix="decree-chrules-")
+ENV = dict(os.environ, DECREE_CLICKHOUSE_DIR=os.path.join(WORK, "cluster"))
+SCRIPT = os.path.join(SRC, "scripts", "clickhouse-cluster.sh")
+RULESETS = [f"{SRC}/rulesets/{r}" for r in ("cn-pboc-lvtr", "aml-typologies", "us-fincen-ctr")]
+
+
+def fail(msg):
+    print(f"clickhouse_rules_test: FAIL: {msg}")
+    sys.exit(1)
+
+
+def query(port, sql, data=None):
+    url = f"http://127.0.0.1:{port}/"
+    if data is not None:
+        url += "?query=" + urllib.parse.quote(sql) + "&insert_distributed_sync=1"
+        body = data
+    else:
+        body = sql.encode()
+    try:
+        return urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=120).read().decode()
+    except urllib.error.HTTPError as e:
+        fail(f"ClickHouse refused:\n{sql[:400]}\n{e.read().decode()[:600]}")
+
+
+def statements(text):
+    for s in text.split(";\n"):
+        body = "\n".join(l for l in s.splitlines() if not l.startswith("--")).strip()
+        if body:
+            yield body
+
+
+def main():
+    out = subprocess.run([SCRIPT, "start"], env=ENV, capture_output=True, text=True)
+    if out.returncode != 0:
+        fail(f"the cluster did not start: {out.stderr}")
+    cdir = ENV["DECREE_CLICKHOUSE_DIR"]
+    ports = [re.search(r"<http_port>(\d+)</http_port>", open(f"{cdir}/shard{s}/config.xml").read()).group(1) for s in (1, 2)]
+    lib = os.path.join(WORK, "lib.dlib")
+    subprocess.run([DECREE, "build", *RULESETS, "-o", lib], check=True, capture_output=True)
+    ddl = subprocess.run([DECREE, "sql", lib, "--dialect", "clickhouse", "--ddl"], check=True, capture_output=True, text=True).stdout
+    for s in statements(ddl):
+        for p in (ports[:1] if "ENGINE = Distributed" in s else ports):
+            query(p, s)
+    lowered = subprocess.run([DECREE, "sql", lib, "--dialect", "clickhouse"], capture_output=True, text=True)
+    refused = re.findall(r"not lowered: ([\w.]+): (.+)", lowered.stderr)
+    if lowered.returncode != 1 or not refused:
+        fail(f"the windowed typologies should be named as not lowered (exit {lowered.returncode}): {lowered.stderr}")
+    selects = list(statements(lowered.stdout))
+    rules = [re.search(r"SELECT '([\w.]+)' AS rule", s).group(1) for s in selects]
+    if len(rules) < 6:
+        fail(f"only {rules} lowered")
+    compared = 0
+    for seed in (3, 8):
+        for p in ports:
+            query(p, "TRUNCATE TABLE Transaction_local")
+            query(p, "TRUNCATE TABLE usd_rate")
+        batch, rates, last = (os.path.join(WORK, n) for n in ("b.csv", "rates.csv", "last.csv"))
+        subprocess.run([GEN, "--rows", "20000", "--seed", str(seed), "--out", batch, "--rates", rates, "--last-activity", last],
+                       check=True, capture_output=True)
+        query(ports[0], "INSERT INTO Transaction FORMAT CSVWithNames", open(batch, "rb").read())
+        for p in ports:
+            query(p, "INSERT INTO usd_rate FORMAT CSVWithNames", open(rates, "rb").read())
+        findings = os.path.join(WORK, "findings.jsonl")
+        subprocess.run([DECREE, "run", lib, "-i", batch, "-t", f"usd_rate={rates}", "-t", f"last_activity={last}", "-o", findings, "-q"],
+                       check=True)
+        native = {}
+        for line in open(findings, encoding="utf-8"):
+            f = json.loads(line)
+            if f["rule"] in rules:
+                key = "|".join(str(v) for v in f.get("key", {}).values())
+                native.setdefault(f["rule"], []).append(f"{f['rule']}\t{key}\t{','.join(f['txn_ids'])}")
+        for rule, sql in zip(rules, selects):
+            got = sorted(query(ports[0], sql + "\nFORMAT TabSeparated").splitlines())
+            want = sorted(native.get(rule, []))
+            if got != want:
+                extra, missing = sorted(set(got) - set(want)), sorted(set(want) - set(got))
+                fail(f"seed {seed}, {rule}: {len(got)} rows on the cluster, {len(want)} natively; "
+                     f"only on the cluster: {extra[:3]}; only native: {missing[:3]}")
+            compared += len(want)
+    if compared == 0:
+        fail("no findings compared")
+    print(f"clickhouse_rules_test: {len(rules)} rules lowered ({', '.join(rules)}) give the native findings on the "
+          f"two-shard cluster: {compared} findings over two seeds; not lowered: "
+          + "; ".join(f"{r} ({why})" for r, why in refused))
+
+
+try:
+    main()
+finally:
+    subprocess.run([SCRIPT, "stop"], env=ENV, capture_output=True)
+    shutil.rmtree(WORK, ignore_errors=True)
