@@ -49,6 +49,17 @@ class Lowerer {
   bool Group(const ir::Expr& e, std::string* out);
   bool Common(const ir::Expr& e, bool group, std::string* out);
   bool Agg(size_t i, std::string* out);
+  // A window rule's aggregates over the anchor's window (the arrays w, x<i>s, y<i>s).
+  bool WindowAgg(size_t i, std::string* out);
+  // Sliding windows (docs/language.md): the group's records as arrays, one row per anchor
+  // (ARRAY JOIN), the window as a mask over the arrays, the triggering anchors consolidated
+  // per group and local day of the anchor.
+  bool Window(const std::string& head, const std::string& inner, std::string* sql);
+  // A lambda parameter name not used before in the query (ClickHouse 18.16 mixes up
+  // parameters that shadow each other or an alias).
+  std::string Param() { return fmt::format("p{}", params_++); }
+  int params_ = 0;
+  bool window_ = false;  // Group() is lowering a window's `when`
 
   const ir::Program& p_;
   const ir::Layout& l_;
@@ -183,10 +194,56 @@ bool Lowerer::Agg(size_t i, std::string* out) {
   return Refuse("an aggregate");
 }
 
+bool Lowerer::WindowAgg(size_t i, std::string* out) {
+  const ir::Agg& g = r_.aggs[i];
+  std::string m = Param(), f = Param(), v = Param();
+  // In the window and passing the aggregate's filter.
+  std::string keep = g.filter ? fmt::format("({}, {}) -> {} AND {}", m, f, m, f) : fmt::format("({}, {}) -> {}", m, f, m);
+  std::string fs = g.filter ? fmt::format("y{}s", i) : "w";
+  switch (g.kind) {
+    case ir::AggKind::kCount: *out = fmt::format("arrayCount({}, w, {})", keep, fs); return true;
+    case ir::AggKind::kCountDistinct:
+      *out = fmt::format("length(arrayDistinct(arrayFilter(({}, {}, {}) -> {}{}, x{}s, w, {})))", v, m, f, m, g.filter ? " AND " + f : "", i, fs);
+      return true;
+    default: return Refuse(fmt::format("{} over a sliding window", ir::AggKindName(g.kind)));
+  }
+}
+
+bool Lowerer::Window(const std::string& head, const std::string& inner, std::string* sql) {
+  std::vector<std::string> keys, arrays;
+  for (size_t k = 0; k < r_.keys.size(); ++k) keys.push_back(fmt::format("k{}", k));
+  arrays = {"groupArray(id) AS ids", "groupArray(tm) AS tms", "groupArray(an) AS ans", "groupArray(dy) AS dys"};
+  for (size_t i = 0; i < r_.aggs.size(); ++i) {
+    if (r_.aggs[i].arg) arrays.push_back(fmt::format("groupArray(a{}) AS x{}s", i, i));
+    if (r_.aggs[i].filter) arrays.push_back(fmt::format("groupArray(f{}) AS y{}s", i, i));
+  }
+  window_ = true;
+  std::string when = "1";
+  if (r_.when && !Group(*r_.when, &when)) return false;
+  window_ = false;
+  std::string t = Param();
+  int64_t span = r_.window.duration_us / 1000000;
+  std::string by = keys.empty() ? "tuple()" : fmt::format("{}", fmt::join(keys, ", "));
+  std::string w = Param(), wid = Param();
+  std::string anchors = fmt::format(
+      "SELECT {}{}dys[i] AS ady, arrayMap({} -> {} >= tms[i] - {} AND {} <= tms[i], tms) AS w, arrayFilter(({}, {}) -> {}, ids, w) AS wids, "
+      "ifNull({}, 0) AS hit\n  FROM (SELECT {}{}{} FROM ({}) GROUP BY {})\n  ARRAY JOIN arrayEnumerate(ids) AS i\n  WHERE ans[i] = 1",
+      fmt::join(keys, ", "), keys.empty() ? "" : ", ", t, t, span, t, wid, w, w, when, fmt::join(keys, ", "), keys.empty() ? "" : ", ",
+      fmt::join(arrays, ", "), inner, by);
+  std::vector<std::string> key_text;
+  for (const std::string& k : keys) key_text.push_back(fmt::format("toString({})", k));
+  key_text.push_back("toString(ady)");
+  *sql = head + fmt::format(
+                    "SELECT {} AS rule, arrayStringConcat([{}], '|') AS key, arrayStringConcat(arraySort(groupUniqArrayArray(wids)), ',') AS txn_ids\n"
+                    "FROM ({})\nWHERE hit = 1\nGROUP BY {}{}ady",
+                    Str(r_.id), fmt::join(key_text, ", "), anchors, fmt::join(keys, ", "), keys.empty() ? "" : ", ");
+  return true;
+}
+
 bool Lowerer::Group(const ir::Expr& e, std::string* out) {
   switch (e.op) {
     case ir::Op::kKey: *out = fmt::format("k{}", e.index); return true;
-    case ir::Op::kAgg: return Agg(static_cast<size_t>(e.index), out);
+    case ir::Op::kAgg: return window_ ? WindowAgg(static_cast<size_t>(e.index), out) : Agg(static_cast<size_t>(e.index), out);
     default: return Common(e, true, out);
   }
 }
@@ -196,9 +253,13 @@ bool Lowerer::Lower(std::string* sql, std::string* why) {
     *why = why_;
     return false;
   };
-  if (r_.has_window) return Refuse("a sliding window"), fail();
   if (!r_.overrides.empty()) return Refuse("overrides"), fail();
-  if (r_.kind != ir::RuleKind::kRow && r_.kind != ir::RuleKind::kGroup) return Refuse("a require rule"), fail();
+  if (r_.kind != ir::RuleKind::kRow && r_.kind != ir::RuleKind::kGroup && r_.kind != ir::RuleKind::kWindow) {
+    return Refuse("a require rule"), fail();
+  }
+  if (r_.has_window && (r_.window.duration_us % 1000000 != 0 || l_.time_field < 0)) {
+    return Refuse("a window that is not whole seconds"), fail();
+  }
   std::string keep = "1";
   std::string s;
   if (r_.where) {
@@ -246,6 +307,15 @@ bool Lowerer::Lower(std::string* sql, std::string* why) {
       }
     }
   }
+  if (r_.has_window) {
+    // The event time in seconds, whether the record anchors, and its local day.
+    const ir::RulesetInfo* rs = p_.FindRuleset(r_.ruleset);
+    cols += fmt::format(", toInt64(parseDateTimeBestEffort({})) AS tm", Col(l_.time_field));
+    std::string an = "1";
+    if (r_.window.anchor && !Row(*r_.window.anchor, &an)) return fail();
+    cols += fmt::format(", ifNull({}, 0) AS an, toDate(parseDateTimeBestEffort({}), {}) AS dy", an, Col(l_.time_field),
+                        Str(rs != nullptr ? rs->timezone : "UTC"));
+  }
   std::string table = l_.name.substr(l_.name.rfind('.') + 1);
   std::string base = pre_.empty() ? fmt::format("`{}`", table) : fmt::format("(SELECT *, {} FROM `{}`)", fmt::join(pre_, ", "), table);
   std::string joined = joins_.empty() ? "" : fmt::format(" {}", fmt::join(joins_, " "));
@@ -255,6 +325,7 @@ bool Lowerer::Lower(std::string* sql, std::string* why) {
     *sql = head + fmt::format("SELECT {} AS rule, '' AS key, id AS txn_ids FROM ({})", Str(r_.id), inner);
     return true;
   }
+  if (r_.has_window) return Window(head, inner, sql) || fail();
   std::string when = "1";
   if (r_.when && !Group(*r_.when, &when)) return fail();
   std::vector<std::string> keys, groups;
