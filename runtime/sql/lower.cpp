@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "common/civil.h"
@@ -59,6 +60,7 @@ class Lowerer {
   // parameters that shadow each other or an alias).
   std::string Param() { return fmt::format("p{}", params_++); }
   int params_ = 0;
+  std::map<int, std::string> guard_;  // field -> the currency an enclosing `and` fixed it to
   bool window_ = false;  // Group() is lowering a window's `when`
 
   const ir::Program& p_;
@@ -97,18 +99,37 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
       return true;
     case ir::Op::kAnd:
     case ir::Op::kOr: {
+      // `and` evaluates a conjunct only where the ones before it hold: after
+      // `t.amount.currency = CNY`, the amount is known to be in CNY (see the money comparison).
+      std::map<int, std::string> saved = guard_;
       std::string s;
       for (size_t i = 0; i < e.kids.size(); ++i) {
         if (!kid(i, &a)) return false;
         s += (i ? (e.op == ir::Op::kAnd ? " AND " : " OR ") : "") + ("(" + a + ")");
+        const ir::Expr& k = *e.kids[i];
+        if (e.op == ir::Op::kAnd && !group && k.op == ir::Op::kEq && k.kids[0]->op == ir::Op::kMoneyCurrency &&
+            k.kids[0]->kids[0]->op == ir::Op::kColumn && k.kids[1]->op == ir::Op::kConst && !k.kids[1]->value.null) {
+          guard_[k.kids[0]->kids[0]->index] = std::string(CurrencyCode(static_cast<CurrencyId>(k.kids[1]->value.i)));
+        }
       }
+      guard_ = saved;
       *out = "(" + s + ")";
       return true;
     }
     case ir::Op::kEq: case ir::Op::kNe: case ir::Op::kLt: case ir::Op::kLe: case ir::Op::kGt: case ir::Op::kGe: {
       static const char* const kOps[] = {"=", "!=", "<", "<=", ">", ">="};
       if (!kid(0, &a) || !kid(1, &b)) return false;
-      if (!group && e.kids[0]->type.kind == ir::TypeKind::kMoney) return Refuse("a money comparison at the row level");
+      if (!group && e.kids[0]->type.kind == ir::TypeKind::kMoney) {
+        // Natively, amounts in two currencies do not compare (the record is rejected): lowered
+        // only where a conjunct before it fixed the column's currency to the constant's.
+        const ir::Expr& x = *e.kids[0];
+        const ir::Expr& y = *e.kids[1];
+        auto g = x.op == ir::Op::kColumn ? guard_.find(x.index) : guard_.end();
+        if (g == guard_.end() || y.op != ir::Op::kConst || y.value.null ||
+            g->second != CurrencyCode(static_cast<CurrencyId>(y.value.currency))) {
+          return Refuse("a money comparison at the row level whose currencies are not known to agree");
+        }
+      }
       *out = fmt::format("({} {} {})", a, kOps[static_cast<int>(e.op) - static_cast<int>(ir::Op::kEq)], b);
       return true;
     }
