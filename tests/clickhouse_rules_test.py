@@ -79,7 +79,9 @@ def main():
                        check=True, capture_output=True)
         query(ports[0], "INSERT INTO Transaction FORMAT CSVWithNames", open(batch, "rb").read())
         for p in ports:
+            query(p, "TRUNCATE TABLE last_activity")
             query(p, "INSERT INTO usd_rate FORMAT CSVWithNames", open(rates, "rb").read())
+            query(p, "INSERT INTO last_activity FORMAT CSVWithNames", open(last, "rb").read())
         findings = os.path.join(WORK, "findings.jsonl")
         subprocess.run([DECREE, "run", lib, "-i", batch, "-t", f"usd_rate={rates}", "-t", f"last_activity={last}", "-o", findings, "-q"],
                        check=True)

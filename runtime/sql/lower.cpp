@@ -36,9 +36,14 @@ class Lowerer {
   Lowerer(const ir::Program& p, const ir::Layout& l, const ir::Rule& r) : p_(p), l_(l), r_(r) {}
 
   // The rule's SELECT, or false with *why (the construct not lowered).
-  bool Lower(std::string* sql, std::string* why);
+  bool Lower(std::string* sql, std::string* why) {
+    bool ok = LowerRule(sql, why);
+    if (ok && !why_.empty()) *why = why_;  // a refusal where no failure could be returned (a literal)
+    return ok && why_.empty();
+  }
 
  private:
+  bool LowerRule(std::string* sql, std::string* why);
   bool Refuse(const std::string& what) {
     if (why_.empty()) why_ = what;
     return false;
@@ -75,8 +80,14 @@ std::string Lowerer::Literal(const ir::Value& v, const ir::Type& t) {
   if (v.null) return "NULL";
   switch (v.kind) {
     case ir::TypeKind::kBool: return v.i != 0 ? "1" : "0";
-    case ir::TypeKind::kInteger:
-    case ir::TypeKind::kDuration: return fmt::format("{}", v.i);
+    case ir::TypeKind::kInteger: return fmt::format("{}", v.i);
+    case ir::TypeKind::kDuration:
+    case ir::TypeKind::kTimestamp:  // seconds (whole: see Lowerer::Row)
+      if (v.i % 1000000 != 0) {
+        Refuse("a time or duration with fractions of a second");
+        return "NULL";
+      }
+      return fmt::format("{}", v.i / 1000000);
     case ir::TypeKind::kDecimal:
     case ir::TypeKind::kMoney:
     case ir::TypeKind::kRate: return fmt::format("toDecimal128('{}', {})", FormatDecimal(v.m, v.scale), v.scale);
@@ -159,17 +170,45 @@ bool Lowerer::Row(const ir::Expr& e, std::string* out) {
   std::string a;
   switch (e.op) {
     case ir::Op::kColumn:
-      // Booleans are kept as the CSV's text (decree sql --ddl).
-      *out = l_.fields[e.index].type.kind == ir::TypeKind::kBool ? "(" + Col(e.index) + " = 'true')" : Col(e.index);
+      // Booleans and timestamps are kept as the CSV's text (decree sql --ddl); timestamps are
+      // lowered to seconds since the epoch, durations to seconds.
+      if (l_.fields[e.index].type.kind == ir::TypeKind::kBool) {
+        *out = "(" + Col(e.index) + " = 'true')";
+      } else if (l_.fields[e.index].type.kind == ir::TypeKind::kTimestamp) {
+        *out = "toInt64(parseDateTimeBestEffort(" + Col(e.index) + "))";
+      } else {
+        *out = Col(e.index);
+      }
       return true;
+    case ir::Op::kLookup: {
+      // lookup(T, key): one join of T on its single key; null where T has no such key.
+      const ir::TableDecl& t = p_.tables[e.index];
+      if (t.keys.size() != 1 || e.kids.size() != 1) return Refuse("a lookup in a table of several keys");
+      if (!joins_.empty()) return Refuse("a second table lookup in one rule (ClickHouse 18.16 joins one table per query)");
+      std::string key;
+      if (!Row(*e.kids[0], &key)) return false;
+      size_t n = joins_.size();
+      pre_.push_back(fmt::format("{} AS d{}", key, n));
+      std::string tname = t.name.substr(t.name.rfind('.') + 1);
+      joins_.push_back(fmt::format("ANY LEFT JOIN (SELECT `{}` AS j{}_key, `{}` AS j{}_val, 1 AS j{}_hit FROM `{}`) ON d{} = j{}_key",
+                                   t.keys[0].name, n, e.name, n, n, tname, n, n));
+      std::string val = fmt::format("j{}_val", n);
+      if (e.type.kind == ir::TypeKind::kTimestamp) val = fmt::format("toInt64(parseDateTimeBestEffort(j{}_val))", n);
+      *out = fmt::format("if(j{}_hit = 1, {}, NULL)", n, val);
+      return true;
+    }
     case ir::Op::kMoneyCurrency: {
       if (e.kids[0]->op != ir::Op::kColumn) return Refuse("the currency of a computed amount");
       *out = "`" + l_.fields[e.kids[0]->index].currency_column + "`";
       return true;
     }
     case ir::Op::kDay:
+      if (e.kids[0]->op == ir::Op::kColumn) {
+        *out = fmt::format("toDate(parseDateTimeBestEffort({}), {})", Col(e.kids[0]->index), Str(e.name));
+        return true;
+      }
       if (!Row(*e.kids[0], &a)) return false;
-      *out = fmt::format("toDate(parseDateTimeBestEffort({}), {})", a, Str(e.name));
+      *out = fmt::format("toDate(toDateTime({}), {})", a, Str(e.name));
       return true;
     case ir::Op::kCurrencyClass: {
       if (e.kids[0]->op != ir::Op::kColumn) return Refuse("currency_class of a computed amount");
@@ -271,7 +310,7 @@ bool Lowerer::Group(const ir::Expr& e, std::string* out) {
   }
 }
 
-bool Lowerer::Lower(std::string* sql, std::string* why) {
+bool Lowerer::LowerRule(std::string* sql, std::string* why) {
   auto fail = [&]() {
     *why = why_;
     return false;
