@@ -130,9 +130,8 @@ lowered rule's rows were checked equal to the native findings of that rule as (r
 
 The ratio, cluster / native: **{sql_t / native_t:.1f}×** — on one machine the native runtime is the faster
 path, and the cluster does less (no totals, due dates, explanations or reject checks; {', '.join(refused)}
-not lowered). Each query scans its shard's rows in parallel with the other shard's; from per-shard
-figures N shards would divide the scan by about N, but the 10M-row run, other machines and
-the projection are not measured yet.
+not lowered). Both shards run on the same two cores here, so this says nothing yet about more
+machines: the 10M-row run, per-shard timings and the projection to N shards are not measured.
 <!-- B6:end -->"""
         path = os.path.join(ROOT, "docs", "benchmarks.md")
         text = open(path, encoding="utf-8").read()
