@@ -302,7 +302,9 @@ Status Engine::Open(std::shared_ptr<const Library> library, const EngineOptions&
   Status st = Evaluator::Open(std::move(library), options, &ev);
   if (!st.ok()) return st;
   auto impl = std::make_unique<Impl>();
-  if (options.late_after_us < 0) return Status::InvalidArgument("the lateness bound must not be negative");
+  if (options.late_after_us < 0 || options.late_after_us > 36500 * kMicrosPerDay) {
+    return Status::InvalidArgument("the lateness bound must be between 0 and 36,500 days");
+  }
   if (options.late_after_us > 0) impl->late_after_us = options.late_after_us;
   // A late arrival's windows reach back its own window from its time; two days cover any
   // calendar day in any zone, 31 a calendar month.
