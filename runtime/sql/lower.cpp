@@ -157,6 +157,24 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
       *out = fmt::format("({} IN ({}))", a, items.empty() ? "NULL" : items);
       return true;
     }
+    case ir::Op::kMultipleOf: {
+      // Exactly, at the operands' common scale: the quotient truncated to an integer, times the
+      // step, gives the value back (18.16 has no Decimal modulo); null for a zero step.
+      const ir::Expr& x = *e.kids[0];
+      const ir::Expr& y = *e.kids[1];
+      if (!group && x.type.kind == ir::TypeKind::kMoney) {
+        auto g = x.op == ir::Op::kColumn ? guard_.find(x.index) : guard_.end();
+        if (g == guard_.end() || y.op != ir::Op::kConst || y.value.null ||
+            g->second != CurrencyCode(static_cast<CurrencyId>(y.value.currency))) {
+          return Refuse("multiple_of over amounts whose currencies are not known to agree");
+        }
+      }
+      if (!kid(0, &a) || !kid(1, &b)) return false;
+      int scale = std::max<int>(x.type.scale, y.type.scale);
+      std::string av = fmt::format("toDecimal128({}, {})", a, scale), bv = fmt::format("toDecimal128({}, {})", b, scale);
+      *out = fmt::format("if({1} = 0, NULL, toDecimal128({0} / {1}, 0) * {1} = {0})", av, bv);
+      return true;
+    }
     case ir::Op::kIsNull:
     case ir::Op::kIsNotNull:
       if (!kid(0, &a)) return false;
