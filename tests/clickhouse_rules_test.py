@@ -2,8 +2,8 @@
 """The rules `decree sql` lowers, run on the local two-shard ClickHouse cluster, against the
 native runtime: generated batches (two seeds) are loaded through the Distributed table that
 `decree sql --ddl` prints, the rates into every shard; every lowered rule's SELECT must give
-exactly the native findings of that rule as (rule, key, txn_ids).  Rules that are not lowered
-must be named with their construct, and must not be silently missing.
+exactly the native findings of that rule as (rule, key, txn_ids).  A rule that is not lowered
+must be named with its construct (exit 1), never silently missing.
 
   tests/clickhouse_rules_test.py DECREE DECREE_GEN SOURCE_DIR
 """
@@ -63,8 +63,8 @@ def main():
             query(p, s)
     lowered = subprocess.run([DECREE, "sql", lib, "--dialect", "clickhouse"], capture_output=True, text=True)
     refused = re.findall(r"not lowered: ([\w.]+): (.+)", lowered.stderr)
-    if lowered.returncode != 1 or not refused:
-        fail(f"the windowed typologies should be named as not lowered (exit {lowered.returncode}): {lowered.stderr}")
+    if lowered.returncode != (1 if refused else 0):
+        fail(f"exit {lowered.returncode} with {len(refused)} rules named as not lowered: {lowered.stderr}")
     selects = list(statements(lowered.stdout))
     rules = [re.search(r"SELECT '([\w.]+)' AS rule", s).group(1) for s in selects]
     if len(rules) < 6:
@@ -103,7 +103,7 @@ def main():
         fail("no findings compared")
     print(f"clickhouse_rules_test: {len(rules)} rules lowered ({', '.join(rules)}) give the native findings on the "
           f"two-shard cluster: {compared} findings over two seeds; not lowered: "
-          + "; ".join(f"{r} ({why})" for r, why in refused))
+          + ("; ".join(f"{r} ({why})" for r, why in refused) or "none"))
 
 
 try:

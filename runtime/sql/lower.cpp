@@ -31,6 +31,8 @@ std::string Str(const std::string& s) {
   return out + "'";
 }
 
+std::string Pow10(int n) { return "1" + std::string(static_cast<size_t>(std::max(n, 0)), '0'); }
+
 class Lowerer {
  public:
   Lowerer(const ir::Program& p, const ir::Layout& l, const ir::Rule& r) : p_(p), l_(l), r_(r) {}
@@ -129,6 +131,20 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
     }
     case ir::Op::kEq: case ir::Op::kNe: case ir::Op::kLt: case ir::Op::kLe: case ir::Op::kGt: case ir::Op::kGe: {
       static const char* const kOps[] = {"=", "!=", "<", "<=", ">", ">="};
+      static const char* const kFlipped[] = {"=", "!=", ">", ">=", "<", "<="};
+      const int op = static_cast<int>(e.op) - static_cast<int>(ir::Op::kEq);
+      if (e.kids[0]->op == ir::Op::kRatio && e.kids[1]->op != ir::Op::kRatio) {
+        // ratio(n, d) OP c, exactly: n OP c·d when d > 0, c·d OP n when d < 0, null when d = 0.
+        std::string n, d;
+        const ir::Expr& ratio = *e.kids[0];
+        if (!(group ? Group(*ratio.kids[0], &n) : Row(*ratio.kids[0], &n))) return false;
+        if (!(group ? Group(*ratio.kids[1], &d) : Row(*ratio.kids[1], &d))) return false;
+        if (!kid(1, &b)) return false;
+        *out = fmt::format("if(({1}) = 0, NULL, if(({1}) > 0, ({0}) {3} ({2}) * ({1}), ({0}) {4} ({2}) * ({1})))", n, d, b, kOps[op],
+                           kFlipped[op]);
+        return true;
+      }
+      if (e.kids[0]->op == ir::Op::kRatio || e.kids[1]->op == ir::Op::kRatio) return Refuse("this comparison of a ratio");
       if (!kid(0, &a) || !kid(1, &b)) return false;
       if (!group && e.kids[0]->type.kind == ir::TypeKind::kMoney) {
         // Natively, amounts in two currencies do not compare (the record is rejected): lowered
@@ -141,7 +157,7 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
           return Refuse("a money comparison at the row level whose currencies are not known to agree");
         }
       }
-      *out = fmt::format("({} {} {})", a, kOps[static_cast<int>(e.op) - static_cast<int>(ir::Op::kEq)], b);
+      *out = fmt::format("({} {} {})", a, kOps[op], b);
       return true;
     }
     case ir::Op::kAdd: case ir::Op::kSub: case ir::Op::kMul: {
@@ -283,8 +299,19 @@ bool Lowerer::WindowAgg(size_t i, std::string* out) {
     case ir::AggKind::kCountDistinct:
       *out = fmt::format("length(arrayDistinct(arrayFilter(({}, {}, {}) -> {}{}, x{}s, w, {})))", v, m, f, m, g.filter ? " AND " + f : "", i, fs);
       return true;
-    // arraySum has no Decimal in 18.16, and arrayReduce('sum', …) over the window's amounts
-    // brought the 18.16 server down in our tests: not lowered.
+    case ir::AggKind::kSum: {
+      // 18.16's arraySum has no Decimal (and arrayReduce('sum', …) over Decimal brought the
+      // server down in our tests): each value is summed as its integer part and its fraction
+      // in units of its scale, both Int64 (exact while the integer parts' sum stays within
+      // ±9.2e18), and put together as a Decimal of the same scale.
+      int scale = g.arg ? g.arg->type.scale : 0;
+      std::string m2 = Param(), f2 = Param(), v2 = Param(), m3 = Param(), f3 = Param(), v3 = Param();
+      std::string hi = fmt::format("arraySum(arrayFilter(({}, {}, {}) -> {}{}, h{}s, w, {}))", v2, m2, f2, m2, g.filter ? " AND " + f2 : "", i, fs);
+      std::string lo = fmt::format("arraySum(arrayFilter(({}, {}, {}) -> {}{}, l{}s, w, {}))", v3, m3, f3, m3, g.filter ? " AND " + f3 : "", i, fs);
+      *out = fmt::format("if(arrayCount({}, w, {}) = 0, NULL, toDecimal128({}, {}) + toDecimal128({}, {}) / {})", keep, fs, hi, scale, lo,
+                         scale, Pow10(scale));
+      return true;
+    }
     default: return Refuse(fmt::format("{} over a sliding window", ir::AggKindName(g.kind)));
   }
 }
@@ -295,6 +322,11 @@ bool Lowerer::Window(const std::string& head, const std::string& inner, std::str
   arrays = {"groupArray(id) AS ids", "groupArray(tm) AS tms", "groupArray(an) AS ans", "groupArray(dy) AS dys"};
   for (size_t i = 0; i < r_.aggs.size(); ++i) {
     if (r_.aggs[i].arg) arrays.push_back(fmt::format("groupArray(a{}) AS x{}s", i, i));
+    if (r_.aggs[i].arg && r_.aggs[i].kind == ir::AggKind::kSum) {  // see WindowAgg
+      int scale = r_.aggs[i].arg->type.scale;
+      arrays.push_back(fmt::format("groupArray(toInt64(a{})) AS h{}s", i, i));
+      arrays.push_back(fmt::format("groupArray(toInt64((a{0} - toDecimal128(toInt64(a{0}), {1})) * {2})) AS l{0}s", i, scale, Pow10(scale)));
+    }
     if (r_.aggs[i].filter) arrays.push_back(fmt::format("groupArray(f{}) AS y{}s", i, i));
   }
   window_ = true;
