@@ -129,8 +129,7 @@ lowered rule's rows were checked equal to the native findings of that rule as (r
 | Decree `run`, 2 threads | all {len(rules) + len(refused)} rules, CSV to findings.jsonl with totals, due dates and explanations | {native_t:.2f} |
 
 The ratio, cluster / native: **{sql_t / native_t:.1f}×** — on one machine the native runtime is the faster
-path, and the cluster does less (no totals, due dates, explanations or reject checks; {', '.join(refused)}
-not lowered). Both shards run on the same two cores here, so this says nothing yet about more
+path, and the cluster does less (no totals, due dates, explanations or reject checks{'; ' + ', '.join(refused) + ' not lowered' if refused else ''}). Both shards run on the same two cores here, so this says nothing yet about more
 machines: the 10M-row run, per-shard timings and the projection to N shards are not measured.
 <!-- B6:end -->"""
         path = os.path.join(ROOT, "docs", "benchmarks.md")
