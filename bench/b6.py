@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -46,7 +47,10 @@ def query(port, sql, data=None):
     if data is not None:
         url += "?query=" + urllib.parse.quote(sql) + "&insert_distributed_sync=1"
     req = urllib.request.Request(url, data=data if data is not None else sql.encode())
-    return urllib.request.urlopen(req, timeout=3600).read().decode()
+    try:
+        return urllib.request.urlopen(req, timeout=3600).read().decode()
+    except urllib.error.HTTPError as e:
+        sys.exit(f"bench/b6.py: ClickHouse refused {sql[:200]!r}: {e.read().decode()[:500]}")
 
 
 def statements(text):
@@ -74,8 +78,14 @@ def main():
     subprocess.run([GEN, "--rows", str(rows), "--seed", "1", "--out", batch, "--rates", rates, "--last-activity", last],
                    check=True, capture_output=True)
     started = time.time()
-    with open(batch, "rb") as f:
-        query(ports[0], "INSERT INTO Transaction FORMAT CSVWithNames", f.read())
+    with open(batch, "rb") as f:  # in pieces of about 64 MB, cut at line ends
+        header = f.readline()
+        while True:
+            piece = f.read(64 << 20)
+            if not piece:
+                break
+            piece += f.readline()
+            query(ports[0], "INSERT INTO Transaction FORMAT CSVWithNames", header + piece)
     load = time.time() - started
     for p in ports:
         query(p, "INSERT INTO usd_rate FORMAT CSVWithNames", open(rates, "rb").read())
