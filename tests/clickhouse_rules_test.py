@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The rules `decree sql` lowers, run on the local two-shard ClickHouse cluster, against the
-native runtime: generated batches (two seeds) are loaded through the Distributed table that
+native runtime: generated batches (three seeds, the third sharded at random rather than by
+customer) are loaded through the Distributed table that
 `decree sql --ddl` prints, the rates into every shard; every lowered rule's SELECT must give
 exactly the native findings of that rule as (rule, key, txn_ids).  A rule that is not lowered
 must be named with its construct (exit 1), never silently missing.
@@ -70,7 +71,12 @@ def main():
     if len(rules) < 6:
         fail(f"only {rules} lowered")
     compared = 0
-    for seed in (3, 8):
+    # Two seeds sharded by customer (the --ddl table), then one sharded at random: a group's
+    # records on both shards must give the same findings.
+    for seed, sharding in ((3, None), (8, None), (5, "rand()")):
+        if sharding is not None:
+            query(ports[0], "DROP TABLE Transaction")
+            query(ports[0], f"CREATE TABLE Transaction AS Transaction_local ENGINE = Distributed(decree, default, Transaction_local, {sharding})")
         for p in ports:
             query(p, "TRUNCATE TABLE Transaction_local")
             query(p, "TRUNCATE TABLE usd_rate")
@@ -102,7 +108,7 @@ def main():
     if compared == 0:
         fail("no findings compared")
     print(f"clickhouse_rules_test: {len(rules)} rules lowered ({', '.join(rules)}) give the native findings on the "
-          f"two-shard cluster: {compared} findings over two seeds; not lowered: "
+          f"two-shard cluster: {compared} findings over three seeds (one sharded at random); not lowered: "
           + ("; ".join(f"{r} ({why})" for r, why in refused) or "none"))
 
 
