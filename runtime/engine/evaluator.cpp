@@ -14,15 +14,6 @@ namespace decree::engine {
 
 namespace {
 
-// The layout fields that are a plain key (`per t.customer_id`) of rule `r`.
-std::set<int> PlainKeyFields(const ir::Rule& r) {
-  std::set<int> out;
-  for (const ir::Key& k : r.keys) {
-    if (k.expr && k.expr->op == ir::Op::kColumn) out.insert(k.expr->index);
-  }
-  return out;
-}
-
 // Appends a value's exact content (kind, null, payload) for digests and partition keys.
 void AppendValue(std::string* out, const ir::Value& v) {
   out->push_back(static_cast<char>(v.kind));
@@ -56,22 +47,10 @@ Status Evaluator::Open(std::shared_ptr<const Library> library, const EngineOptio
   if (!st.ok()) return st;
   // The state partitions by a field every grouped rule keys on; records of two partitions
   // never meet in a group, so each decision evaluates its own partition only.
-  bool any_grouped = false;
-  std::set<int> common;
+  e->partition_field_ = ir::SharedKeyField(program, e->layout_->name);
   for (const ir::Rule& r : program.rules) {
-    if (r.layout != e->layout_->name || !r.is_aggregate()) continue;
-    std::set<int> keys = PlainKeyFields(r);
-    if (!any_grouped) {
-      common = keys;
-    } else {
-      std::set<int> both;
-      std::set_intersection(common.begin(), common.end(), keys.begin(), keys.end(), std::inserter(both, both.begin()));
-      common = both;
-    }
-    any_grouped = true;
-    if (r.has_window) e->widest_window_us_ = std::max(e->widest_window_us_, r.window.duration_us);
+    if (r.layout == e->layout_->name && r.has_window) e->widest_window_us_ = std::max(e->widest_window_us_, r.window.duration_us);
   }
-  e->partition_field_ = !any_grouped ? kNoState : common.empty() ? kGlobal : *common.begin();
   // A missing table or list is found now, not at the first decision: evaluate nothing.
   std::vector<Finding> none;
   std::string rejected;

@@ -37,7 +37,7 @@ class Evaluator {
  public:
   // kNoState: only row rules, a decision needs the record alone.  kGlobal: some grouped rule
   // has no key field every grouped rule shares, so every record may meet every other.
-  static constexpr int kNoState = -2, kGlobal = -1;
+  static constexpr int kNoState = ir::kNoGroupedRules, kGlobal = ir::kNoSharedKey;
 
   static Status Open(std::shared_ptr<const Library> library, const EngineOptions& options, std::unique_ptr<Evaluator>* out);
 

@@ -1,6 +1,9 @@
 #include "ir/ir.h"
 
+#include <algorithm>
 #include <array>
+#include <iterator>
+#include <set>
 
 namespace decree::ir {
 
@@ -144,6 +147,26 @@ const RulesetInfo* Program::FindRuleset(const std::string& id) const {
     if (r.id == id) return &r;
   }
   return nullptr;
+}
+
+int SharedKeyField(const Program& program, const std::string& layout) {
+  bool any = false;
+  std::set<int> common;
+  for (const Rule& r : program.rules) {
+    if (r.layout != layout || !r.is_aggregate()) continue;
+    std::set<int> keys;
+    for (const Key& k : r.keys) {
+      if (k.expr && k.expr->op == Op::kColumn) keys.insert(k.expr->index);
+    }
+    if (any) {
+      std::set<int> both;
+      std::set_intersection(common.begin(), common.end(), keys.begin(), keys.end(), std::inserter(both, both.begin()));
+      keys = std::move(both);
+    }
+    common = std::move(keys);
+    any = true;
+  }
+  return !any ? kNoGroupedRules : common.empty() ? kNoSharedKey : *common.begin();
 }
 
 }  // namespace decree::ir

@@ -298,4 +298,11 @@ struct Program {
   const RulesetInfo* FindRuleset(const std::string& id) const;
 };
 
+// The field of `layout` that every grouped rule over it (group, window, keyed require) has as
+// a plain key (`per t.customer_id`): records with different values of it never share a group,
+// so work can be split by it (the online engine's state, a cluster's sharding key).
+// kNoGroupedRules when no rule over the layout groups, kNoSharedKey when they share none.
+inline constexpr int kNoGroupedRules = -2, kNoSharedKey = -1;
+int SharedKeyField(const Program& program, const std::string& layout);
+
 }  // namespace decree::ir

@@ -40,30 +40,6 @@ std::string Quote(const std::string& name, SqlDialect d) {
   return d == SqlDialect::kClickHouse ? "`" + name + "`" : "\"" + name + "\"";
 }
 
-// The field every grouped rule of the layout keys on plainly, or -1.
-int ShardField(const ir::Program& program, const ir::Layout& layout) {
-  bool any = false;
-  std::set<int> common;
-  for (const ir::Rule& r : program.rules) {
-    if (r.layout != layout.name || !r.is_aggregate()) continue;
-    std::set<int> keys;
-    for (const ir::Key& k : r.keys) {
-      if (k.expr && k.expr->op == ir::Op::kColumn) keys.insert(k.expr->index);
-    }
-    if (!any) {
-      common = keys;
-    } else {
-      std::set<int> both;
-      for (int f : keys) {
-        if (common.count(f) != 0) both.insert(f);
-      }
-      common = both;
-    }
-    any = true;
-  }
-  return common.empty() ? -1 : *common.begin();
-}
-
 void CreateTable(const std::string& name, const std::vector<std::pair<std::string, std::string>>& columns,
                  const std::string& order_by, SqlDialect d, std::string* out) {
   *out += fmt::format("CREATE TABLE {} (\n", Quote(name, d));
@@ -99,7 +75,7 @@ Status SqlDdl(const ir::Program& program, const SqlOptions& options, std::string
     }
   }
   std::string order_by = layout->id_field >= 0 ? Quote(layout->fields[layout->id_field].column, d) : "tuple()";
-  int shard = ShardField(program, *layout);
+  int shard = ir::SharedKeyField(program, layout->name);  // < 0: none
   std::string shard_key = shard >= 0 ? fmt::format("cityHash64({})", Quote(layout->fields[shard].column, d)) : "rand()";
   *out += fmt::format("-- The input table of layout {} ({} columns, named as in the CSV).\n", layout->name, columns.size());
   if (ch) {
