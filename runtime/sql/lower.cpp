@@ -68,6 +68,15 @@ class Lowerer {
   std::string Param() { return fmt::format("p{}", params_++); }
   int params_ = 0;
   std::map<int, std::string> guard_;  // field -> the currency an enclosing `and` fixed it to
+  // Row level: whether x and y (x money or not) are known to be in one currency.  Natively,
+  // amounts in two currencies do not combine (the record is rejected), so an operation on them
+  // is lowered only where a conjunct before it fixed the column's currency to the constant's.
+  bool CurrenciesAgree(const ir::Expr& x, const ir::Expr& y) const {
+    if (x.type.kind != ir::TypeKind::kMoney) return true;
+    auto g = x.op == ir::Op::kColumn ? guard_.find(x.index) : guard_.end();
+    return g != guard_.end() && y.op == ir::Op::kConst && !y.value.null &&
+           g->second == CurrencyCode(static_cast<CurrencyId>(y.value.currency));
+  }
   bool window_ = false;  // Group() is lowering a window's `when`
 
   const ir::Program& p_;
@@ -146,16 +155,8 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
       }
       if (e.kids[0]->op == ir::Op::kRatio || e.kids[1]->op == ir::Op::kRatio) return Refuse("this comparison of a ratio");
       if (!kid(0, &a) || !kid(1, &b)) return false;
-      if (!group && e.kids[0]->type.kind == ir::TypeKind::kMoney) {
-        // Natively, amounts in two currencies do not compare (the record is rejected): lowered
-        // only where a conjunct before it fixed the column's currency to the constant's.
-        const ir::Expr& x = *e.kids[0];
-        const ir::Expr& y = *e.kids[1];
-        auto g = x.op == ir::Op::kColumn ? guard_.find(x.index) : guard_.end();
-        if (g == guard_.end() || y.op != ir::Op::kConst || y.value.null ||
-            g->second != CurrencyCode(static_cast<CurrencyId>(y.value.currency))) {
-          return Refuse("a money comparison at the row level whose currencies are not known to agree");
-        }
+      if (!group && !CurrenciesAgree(*e.kids[0], *e.kids[1])) {
+        return Refuse("a money comparison at the row level whose currencies are not known to agree");
       }
       *out = fmt::format("({} {} {})", a, kOps[op], b);
       return true;
@@ -178,13 +179,7 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
       // step, gives the value back (18.16 has no Decimal modulo); null for a zero step.
       const ir::Expr& x = *e.kids[0];
       const ir::Expr& y = *e.kids[1];
-      if (!group && x.type.kind == ir::TypeKind::kMoney) {
-        auto g = x.op == ir::Op::kColumn ? guard_.find(x.index) : guard_.end();
-        if (g == guard_.end() || y.op != ir::Op::kConst || y.value.null ||
-            g->second != CurrencyCode(static_cast<CurrencyId>(y.value.currency))) {
-          return Refuse("multiple_of over amounts whose currencies are not known to agree");
-        }
-      }
+      if (!group && !CurrenciesAgree(x, y)) return Refuse("multiple_of over amounts whose currencies are not known to agree");
       if (!kid(0, &a) || !kid(1, &b)) return false;
       int scale = std::max<int>(x.type.scale, y.type.scale);
       std::string av = fmt::format("toDecimal128({}, {})", a, scale), bv = fmt::format("toDecimal128({}, {})", b, scale);
