@@ -8,9 +8,7 @@
 
 namespace decree::cli {
 
-namespace {
-
-HttpResponse Error(int status, std::string_view message) {
+HttpResponse ServeHandler::Error(int status, std::string_view message) {
   HttpResponse r;
   r.status = status;
   std::string body;
@@ -18,8 +16,6 @@ HttpResponse Error(int status, std::string_view message) {
   r.body = body + "\n";
   return r;
 }
-
-}  // namespace
 
 void ServeHandler::Observe(double seconds) {
   size_t b = 0;

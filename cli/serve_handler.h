@@ -30,6 +30,8 @@ class ServeHandler {
   // Also counts a request the HTTP layer refused itself (a body too large: 413).
   void CountStatus(int status);
   std::string Metrics() const;
+  // The body of an error answer: {"status":…,"error":…}.
+  static HttpResponse Error(int status, std::string_view message);
 
  private:
   HttpResponse Decide(std::string_view body);

@@ -119,7 +119,8 @@ int Serve(const Args& args) {
       handler.CountStatus(res.status);
       std::string what = res.status == 413 ? fmt::format("the request body is larger than --max-body ({} bytes)", max_body)
                                            : fmt::format("HTTP status {}", res.status);
-      res.set_content(fmt::format("{{\"status\":{},\"error\":\"{}\"}}\n", res.status, what), "application/json");
+      HttpResponse r = ServeHandler::Error(res.status, what);
+      res.set_content(std::move(r.body), r.content_type.c_str());
     }
   });
   int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, static_cast<int>(port)) ? static_cast<int>(port) : -1);

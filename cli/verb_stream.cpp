@@ -66,7 +66,10 @@ int Stream(const Args& args) {
       ++blank;
       continue;
     }
-    if (format == "auto") format = line.find_first_not_of(" \t\xEF\xBB\xBF") != std::string::npos && line[line.find_first_not_of(" \t\xEF\xBB\xBF")] == '{' ? "jsonl" : "csv";
+    if (format == "auto") {  // by the first non-blank line: an object is JSON Lines (a BOM aside)
+      size_t first = line.find_first_not_of(" \t\xEF\xBB\xBF");
+      format = line[first] == '{' ? "jsonl" : "csv";
+    }
     if (format == "csv" && header.empty()) {
       if (Status st = Engine::CsvHeader(line, &header); !st.ok()) {
         fmt::print(stderr, "decree stream: line {}: {}\n", lines, st.message());
