@@ -11,7 +11,6 @@ apart) and the rates and last_activity into every shard, then times every lowere
 rule's rows must equal the native findings of that rule as (rule, key, txn_ids), or the
 benchmark fails.  Writes the B6 section of docs/benchmarks.md.
 """
-import json
 import os
 import re
 import shutil
@@ -20,13 +19,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("DECREE_BUILD_DIR", os.path.join(ROOT, "build"))
 DECREE, GEN = os.path.join(BUILD, "decree"), os.path.join(BUILD, "decree-gen")
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import clickhouse_client as cc  # noqa: E402
+
 rows, write = 1000000, True
 args = sys.argv[1:]
 while args:
@@ -38,41 +37,28 @@ while args:
     else:
         sys.exit(f"bench/b6.py: unknown option {a}")
 WORK = tempfile.mkdtemp(prefix="decree-b6-")
-ENV = dict(os.environ, DECREE_CLICKHOUSE_DIR=os.path.join(WORK, "cluster"))
-SCRIPT = os.path.join(ROOT, "scripts", "clickhouse-cluster.sh")
+CLUSTER = os.path.join(WORK, "cluster")
 
 
 def query(port, sql, data=None):
-    url = f"http://127.0.0.1:{port}/"
-    if data is not None:
-        url += "?query=" + urllib.parse.quote(sql) + "&insert_distributed_sync=1"
-    req = urllib.request.Request(url, data=data if data is not None else sql.encode())
     try:
-        return urllib.request.urlopen(req, timeout=3600).read().decode()
-    except urllib.error.HTTPError as e:
-        sys.exit(f"bench/b6.py: ClickHouse refused {sql[:200]!r}: {e.read().decode()[:500]}")
-
-
-def statements(text):
-    for s in text.split(";\n"):
-        body = "\n".join(l for l in s.splitlines() if not l.startswith("--")).strip()
-        if body:
-            yield body
+        return cc.query(port, sql, data)
+    except cc.ClickHouseError as e:
+        sys.exit(f"bench/b6.py: ClickHouse refused {e}")
 
 
 def main():
-    out = subprocess.run([SCRIPT, "start"], env=ENV, capture_output=True, text=True, check=True)
-    cdir = ENV["DECREE_CLICKHOUSE_DIR"]
-    ports = [re.search(r"<http_port>(\d+)</http_port>", open(f"{cdir}/shard{s}/config.xml").read()).group(1) for s in (1, 2)]
-    lib = os.path.join(WORK, "lib.dlib")
-    subprocess.run([DECREE, "build", f"{ROOT}/rulesets/cn-pboc-lvtr", f"{ROOT}/rulesets/aml-typologies", "-o", lib],
-                   check=True, capture_output=True)
-    for s in statements(subprocess.run([DECREE, "sql", lib, "--dialect", "clickhouse", "--ddl"], check=True,
-                                       capture_output=True, text=True).stdout):
-        for p in (ports[:1] if "ENGINE = Distributed" in s else ports):
-            query(p, s)
+    try:
+        ports = cc.start(CLUSTER)
+        lib = os.path.join(WORK, "lib.dlib")
+        subprocess.run([DECREE, "build", f"{ROOT}/rulesets/cn-pboc-lvtr", f"{ROOT}/rulesets/aml-typologies", "-o", lib],
+                       check=True, capture_output=True)
+        cc.apply_ddl(ports, subprocess.run([DECREE, "sql", lib, "--dialect", "clickhouse", "--ddl"], check=True,
+                                           capture_output=True, text=True).stdout)
+    except cc.ClickHouseError as e:
+        sys.exit(f"bench/b6.py: {e}")
     lowered = subprocess.run([DECREE, "sql", lib, "--dialect", "clickhouse"], capture_output=True, text=True)
-    selects = list(statements(lowered.stdout))
+    selects = list(cc.statements(lowered.stdout))
     rules = [re.search(r"SELECT '([\w.]+)' AS rule", s).group(1) for s in selects]
     batch, rates, last = (os.path.join(WORK, n) for n in ("b.csv", "rates.csv", "last.csv"))
     subprocess.run([GEN, "--rows", str(rows), "--seed", "1", "--out", batch, "--rates", rates, "--last-activity", last],
@@ -106,11 +92,7 @@ def main():
         subprocess.run([DECREE, "run", lib, "-i", batch, "-t", f"usd_rate={rates}", "-t", f"last_activity={last}", "-o", findings,
                         "-q", "--threads", "2"], check=True)
         native_times.append(time.time() - started)
-    native = {}
-    for line in open(findings, encoding="utf-8"):
-        f = json.loads(line)
-        key = "|".join(str(v) for v in f.get("key", {}).values())
-        native.setdefault(f["rule"], []).append(f"{f['rule']}\t{key}\t{','.join(f['txn_ids'])}")
+    native = cc.findings_rows(findings)
     compared = 0
     for rule in rules:
         if results[rule] != sorted(native.get(rule, [])):
@@ -123,8 +105,7 @@ def main():
           f"{compared} findings identical")
     if write:
         commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-        section = f"""<!-- B6:begin -->
-## B6 — the lowered rules on a two-shard ClickHouse cluster (partial)
+        section = f"""## B6 — the lowered rules on a two-shard ClickHouse cluster (partial)
 
 `bench/run.sh B6 --rows {rows}` on {time.strftime('%Y-%m-%d', time.gmtime())}, commit `{commit}`; both ClickHouse 18.16
 servers (scripts/clickhouse-cluster.sh) and Decree on this machine's {os.cpu_count()} cores. The batch of B1/B2
@@ -141,19 +122,14 @@ lowered rule's rows were checked equal to the native findings of that rule as (r
 The ratio, cluster / native: **{sql_t / native_t:.1f}×** — on one machine the native runtime is the faster
 path, and the cluster does less (no totals, due dates, explanations or reject checks{'; ' + ', '.join(refused) + ' not lowered' if refused else ''}). Both shards run on the same two cores here, so this says nothing yet about more
 machines: the 10M-row run, per-shard timings and the projection to N shards are not measured.
-<!-- B6:end -->"""
-        path = os.path.join(ROOT, "docs", "benchmarks.md")
-        text = open(path, encoding="utf-8").read()
-        if "<!-- B6:begin -->" in text:
-            text = re.sub(r"<!-- B6:begin -->.*?<!-- B6:end -->", lambda m: section, text, flags=re.S)
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        open(path, "w", encoding="utf-8").write(text)
-        print("b6: wrote the B6 section of docs/benchmarks.md")
+"""
+        report = os.path.join(WORK, "b6.md")
+        open(report, "w", encoding="utf-8").write(section)
+        subprocess.run(["bash", "-c", 'source bench/lib.sh && write_section B6 "$1"', "b6", report], cwd=ROOT, check=True)
 
 
 try:
     main()
 finally:
-    subprocess.run([SCRIPT, "stop"], env=ENV, capture_output=True)
+    cc.stop(CLUSTER)
     shutil.rmtree(WORK, ignore_errors=True)

@@ -35,16 +35,7 @@ on2=$(q "$port2" "SELECT count() FROM txn_local")
 # The tables decree sql --ddl prints: the local table on both shards, the rest once per shard
 # too (declared tables), the Distributed table on the first.
 "$decree" sql "$src/rulesets/cn-pboc-lvtr" --dialect clickhouse --ddl -o "$DECREE_CLICKHOUSE_DIR/ddl.sql"
-python3 - "$DECREE_CLICKHOUSE_DIR/ddl.sql" "$port" "$port2" <<'PY' || fail "the DDL did not apply"
-import sys, urllib.request
-sql, ports = open(sys.argv[1], encoding="utf-8").read(), sys.argv[2:]
-statements = [s.strip() for s in sql.split(";") if s.strip()]
-for s in statements:
-    body = "\n".join(l for l in s.splitlines() if not l.startswith("--"))
-    targets = ports[:1] if "ENGINE = Distributed" in body else ports
-    for p in targets:
-        urllib.request.urlopen(urllib.request.Request(f"http://127.0.0.1:{p}/", data=body.encode())).read()
-PY
+python3 "$src/scripts/clickhouse_client.py" apply-ddl "$DECREE_CLICKHOUSE_DIR/ddl.sql" "$port" "$port2" || fail "the DDL did not apply"
 curl -sS --fail-with-body "http://127.0.0.1:$port/?query=INSERT%20INTO%20Transaction%20FORMAT%20CSVWithNames&insert_distributed_sync=1" \
   --data-binary @"$src/examples/transactions.csv" || fail "examples/transactions.csv did not load"
 want=$(($(wc -l < "$src/examples/transactions.csv") - 1))

@@ -8,20 +8,19 @@ must be named with its construct (exit 1), never silently missing.
 
   tests/clickhouse_rules_test.py DECREE DECREE_GEN SOURCE_DIR
 """
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.parse
-import urllib.request
 
 DECREE, GEN, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, os.path.join(SRC, "scripts"))
+import clickhouse_client as cc  # noqa: E402
+
 WORK = tempfile.mkdtemp(prefix="decree-chrules-")
-ENV = dict(os.environ, DECREE_CLICKHOUSE_DIR=os.path.join(WORK, "cluster"))
-SCRIPT = os.path.join(SRC, "scripts", "clickhouse-cluster.sh")
+CLUSTER = os.path.join(WORK, "cluster")
 RULESETS = [f"{SRC}/rulesets/{r}" for r in ("cn-pboc-lvtr", "aml-typologies", "us-fincen-ctr")]
 
 
@@ -31,42 +30,29 @@ def fail(msg):
 
 
 def query(port, sql, data=None):
-    url = f"http://127.0.0.1:{port}/"
-    if data is not None:
-        url += "?query=" + urllib.parse.quote(sql) + "&insert_distributed_sync=1"
-        body = data
-    else:
-        body = sql.encode()
     try:
-        return urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=120).read().decode()
-    except urllib.error.HTTPError as e:
-        fail(f"ClickHouse refused:\n{sql[:400]}\n{e.read().decode()[:600]}")
-
-
-def statements(text):
-    for s in text.split(";\n"):
-        body = "\n".join(l for l in s.splitlines() if not l.startswith("--")).strip()
-        if body:
-            yield body
+        return cc.query(port, sql, data, timeout=120)
+    except cc.ClickHouseError as e:
+        fail(f"ClickHouse refused:\n{e}")
 
 
 def main():
-    out = subprocess.run([SCRIPT, "start"], env=ENV, capture_output=True, text=True)
-    if out.returncode != 0:
-        fail(f"the cluster did not start: {out.stderr}")
-    cdir = ENV["DECREE_CLICKHOUSE_DIR"]
-    ports = [re.search(r"<http_port>(\d+)</http_port>", open(f"{cdir}/shard{s}/config.xml").read()).group(1) for s in (1, 2)]
+    try:
+        ports = cc.start(CLUSTER)
+    except cc.ClickHouseError as e:
+        fail(str(e))
     lib = os.path.join(WORK, "lib.dlib")
     subprocess.run([DECREE, "build", *RULESETS, "-o", lib], check=True, capture_output=True)
     ddl = subprocess.run([DECREE, "sql", lib, "--dialect", "clickhouse", "--ddl"], check=True, capture_output=True, text=True).stdout
-    for s in statements(ddl):
-        for p in (ports[:1] if "ENGINE = Distributed" in s else ports):
-            query(p, s)
+    try:
+        cc.apply_ddl(ports, ddl)
+    except cc.ClickHouseError as e:
+        fail(f"the DDL did not apply:\n{e}")
     lowered = subprocess.run([DECREE, "sql", lib, "--dialect", "clickhouse"], capture_output=True, text=True)
     refused = re.findall(r"not lowered: ([\w.]+): (.+)", lowered.stderr)
     if lowered.returncode != (1 if refused else 0):
         fail(f"exit {lowered.returncode} with {len(refused)} rules named as not lowered: {lowered.stderr}")
-    selects = list(statements(lowered.stdout))
+    selects = list(cc.statements(lowered.stdout))
     rules = [re.search(r"SELECT '([\w.]+)' AS rule", s).group(1) for s in selects]
     if len(rules) < 6:
         fail(f"only {rules} lowered")
@@ -91,12 +77,7 @@ def main():
         findings = os.path.join(WORK, "findings.jsonl")
         subprocess.run([DECREE, "run", lib, "-i", batch, "-t", f"usd_rate={rates}", "-t", f"last_activity={last}", "-o", findings, "-q"],
                        check=True)
-        native = {}
-        for line in open(findings, encoding="utf-8"):
-            f = json.loads(line)
-            if f["rule"] in rules:
-                key = "|".join(str(v) for v in f.get("key", {}).values())
-                native.setdefault(f["rule"], []).append(f"{f['rule']}\t{key}\t{','.join(f['txn_ids'])}")
+        native = cc.findings_rows(findings, set(rules))
         for rule, sql in zip(rules, selects):
             got = sorted(query(ports[0], sql + "\nFORMAT TabSeparated").splitlines())
             want = sorted(native.get(rule, []))
@@ -115,5 +96,5 @@ def main():
 try:
     main()
 finally:
-    subprocess.run([SCRIPT, "stop"], env=ENV, capture_output=True)
+    cc.stop(CLUSTER)
     shutil.rmtree(WORK, ignore_errors=True)

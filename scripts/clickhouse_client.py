@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""The local ClickHouse cluster of scripts/clickhouse-cluster.sh, from Python: what the cluster
+tests and bench/b6.py share (starting it in a directory of their own, queries over HTTP,
+applying `decree sql --ddl`, and findings as the (rule, key, txn_ids) rows `decree sql`'s
+queries give).  Standard library only.
+
+  scripts/clickhouse_client.py apply-ddl DDL_FILE PORT...   the statements of `decree sql --ddl`:
+                                                            the Distributed table on the first
+                                                            port, the others on every port
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "clickhouse-cluster.sh")
+
+
+class ClickHouseError(Exception):
+    """A query the server refused: the query's start and the server's message."""
+
+
+def query(port, sql, data=None, timeout=3600):
+    """Runs `sql` on the server at `port`; with `data`, an INSERT whose rows are `data` (bytes),
+    synchronous through a Distributed table.  Returns the answer's text."""
+    url = f"http://127.0.0.1:{port}/"
+    if data is not None:
+        url += "?query=" + urllib.parse.quote(sql) + "&insert_distributed_sync=1"
+    req = urllib.request.Request(url, data=data if data is not None else sql.encode())
+    try:
+        return urllib.request.urlopen(req, timeout=timeout).read().decode()
+    except urllib.error.HTTPError as e:
+        raise ClickHouseError(f"{sql[:400]}\n{e.read().decode()[:600]}") from None
+
+
+def statements(text):
+    """The statements of an SQL text (`;` at a line end), without their comment lines."""
+    for s in text.split(";\n"):
+        body = "\n".join(l for l in s.splitlines() if not l.startswith("--")).strip()
+        if body:
+            yield body
+
+
+def start(cluster_dir):
+    """Starts a cluster whose state lives in `cluster_dir`; returns the two shards' HTTP ports."""
+    env = dict(os.environ, DECREE_CLICKHOUSE_DIR=cluster_dir)
+    out = subprocess.run([SCRIPT, "start"], env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise ClickHouseError(f"the cluster did not start: {out.stderr}")
+    return [re.search(r"<http_port>(\d+)</http_port>", open(f"{cluster_dir}/shard{s}/config.xml").read()).group(1) for s in (1, 2)]
+
+
+def stop(cluster_dir):
+    subprocess.run([SCRIPT, "stop"], env=dict(os.environ, DECREE_CLICKHOUSE_DIR=cluster_dir), capture_output=True)
+
+
+def apply_ddl(ports, ddl):
+    """The statements of `decree sql --ddl`: the Distributed table once, the rest on every shard."""
+    for s in statements(ddl):
+        for p in (ports[:1] if "ENGINE = Distributed" in s else ports):
+            query(p, s)
+
+
+def findings_rows(path, rules=None):
+    """A findings.jsonl as `decree sql`'s rows, "rule<TAB>key values joined by |<TAB>txn_ids
+    joined by ,", by rule (only `rules` when given)."""
+    rows = {}
+    for line in open(path, encoding="utf-8"):
+        f = json.loads(line)
+        if rules is None or f["rule"] in rules:
+            key = "|".join(str(v) for v in f.get("key", {}).values())
+            rows.setdefault(f["rule"], []).append(f"{f['rule']}\t{key}\t{','.join(f['txn_ids'])}")
+    return rows
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4 or sys.argv[1] != "apply-ddl":
+        sys.exit(__doc__.split("\n\n", 1)[1])
+    try:
+        apply_ddl(sys.argv[3:], open(sys.argv[2], encoding="utf-8").read())
+    except ClickHouseError as e:
+        sys.exit(f"clickhouse_client: ClickHouse refused {e}")
