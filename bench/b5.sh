@@ -72,8 +72,7 @@ mil=$(bench two.dlib million.jsonl --threads 2 "${tables[@]}")
 echo "  1M transactions: $mil"
 field() { sed -n "s/.* $1 \([0-9.]*\).*/\1/p" <<< "$2"; }
 if ((write)); then
-  section=$(cat <<EOF
-<!-- B5:begin -->
+  cat > "$work/b5.md" <<EOF
 ## B5 — real-time decisions (\`decree::Engine\`, \`decree serve\`)
 
 \`bench/run.sh B5\` on $(date -u +%Y-%m-%d), commit \`$(git -C "$root" rev-parse --short HEAD)\`; $(nproc) cores.
@@ -95,18 +94,6 @@ benchmark's own copy of every record and answer.  The engine evaluates the recor
 (its customer's held transactions) with the batch evaluator for each decision (docs/serve.md),
 which is why it is an order of magnitude short of the in-process target; an incremental engine
 holding per-rule aggregates is what would close it.
-<!-- B5:end -->
 EOF
-)
-  python3 - "$root/docs/benchmarks.md" "$section" <<'PY'
-import re, sys
-path, section = sys.argv[1], sys.argv[2]
-text = open(path, encoding="utf-8").read()
-if "<!-- B5:begin -->" in text:
-    text = re.sub(r"<!-- B5:begin -->.*?<!-- B5:end -->", lambda m: section, text, flags=re.S)
-else:
-    text = text.rstrip("\n") + "\n\n" + section + "\n"
-open(path, "w", encoding="utf-8").write(text)
-PY
-  echo "b5: wrote the B5 section of docs/benchmarks.md"
+  (cd "$root" && source bench/lib.sh && write_section B5 "$work/b5.md")
 fi

@@ -51,6 +51,16 @@ class EngineTest : public testing::Test {
     delete library_;
   }
 
+  // A generated batch: `rows` over `customers` and `days` (from 2026-03-01).
+  static bench::GenOptions Gen(uint64_t rows, uint64_t seed, uint64_t customers, int days) {
+    bench::GenOptions g;
+    g.rows = rows;
+    g.seed = seed;
+    g.customers = customers;
+    g.days = days;
+    return g;
+  }
+
   // Tables and lists for `g`'s batch; skips without the real lists.
   bool Options(const bench::GenOptions& g, EngineOptions* o) {
     std::string lists = testing_support::WatchlistDir();
@@ -136,11 +146,7 @@ std::shared_ptr<const Library>* EngineTest::library_ = nullptr;
 
 TEST_F(EngineTest, ShuffledArrivalDecidesAsTheBatchOverThePrefix) {
   for (uint64_t seed : {1, 2, 3}) {
-    bench::GenOptions g;
-    g.rows = 240;
-    g.seed = seed;
-    g.customers = 6;
-    g.days = 4;
+    bench::GenOptions g = Gen(240, seed, 6, 4);
     EngineOptions eo;
     if (!Options(g, &eo)) GTEST_SKIP() << "the UN and OFAC lists are not here";
     std::vector<std::string> records = Records(g);
@@ -170,11 +176,7 @@ TEST_F(EngineTest, ShuffledArrivalDecidesAsTheBatchOverThePrefix) {
 }
 
 TEST_F(EngineTest, CsvLinesDecideAsTheirJsonObjects) {
-  bench::GenOptions g;
-  g.rows = 300;
-  g.seed = 4;
-  g.customers = 5;
-  g.days = 3;
+  bench::GenOptions g = Gen(300, 4, 5, 3);
   EngineOptions eo;
   if (!Options(g, &eo)) GTEST_SKIP() << "the UN and OFAC lists are not here";
   auto quote = [](const std::string& f) {
@@ -255,9 +257,7 @@ TEST_F(EngineTest, StateIsEvictedPastTheRetentionHorizon) {
 }
 
 TEST_F(EngineTest, ReplaysConflictsLatenessAndRejects) {
-  bench::GenOptions g;
-  g.rows = 40;
-  g.customers = 3;
+  bench::GenOptions g = Gen(40, 1, 3, 30);
   EngineOptions eo;
   if (!Options(g, &eo)) GTEST_SKIP() << "the UN and OFAC lists are not here";
   eo.late_after_us = int64_t{3600} * 1000000;
@@ -311,11 +311,7 @@ TEST_F(EngineTest, ReplaysConflictsLatenessAndRejects) {
 }
 
 TEST_F(EngineTest, DurableStateContinuesAfterReopenAndATornLog) {
-  bench::GenOptions g;
-  g.rows = 160;
-  g.seed = 9;
-  g.customers = 4;
-  g.days = 3;
+  bench::GenOptions g = Gen(160, 9, 4, 3);
   EngineOptions plain;
   if (!Options(g, &plain)) GTEST_SKIP() << "the UN and OFAC lists are not here";
   std::vector<std::string> records = Records(g);
