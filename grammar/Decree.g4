@@ -40,6 +40,7 @@ declaration
     | tableDecl
     | constDecl
     | letDecl
+    | flowDecl
     | ruleDecl
     | exemptDecl
     | decideDecl
@@ -112,7 +113,7 @@ param
 // Rules
 
 ruleDecl
-    : RULE identifier citation=STRING? effective? forClause perClause? windowClause? ruleBody ruleTail*
+    : RULE identifier citation=STRING? effective? (forClause perClause? windowClause? | pathClause) ruleBody ruleTail*
     ;
 
 forClause
@@ -159,6 +160,29 @@ verdict
 ruleTail
     : OVERRIDES ruleRef (',' ruleRef)*                           # overridesTail
     | SUPPRESS kind=identifier (WITH other=identifier)? BECAUSE reason=STRING   # suppressTail
+    ;
+
+// ------------------------------------------------------------------------------------------
+// Fund flows: how records link into paths across accounts, and rules over those paths.
+
+// `flow transfers for Transaction t where … from t.account_id to t.counterparty_account
+//  at t.booked_at amount t.amount`
+flowDecl
+    : FLOW name=identifier citation=STRING? forClause FROM from=expr TO to=expr AT at=expr AMOUNT amount=expr
+    ;
+
+// `for path p through transfers hops 3 to 8 hop within 48 hours hop amount 80% to 100% …`
+pathClause
+    : FOR PATH var=identifier THROUGH flow=identifier pathOption*
+    ;
+
+pathOption
+    : HOPS min=NUMBER TO max=NUMBER           # hopsOption
+    | HOP WITHIN expr                         # hopWithinOption
+    | HOP AMOUNT lo=expr TO hi=expr           # hopAmountOption
+    | DISTINCT ACCOUNTS                       # distinctOption
+    | MAXIMAL                                 # maximalOption
+    | RETURNS TO ORIGIN                       # returnsOption
     ;
 
 exemptDecl
@@ -240,6 +264,7 @@ identifier
     | REPORT | WITHIN | BUSINESS | CALENDAR | FLAG | BLOCK | ALLOW | CLASSIFY
     | OVERRIDES | SUPPRESS | WITH | BECAUSE | EXEMPT | APPLIES | TO | DECIDE | EXHAUSTIVE | CASE
     | TEST | GIVEN | EXPECT | NO | TXNS | DUE | REJECTED | IN | USING | ON | IS | DISTINCT | LIST
+    | FLOW | AT | AMOUNT | PATH | THROUGH | HOPS | HOP | ACCOUNTS | MAXIMAL | RETURNS | ORIGIN
     ;
 
 // ------------------------------------------------------------------------------------------
@@ -322,6 +347,17 @@ ON: 'on';
 IS: 'is';
 DISTINCT: 'distinct';
 LIST: 'list';
+FLOW: 'flow';
+AT: 'at';
+AMOUNT: 'amount';
+PATH: 'path';
+THROUGH: 'through';
+HOPS: 'hops';
+HOP: 'hop';
+ACCOUNTS: 'accounts';
+MAXIMAL: 'maximal';
+RETURNS: 'returns';
+ORIGIN: 'origin';
 
 // Literals.  Longest match decides: 2026-03-01 is a date, not 2026 - 3 - 1.
 TIMESTAMP_LIT

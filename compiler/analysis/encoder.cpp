@@ -536,7 +536,13 @@ z3::expr Encoder::Raw(const ir::Rule& rule) {
     s.rule = &rule;
     s.rec = &Record(*layout);
     f = Member(rule);
-    if (rule.is_aggregate()) {
+    if (rule.kind == ir::RuleKind::kPath) {
+      std::vector<Term> keys, attrs;
+      s.keys = &keys;
+      s.aggs = &attrs;
+      AddPathAttributes(rule, s);
+      if (rule.when) f = f && Truth(Encode(*rule.when, s));
+    } else if (rule.is_aggregate()) {
       std::vector<Term> keys, aggs;
       for (const ir::Key& k : rule.keys) keys.push_back(Encode(*k.expr, s));
       s.keys = &keys;
@@ -553,6 +559,37 @@ z3::expr Encoder::Raw(const ir::Rule& rule) {
   }
   raw_.emplace(rule.id + "#" + std::to_string(rule.version), f);
   return f;
+}
+
+void Encoder::AddPathAttributes(const ir::Rule& rule, Scope& scope) {
+  // The record r is a hop of the rule's flow; the path it lies on is free but for what every
+  // path of the rule has: its hop count in range, and its time from first to last hop at least
+  // a microsecond per link and at most `within` per link.  Its amounts are free.  So the
+  // formula admits every hop that can lie on such a path (and possibly more): a path rule is
+  // never dead when it can fire, and is never taken to cover another rule (see analyzer.cpp).
+  const ir::PathSpec& p = rule.path;
+  Term hops(ctx_), elapsed(ctx_);
+  hops.v = Fresh("path_hops");
+  hops.null = ctx_.bool_val(false);
+  elapsed.v = Fresh("path_elapsed");
+  elapsed.null = ctx_.bool_val(false);
+  z3::expr_vector c(ctx_);
+  c.push_back(hops.v >= p.min_hops && hops.v <= p.max_hops);
+  c.push_back(elapsed.v >= hops.v - 1);
+  c.push_back(elapsed.v <= (hops.v - 1) * ctx_.int_val(static_cast<int64_t>(p.within_us)));
+  background_.push_back(z3::mk_and(c));
+  scope.aggs->push_back(hops);
+  scope.aggs->push_back(elapsed);
+  const ir::Type& amount = rule.keys[ir::kPathAmount].expr->type;
+  for (const char* what : {"path_first_amount", "path_last_amount"}) {
+    Term a(ctx_);
+    a.v = Fresh(what);
+    a.null = ctx_.bool_val(false);
+    a.scale = amount.scale;
+    a.money = true;
+    a.cur = ctx_.int_val(amount.currency);
+    scope.aggs->push_back(a);
+  }
 }
 
 z3::expr Encoder::Exempted(const ir::Rule& exemption) { return Raw(exemption); }

@@ -87,7 +87,7 @@ class Encoder {
   bool GroupWitness(const z3::expr& query, const ir::Layout& layout, const std::vector<const ir::Rule*>& rules, Witness* w);
 
   // Whether the rule's formula reads aggregates (then a witness cannot be replayed).
-  bool UsesAggregates(const ir::Rule& rule) const { return rule.is_aggregate(); }
+  bool UsesAggregates(const ir::Rule& rule) const { return rule.is_aggregate() || rule.kind == ir::RuleKind::kPath; }
 
   z3::context& ctx() { return ctx_; }
 
@@ -123,6 +123,7 @@ class Encoder {
   // Whether `differ` is unsatisfiable under the shared background (2 s; unknown: no).
   bool Equivalent(const z3::expr& differ);
   void AddAggregates(const ir::Rule& rule, Scope& scope);
+  void AddPathAttributes(const ir::Rule& rule, Scope& scope);
   bool NonNegative(const ir::Expr& e, const ir::Layout& layout) const;
   // Money read from data: a whole number of its currency's minor units (0.01 CNY, 1 JPY).
   z3::expr MinorUnits(const Term& t);

@@ -184,6 +184,7 @@ Witness Encoder::Extract(const z3::model& m, const ir::Layout& layout, const std
   // The rules involved: aggregates (not replayable as one record) and conversions' rates.
   for (const ir::Rule* r : rules) {
     if (r->is_aggregate()) not_replayable("it reads aggregates over a group of records");
+    if (r->kind == ir::RuleKind::kPath) not_replayable("it reads a path of transfers across accounts");
     bool screens = false;
     ir::ForEachExpr(*r, [&](const ir::Expr& e, const ir::Expr*) { screens = screens || e.op == Op::kScreen; });
     if (screens) not_replayable("it depends on screening scores, and the watch lists are bound at run time");

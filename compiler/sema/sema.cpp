@@ -89,6 +89,20 @@ const ast::LetDecl* Sema::FindLet(int module, const std::string& name, int* owne
   return nullptr;
 }
 
+const ast::FlowDecl* Sema::FindFlow(int module, const std::string& name, int* owner) {
+  if (auto* c = FindIn(scopes_[module].flows, name)) {
+    *owner = module;
+    return *c;
+  }
+  for (int imp : scopes_[module].imports) {
+    if (auto* c = FindIn(scopes_[imp].flows, name)) {
+      *owner = imp;
+      return *c;
+    }
+  }
+  return nullptr;
+}
+
 int Sema::FindLayout(int module, const std::string& name) {
   if (auto* i = FindIn(scopes_[module].layouts, name)) return *i;
   for (int imp : scopes_[module].imports) {
@@ -288,6 +302,8 @@ void Sema::Declarations() {
         if (declare(x->name)) scopes_[m].consts[x->name.name] = x;
       } else if (auto* x = std::get_if<ast::LetDecl>(&d)) {
         if (declare(x->name)) scopes_[m].lets[x->name.name] = x;
+      } else if (auto* x = std::get_if<ast::FlowDecl>(&d)) {
+        if (declare(x->name)) scopes_[m].flows[x->name.name] = x;
       }
     }
   }
@@ -360,6 +376,13 @@ void Sema::MergeRuleIds() {
 void Sema::Rules() {
   for (size_t m = 0; m < scopes_.size(); ++m) {
     for (const auto& [name, decl] : scopes_[m].consts) ResolveConst(static_cast<int>(m), name, decl->name.range);
+  }
+  for (size_t m = 0; m < scopes_.size(); ++m) {
+    for (const auto& [name, decl] : scopes_[m].flows) {
+      ir::Rule scratch;
+      Env row;
+      flow_ok_[decl] = ResolveFlow(static_cast<int>(m), *decl, &scratch, &row);
+    }
   }
   std::map<int, std::map<std::string, int>> versions_of;  // by ruleset: versions of one rule id
   for (size_t m = 0; m < scopes_.size(); ++m) {

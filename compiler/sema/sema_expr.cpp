@@ -245,6 +245,9 @@ bool ExprChecker::IsRowVar(const std::string& n) const {
 
 ir::ExprPtr ExprChecker::Name(const ast::Expr& e, const Type* hint) {
   const std::string& n = e.text;
+  if (env_.level == Level::kPath && n == env_.path_var) {
+    return Error("E0301", e.range, fmt::format("a path is not a value; use {0}.hops, {0}.elapsed, {0}.first_amount or {0}.last_amount", n));
+  }
   if (IsRowVar(n)) {
     if (env_.level == Level::kConst) return Error("E0309", e.range, "a constant cannot refer to a row");
     return RowVarMarker();
@@ -339,6 +342,16 @@ void ExprChecker::Refine(ir::Expr* e) {
 
 ir::ExprPtr ExprChecker::Member(const ast::Expr& e) {
   const ast::Expr& base = *e.args[0];
+  if (env_.level == Level::kPath && base.kind == ast::ExprKind::kName && base.text == env_.path_var) {
+    for (int a = 0; a < ir::kPathAttrCount; ++a) {
+      if (e.text != ir::PathAttrName(a)) continue;
+      auto n = Node(Op::kAgg, env_.path_types[a]);
+      n->index = a;
+      n->text = base.text + "." + e.text;
+      return n;
+    }
+    return Error("E0203", e.unit_range, fmt::format("a path has hops, elapsed, first_amount and last_amount, not `{}`", e.text));
+  }
   if (base.kind == ast::ExprKind::kName && IsRowVar(base.text)) {
     if (env_.level == Level::kConst) return Error("E0309", e.range, "a constant cannot refer to a row");
     const ir::Layout& l = s_.p_->layouts[env_.layout];

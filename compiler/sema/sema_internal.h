@@ -26,6 +26,7 @@ struct ModuleScope {
   std::map<std::string, int> tables;   // -> Program::tables
   std::map<std::string, const ast::ConstDecl*> consts;
   std::map<std::string, const ast::LetDecl*> lets;
+  std::map<std::string, const ast::FlowDecl*> flows;
   // Rule-like declarations by name, for `overrides`, `applies to` and `expect`.
   std::map<std::string, std::vector<std::string>> rule_ids;  // name -> rule ids (decide cases too)
   int group = -1;             // the ruleset (index into Program::rulesets) the file belongs to
@@ -47,7 +48,7 @@ struct ConstState {
   std::vector<ast::Ident> names;
 };
 
-enum class Level { kConst, kRow, kGroup };
+enum class Level { kConst, kRow, kGroup, kPath };
 
 // What an expression can see.
 struct Env {
@@ -66,6 +67,9 @@ struct Env {
   // evaluated (earlier `and` operands, an `if` condition).  Aggregates created there read only
   // the rows with those key values: they are never needed for other groups.
   std::vector<std::pair<int, ir::Value>> key_guards;
+  // kPath: the path variable and the types of its attributes (ir::PathAttr order).
+  std::string path_var;
+  std::vector<ir::Type> path_types;
 };
 
 class Sema {
@@ -87,6 +91,7 @@ class Sema {
   // ---- sema.cpp: scopes and lookup
   const ast::ConstDecl* FindConst(int module, const std::string& name, int* owner);
   const ast::LetDecl* FindLet(int module, const std::string& name, int* owner);
+  const ast::FlowDecl* FindFlow(int module, const std::string& name, int* owner);
   int FindLayout(int module, const std::string& name);
   int FindTable(int module, const std::string& name);
   std::string Qualify(int module, const std::string& name) const;
@@ -116,6 +121,14 @@ class Sema {
 
   // ---- sema_rule.cpp
   void CheckRule(int module, const ast::RuleDecl& d, int version);
+  // A flow's `for` clause and fields into r (layout, var, where, the path keys) and its row
+  // environment; false after reporting an error.
+  bool ResolveFlow(int module, const ast::FlowDecl& f, ir::Rule* r, Env* row);
+  // ---- sema_path.cpp: a path rule's flow fields and options into r (keys, PathSpec), and
+  // its `when` over the path.  `row` is the flow's row environment.
+  bool CheckPath(int module, const ast::PathClause& path, ir::Rule* r);
+  bool CheckFlowFields(const ast::FlowDecl& flow, Env& row, ir::Rule* r);
+  ir::ExprPtr CheckPathGuard(int module, const ast::Expr& when, const ast::PathClause& path, const Env& row, const ir::Rule& r);
   void CheckExempt(int module, const ast::ExemptDecl& d);
   void CheckDecide(int module, const ast::DecideDecl& d, int version);
   void LinkRules();
@@ -147,6 +160,7 @@ class Sema {
   std::vector<PendingLink> overrides_;
   std::vector<PendingLink> applies_;
   std::set<std::string> exempt_ids_with_explicit_scope_;
+  std::map<const ast::FlowDecl*, bool> flow_ok_;  // checked once, before the rules using them
 };
 
 // Checks a group guard in which expressions written like one of `key_asts` stand for that key.

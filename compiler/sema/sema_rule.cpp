@@ -184,6 +184,13 @@ void Effective(Sema* s, int module, const std::optional<ast::Effective>& e, int 
 
 }  // namespace
 
+bool Sema::ResolveFlow(int module, const ast::FlowDecl& f, ir::Rule* r, Env* row) {
+  RuleContext c;
+  if (!ResolveFor(this, module, f.for_clause, r, &c)) return false;
+  *row = c.row;
+  return CheckFlowFields(f, *row, r);
+}
+
 void Sema::CheckRule(int module, const ast::RuleDecl& d, int version) {
   ir::Rule r;
   r.name = d.name.name;
@@ -194,10 +201,47 @@ void Sema::CheckRule(int module, const ast::RuleDecl& d, int version) {
   r.loc = Loc(d.range);
   r.source_text = SourceText(d.range);
   RuleContext c;
-  if (!ResolveFor(this, module, d.for_clause, &r, &c)) return;
+  if (d.path) {
+    int owner = module;
+    const ast::FlowDecl* flow = FindFlow(module, d.path->flow.name, &owner);
+    if (flow == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& [n, f] : scopes_[module].flows) names.push_back(n);
+      diags_->Error("E0204", d.path->flow.range, fmt::format("unknown flow `{}`", d.path->flow.name))
+          .Help(names.empty() ? "declare one: `flow transfers for Transaction t where … from t.account_id to "
+                                "t.counterparty_account at t.booked_at amount t.amount`"
+                              : fmt::format("flows in scope: {}", fmt::join(names, ", ")));
+      return;
+    }
+    if (!flow_ok_[flow] || !ResolveFlow(owner, *flow, &r, &c.row)) return;  // its errors are reported once
+    r.path.flow = Qualify(owner, flow->name.name);
+    c.s = this;
+    c.module = module;
+    c.layout = static_cast<int>(p_->FindLayout(r.layout) - p_->layouts.data());
+  } else if (!ResolveFor(this, module, d.for_clause, &r, &c)) {
+    return;
+  }
   Effective(this, module, d.effective, c.layout, d.range, &r);
   const ir::Layout& layout = p_->layouts[c.layout];
   bool ok = true;
+  if (d.path) {
+    r.kind = ir::RuleKind::kPath;
+    ok = CheckPath(module, *d.path, &r);
+    if (!d.unless_before.empty() || !d.unless_after.empty()) {
+      const ast::ExprPtr& u = d.unless_before.empty() ? d.unless_after.front() : d.unless_before.front();
+      diags_->Error("E0301", u->range, "a path rule has no `unless`")
+          .Help("put the conditions on each hop in the flow's `where`, and those on the path in `when`");
+      ok = false;
+    }
+    if (d.require) {
+      diags_->Error("E0301", d.require->range, "a path rule reports paths; it cannot `require`");
+      ok = false;
+    }
+    if (d.when) {
+      r.when = CheckPathGuard(module, *d.when, *d.path, c.row, r);
+      if (Bad(r.when)) ok = false;
+    }
+  }
 
   std::vector<const ast::Expr*> key_asts;
   std::set<std::string> key_names;
@@ -255,7 +299,7 @@ void Sema::CheckRule(int module, const ast::RuleDecl& d, int version) {
     }
   }
   bool grouped = !d.per.empty() || d.window;
-  r.kind = d.window ? ir::RuleKind::kWindow : grouped ? ir::RuleKind::kGroup : ir::RuleKind::kRow;
+  if (!d.path) r.kind = d.window ? ir::RuleKind::kWindow : grouped ? ir::RuleKind::kGroup : ir::RuleKind::kRow;
 
   for (const auto* list : {&d.unless_before, &d.unless_after}) {
     for (const ast::ExprPtr& u : *list) {
@@ -269,7 +313,7 @@ void Sema::CheckRule(int module, const ast::RuleDecl& d, int version) {
   }
 
   const ast::Expr* guard = d.require ? d.require.get() : d.when.get();
-  if (guard != nullptr) {
+  if (guard != nullptr && !d.path) {
     const char* what = d.require ? "a `require` clause" : "a `when` clause";
     if (grouped) {
       Env group = c.row;
@@ -281,7 +325,7 @@ void Sema::CheckRule(int module, const ast::RuleDecl& d, int version) {
     }
     if (Bad(r.when)) ok = false;
   }
-  if (d.require) {
+  if (d.require && !d.path) {
     r.kind = ir::RuleKind::kRequire;
     ir::Verdict v;
     v.kind = ir::VerdictKind::kError;
@@ -298,7 +342,7 @@ void Sema::CheckRule(int module, const ast::RuleDecl& d, int version) {
     }
   }
   if (r.kind != ir::RuleKind::kRow && layout.id_field < 0) {
-    diags_->Error("E0404", d.for_clause.layout.range,
+    diags_->Error("E0404", d.path ? d.path->flow.range : d.for_clause.layout.range,
                   fmt::format("layout {} has no key field, so findings cannot list their records", layout.name))
         .Help("declare one: `layout … key txn_id { … }`");
     ok = false;

@@ -243,12 +243,40 @@ class Dumper {
     OptExpr(d.body);
     Close();
   }
+  void Decl(const FlowDecl& d) {
+    Open("flow");
+    Id(d.name);
+    OptClause(d.citation);
+    For(d.for_clause);
+    OptExpr(d.from);
+    OptExpr(d.to);
+    OptExpr(d.at);
+    OptExpr(d.amount);
+    Close();
+  }
+  void Path(const PathClause& p) {
+    out += " (path";
+    Id(p.var);
+    Id(p.flow);
+    if (p.min_hops) out += " (hops " + *p.min_hops + " " + p.max_hops.value_or("") + ")";
+    OptExpr(p.within);
+    OptExpr(p.ratio_lo);
+    OptExpr(p.ratio_hi);
+    if (p.distinct) out += " distinct";
+    if (p.maximal) out += " maximal";
+    if (p.returns) out += " returns";
+    Close();
+  }
   void Decl(const RuleDecl& d) {
     Open("rule");
     Id(d.name);
     OptClause(d.citation);
     Eff(d.effective);
-    For(d.for_clause);
+    if (d.path) {
+      Path(*d.path);
+    } else {
+      For(d.for_clause);
+    }
     for (const KeyExpr& k : d.per) {
       out += " (per ";
       E(*k.expr);

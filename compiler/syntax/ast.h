@@ -220,7 +220,32 @@ struct Suppress {
   std::string reason;
 };
 
-// rule <name> "<citation>" [effective …] for … [per …] [over sliding … [anchor …]]
+// `flow transfers "…" for Transaction t where … from t.account_id to t.counterparty_account
+//  at t.booked_at amount t.amount`: which records are hops of a fund flow and how they link.
+struct FlowDecl {
+  SourceRange range;
+  Ident name;
+  std::optional<StringClause> citation;
+  ForClause for_clause;
+  ExprPtr from, to, at, amount;
+};
+
+// `for path p through transfers hops 3 to 8 hop within 48 hours hop amount 80% to 100%
+//  distinct accounts maximal` / `returns to origin`.  Options absent are unset.
+struct PathClause {
+  SourceRange range;
+  Ident var;
+  Ident flow;
+  std::optional<std::string> min_hops, max_hops;  // digits
+  SourceRange hops_range;
+  ExprPtr within;                                 // a duration
+  ExprPtr ratio_lo, ratio_hi;                     // each hop's amount over the previous one's
+  SourceRange ratio_range;
+  bool distinct = false, maximal = false, returns = false;
+  SourceRange distinct_range, maximal_range, returns_range;
+};
+
+// rule <name> "<citation>" [effective …] (for … [per …] [over sliding … [anchor …]] | <path>)
 //   [unless …] [when …] then <verdicts>   |   require <expr> [else error "…"]
 //   [overrides a, b] [suppress …]
 struct RuleDecl {
@@ -229,6 +254,7 @@ struct RuleDecl {
   std::optional<StringClause> citation;
   std::optional<Effective> effective;
   ForClause for_clause;
+  std::optional<PathClause> path;  // a path rule (then for_clause is empty)
   std::vector<KeyExpr> per;
   SourceRange per_range;
   ExprPtr window;
@@ -298,8 +324,8 @@ struct TestDecl {
   std::vector<TestStatement> statements;
 };
 
-using Declaration = std::variant<ImportDecl, LayoutDecl, TableDecl, ConstDecl, LetDecl, RuleDecl, ExemptDecl,
-                                 DecideDecl, TestDecl>;
+using Declaration = std::variant<ImportDecl, LayoutDecl, TableDecl, ConstDecl, LetDecl, FlowDecl, RuleDecl,
+                                 ExemptDecl, DecideDecl, TestDecl>;
 
 SourceRange RangeOf(const Declaration& d);
 

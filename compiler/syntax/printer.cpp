@@ -352,10 +352,33 @@ class Printer {
     }
   }
 
+  void Decl(const ast::FlowDecl& d) {
+    Line(d.name.range, "", "flow " + d.name.name + (d.citation ? " " + Quote(d.citation->value) : ""));
+    For(d.for_clause);
+    Line(SourceRange::Join(d.from->range, d.to->range), "  ", "from " + FormatExpr(*d.from) + " to " + FormatExpr(*d.to));
+    Line(d.at->range, "  ", "at " + FormatExpr(*d.at));
+    Line(d.amount->range, "  ", "amount " + FormatExpr(*d.amount));
+    CommentsBefore(d.range.end, "  ");
+  }
+
+  void Path(const ast::PathClause& p) {
+    Line(p.var.range, "  ", "for path " + p.var.name + " through " + p.flow.name);
+    if (p.min_hops) Line(p.hops_range, "  ", "hops " + *p.min_hops + " to " + p.max_hops.value_or(""));
+    if (p.within) Line(p.within->range, "  ", "hop within " + FormatExpr(*p.within));
+    if (p.ratio_lo) Line(p.ratio_range, "  ", "hop amount " + FormatExpr(*p.ratio_lo) + " to " + FormatExpr(*p.ratio_hi));
+    if (p.distinct) Line(p.distinct_range, "  ", "distinct accounts");
+    if (p.maximal) Line(p.maximal_range, "  ", "maximal");
+    if (p.returns) Line(p.returns_range, "  ", "returns to origin");
+  }
+
   void Decl(const ast::RuleDecl& d) {
     Line(d.name.range, "", "rule " + d.name.name + (d.citation ? " " + Quote(d.citation->value) : ""));
     if (d.effective) Line(d.effective->range, "  ", EffectiveText(*d.effective));
-    For(d.for_clause);
+    if (d.path) {
+      Path(*d.path);
+    } else {
+      For(d.for_clause);
+    }
     if (!d.per.empty()) {
       std::string s = "per ";
       for (size_t i = 0; i < d.per.size(); ++i) {

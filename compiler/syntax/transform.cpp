@@ -124,6 +124,8 @@ void Transformer::Transform(DecreeParser::CompilationUnitContext* ctx, ast::Modu
       out->decls.emplace_back(Const(x));
     } else if (auto* x = d->letDecl()) {
       out->decls.emplace_back(Let(x));
+    } else if (auto* x = d->flowDecl()) {
+      out->decls.emplace_back(Flow(x));
     } else if (auto* x = d->ruleDecl()) {
       out->decls.emplace_back(Rule(x));
     } else if (auto* x = d->exemptDecl()) {

@@ -67,7 +67,11 @@ ast::RuleDecl Transformer::Rule(DecreeParser::RuleDeclContext* ctx) {
   d.name = Ident(ctx->identifier(), ctx);
   if (ctx->citation != nullptr) d.citation = StringClause(ctx->citation);
   if (ctx->effective() != nullptr) d.effective = Effective(ctx->effective());
-  d.for_clause = For(ctx->forClause(), ctx);
+  if (auto* path = ctx->pathClause()) {
+    d.path = Path(path);
+  } else {
+    d.for_clause = For(ctx->forClause(), ctx);
+  }
   if (auto* per = ctx->perClause()) {
     d.per_range = Range(per);
     for (auto* k : per->keyExpr()) {
@@ -98,6 +102,49 @@ ast::RuleDecl Transformer::Rule(DecreeParser::RuleDeclContext* ctx) {
   }
   for (auto* t : ctx->ruleTail()) Tail(t, &d.overrides, &d.suppressions);
   return d;
+}
+
+ast::FlowDecl Transformer::Flow(DecreeParser::FlowDeclContext* ctx) {
+  ast::FlowDecl d;
+  d.range = Range(ctx);
+  d.name = Ident(ctx->name, ctx);
+  if (ctx->citation != nullptr) d.citation = StringClause(ctx->citation);
+  d.for_clause = For(ctx->forClause(), ctx);
+  d.from = Expr(ctx->from, ctx);
+  d.to = Expr(ctx->to, ctx);
+  d.at = Expr(ctx->at, ctx);
+  d.amount = Expr(ctx->amount, ctx);
+  return d;
+}
+
+ast::PathClause Transformer::Path(DecreeParser::PathClauseContext* ctx) {
+  ast::PathClause p;
+  p.range = Range(ctx);
+  p.var = Ident(ctx->var, ctx);
+  p.flow = Ident(ctx->flow, ctx);
+  for (auto* o : ctx->pathOption()) {
+    if (auto* h = dynamic_cast<DecreeParser::HopsOptionContext*>(o)) {
+      if (h->min != nullptr) p.min_hops = h->min->getText();
+      if (h->max != nullptr) p.max_hops = h->max->getText();
+      p.hops_range = Range(h);
+    } else if (auto* w = dynamic_cast<DecreeParser::HopWithinOptionContext*>(o)) {
+      p.within = Expr(w->expr(), w);
+    } else if (auto* a = dynamic_cast<DecreeParser::HopAmountOptionContext*>(o)) {
+      p.ratio_lo = Expr(a->lo, a);
+      p.ratio_hi = Expr(a->hi, a);
+      p.ratio_range = Range(a);
+    } else if (dynamic_cast<DecreeParser::DistinctOptionContext*>(o) != nullptr) {
+      p.distinct = true;
+      p.distinct_range = Range(o);
+    } else if (dynamic_cast<DecreeParser::MaximalOptionContext*>(o) != nullptr) {
+      p.maximal = true;
+      p.maximal_range = Range(o);
+    } else if (dynamic_cast<DecreeParser::ReturnsOptionContext*>(o) != nullptr) {
+      p.returns = true;
+      p.returns_range = Range(o);
+    }
+  }
+  return p;
 }
 
 ast::ExemptDecl Transformer::Exempt(DecreeParser::ExemptDeclContext* ctx) {

@@ -50,6 +50,8 @@ class Transformer {
 
   // transform_rule.cpp
   ast::RuleDecl Rule(DecreeParser::RuleDeclContext* ctx);
+  ast::FlowDecl Flow(DecreeParser::FlowDeclContext* ctx);
+  ast::PathClause Path(DecreeParser::PathClauseContext* ctx);
   ast::ExemptDecl Exempt(DecreeParser::ExemptDeclContext* ctx);
   ast::DecideDecl Decide(DecreeParser::DecideDeclContext* ctx);
   ast::ForClause For(DecreeParser::ForClauseContext* ctx, antlr4::ParserRuleContext* parent);

@@ -330,7 +330,31 @@ void Finding::AppendJsonTail(std::string* buffer) const {
     if (i > 0) out.push_back(',');
     AppendJsonString(&out, txn_ids[i]);
   }
-  out += "],\"total\":";
+  out.push_back(']');
+  if (!paths.empty()) {
+    out += ",\"paths\":[";
+    for (size_t p = 0; p < paths.size(); ++p) {
+      if (p > 0) out.push_back(',');
+      out.push_back('[');
+      for (size_t h = 0; h < paths[p].size(); ++h) {
+        const PathHop& hop = paths[p][h];
+        out += h > 0 ? ",{\"txn_id\":" : "{\"txn_id\":";
+        AppendJsonString(&out, hop.txn_id);
+        out += ",\"from\":";
+        AppendJsonString(&out, hop.from);
+        out += ",\"to\":";
+        AppendJsonString(&out, hop.to);
+        out += ",\"amount\":";
+        AppendJsonString(&out, hop.amount);
+        out += ",\"booked_at\":";
+        AppendJsonString(&out, hop.booked_at);
+        out.push_back('}');
+      }
+      out.push_back(']');
+    }
+    out.push_back(']');
+  }
+  out += ",\"total\":";
   if (has_total) {
     out += "{\"amount\":";
     AppendJsonString(&out, total_amount);

@@ -263,6 +263,7 @@ Status RunPass::MakePlan() {
       info.drop_from = end + kMargin;
     }
     info.grouped = r.kind == ir::RuleKind::kGroup || r.kind == ir::RuleKind::kWindow || (r.kind == ir::RuleKind::kRequire && !r.keys.empty());
+    info.path = r.kind == ir::RuleKind::kPath;
     if ((info.grouped || NeedsEffective(r)) && layout->time_field < 0 && r.kind == ir::RuleKind::kWindow) {
       return Status::InvalidArgument(fmt::format("rule {} needs the time field of layout {}", r.id, layout->name));
     }
@@ -479,7 +480,17 @@ Status RunPass::FinalizeAndWrite() {
     const RuleInfo& info = plan.rules[r];
     std::vector<ListRange> ranges;
     std::vector<std::unique_ptr<FindingList>> lists;
-    if (info.grouped) {
+    if (info.path) {
+      std::vector<const HopBuffer*> hops;
+      for (Worker* w : raw) hops.push_back(w->rule(r).hops.get());
+      if (Status st = FindPaths(plan, info, hops, worker_count, &lists); !st.ok()) return st;
+      for (auto& l : lists) {
+        if (Status st = MaybeSpill(l.get()); !st.ok()) return st;
+        ranges.push_back(ListRange{l.get(), 0, l->size()});
+        due_notes.Merge(l->due_notes());
+      }
+      for (Worker* w : raw) w->rule(r).hops->Clear();
+    } else if (info.grouped) {
       // A rule no record of the batch reached has no group, hence no finding (this is most
       // rules of a small run: an online decision's partition).
       bool reached = false;

@@ -21,6 +21,7 @@
 #include "exec/expr.h"
 #include "exec/findings.h"
 #include "exec/group_table.h"
+#include "exec/paths.h"
 #include "exec/tables.h"
 #include "io/source.h"
 
@@ -38,6 +39,7 @@ struct RuleInfo {
   std::vector<int> exempts;    // indices into Plan::exempts
   std::vector<int> overrides;  // indices into Plan::rules (row rules this one overrides)
   bool grouped = false;        // group, window, or require with keys
+  bool path = false;           // a path rule: its hops are collected, then searched (exec/paths.h)
   // The effective period as instants: rows booked in [keep_from, keep_until) are inside it,
   // rows before drop_before or from drop_from on are outside, and only the rows between
   // (within a day of a bound, where an offset change could matter) need their local day.
@@ -65,7 +67,7 @@ struct Plan {
 // Rejects kept in RunResult when they are streamed to a file (the rest are in the file).
 constexpr size_t kKeptRejects = 100;
 
-bool NeedsEffective(const ir::Rule& r) { return r.effective_from != ir::kNoDate || r.effective_until != ir::kNoDate; }
+inline bool NeedsEffective(const ir::Rule& r) { return r.effective_from != ir::kNoDate || r.effective_until != ir::kNoDate; }
 
 
 // ------------------------------------------------------------------------------------------
@@ -239,6 +241,7 @@ struct RuleExec {
   std::vector<uint8_t> present;                       // per aggregate, for the row being appended
   std::unique_ptr<RecordCodec> codec;
   std::vector<RecordBuffer> partitions;               // grouped rules: records by key partition
+  std::unique_ptr<HopBuffer> hops;                    // path rules
   std::unique_ptr<ExplainPlan> explain;               // row rules with a `when`
   Explanation why;                                    // scratch
 };

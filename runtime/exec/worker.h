@@ -35,7 +35,7 @@ class Worker {
       x->info = &info;
       const ir::Rule& r = *info.rule;
       Status st = CompileRow(r.where, env_, &x->where);
-      if (st.ok() && !info.grouped) st = CompileRow(r.when, env_, &x->when);
+      if (st.ok() && !info.grouped && !info.path) st = CompileRow(r.when, env_, &x->when);
       if (st.ok() && r.has_window) st = CompileRow(r.window.anchor, env_, &x->anchor);
       for (const ir::ExprPtr& u : r.unless) {
         std::unique_ptr<CompiledExpr> c;
@@ -61,6 +61,7 @@ class Worker {
       x->arg_vals.resize(r.aggs.size());
       x->match.assign(kChunkSize, 0);
       x->overridden.assign(kChunkSize, 0);
+      if (info.path) x->hops = std::make_unique<HopBuffer>(plan_.pool);
       if (info.grouped) {
         if (r.aggs.size() > 16) return Status::NotSupported(fmt::format("rule {}: more than 16 aggregates", r.id));
         x->present.assign(r.aggs.size(), 0);
@@ -119,6 +120,15 @@ class Worker {
         s.n = m;
       }
       const Sel& s = x.sel.sel();
+      if (x.info->path) {
+        for (size_t i = 0; i < x.keys.size(); ++i) x.key_vals[i] = x.keys[i]->Eval(c, s, &errors_);
+        if (x.key_vals[ir::kPathAmount].scale > kHopScale) {
+          for (uint32_t k = 0; k < s.n; ++k) {
+            errors_.Add(s.idx[k], fmt::format("rule {}: a fund-flow amount has more than {} decimals", r.id, kHopScale));
+          }
+        }
+        continue;
+      }
       if (!x.info->grouped) {
         std::fill(x.match.begin(), x.match.begin() + n, 0);
         if (r.kind == ir::RuleKind::kRequire) {
@@ -191,7 +201,9 @@ class Worker {
     // Contributions.
     for (auto& xp : rules_) {
       RuleExec& x = *xp;
-      if (!x.info->grouped) {
+      if (x.info->path) {
+        CollectHops(x, c, any_rejected);
+      } else if (!x.info->grouped) {
         EmitRowFindings(x, c, any_rejected);
       } else {
         Collect(x, c, any_rejected);
@@ -208,6 +220,7 @@ class Worker {
     rows_evaluated_ = 0;
     for (auto& x : rules_) {
       for (auto& part : x->partitions) part.Clear();
+      if (x->hops) x->hops->Clear();
     }
   }
   std::vector<io::Reject>& rejects() { return rejects_; }
@@ -280,6 +293,26 @@ class Worker {
       }
       FillVerdicts(*plan_.program, r, date, plan_.tables, &f);
       findings_->Add(std::move(f));
+    }
+  }
+
+  // Appends the hop of every kept row of a path rule: a row whose flow fields are missing is no
+  // hop (no account to link).
+  void CollectHops(RuleExec& x, const Chunk& c, bool any_rejected) {
+    const ir::Layout& layout = *plan_.layout;
+    const Sel& s = x.sel.sel();
+    const StrRef* ids = layout.id_field >= 0 ? c.columns[layout.id_field].s : nullptr;
+    for (uint32_t k = 0; k < s.n; ++k) {
+      uint32_t row = s.idx[k];
+      if (any_rejected && rejected_[row]) continue;
+      bool complete = true;
+      for (const Vec& v : x.key_vals) complete = complete && v.IsValid(row);
+      if (!complete) continue;
+      if (!x.hops->Add(ids != nullptr ? ids[row].view() : std::string_view(), x.key_vals, row)) {
+        // Rejecting here would come after this chunk's rejects were counted; amounts are read
+        // at a currency's scale, so this does not happen with the canonical layout.
+        continue;
+      }
     }
   }
 

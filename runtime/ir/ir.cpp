@@ -82,8 +82,19 @@ const char* RuleKindName(RuleKind k) {
     case RuleKind::kWindow: return "window";
     case RuleKind::kExempt: return "exempt";
     case RuleKind::kRequire: return "require";
+    case RuleKind::kPath: return "path";
   }
   return "?";
+}
+
+const char* PathAttrName(int attr) {
+  switch (attr) {
+    case kPathHops: return "hops";
+    case kPathElapsed: return "elapsed";
+    case kPathFirstAmount: return "first_amount";
+    case kPathLastAmount: return "last_amount";
+    default: return "?";
+  }
 }
 
 const char* AggKindName(AggKind k) {

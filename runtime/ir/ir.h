@@ -139,6 +139,7 @@ enum class RuleKind : uint8_t {
   kWindow,   // `per` keys `over sliding W`: trailing windows anchored at rows
   kExempt,   // an exemption: rows matching `when` are removed from the rules it applies to
   kRequire,  // filing validation: a finding for each row (or group) where `when` is false
+  kPath,     // fund flows: a finding per first hop of the paths through a flow (PathSpec)
 };
 
 const char* RuleKindName(RuleKind k);
@@ -164,6 +165,31 @@ struct Window {
   int64_t duration_us = 0;
   ExprPtr anchor;  // row level; null: every row anchors
 };
+
+// A path rule's flow and constraints (RuleKind::kPath).  A hop is a record of the rule's layout
+// that satisfies `where`; the rule's keys are the flow's fields, row level: kPathFrom (the
+// paying account), kPathTo (the receiving one), kPathAt (timestamp), kPathAmount (money).  Hop
+// a links to hop b when b.from = a.to, a.at < b.at <= a.at + within, and
+// ratio_lo * a.amount <= b.amount <= ratio_hi * a.amount (exact).  A path is a sequence of
+// linked hops; its accounts are the first hop's from and every hop's to.
+struct PathSpec {
+  std::string flow;        // the flow's qualified name
+  int min_hops = 1, max_hops = 1;
+  int64_t within_us = 0;   // > 0
+  bool has_ratio = false;
+  Value ratio_lo, ratio_hi;  // decimals
+  bool distinct = false;   // no account twice (a cycle's closing account excepted)
+  bool maximal = false;    // not a proper contiguous part of another path of <= max_hops
+  bool cycle = false;      // the last hop's `to` is the first hop's `from`
+};
+
+inline constexpr int kMaxPathHops = 16;
+
+enum PathKey : int { kPathFrom = 0, kPathTo = 1, kPathAt = 2, kPathAmount = 3 };
+// What a path rule's `when` reads (Op::kAgg indices): hop count, the last hop's time minus the
+// first's, the first and the last hop's amounts.
+enum PathAttr : int { kPathHops = 0, kPathElapsed = 1, kPathFirstAmount = 2, kPathLastAmount = 3, kPathAttrCount = 4 };
+const char* PathAttrName(int attr);
 
 enum class VerdictKind : uint8_t { kReport, kFlag, kBlock, kAllow, kClassify, kError };
 
@@ -202,6 +228,7 @@ struct Rule {
   std::vector<Key> keys;
   bool has_window = false;
   Window window;
+  PathSpec path;        // kPath
   std::vector<Agg> aggs;
   ExprPtr when;         // row rules/exempt: row level; group/window rules: group level
   std::vector<ExprPtr> unless;  // row level

@@ -129,6 +129,16 @@ std::string EncodeRuleBody(const Rule& r) {
     if (r.window.anchor) w.Add(Tagged("anchor", EncodeExpr(*r.window.anchor)));
     s.Add(std::move(w));
   }
+  if (r.kind == RuleKind::kPath) {
+    const PathSpec& ps = r.path;
+    SExpr p = SExpr::List({SExpr::Atom("path"), SExpr::Str(ps.flow), SExpr::Atom(std::to_string(ps.min_hops)),
+                           SExpr::Atom(std::to_string(ps.max_hops)), SExpr::Atom(std::to_string(ps.within_us))});
+    if (ps.has_ratio) p.Add(SExpr::List({SExpr::Atom("ratio"), SExpr::Str(EncodeValue(ps.ratio_lo)), SExpr::Str(EncodeValue(ps.ratio_hi))}));
+    if (ps.distinct) p.Add(SExpr::Atom("distinct"));
+    if (ps.maximal) p.Add(SExpr::Atom("maximal"));
+    if (ps.cycle) p.Add(SExpr::Atom("cycle"));
+    s.Add(std::move(p));
+  }
   if (!r.aggs.empty()) {
     SExpr aggs = SExpr::List({SExpr::Atom("aggs")});
     for (const Agg& a : r.aggs) {
@@ -173,6 +183,43 @@ std::string EncodeRuleBody(const Rule& r) {
   return PrintSExpr(s);
 }
 
+namespace {
+
+Status DecodePath(const SExpr* p, PathSpec* out) {
+  int64_t lo, hi, within;
+  if (p == nullptr || p->items.size() < 5 || p->items[1].kind != SExpr::Kind::kString || !AtomInt(p->items[2], &lo) ||
+      !AtomInt(p->items[3], &hi) || !AtomInt(p->items[4], &within)) {
+    return Bad("malformed path");
+  }
+  if (lo < 1 || hi < lo || hi > kMaxPathHops || within <= 0) return Bad("path bounds out of range");
+  out->flow = p->items[1].text;
+  out->min_hops = static_cast<int>(lo);
+  out->max_hops = static_cast<int>(hi);
+  out->within_us = within;
+  for (size_t i = 5; i < p->items.size(); ++i) {
+    const SExpr& x = p->items[i];
+    if (x.IsForm("ratio")) {
+      if (x.items.size() != 3 || x.items[1].kind != SExpr::Kind::kString || x.items[2].kind != SExpr::Kind::kString ||
+          !DecodeValue(x.items[1].text, &out->ratio_lo) || !DecodeValue(x.items[2].text, &out->ratio_hi) ||
+          out->ratio_lo.kind != TypeKind::kDecimal || out->ratio_hi.kind != TypeKind::kDecimal) {
+        return Bad("malformed path ratio");
+      }
+      out->has_ratio = true;
+    } else if (x.kind == SExpr::Kind::kAtom && x.text == "distinct") {
+      out->distinct = true;
+    } else if (x.kind == SExpr::Kind::kAtom && x.text == "maximal") {
+      out->maximal = true;
+    } else if (x.kind == SExpr::Kind::kAtom && x.text == "cycle") {
+      out->cycle = true;
+    } else {
+      return Bad("unknown path option");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status DecodeRuleBody(const std::string& text, Rule* r) {
   SExpr s;
   std::string err;
@@ -181,7 +228,7 @@ Status DecodeRuleBody(const std::string& text, Rule* r) {
   const SExpr* kind = s.Find("kind");
   if (kind == nullptr || kind->items.size() != 2) return Bad("missing kind");
   bool found = false;
-  for (RuleKind k : {RuleKind::kRow, RuleKind::kGroup, RuleKind::kWindow, RuleKind::kExempt, RuleKind::kRequire}) {
+  for (RuleKind k : {RuleKind::kRow, RuleKind::kGroup, RuleKind::kWindow, RuleKind::kExempt, RuleKind::kRequire, RuleKind::kPath}) {
     if (kind->items[1].text == RuleKindName(k)) {
       r->kind = k;
       found = true;
@@ -219,6 +266,10 @@ Status DecodeRuleBody(const std::string& text, Rule* r) {
       st = DecodeExpr(a->items[1], &r->window.anchor);
       if (!st.ok()) return st;
     }
+  }
+  if (r->kind == RuleKind::kPath) {
+    st = DecodePath(s.Find("path"), &r->path);
+    if (!st.ok()) return st;
   }
   if (const SExpr* aggs = s.Find("aggs")) {
     for (size_t i = 1; i < aggs->items.size(); ++i) {
@@ -402,7 +453,7 @@ Status DecodeTest(const std::string& text, Test* t) {
 
 namespace {
 
-enum class Level { kRow, kGroup };
+enum class Level { kRow, kGroup, kPath };
 
 struct CheckContext {
   const Program* program;
@@ -467,6 +518,10 @@ Status Check(const Expr& e, const CheckContext& c, int depth) {
       }
       break;
     case Op::kAgg:
+      if (c.level == Level::kPath) {
+        if (e.index < 0 || e.index >= kPathAttrCount) return Bad("path attribute out of range");
+        break;
+      }
       if (c.level != Level::kGroup || e.index < 0 || e.index >= static_cast<int>(c.rule->aggs.size())) {
         return Bad("aggregate reference out of range");
       }
@@ -508,10 +563,18 @@ Status ValidateRule(const Program& p, const Rule& r) {
   if (layout == nullptr) return Bad("rule " + r.id + " uses unknown layout " + r.layout);
   CheckContext row{&p, layout, &r, Level::kRow};
   CheckContext group{&p, layout, &r, Level::kGroup};
-  bool grouped = !r.keys.empty() || r.kind == RuleKind::kGroup || r.kind == RuleKind::kWindow;
+  CheckContext path{&p, layout, &r, Level::kPath};
+  bool is_path = r.kind == RuleKind::kPath;
+  bool grouped = !is_path && (!r.keys.empty() || r.kind == RuleKind::kGroup || r.kind == RuleKind::kWindow);
   if (r.kind == RuleKind::kWindow && !r.has_window) return Bad("window rule without a window");
+  if (is_path && (r.keys.size() != 4 || !r.aggs.empty() || r.has_window || !r.unless.empty() ||
+                  !r.keys[kPathFrom].expr || !r.keys[kPathTo].expr || !r.keys[kPathAt].expr || !r.keys[kPathAmount].expr ||
+                  !r.keys[kPathFrom].expr->type.is_textual() || r.keys[kPathTo].expr->type.kind != r.keys[kPathFrom].expr->type.kind ||
+                  r.keys[kPathAt].expr->type.kind != TypeKind::kTimestamp || r.keys[kPathAmount].expr->type.kind != TypeKind::kMoney)) {
+    return Bad("malformed path rule");
+  }
   Status st = CheckBool(r.where, row, "where");
-  if (st.ok()) st = CheckBool(r.when, grouped ? group : row, "when");
+  if (st.ok()) st = CheckBool(r.when, is_path ? path : grouped ? group : row, "when");
   if (st.ok() && r.has_window) st = CheckBool(r.window.anchor, row, "anchor");
   for (const Key& k : r.keys) {
     if (st.ok()) st = k.expr ? Check(*k.expr, row, 0) : Bad("empty key");

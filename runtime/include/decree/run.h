@@ -76,6 +76,14 @@ struct RunOptions {
   uint64_t memory_limit = 0;
 };
 
+// One hop of a fund-flow path (a path rule's finding): money left `from` for `to`.
+struct PathHop {
+  std::string txn_id;
+  std::string from, to;
+  std::string amount;     // decimal text, at least the currency's minor units
+  std::string booked_at;  // RFC 3339 with the ruleset's UTC offset at that instant
+};
+
 struct Finding {
   std::string rule;
   int rule_version = 0;
@@ -84,6 +92,9 @@ struct Finding {
   bool keyed = false;
   std::vector<std::pair<std::string, std::string>> key;  // group keys, rendered
   std::vector<std::string> txn_ids;                       // every contributing record, sorted
+  // Path rules: every reported path that starts with the finding's first hop, sorted by their
+  // txn ids (empty for other rules; rendered as "paths" after "txn_ids" when not empty).
+  std::vector<std::vector<PathHop>> paths;
   bool has_total = false;
   std::string total_amount, total_currency;
   std::vector<std::string> actions;  // verdict kinds in order: report, flag, block, allow, classify, error
