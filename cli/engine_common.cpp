@@ -33,6 +33,7 @@ std::vector<OptionSpec> EngineOptionSpecs() {
       {"layout", 0, "NAME", "the layout of the records, when the library's rules read several"},
       {"late-after", 0, "DURATION", "refuse (422) a record whose time is this far behind the newest accepted (default 7d; 90s, 48h, 7d)"},
       {"state", 0, "DIR", "keep the decisions durable in DIR (a log synced before each answer); a restart continues from it"},
+      {"skip-rule", 0, "ID", "leave this rule out of the decisions (repeatable; path rules must be: they run in batch)", true},
   };
 }
 
@@ -42,6 +43,7 @@ int ParseEngineOptions(const std::string& verb, const Args& args, EngineOptions*
   out->watch_lists = args.GetAll("list");
   out->allow_partial_lists = args.Has("allow-partial-list");
   out->state_dir = args.Get("state");
+  out->skip_rules = args.GetAll("skip-rule");
   if (args.Has("late-after") && !ParseDuration(args.Get("late-after"), &out->late_after_us)) {
     return UsageError(verb, fmt::format("--late-after expects a duration such as 90s, 48h or 7d, not '{}'", args.Get("late-after")));
   }

@@ -177,7 +177,7 @@ pathClause
     ;
 
 pathOption
-    : HOPS min=NUMBER TO max=NUMBER           # hopsOption
+    : HOPS min=expr TO max=expr               # hopsOption
     | HOP WITHIN expr                         # hopWithinOption
     | HOP AMOUNT lo=expr TO hi=expr           # hopAmountOption
     | DISTINCT ACCOUNTS                       # distinctOption

@@ -87,13 +87,22 @@ bool Sema::CheckPath(int module, const ast::PathClause& path, ir::Rule* r) {
   if (!path.min_hops || !path.max_hops) {
     diags_->Error("E0301", path.range, "a path rule needs its number of hops: `hops 3 to 8`");
     ok = false;
-  } else if (path.min_hops->size() > 2 || path.max_hops->size() > 2 || std::stoi(*path.min_hops) < 1 ||
-             std::stoi(*path.max_hops) < std::stoi(*path.min_hops) || std::stoi(*path.max_hops) > ir::kMaxPathHops) {
-    diags_->Error("E0301", path.hops_range, fmt::format("hops run from 1 to {}, the least first", ir::kMaxPathHops));
-    ok = false;
   } else {
-    spec.min_hops = std::stoi(*path.min_hops);
-    spec.max_hops = std::stoi(*path.max_hops);
+    Env c;
+    c.module = c.ruleset_module = module;
+    ir::Value lo, hi;
+    Type tl, th;
+    Type hint = Type::Of(TypeKind::kInteger);
+    if (!EvalConst(*path.min_hops, c, &hint, &lo, &tl) || !EvalConst(*path.max_hops, c, &hint, &hi, &th)) {
+      ok = false;
+    } else if (tl.kind != TypeKind::kInteger || th.kind != TypeKind::kInteger || lo.null || hi.null || lo.i < 1 ||
+               hi.i < lo.i || hi.i > ir::kMaxPathHops) {
+      diags_->Error("E0301", path.hops_range, fmt::format("hops are whole numbers from 1 to {}, the least first", ir::kMaxPathHops));
+      ok = false;
+    } else {
+      spec.min_hops = static_cast<int>(lo.i);
+      spec.max_hops = static_cast<int>(hi.i);
+    }
   }
   if (!path.within) {
     diags_->Error("E0301", path.range, "a path rule needs the time from one hop to the next: `hop within 48 hours`");

@@ -258,7 +258,8 @@ class Dumper {
     out += " (path";
     Id(p.var);
     Id(p.flow);
-    if (p.min_hops) out += " (hops " + *p.min_hops + " " + p.max_hops.value_or("") + ")";
+    OptExpr(p.min_hops);
+    OptExpr(p.max_hops);
     OptExpr(p.within);
     OptExpr(p.ratio_lo);
     OptExpr(p.ratio_hi);

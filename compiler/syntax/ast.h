@@ -236,7 +236,7 @@ struct PathClause {
   SourceRange range;
   Ident var;
   Ident flow;
-  std::optional<std::string> min_hops, max_hops;  // digits
+  ExprPtr min_hops, max_hops;                     // integer constants
   SourceRange hops_range;
   ExprPtr within;                                 // a duration
   ExprPtr ratio_lo, ratio_hi;                     // each hop's amount over the previous one's

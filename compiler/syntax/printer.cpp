@@ -363,7 +363,7 @@ class Printer {
 
   void Path(const ast::PathClause& p) {
     Line(p.var.range, "  ", "for path " + p.var.name + " through " + p.flow.name);
-    if (p.min_hops) Line(p.hops_range, "  ", "hops " + *p.min_hops + " to " + p.max_hops.value_or(""));
+    if (p.min_hops) Line(p.hops_range, "  ", "hops " + FormatExpr(*p.min_hops) + " to " + FormatExpr(*p.max_hops));
     if (p.within) Line(p.within->range, "  ", "hop within " + FormatExpr(*p.within));
     if (p.ratio_lo) Line(p.ratio_range, "  ", "hop amount " + FormatExpr(*p.ratio_lo) + " to " + FormatExpr(*p.ratio_hi));
     if (p.distinct) Line(p.distinct_range, "  ", "distinct accounts");

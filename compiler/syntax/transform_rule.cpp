@@ -124,8 +124,8 @@ ast::PathClause Transformer::Path(DecreeParser::PathClauseContext* ctx) {
   p.flow = Ident(ctx->flow, ctx);
   for (auto* o : ctx->pathOption()) {
     if (auto* h = dynamic_cast<DecreeParser::HopsOptionContext*>(o)) {
-      if (h->min != nullptr) p.min_hops = h->min->getText();
-      if (h->max != nullptr) p.max_hops = h->max->getText();
+      p.min_hops = Expr(h->min, h);
+      p.max_hops = Expr(h->max, h);
       p.hops_range = Range(h);
     } else if (auto* w = dynamic_cast<DecreeParser::HopWithinOptionContext*>(o)) {
       p.within = Expr(w->expr(), w);

@@ -48,8 +48,22 @@ Status Evaluator::Open(std::shared_ptr<const Library> library, const EngineOptio
   // The state partitions by a field every grouped rule keys on; records of two partitions
   // never meet in a group, so each decision evaluates its own partition only.
   e->partition_field_ = ir::SharedKeyField(program, e->layout_->name);
+  for (const std::string& id : options.skip_rules) {
+    if (program.FindRule(id) == nullptr) return Status::InvalidArgument(fmt::format("no rule {} to skip in the library", id));
+  }
   for (const ir::Rule& r : program.rules) {
-    if (r.layout == e->layout_->name && r.has_window) e->widest_window_us_ = std::max(e->widest_window_us_, r.window.duration_us);
+    if (r.layout != e->layout_->name || r.kind == ir::RuleKind::kExempt) continue;
+    bool skipped = std::find(options.skip_rules.begin(), options.skip_rules.end(), r.id) != options.skip_rules.end();
+    if (skipped) continue;
+    if (r.kind == ir::RuleKind::kPath) {
+      // A path crosses customers, so the engine's partitions cannot hold one.
+      return Status::NotSupported(fmt::format("rule {} is a path rule (fund flows across accounts), which the online engine "
+                                              "does not decide yet: leave it out with --skip-rule {} and run it in batch "
+                                              "with decree run",
+                                              r.id, r.id));
+    }
+    if (!options.skip_rules.empty()) e->rules_.push_back(r.id);
+    if (r.has_window) e->widest_window_us_ = std::max(e->widest_window_us_, r.window.duration_us);
   }
   // A missing table or list is found now, not at the first decision: evaluate nothing.
   std::vector<Finding> none;
@@ -137,6 +151,7 @@ Status Evaluator::Evaluate(const std::vector<const std::string*>& lines, const s
   if (!st.ok()) return st;
   RunOptions options;
   options.threads = 1;
+  options.only_rules = rules_;
   options.on_finding = [&](Finding&& f) {
     if (std::binary_search(f.txn_ids.begin(), f.txn_ids.end(), id)) findings->push_back(std::move(f));
   };

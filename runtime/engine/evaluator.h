@@ -64,6 +64,7 @@ class Evaluator {
   std::shared_ptr<const Library> library_;
   const ir::Layout* layout_ = nullptr;
   std::unique_ptr<exec::Tables> tables_;
+  std::vector<std::string> rules_;  // the rules decided (empty: all of the layout's)
   // Compiled runs, one per thread at a time (exec::RunSession is not thread-safe).
   mutable std::mutex sessions_mu_;
   mutable std::vector<std::unique_ptr<exec::RunSession>> sessions_;

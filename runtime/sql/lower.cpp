@@ -361,6 +361,7 @@ bool Lowerer::LowerRule(std::string* sql, std::string* why) {
     return false;
   };
   if (!r_.overrides.empty()) return Refuse("overrides"), fail();
+  if (r_.kind == ir::RuleKind::kPath) return Refuse("a path rule (fund flows across accounts)"), fail();
   if (r_.kind != ir::RuleKind::kRow && r_.kind != ir::RuleKind::kGroup && r_.kind != ir::RuleKind::kWindow) {
     return Refuse("a require rule"), fail();
   }

@@ -42,6 +42,9 @@ struct EngineOptions {
   // returns it; opening replays the log, so decisions continue after a crash as if none
   // happened.  Empty: state is held in memory only.
   std::string state_dir;
+  // Rule ids left out of the decisions.  Path rules (fund flows across accounts) are not
+  // decided online yet: a library with one must list it here, or Open refuses it.
+  std::vector<std::string> skip_rules;
 };
 
 struct EngineAnswer {
