@@ -71,6 +71,7 @@ class EngineTest : public testing::Test {
     o->tables = {{"usd_rate", rates}, {"last_activity", last}};
     o->watch_lists = {lists + "/un_consolidated.xml", lists + "/ofac_sdn.csv", std::string(DECREE_SOURCE_DIR) + "/examples/watchlist.csv"};
     o->late_after_us = int64_t{400} * 86400 * 1000000;
+    o->skip_rules = {"aml.layering_chain", "aml.round_trip"};  // path rules run in batch only
     return true;
   }
 
@@ -121,6 +122,9 @@ class EngineTest : public testing::Test {
     EXPECT_TRUE(st.ok()) << st.message();
     RunOptions ro;
     ro.threads = 1;
+    for (const ir::Rule& r : program.rules) {
+      if (r.kind != ir::RuleKind::kPath) ro.only_rules.push_back(r.id);  // as the engine decides
+    }
     RunResult result;
     st = exec::RunSource(program, *layout, *source, tables, ro, &result);
     EXPECT_TRUE(st.ok()) << st.message();
@@ -254,6 +258,29 @@ TEST_F(EngineTest, StateIsEvictedPastTheRetentionHorizon) {
   EngineStats s = engine->stats();
   EXPECT_LE(s.records_held, 35u);
   EXPECT_EQ(s.records_held + s.evicted, 120u);
+}
+
+TEST_F(EngineTest, PathRulesAreRefusedUnlessLeftOut) {
+  EngineOptions eo;
+  eo.tables = {{"usd_rate", std::string(DECREE_SOURCE_DIR) + "/examples/rates.csv"},
+               {"last_activity", std::string(DECREE_SOURCE_DIR) + "/examples/last_activity.csv"}};
+  eo.watch_lists = {std::string(DECREE_SOURCE_DIR) + "/examples/watchlist.csv"};
+  std::unique_ptr<Engine> engine;
+  Status st = Engine::Open(*library_, eo, &engine);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("rule aml.layering_chain is a path rule"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("--skip-rule aml.layering_chain"), std::string::npos) << st.message();
+  eo.skip_rules = {"aml.layering_chain"};
+  st = Engine::Open(*library_, eo, &engine);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("aml.round_trip"), std::string::npos) << st.message();
+  eo.skip_rules = {"aml.layering_chain", "aml.round_trip", "aml.no_such_rule"};
+  st = Engine::Open(*library_, eo, &engine);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("no rule aml.no_such_rule"), std::string::npos) << st.message();
+  if (!Options(Gen(40, 1, 3, 30), &eo)) GTEST_SKIP() << "the UN and OFAC lists are not here";
+  st = Engine::Open(*library_, eo, &engine);  // Options leaves both path rules out
+  EXPECT_TRUE(st.ok()) << st.message();
 }
 
 TEST_F(EngineTest, ReplaysConflictsLatenessAndRejects) {

@@ -126,6 +126,7 @@ class Sema {
   bool ResolveFlow(int module, const ast::FlowDecl& f, ir::Rule* r, Env* row);
   // ---- sema_path.cpp: a path rule's flow fields and options into r (keys, PathSpec), and
   // its `when` over the path.  `row` is the flow's row environment.
+  bool CheckPathRule(int module, const ast::RuleDecl& d, const Env& row, ir::Rule* r);
   bool CheckPath(int module, const ast::PathClause& path, ir::Rule* r);
   bool CheckFlowFields(const ast::FlowDecl& flow, Env& row, ir::Rule* r);
   ir::ExprPtr CheckPathGuard(int module, const ast::Expr& when, const ast::PathClause& path, const Env& row, const ir::Rule& r);

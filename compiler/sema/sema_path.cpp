@@ -151,6 +151,30 @@ bool Sema::CheckPath(int module, const ast::PathClause& path, ir::Rule* r) {
   return ok;
 }
 
+bool Sema::CheckPathRule(int module, const ast::RuleDecl& d, const Env& row, ir::Rule* r) {
+  r->kind = ir::RuleKind::kPath;
+  bool ok = CheckPath(module, *d.path, r);
+  if (!d.unless_before.empty() || !d.unless_after.empty()) {
+    const ast::ExprPtr& u = d.unless_before.empty() ? d.unless_after.front() : d.unless_before.front();
+    diags_->Error("E0301", u->range, "a path rule has no `unless`")
+        .Help("put the conditions on each hop in the flow's `where`, and those on the path in `when`");
+    ok = false;
+  }
+  if (d.require) {
+    diags_->Error("E0301", d.require->range, "a path rule reports paths; it cannot `require`");
+    ok = false;
+  }
+  if (!d.overrides.empty()) {
+    diags_->Error("E0301", d.overrides.front().range, "a path rule's findings are paths, not records: it overrides no rule");
+    ok = false;
+  }
+  if (d.when) {
+    r->when = CheckPathGuard(module, *d.when, *d.path, row, *r);
+    if (Bad(r->when)) ok = false;
+  }
+  return ok;
+}
+
 ir::ExprPtr Sema::CheckPathGuard(int module, const ast::Expr& when, const ast::PathClause& path, const Env& row, const ir::Rule& r) {
   Env env = row;
   env.level = Level::kPath;

@@ -224,24 +224,7 @@ void Sema::CheckRule(int module, const ast::RuleDecl& d, int version) {
   Effective(this, module, d.effective, c.layout, d.range, &r);
   const ir::Layout& layout = p_->layouts[c.layout];
   bool ok = true;
-  if (d.path) {
-    r.kind = ir::RuleKind::kPath;
-    ok = CheckPath(module, *d.path, &r);
-    if (!d.unless_before.empty() || !d.unless_after.empty()) {
-      const ast::ExprPtr& u = d.unless_before.empty() ? d.unless_after.front() : d.unless_before.front();
-      diags_->Error("E0301", u->range, "a path rule has no `unless`")
-          .Help("put the conditions on each hop in the flow's `where`, and those on the path in `when`");
-      ok = false;
-    }
-    if (d.require) {
-      diags_->Error("E0301", d.require->range, "a path rule reports paths; it cannot `require`");
-      ok = false;
-    }
-    if (d.when) {
-      r.when = CheckPathGuard(module, *d.when, *d.path, c.row, r);
-      if (Bad(r.when)) ok = false;
-    }
-  }
+  if (d.path) ok = CheckPathRule(module, d, c.row, &r);
 
   std::vector<const ast::Expr*> key_asts;
   std::set<std::string> key_names;

@@ -13,13 +13,21 @@
 
 int main(int argc, char** argv) {
   long long late_after = 0; /* seconds; 0: the engine's default */
-  if (argc > 2 && strcmp(argv[1], "--late-after") == 0) {
-    late_after = atoll(argv[2]);
+  const char* skip[16];
+  int skips = 0;
+  for (;;) {
+    if (argc > 2 && strcmp(argv[1], "--late-after") == 0) {
+      late_after = atoll(argv[2]);
+    } else if (argc > 2 && strcmp(argv[1], "--skip-rule") == 0 && skips < 16) {
+      skip[skips++] = argv[2];
+    } else {
+      break;
+    }
     argv += 2;
     argc -= 2;
   }
   if (argc < 2) {
-    fprintf(stderr, "usage: %s [--late-after SECONDS] LIBRARY [TABLE=FILE ...] < records.jsonl\n", argv[0]);
+    fprintf(stderr, "usage: %s [--late-after SECONDS] [--skip-rule ID]... LIBRARY [TABLE=FILE ...] < records.jsonl\n", argv[0]);
     return 2;
   }
   decree_library* lib = NULL;
@@ -38,6 +46,7 @@ int main(int argc, char** argv) {
     *eq = '\0';
     decree_engine_set_table(engine, argv[i], eq + 1);
   }
+  for (int i = 0; i < skips; ++i) decree_engine_skip_rule(engine, skip[i]);
   if (late_after > 0 && decree_engine_set_late_after(engine, late_after) != DECREE_OK) {
     fprintf(stderr, "bad --late-after %lld\n", late_after);
     return 2;

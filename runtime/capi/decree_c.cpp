@@ -219,6 +219,12 @@ decree_status decree_engine_set_late_after(decree_engine* e, int64_t seconds) {
   return DECREE_OK;
 }
 
+decree_status decree_engine_skip_rule(decree_engine* e, const char* rule_id) {
+  if (e->engine || rule_id == nullptr) return DECREE_INVALID_ARGUMENT;
+  e->options.skip_rules.emplace_back(rule_id);
+  return DECREE_OK;
+}
+
 decree_status decree_engine_open(decree_engine* e) {
   if (e->engine) return DECREE_INVALID_ARGUMENT;
   decree::Status s = decree::Engine::Open(e->lib, e->options, &e->engine);

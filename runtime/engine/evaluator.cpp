@@ -40,14 +40,6 @@ Status Evaluator::Open(std::shared_ptr<const Library> library, const EngineOptio
   Status st = exec::SelectLayout(program, options.layout, &e->layout_);
   if (!st.ok()) return st;
   if (e->layout_->id_field < 0) return Status::InvalidArgument(fmt::format("layout {} has no id field: decisions are answered by id", e->layout_->name));
-  e->tables_ = std::make_unique<exec::Tables>(program);
-  if (st = exec::LoadTables(program, options.tables, e->tables_.get()); !st.ok()) return st;
-  std::vector<std::string> notes;
-  st = exec::LoadWatchLists(program, options.watch_lists, options.allow_partial_lists, e->tables_.get(), &notes);
-  if (!st.ok()) return st;
-  // The state partitions by a field every grouped rule keys on; records of two partitions
-  // never meet in a group, so each decision evaluates its own partition only.
-  e->partition_field_ = ir::SharedKeyField(program, e->layout_->name);
   for (const std::string& id : options.skip_rules) {
     if (program.FindRule(id) == nullptr) return Status::InvalidArgument(fmt::format("no rule {} to skip in the library", id));
   }
@@ -65,6 +57,14 @@ Status Evaluator::Open(std::shared_ptr<const Library> library, const EngineOptio
     if (!options.skip_rules.empty()) e->rules_.push_back(r.id);
     if (r.has_window) e->widest_window_us_ = std::max(e->widest_window_us_, r.window.duration_us);
   }
+  e->tables_ = std::make_unique<exec::Tables>(program);
+  if (st = exec::LoadTables(program, options.tables, e->tables_.get()); !st.ok()) return st;
+  std::vector<std::string> notes;
+  st = exec::LoadWatchLists(program, options.watch_lists, options.allow_partial_lists, e->tables_.get(), &notes);
+  if (!st.ok()) return st;
+  // The state partitions by a field every grouped rule keys on; records of two partitions
+  // never meet in a group, so each decision evaluates its own partition only.
+  e->partition_field_ = ir::SharedKeyField(program, e->layout_->name);
   // A missing table or list is found now, not at the first decision: evaluate nothing.
   std::vector<Finding> none;
   std::string rejected;

@@ -118,6 +118,9 @@ decree_status decree_engine_add_watch_list(decree_engine* e, const char* path);
 decree_status decree_engine_set_state_dir(decree_engine* e, const char* dir);
 /* How far (seconds) behind the newest accepted event time a record may arrive (default 7 days). */
 decree_status decree_engine_set_late_after(decree_engine* e, int64_t seconds);
+/* Leaves a rule out of the decisions (EngineOptions::skip_rules); a library with a path rule
+ * (fund flows) opens only with it left out. */
+decree_status decree_engine_skip_rule(decree_engine* e, const char* rule_id);
 /* Binds the tables and lists (and replays the state's log). */
 decree_status decree_engine_open(decree_engine* e);
 /* Decides one record (a JSON object of the layout's columns): returns the HTTP-like status
