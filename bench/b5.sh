@@ -34,8 +34,8 @@ work=$(mktemp -d)
 server=
 trap '[[ -n $server ]] && kill $server 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
-"$root/$build/decree" build "$root/rulesets/cn-pboc-lvtr" "$root/rulesets/aml-typologies" -o two.dlib >/dev/null
-"$root/$build/decree" build "$root/rulesets/cn-pboc-lvtr" "$root/rulesets/aml-typologies" "$root/rulesets/sanctions" -o three.dlib >/dev/null
+"$root/$build/decree" build "$root/rulesets/cn-pboc-lvtr" "$root/rulesets/aml-typologies/aml.decree" -o two.dlib >/dev/null
+"$root/$build/decree" build "$root/rulesets/cn-pboc-lvtr" "$root/rulesets/aml-typologies/aml.decree" "$root/rulesets/sanctions" -o three.dlib >/dev/null
 "$root/$build/decree-gen" --rows "$rows" --seed 5 --customers "$customers" --days 30 --jsonl --out stream.jsonl \
   --rates rates.csv --last-activity last.csv >/dev/null
 tables=(--table usd_rate=rates.csv --table last_activity=last.csv)
