@@ -82,6 +82,12 @@ int main(int argc, char** argv) {
       jsonl = true;
     } else if (a == "--rules") {
       rules = std::atoi(value().c_str());
+    } else if (a == "--flows") {
+      o.flow_permille = std::atoi(value().c_str());
+      if (o.flow_permille < 0 || o.flow_permille > 1000) {
+        fmt::print(stderr, "decree-gen: --flows is a per mille from 0 to 1000\n");
+        return 2;
+      }
     } else if (a == "--no-aml-patterns") {
       o.aml_patterns = false;
     } else if (a == "--mix") {
@@ -93,7 +99,7 @@ int main(int argc, char** argv) {
       o.mix = m == "retail" ? decree::bench::Mix::kRetail : m == "heavy" ? decree::bench::Mix::kHeavy : decree::bench::Mix::kDense;
     } else {
       fmt::print(stderr,
-                 "usage: decree-gen --rows N [--seed S] [--mix dense|retail|heavy] [--customers N] [--days N] [--jsonl] [--no-aml-patterns] "
+                 "usage: decree-gen --rows N [--seed S] [--mix dense|retail|heavy] [--customers N] [--days N] [--jsonl] [--no-aml-patterns] [--flows PERMILLE] "
                  "--out FILE [--rates FILE] [--last-activity FILE]\n"
                  "       decree-gen --rules N --out DIR\n");
       return a == "--help" ? 0 : 2;

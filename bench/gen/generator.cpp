@@ -1,5 +1,6 @@
 #include "gen/generator.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include <array>
@@ -102,6 +103,10 @@ class Generator {
   void Run(const std::function<void(const GeneratedRow&)>& emit) {
     uint64_t n = 0;
     while (n < o_.rows) {
+      if (o_.flow_permille > 0 && rng_.Below(1000) < static_cast<uint64_t>(o_.flow_permille)) {
+        PlantFlow(&n, emit);
+        continue;
+      }
       uint64_t c = rng_.Below(customers_);
       int64_t day = kStartDay + static_cast<int64_t>(rng_.Below(static_cast<uint64_t>(o_.days)));
       // Most rows are single transactions; some customers produce a burst that only crosses a
@@ -118,6 +123,9 @@ class Generator {
         GeneratedRow r;
         int64_t t = start + (pattern ? static_cast<int64_t>(rng_.Below(6 * 3600)) : static_cast<int64_t>(rng_.Below(3600 * 10)));
         Fill(&r, n, c, p, t, pattern ? channel : Channel(), currency_hint, pattern, i);
+        if (o_.flow_permille > 0 && r.channel == "transfer" && r.direction == "out" && r.currency == "CNY" && rng_.Chance(30)) {
+          r.counterparty_account = Account(rng_.Below(customers_));  // a chance link
+        }
         emit(r);
       }
     }
@@ -128,6 +136,67 @@ class Generator {
     bool entity;
     std::string name;
   };
+
+  std::string Account(uint64_t c) const { return fmt::format("62{:012d}", c * 7 + 3); }
+
+  // One planted flow: hops (paying customer, receiving customer, gap from the previous hop in
+  // seconds, amount in fen) written as transfers out in CNY.
+  void PlantFlow(uint64_t* n, const std::function<void(const GeneratedRow&)>& emit) {
+    constexpr int64_t kHour = 3600, kLink = 48 * kHour, kWeek = 7 * 24 * kHour;
+    uint64_t kind = rng_.Below(10);
+    int hops = kind >= 3 && kind <= 4 ? 2 + static_cast<int>(rng_.Below(5)) : 3 + static_cast<int>(rng_.Below(6));
+    if (kind == 9) hops = 5;
+    std::vector<uint64_t> accounts;
+    while (accounts.size() < static_cast<size_t>(hops) + 1) {
+      uint64_t c = rng_.Below(customers_);
+      if (std::find(accounts.begin(), accounts.end(), c) == accounts.end()) accounts.push_back(c);
+    }
+    bool cycle = kind == 3 || kind == 4 || kind == 9;
+    if (cycle) accounts.back() = accounts.front();
+    if (kind == 8) accounts[3] = accounts[1];  // a repeated account
+    int64_t t = (kStartDay + static_cast<int64_t>(rng_.Below(static_cast<uint64_t>(o_.days)))) * 86400 - 8 * kHour +
+                static_cast<int64_t>(rng_.Below(86400));
+    int64_t amount = 5000000 + static_cast<int64_t>(rng_.Below(45000000));
+    int64_t first = t;
+    int odd = 1 + static_cast<int>(rng_.Below(static_cast<uint64_t>(hops - 1)));  // the hop a boundary case bends
+    for (int h = 0; h < hops; ++h) {
+      if (h > 0) {
+        int64_t gap = kHour + static_cast<int64_t>(rng_.Below(cycle ? 30 * kHour : 46 * kHour));
+        if (kind == 9) gap = 42 * kHour;
+        if (kind == 5 && h == odd) gap = kLink;        // exactly 48 hours: linked
+        if (kind == 6 && h == odd) gap = kLink + 1;    // a second more: not
+        t += gap;
+        int64_t keep = amount * (85 + static_cast<int64_t>(rng_.Below(16))) / 100;
+        if (kind == 5 && h == odd) keep = amount * 8 / 10 + (amount * 8 % 10 != 0);  // the least 80 % allows
+        if (kind == 7 && h == odd) keep = (amount * 8 + 9) / 10 - 1;                    // one fen under 80 %
+        amount = std::max<int64_t>(keep, 1);
+      }
+      if (kind == 9 && h == hops - 1) t = first + kWeek + static_cast<int64_t>(rng_.Below(2));  // closing at 7 days, or 7 days + 1 s
+      GeneratedRow r;
+      uint64_t c = accounts[h];
+      Profile p = Customer(c);
+      r.txn_id = fmt::format("T{:09d}", ++*n);
+      r.booked_at = Timestamp(t, 480);
+      r.customer_id = fmt::format("C{:07d}", c);
+      r.customer_type = p.entity ? "entity" : "person";
+      r.customer_name = p.name;
+      r.account_id = Account(c);
+      r.direction = "out";
+      r.amount = Amount(amount, 2);
+      r.currency = "CNY";
+      r.channel = "transfer";
+      r.cross_border = "false";
+      uint64_t to = accounts[h + 1];
+      r.counterparty_id = fmt::format("C{:07d}", to);
+      r.counterparty_name = Customer(to).name;
+      r.counterparty_account = Account(to);
+      r.counterparty_type = Customer(to).entity ? "entity" : "person";
+      r.counterparty_country = "CN";
+      r.purpose = kPurposes[rng_.Below(8)];
+      emit(r);
+      if (*n >= o_.rows) return;
+    }
+  }
 
   Profile Customer(uint64_t c) {
     Rng r(o_.seed * 1000003 + c);  // a customer's profile is a function of its number
@@ -188,7 +257,7 @@ class Generator {
     r->customer_id = fmt::format("C{:07d}", c);
     r->customer_type = p.entity ? "entity" : "person";
     r->customer_name = p.name;
-    r->account_id = fmt::format("62{:012d}", c * 7 + 3);
+    r->account_id = Account(c);
     r->direction = pattern ? (i % 3 == 2 ? "out" : "in") : (rng_.Below(2) ? "in" : "out");
     const Currency* cur = &kCurrencies[0];
     if (currency_hint.empty()) cur = &kCurrencies[1 + rng_.Below(kCurrencies.size() - 1)];

@@ -27,6 +27,12 @@ struct GenOptions {
   uint64_t customers = 0;  // 0: rows / 40 (dense), rows / 4 (retail), rows / 400 (heavy)
   int days = 30;           // from 2026-03-01 (Asia/Shanghai)
   bool aml_patterns = true;
+  // Fund flows (aml.layering_chain, aml.round_trip): per mille of the generator's draws that
+  // plant a flow of transfers between customers' accounts — chains, cycles, scatter-gather,
+  // and near misses at every boundary (48 h + 1 s, 79.99 %, a repeated account, 7 days + 1 s).
+  // With flows, 3 % of other CNY transfers out go to a customer's account (chance links).
+  // 0: none (the default, so batches without it are unchanged).
+  int flow_permille = 0;
 };
 
 struct GeneratedRow {

@@ -55,7 +55,7 @@ struct HopIndex {
     Order(to, &by_to, &to_start, ids.size());
   }
 
-  // Hops grouped by `account` (stable: by time within an account, as `hops` is).
+  // Hops grouped by `account`, by time within an account.
   void Order(const std::vector<int32_t>& account, std::vector<uint32_t>* order, std::vector<uint32_t>* start, size_t n) {
     start->assign(n + 1, 0);
     for (int32_t a : account) ++(*start)[a + 1];
@@ -63,6 +63,11 @@ struct HopIndex {
     order->resize(account.size());
     std::vector<uint32_t> next(start->begin(), start->end() - 1);
     for (size_t i = 0; i < account.size(); ++i) (*order)[next[account[i]]++] = static_cast<uint32_t>(i);
+    for (size_t a = 0; a < n; ++a) {
+      // `hops` is by paying account then time: by_from is in order already, by_to is not.
+      std::stable_sort(order->begin() + (*start)[a], order->begin() + (*start)[a + 1],
+                       [&](uint32_t x, uint32_t y) { return hops[x].at < hops[y].at; });
+    }
   }
 };
 
