@@ -1,8 +1,8 @@
 #include "gen/generator.h"
 
-#include <algorithm>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 
