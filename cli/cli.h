@@ -132,6 +132,7 @@ const Verb& ScreenVerb();
 const Verb& ReportVerb();
 const Verb& ValidateVerb();
 const Verb& ExplainVerb();
+const Verb& GraphVerb();
 const Verb& CompletionVerb();
 // All verbs, in the order `decree --help` lists them; ends with nullptr (main.cpp).
 const Verb* const* AllVerbs();

@@ -18,7 +18,7 @@ namespace decree::cli {
 
 const Verb* const* AllVerbs() {
   static const Verb* const kVerbs[] = {&CheckVerb(), &BuildVerb(), &InspectVerb(), &FmtVerb(),      &TestVerb(),
-                                       &DiffVerb(),  &RunVerb(),   &ExplainVerb(), &ScreenVerb(),   &ReportVerb(),
+                                       &DiffVerb(),  &RunVerb(),   &ExplainVerb(), &GraphVerb(), &ScreenVerb(),   &ReportVerb(),
                                        &ServeVerb(), &StreamVerb(), &SqlVerb(), &ValidateVerb(), &CompletionVerb(), nullptr};
   return kVerbs;
 }

@@ -18,6 +18,7 @@ packages=(
   libsimdjson-dev                    # JSON and JSON Lines inputs
   libxml2-dev                        # XML inputs and filings, XSD validation
   libcpp-httplib-dev                 # decree serve: the HTTP/1.1 server (header-only)
+  libgraphviz-dev                    # decree graph: fund-flow pictures through libgvc (SVG, PNG)
   wrk                                # bench B5: the HTTP load generator
   clickhouse-server clickhouse-client curl  # the local two-shard cluster (scripts/clickhouse-cluster.sh)
   unicode-data bzip2                 # Unihan (Chinese Commercial Codes in OFAC remarks), bz2-packed
@@ -25,6 +26,7 @@ packages=(
   time                               # /usr/bin/time for peak-memory measurements
   libxml2-utils                      # xmllint: the report tests validate XML against the XSDs
   librsvg2-bin fonts-dejavu-core     # rsvg-convert: the report tests render the summary chart
+  fonts-wqy-zenhei                   # decree graph: Chinese names in PNG pictures
 )
 # Node.js and npm run the DuckDB benchmark peer (bench/ only).  Images often ship their own
 # Node (which Debian's npm package conflicts with): install Debian's only when none is there.

@@ -1,7 +1,9 @@
-// FindRecords (decree/input.h): a batch's records by id, as text, for explanations.
+// FindRecords and ForEachRecord (decree/input.h): a batch's records as text, for explanations
+// and pictures.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -32,9 +34,11 @@ Status ForEachSegment(const io::InputFile& file, size_t pos, bool quotes, uint64
   return Status::Ok();
 }
 
-// CSV: the header names the fields; a record is kept when its `id_field` is one of `ids`.
-Status FindCsv(const io::InputFile& file, const InputSpec& input, const std::string& id_field, const std::set<std::string>& ids,
-               std::vector<RecordText>* out) {
+using Want = std::function<bool(const std::string& id)>;
+using Sink = std::function<void(RecordText&&)>;
+
+// CSV: the header names the fields; a record is kept when `want` takes its `id_field`.
+Status FindCsv(const io::InputFile& file, const InputSpec& input, const std::string& id_field, const Want& want, const Sink& out) {
   size_t pos = 0;
   std::vector<std::string> header;
   if (Status st = io::ReadCsvHeader(file, input.path, input.max_record_bytes, &header, &pos); !st.ok()) return st;
@@ -49,19 +53,18 @@ Status FindCsv(const io::InputFile& file, const InputSpec& input, const std::str
       const size_t start = at;
       io::NextCsvRecord(data.data(), data.size(), &at, &f, &e);
       arena.Reset();
-      if (e != io::CsvError::kNone || f.size() != header.size() || !ids.count(std::string(io::CsvText(f[id_col], &arena)))) continue;
+      if (e != io::CsvError::kNone || f.size() != header.size() || !want(std::string(io::CsvText(f[id_col], &arena)))) continue;
       RecordText r;
       r.id = std::string(io::CsvText(f[id_col], &arena));
       r.position = lines.Label(begin + start, 0);
       for (size_t c = 0; c < header.size(); ++c) r.fields.emplace_back(header[c], std::string(io::CsvText(f[c], &arena)));
-      out->push_back(std::move(r));
+      out(std::move(r));
     }
   });
 }
 
 // JSON Lines: each object's members in order; strings as decoded, other values as written.
-Status FindJsonl(const io::InputFile& file, const InputSpec& input, const std::string& id_field, const std::set<std::string>& ids,
-                 std::vector<RecordText>* out) {
+Status FindJsonl(const io::InputFile& file, const InputSpec& input, const std::string& id_field, const Want& want, const Sink& out) {
   std::string head;
   if (Status st = file.ReadAt(0, 3, &head); !st.ok()) return st;
   io::LineCounter lines(file, 1);
@@ -78,7 +81,7 @@ Status FindJsonl(const io::InputFile& file, const InputSpec& input, const std::s
       std::string error;
       if (!ParseJson(body, &v, &off, &error) || v.kind != JsonValue::Kind::kObject) continue;
       const JsonValue* id = v.Get(id_field);
-      if (id == nullptr || !id->is_string() || !ids.count(id->text)) continue;
+      if (id == nullptr || !id->is_string() || !want(id->text)) continue;
       RecordText r;
       r.id = id->text;
       r.position = lines.Label(start, 0);
@@ -87,22 +90,30 @@ Status FindJsonl(const io::InputFile& file, const InputSpec& input, const std::s
         std::string value = x.kind == JsonValue::Kind::kNull ? "null" : x.kind == JsonValue::Kind::kBool ? (x.b ? "true" : "false") : x.text;
         r.fields.emplace_back(m.key, std::move(value));
       }
-      out->push_back(std::move(r));
+      out(std::move(r));
     }
   });
 }
 
-}  // namespace
-
-Status FindRecords(const InputSpec& input, const std::string& id_field, const std::set<std::string>& ids, std::vector<RecordText>* out) {
-  out->clear();
+Status Scan(const InputSpec& input, const std::string& id_field, const Want& want, const Sink& out) {
   InputFormat format = input.format == InputFormat::kAuto ? DetectInputFormat(input.path) : input.format;
   if (format != InputFormat::kCsv && format != InputFormat::kJsonl) {
     return Status::NotSupported(input.path + ": records are looked up in CSV and JSON Lines batches only");
   }
   io::InputFile file;
   if (Status st = file.Open(input.path, input.max_record_bytes); !st.ok()) return st;
-  return format == InputFormat::kCsv ? FindCsv(file, input, id_field, ids, out) : FindJsonl(file, input, id_field, ids, out);
+  return format == InputFormat::kCsv ? FindCsv(file, input, id_field, want, out) : FindJsonl(file, input, id_field, want, out);
+}
+
+}  // namespace
+
+Status FindRecords(const InputSpec& input, const std::string& id_field, const std::set<std::string>& ids, std::vector<RecordText>* out) {
+  out->clear();
+  return Scan(input, id_field, [&](const std::string& id) { return ids.count(id) > 0; }, [&](RecordText&& r) { out->push_back(std::move(r)); });
+}
+
+Status ForEachRecord(const InputSpec& input, const std::string& id_field, const std::function<void(RecordText&&)>& fn) {
+  return Scan(input, id_field, [](const std::string&) { return true; }, fn);
 }
 
 }  // namespace decree

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -47,5 +48,9 @@ struct RecordText {
 // skipped here: `decree run` is what reports them.  The batch is read a segment at a time
 // (memory bounded by the segment and the longest record, not the batch).
 Status FindRecords(const InputSpec& input, const std::string& id_field, const std::set<std::string>& ids, std::vector<RecordText>* out);
+
+// Calls `fn` with every record of a CSV or JSON Lines batch, in file order (records the
+// batch reader would reject as malformed are skipped): fund-flow pictures read the batch so.
+Status ForEachRecord(const InputSpec& input, const std::string& id_field, const std::function<void(RecordText&&)>& fn);
 
 }  // namespace decree
