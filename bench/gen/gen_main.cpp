@@ -88,6 +88,8 @@ int main(int argc, char** argv) {
         fmt::print(stderr, "decree-gen: --flows is a per mille from 0 to 1000\n");
         return 2;
       }
+    } else if (a == "--transfers") {
+      o.transfers_only = true;
     } else if (a == "--no-aml-patterns") {
       o.aml_patterns = false;
     } else if (a == "--mix") {
@@ -99,7 +101,7 @@ int main(int argc, char** argv) {
       o.mix = m == "retail" ? decree::bench::Mix::kRetail : m == "heavy" ? decree::bench::Mix::kHeavy : decree::bench::Mix::kDense;
     } else {
       fmt::print(stderr,
-                 "usage: decree-gen --rows N [--seed S] [--mix dense|retail|heavy] [--customers N] [--days N] [--jsonl] [--no-aml-patterns] [--flows PERMILLE] "
+                 "usage: decree-gen --rows N [--seed S] [--mix dense|retail|heavy] [--customers N] [--days N] [--jsonl] [--no-aml-patterns] [--flows PERMILLE] [--transfers] "
                  "--out FILE [--rates FILE] [--last-activity FILE]\n"
                  "       decree-gen --rules N --out DIR\n");
       return a == "--help" ? 0 : 2;

@@ -117,13 +117,16 @@ class Generator {
       bool pattern = o_.aml_patterns && kind >= 88;
       Profile p = Customer(c);
       int64_t start = (day - 0) * 86400 - 8 * 3600 + static_cast<int64_t>(rng_.Below(86400));  // a Beijing day
-      std::string channel = Channel();
-      std::string currency_hint = rng_.Chance(800) ? "CNY" : "";
+      std::string channel = o_.transfers_only ? "transfer" : Channel();
+      std::string currency_hint = o_.transfers_only || rng_.Chance(800) ? "CNY" : "";
       for (int i = 0; i < burst && n < o_.rows; ++i, ++n) {
         GeneratedRow r;
         int64_t t = start + (pattern ? static_cast<int64_t>(rng_.Below(6 * 3600)) : static_cast<int64_t>(rng_.Below(3600 * 10)));
-        Fill(&r, n, c, p, t, pattern ? channel : Channel(), currency_hint, pattern, i);
-        if (o_.flow_permille > 0 && r.channel == "transfer" && r.direction == "out" && r.currency == "CNY" && rng_.Chance(30)) {
+        Fill(&r, n, c, p, t, pattern || o_.transfers_only ? channel : Channel(), currency_hint, pattern, i);
+        if (o_.transfers_only) {
+          r.direction = "out";
+          r.counterparty_account = Account(rng_.Below(customers_));
+        } else if (o_.flow_permille > 0 && r.channel == "transfer" && r.direction == "out" && r.currency == "CNY" && rng_.Chance(30)) {
           r.counterparty_account = Account(rng_.Below(customers_));  // a chance link
         }
         emit(r);

@@ -33,6 +33,8 @@ struct GenOptions {
   // With flows, 3 % of other CNY transfers out go to a customer's account (chance links).
   // 0: none (the default, so batches without it are unchanged).
   int flow_permille = 0;
+  // Every row a CNY transfer out to another customer's account (a transfer graph, for B7).
+  bool transfers_only = false;
 };
 
 struct GeneratedRow {

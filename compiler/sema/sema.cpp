@@ -262,7 +262,8 @@ void Sema::MergeRulesetFiles() {
     if (scopes_[m].group >= 0) groups[scopes_[m].group].push_back(static_cast<int>(m));
   }
   for (auto& [g, members] : groups) {
-    const ir::RulesetInfo& info = p_->rulesets[g];
+    ir::RulesetInfo& info = p_->rulesets[g];
+    if (info.timezone.empty()) info.timezone = "UTC";  // as documented in ir.h
     std::vector<int> imports;
     for (int m : members) imports.insert(imports.end(), scopes_[m].imports.begin(), scopes_[m].imports.end());
     std::sort(imports.begin(), imports.end());

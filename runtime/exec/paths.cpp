@@ -4,11 +4,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <unordered_map>
 
 #include "common/civil.h"
 #include "common/codes.h"
 #include "common/parallel.h"
+#include "exec/group_table.h"
 #include "exec/run_plan.h"
 #include "ir/eval.h"
 
@@ -38,24 +38,70 @@ struct HopIndex {
   std::vector<uint32_t> from_start, to_start;  // per account: where its hops start (size accounts + 1)
 
   void Build(const std::vector<const HopBuffer*>& buffers) {
+    size_t total = 0;
+    for (const HopBuffer* b : buffers) total += b->hops().size();
+    hops.reserve(total);
     for (const HopBuffer* b : buffers) hops.insert(hops.end(), b->hops().begin(), b->hops().end());
-    // A total order on hops that does not depend on how the batch was split.
-    std::sort(hops.begin(), hops.end(), [](const Hop& x, const Hop& y) {
-      return std::tie(x.from, x.at, x.txn, x.to, x.amount) < std::tie(y.from, y.at, y.txn, y.to, y.amount);
-    });
-    std::unordered_map<std::string_view, int32_t> ids;
-    auto id = [&](std::string_view a) { return ids.emplace(a, static_cast<int32_t>(ids.size())).first->second; };
+    AccountIds ids(total);
     from.resize(hops.size());
     to.resize(hops.size());
     for (size_t i = 0; i < hops.size(); ++i) {
-      from[i] = id(hops[i].from);
-      to[i] = id(hops[i].to);
+      from[i] = ids.Get(hops[i].from);
+      to[i] = ids.Get(hops[i].to);
     }
     Order(from, &by_from, &from_start, ids.size());
     Order(to, &by_to, &to_start, ids.size());
   }
 
-  // Hops grouped by `account`, by time within an account.
+  // Accounts numbered in order of appearance: an open-addressing table of (hash, number), a
+  // hot loop over every hop (a node-based map spent most of the index's time here).
+  class AccountIds {
+   public:
+    explicit AccountIds(size_t expected) {
+      size_t cap = 1024;
+      while (cap < expected) cap *= 2;
+      slots_.assign(cap, Slot{0, -1});
+      mask_ = cap - 1;
+    }
+    int32_t Get(std::string_view name) {
+      uint64_t h = HashBytes(name);
+      for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+        Slot& s = slots_[i];
+        if (s.id < 0) {
+          s = Slot{h, static_cast<int32_t>(names_.size())};
+          names_.push_back(name);
+          if (2 * names_.size() > slots_.size()) Grow();
+          return static_cast<int32_t>(names_.size() - 1);
+        }
+        if (s.hash == h && names_[s.id] == name) return s.id;
+      }
+    }
+    size_t size() const { return names_.size(); }
+
+   private:
+    void Grow() {
+      std::vector<Slot> old(2 * slots_.size(), Slot{0, -1});
+      old.swap(slots_);
+      mask_ = slots_.size() - 1;
+      for (const Slot& s : old) {
+        if (s.id < 0) continue;
+        size_t i = s.hash & mask_;
+        while (slots_[i].id >= 0) i = (i + 1) & mask_;
+        slots_[i] = s;
+      }
+    }
+
+    struct Slot {
+      uint64_t hash;
+      int32_t id;
+    };
+    std::vector<Slot> slots_;
+    std::vector<std::string_view> names_;
+    size_t mask_;
+  };
+
+  // Hops grouped by `account` (a counting sort), in a total order within an account that does
+  // not depend on how the batch was split: time, then txn id, then the rest.
   void Order(const std::vector<int32_t>& account, std::vector<uint32_t>* order, std::vector<uint32_t>* start, size_t n) {
     start->assign(n + 1, 0);
     for (int32_t a : account) ++(*start)[a + 1];
@@ -63,11 +109,12 @@ struct HopIndex {
     order->resize(account.size());
     std::vector<uint32_t> next(start->begin(), start->end() - 1);
     for (size_t i = 0; i < account.size(); ++i) (*order)[next[account[i]]++] = static_cast<uint32_t>(i);
-    for (size_t a = 0; a < n; ++a) {
-      // `hops` is by paying account then time: by_from is in order already, by_to is not.
-      std::stable_sort(order->begin() + (*start)[a], order->begin() + (*start)[a + 1],
-                       [&](uint32_t x, uint32_t y) { return hops[x].at < hops[y].at; });
-    }
+    auto before = [&](uint32_t x, uint32_t y) {
+      const Hop& a = hops[x];
+      const Hop& b = hops[y];
+      return std::tie(a.at, a.txn, a.from, a.to, a.amount) < std::tie(b.at, b.txn, b.from, b.to, b.amount);
+    };
+    for (size_t a = 0; a < n; ++a) std::sort(order->begin() + (*start)[a], order->begin() + (*start)[a + 1], before);
   }
 };
 
