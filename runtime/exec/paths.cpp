@@ -27,51 +27,123 @@ bool HopBuffer::Add(std::string_view txn, const std::vector<Vec>& fields, uint32
   return true;
 }
 
-namespace {
-
 // Every hop of the batch, with accounts as numbers and two orders: by (paying account, time)
 // for successors, by (receiving account, time) for predecessors.
 struct HopIndex {
   std::vector<Hop> hops;
-  std::vector<int32_t> from, to;       // account numbers per hop
-  std::vector<uint32_t> by_from, by_to;  // hop numbers in those orders
+  std::vector<int32_t> from, to;               // account numbers per hop
+  std::vector<uint32_t> by_from, by_to;        // hop numbers in those orders
   std::vector<uint32_t> from_start, to_start;  // per account: where its hops start (size accounts + 1)
+  // What the search reads, laid out in those orders: for successors (by_from order) each hop's
+  // time, amount and receiving account; for predecessors (by_to order) its time, amount and
+  // paying account.  Contiguous per account, so a scan reads no Hop.
+  std::vector<int64_t> out_at, in_at;
+  std::vector<i128> out_amount, in_amount;
+  std::vector<int32_t> out_to, in_from;
+  std::vector<int32_t> out_from;  // by_from order: the paying account (the first hop's)
 
-  void Build(const std::vector<const HopBuffer*>& buffers) {
+  void Build(const std::vector<const HopBuffer*>& buffers, int threads) {
     size_t total = 0;
     for (const HopBuffer* b : buffers) total += b->hops().size();
     hops.reserve(total);
     for (const HopBuffer* b : buffers) hops.insert(hops.end(), b->hops().begin(), b->hops().end());
-    AccountIds ids(total);
-    from.resize(hops.size());
-    to.resize(hops.size());
-    for (size_t i = 0; i < hops.size(); ++i) {
-      from[i] = ids.Get(hops[i].from);
-      to[i] = ids.Get(hops[i].to);
-    }
-    Order(from, &by_from, &from_start, ids.size());
-    Order(to, &by_to, &to_start, ids.size());
+    size_t accounts = Number(threads);
+    Parallel(2, threads, [&](int, size_t which) {
+      if (which == 0) {
+        Order(from, &by_from, &from_start, accounts);
+        Lay(by_from, to, &out_at, &out_amount, &out_to);
+        out_from.resize(by_from.size());
+        for (size_t a = 0; a < accounts; ++a) {
+          std::fill(out_from.begin() + from_start[a], out_from.begin() + from_start[a + 1], static_cast<int32_t>(a));
+        }
+      } else {
+        Order(to, &by_to, &to_start, accounts);
+        Lay(by_to, from, &in_at, &in_amount, &in_from);
+      }
+    });
   }
 
-  // Accounts numbered in order of appearance: an open-addressing table of (hash, number), a
-  // hot loop over every hop (a node-based map spent most of the index's time here).
-  class AccountIds {
+  void Lay(const std::vector<uint32_t>& order, const std::vector<int32_t>& other, std::vector<int64_t>* at,
+           std::vector<i128>* amount, std::vector<int32_t>* account) {
+    at->resize(order.size());
+    amount->resize(order.size());
+    account->resize(order.size());
+    for (size_t k = 0; k < order.size(); ++k) {
+      const Hop& h = hops[order[k]];
+      (*at)[k] = h.at;
+      (*amount)[k] = h.amount;
+      (*account)[k] = other[order[k]];
+    }
+  }
+
+  // Numbers the accounts of `hops` into from/to; returns how many there are.  Every account
+  // name is hashed, the names are split by hash into partitions small enough for a cache, and
+  // each partition is numbered on its own, in parallel (one table over every name spent most
+  // of the index's time in cache misses).
+  size_t Number(int threads) {
+    constexpr int kBits = 8;
+    constexpr size_t kParts = size_t{1} << kBits;
+    struct Ref {
+      uint64_t hash;
+      uint32_t hop;
+      uint32_t side;  // 0 from, 1 to; then the number within the partition
+    };
+    const size_t n = hops.size();
+    std::vector<uint64_t> hash(2 * n);
+    constexpr size_t kBlock = 1 << 16;
+    Parallel((2 * n + kBlock - 1) / kBlock, threads, [&](int, size_t blk) {
+      for (size_t i = blk * kBlock; i < std::min(2 * n, (blk + 1) * kBlock); ++i) {
+        hash[i] = HashBytes(i < n ? hops[i].from : hops[i - n].to);
+      }
+    });
+    std::vector<size_t> start(kParts + 1, 0);
+    for (uint64_t h : hash) ++start[(h >> (64 - kBits)) + 1];
+    for (size_t p = 0; p < kParts; ++p) start[p + 1] += start[p];
+    std::vector<Ref> refs(2 * n);
+    std::vector<size_t> next(start.begin(), start.end() - 1);
+    for (size_t i = 0; i < 2 * n; ++i) {
+      refs[next[hash[i] >> (64 - kBits)]++] = Ref{hash[i], static_cast<uint32_t>(i < n ? i : i - n), i < n ? 0u : 1u};
+    }
+    std::vector<uint32_t> distinct(kParts, 0);
+    Parallel(kParts, threads, [&](int, size_t p) {
+      PartitionIds ids(start[p + 1] - start[p]);
+      for (size_t i = start[p]; i < start[p + 1]; ++i) {
+        Ref& r = refs[i];
+        r.side = r.side | (static_cast<uint32_t>(ids.Get(r.hash, r.side == 0 ? hops[r.hop].from : hops[r.hop].to)) << 1);
+      }
+      distinct[p] = static_cast<uint32_t>(ids.size());
+    });
+    std::vector<uint32_t> base(kParts + 1, 0);
+    for (size_t p = 0; p < kParts; ++p) base[p + 1] = base[p] + distinct[p];
+    from.resize(n);
+    to.resize(n);
+    Parallel(kParts, threads, [&](int, size_t p) {
+      for (size_t i = start[p]; i < start[p + 1]; ++i) {
+        const Ref& r = refs[i];
+        int32_t id = static_cast<int32_t>(base[p] + (r.side >> 1));
+        ((r.side & 1) == 0 ? from : to)[r.hop] = id;
+      }
+    });
+    return base[kParts];
+  }
+
+  // The accounts of one partition, numbered in order of appearance: open addressing over
+  // (hash, number).
+  class PartitionIds {
    public:
-    explicit AccountIds(size_t expected) {
-      size_t cap = 1024;
-      while (cap < expected) cap *= 2;
+    explicit PartitionIds(size_t most) {
+      size_t cap = 16;
+      while (cap < 2 * most) cap *= 2;
       slots_.assign(cap, Slot{0, -1});
       mask_ = cap - 1;
     }
-    int32_t Get(std::string_view name) {
-      uint64_t h = HashBytes(name);
+    int32_t Get(uint64_t h, std::string_view name) {
       for (size_t i = h & mask_;; i = (i + 1) & mask_) {
         Slot& s = slots_[i];
         if (s.id < 0) {
           s = Slot{h, static_cast<int32_t>(names_.size())};
           names_.push_back(name);
-          if (2 * names_.size() > slots_.size()) Grow();
-          return static_cast<int32_t>(names_.size() - 1);
+          return s.id;
         }
         if (s.hash == h && names_[s.id] == name) return s.id;
       }
@@ -79,18 +151,6 @@ struct HopIndex {
     size_t size() const { return names_.size(); }
 
    private:
-    void Grow() {
-      std::vector<Slot> old(2 * slots_.size(), Slot{0, -1});
-      old.swap(slots_);
-      mask_ = slots_.size() - 1;
-      for (const Slot& s : old) {
-        if (s.id < 0) continue;
-        size_t i = s.hash & mask_;
-        while (slots_[i].id >= 0) i = (i + 1) & mask_;
-        slots_[i] = s;
-      }
-    }
-
     struct Slot {
       uint64_t hash;
       int32_t id;
@@ -117,6 +177,8 @@ struct HopIndex {
     for (size_t a = 0; a < n; ++a) std::sort(order->begin() + (*start)[a], order->begin() + (*start)[a + 1], before);
   }
 };
+
+namespace {
 
 // Attributes of one path for the rule's `when`.
 class PathContext : public ir::EvalContext {
@@ -162,14 +224,14 @@ class PathSearch {
     }
   }
 
-  // Paths starting with hop `s`, as one finding in `out`.
-  Status From(uint32_t s, FindingList* out) {
+  // Paths starting with the hop at position `k` of the successor order, as one finding.
+  Status From(uint32_t k, FindingList* out) {
     found_.clear();
-    path_[0] = s;
-    acc_[0] = ix_.from[s];
-    acc_[1] = ix_.to[s];
+    path_[0] = k;
+    acc_[0] = ix_.out_from[k];
+    acc_[1] = ix_.out_to[k];
     if (spec_.distinct && !spec_.cycle && acc_[0] == acc_[1]) return Status::Ok();  // a transfer to itself
-    Predecessors(s);
+    Predecessors(k);
     Status st = Visit(1);
     if (!st.ok() || found_.empty()) return st;
     Emit(out);
@@ -177,14 +239,15 @@ class PathSearch {
   }
 
  private:
-  // Whether hop b may follow hop a (b is a hop of a's receiving account).
-  bool Links(const Hop& a, const Hop& b) const {
-    if (b.at <= a.at || b.at - a.at > spec_.within_us) return false;
+  // Whether a hop (at b_at moving b_amount) may follow one (at a_at moving a_amount) into the
+  // account it leaves.
+  bool Links(int64_t a_at, i128 a_amount, int64_t b_at, i128 b_amount) const {
+    if (b_at <= a_at || b_at - a_at > spec_.within_us) return false;
     if (!spec_.has_ratio) return true;
     i128 lo, b_lo, hi, b_hi;
     // lo * a <= b <= hi * a, with lo = lo_m / 10^lo_s and hi = hi_m / 10^hi_s.
-    if (!MulChecked(lo_m_, a.amount, &lo) || !MulChecked(b.amount, Pow10(lo_s_), &b_lo) || lo > b_lo) return false;
-    return MulChecked(hi_m_, a.amount, &hi) && MulChecked(b.amount, Pow10(hi_s_), &b_hi) && b_hi <= hi;
+    if (!MulChecked(lo_m_, a_amount, &lo) || !MulChecked(b_amount, Pow10(lo_s_), &b_lo) || lo > b_lo) return false;
+    return MulChecked(hi_m_, a_amount, &hi) && MulChecked(b_amount, Pow10(hi_s_), &b_hi) && b_hi <= hi;
   }
 
   bool Seen(int32_t account, int len) const {
@@ -194,35 +257,40 @@ class PathSearch {
     return false;
   }
 
-  void Predecessors(uint32_t s) {
+  // The paying accounts of the hops the first hop (position k) may follow.
+  void Predecessors(uint32_t k) {
     preds_.clear();
     if (!spec_.maximal) return;
-    const Hop& h = ix_.hops[s];
-    int32_t account = ix_.from[s];
-    auto begin = ix_.by_to.begin() + ix_.to_start[account], end = ix_.by_to.begin() + ix_.to_start[account + 1];
-    // Hops into the account from `within` before h on; by_to is by time within an account.
-    auto it = std::lower_bound(begin, end, h.at - spec_.within_us, [&](uint32_t i, int64_t t) { return ix_.hops[i].at < t; });
-    for (; it != end && ix_.hops[*it].at < h.at; ++it) {
-      if (Links(ix_.hops[*it], h)) preds_.push_back(ix_.from[*it]);
+    const int64_t at = ix_.out_at[k];
+    const i128 amount = ix_.out_amount[k];
+    const int32_t account = acc_[0];
+    auto begin = ix_.in_at.begin() + ix_.to_start[account], end = ix_.in_at.begin() + ix_.to_start[account + 1];
+    // Hops into the account from `within` before it on; by time within an account.
+    for (auto it = std::lower_bound(begin, end, at - spec_.within_us); it != end && *it < at; ++it) {
+      size_t q = static_cast<size_t>(it - ix_.in_at.begin());
+      if (Links(*it, ix_.in_amount[q], at, amount)) preds_.push_back(ix_.in_from[q]);
     }
   }
 
-  // The path_[0..len) is a path; reports it if it qualifies, then extends it.
+  // The path_[0..len) (positions of the successor order) is a path; reports it if it
+  // qualifies, then extends it.
   Status Visit(int len) {
-    const Hop& last = ix_.hops[path_[len - 1]];
+    const uint32_t last = path_[len - 1];
+    const int64_t last_at = ix_.out_at[last];
+    const i128 last_amount = ix_.out_amount[last];
     bool closed = spec_.cycle && acc_[len] == acc_[0];
     bool extends = false;
     if (len < spec_.max_hops && !(closed && spec_.distinct)) {
       int32_t account = acc_[len];
-      auto begin = ix_.by_from.begin() + ix_.from_start[account], end = ix_.by_from.begin() + ix_.from_start[account + 1];
-      auto it = std::upper_bound(begin, end, last.at, [&](int64_t t, uint32_t i) { return t < ix_.hops[i].at; });
-      for (; it != end && ix_.hops[*it].at - last.at <= spec_.within_us; ++it) {
-        if (!Links(last, ix_.hops[*it])) continue;
-        int32_t next = ix_.to[*it];
+      auto begin = ix_.out_at.begin() + ix_.from_start[account], end = ix_.out_at.begin() + ix_.from_start[account + 1];
+      for (auto it = std::upper_bound(begin, end, last_at); it != end && *it - last_at <= spec_.within_us; ++it) {
+        uint32_t q = static_cast<uint32_t>(it - ix_.out_at.begin());
+        if (!Links(last_at, last_amount, *it, ix_.out_amount[q])) continue;
+        int32_t next = ix_.out_to[q];
         bool closes = spec_.cycle && next == acc_[0];
         if (spec_.distinct && !closes && Seen(next, len)) continue;
         extends = true;
-        path_[len] = *it;
+        path_[len] = q;
         acc_[len + 1] = next;
         if (Status st = Visit(len + 1); !st.ok()) return st;
       }
@@ -235,8 +303,8 @@ class PathSearch {
       }
     }
     if (info_.rule->when) {
-      const Hop& first = ix_.hops[path_[0]];
-      ctx_.Set(len, last.at - first.at, first.amount, last.amount);
+      const uint32_t first = path_[0];
+      ctx_.Set(len, last_at - ix_.out_at[first], ix_.out_amount[first], last_amount);
       ir::Value v;
       std::string error;
       if (!ir::EvalScalar(*plan_.program, *info_.rule->when, ctx_, &v, &error)) {
@@ -244,7 +312,8 @@ class PathSearch {
       }
       if (!v.truthy()) return Status::Ok();
     }
-    found_.emplace_back(path_, path_ + len);
+    std::vector<uint32_t>& p = found_.emplace_back(path_, path_ + len);
+    for (uint32_t& h : p) h = ix_.by_from[h];  // hop numbers from here on
     return Status::Ok();
   }
 
@@ -305,10 +374,14 @@ class PathSearch {
 
 }  // namespace
 
-Status FindPaths(const Plan& plan, const RuleInfo& info, const std::vector<const HopBuffer*>& buffers, int threads,
+std::shared_ptr<const HopIndex> BuildHopIndex(const std::vector<const HopBuffer*>& buffers, int threads) {
+  auto ix = std::make_shared<HopIndex>();
+  ix->Build(buffers, threads);
+  return ix;
+}
+
+Status FindPaths(const Plan& plan, const RuleInfo& info, const HopIndex& ix, int threads,
                  std::vector<std::unique_ptr<FindingList>>* lists) {
-  HopIndex ix;
-  ix.Build(buffers);
   constexpr size_t kPerTask = 4096;
   size_t tasks = (ix.hops.size() + kPerTask - 1) / kPerTask;
   size_t base = lists->size();

@@ -46,10 +46,15 @@ class HopBuffer {
   std::vector<Hop> hops_;
 };
 
-// The findings of path rule `info` over every worker's hops, into sorted lists (one per task)
+// Every worker's hops of one flow, indexed by (paying account, time) and (receiving account,
+// time).  Path rules over the same flow share one.
+struct HopIndex;
+std::shared_ptr<const HopIndex> BuildHopIndex(const std::vector<const HopBuffer*>& buffers, int threads);
+
+// The findings of path rule `info` over the hops of its flow, into sorted lists (one per task)
 // ready for the FindingMerger.  Deterministic: the same hops give the same findings whatever
 // the threads or the order the hops were collected in.
-Status FindPaths(const Plan& plan, const RuleInfo& info, const std::vector<const HopBuffer*>& buffers, int threads,
+Status FindPaths(const Plan& plan, const RuleInfo& info, const HopIndex& hops, int threads,
                  std::vector<std::unique_ptr<FindingList>>* lists);
 
 }  // namespace decree::exec

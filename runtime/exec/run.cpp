@@ -42,6 +42,8 @@
 #include "exec/run_source.h"
 #include "exec/tables.h"
 #include "io/source.h"
+#include "ir/ir_codec.h"
+#include "ir/sexpr.h"
 #include "decree/atomic_file.h"
 #include "common/civil.h"
 #include "common/codes.h"
@@ -176,6 +178,8 @@ class RunPass {
     result->input_format = source->format_name();
     started = std::chrono::steady_clock::now();
     for (auto& w : workers) w->ResetForRun();
+    hop_index_.clear();
+    paths_done_.clear();
     segments.clear();
     due_notes = DueNotes();
     held = 0;
@@ -190,6 +194,10 @@ class RunPass {
 
  private:
   Status FinalizeGrouped(size_t r, std::vector<std::unique_ptr<FindingList>>* lists, std::vector<ListRange>* ranges);
+  // A path rule's paths, over the index of its flow's hops (built by the first rule to need it,
+  // freed by the last).
+  Status FinalizePaths(size_t r, std::vector<std::unique_ptr<FindingList>>* lists, std::vector<ListRange>* ranges);
+  void SharePathHops();
   // Rendered findings beyond the budget are spilled to a temporary file next to the output.
   Status MaybeSpill(FindingList* list);
   // The error when the bulk state passes RunOptions::memory_budget (`--max-memory`).
@@ -222,6 +230,8 @@ class RunPass {
   std::mutex spill_mu;
   bool spill_open = false;
   std::vector<std::vector<std::unique_ptr<WindowFinalizer>>> window_fins_;  // [rule][thread]
+  std::map<int, std::shared_ptr<const HopIndex>> hop_index_;  // path rules' hops, by Plan::rules index
+  std::set<size_t> paths_done_;                               // path rules finalized in this run
   std::vector<std::vector<std::unique_ptr<GroupFinalizer>>> group_fins_;
   std::vector<std::vector<Status>> fin_status_;
 };
@@ -288,6 +298,7 @@ Status RunPass::MakePlan() {
     }
     result->rules.push_back(info.rule->id);
   }
+  SharePathHops();
   for (int t : needed_tables) {
     if (t >= 0 && tables.Get(t) == nullptr) {
       const std::string& q = program.tables[t].name;
@@ -312,6 +323,21 @@ Status RunPass::MakePlan() {
   result->input_format = source->format_name();
   base_result = *result;
   return Status::Ok();
+}
+
+void RunPass::SharePathHops() {
+  // Path rules over the same hops (flow filter and fields, period, exemptions) read one
+  // collection and one index.
+  std::map<std::string, int> first;
+  for (size_t i = 0; i < plan.rules.size(); ++i) {
+    RuleInfo& info = plan.rules[i];
+    if (!info.path) continue;
+    const ir::Rule& r = *info.rule;
+    std::string key = fmt::format("{}|{}|{}|", r.effective_from, r.effective_until, r.where ? PrintSExpr(ir::EncodeExpr(*r.where)) : "");
+    for (const ir::Key& k : r.keys) key += PrintSExpr(ir::EncodeExpr(*k.expr)) + "|";
+    for (const std::string& e : r.exempted_by) key += e + ",";
+    info.hops_of = first.emplace(key, static_cast<int>(i)).first->second;
+  }
 }
 
 Status RunPass::StartWorkers() {
@@ -448,6 +474,31 @@ Status RunPass::FinalizeGrouped(size_t r, std::vector<std::unique_ptr<FindingLis
   return Status::Ok();
 }
 
+Status RunPass::FinalizePaths(size_t r, std::vector<std::unique_ptr<FindingList>>* lists, std::vector<ListRange>* ranges) {
+  const RuleInfo& info = plan.rules[r];
+  std::shared_ptr<const HopIndex>& index = hop_index_[info.hops_of];
+  if (!index) {
+    std::vector<const HopBuffer*> hops;
+    for (Worker* w : raw) hops.push_back(w->rule(static_cast<size_t>(info.hops_of)).hops.get());
+    index = BuildHopIndex(hops, worker_count);
+  }
+  if (Status st = FindPaths(plan, info, *index, worker_count, lists); !st.ok()) return st;
+  for (auto& l : *lists) {
+    if (Status st = MaybeSpill(l.get()); !st.ok()) return st;
+    ranges->push_back(ListRange{l.get(), 0, l->size()});
+    due_notes.Merge(l->due_notes());
+  }
+  // The last rule reading these hops frees them.
+  bool more = false;
+  for (size_t j = 0; j < plan.rules.size(); ++j) more |= j != r && plan.rules[j].hops_of == info.hops_of && !paths_done_.count(j);
+  paths_done_.insert(r);
+  if (!more) {
+    index.reset();
+    for (Worker* w : raw) w->rule(static_cast<size_t>(info.hops_of)).hops->Clear();
+  }
+  return Status::Ok();
+}
+
 Status RunPass::FinalizeAndWrite() {
   std::vector<size_t> rule_order(plan.rules.size());
   for (size_t i = 0; i < rule_order.size(); ++i) rule_order[i] = i;
@@ -481,15 +532,7 @@ Status RunPass::FinalizeAndWrite() {
     std::vector<ListRange> ranges;
     std::vector<std::unique_ptr<FindingList>> lists;
     if (info.path) {
-      std::vector<const HopBuffer*> hops;
-      for (Worker* w : raw) hops.push_back(w->rule(r).hops.get());
-      if (Status st = FindPaths(plan, info, hops, worker_count, &lists); !st.ok()) return st;
-      for (auto& l : lists) {
-        if (Status st = MaybeSpill(l.get()); !st.ok()) return st;
-        ranges.push_back(ListRange{l.get(), 0, l->size()});
-        due_notes.Merge(l->due_notes());
-      }
-      for (Worker* w : raw) w->rule(r).hops->Clear();
+      if (Status st = FinalizePaths(r, &lists, &ranges); !st.ok()) return st;
     } else if (info.grouped) {
       // A rule no record of the batch reached has no group, hence no finding (this is most
       // rules of a small run: an online decision's partition).

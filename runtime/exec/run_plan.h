@@ -40,6 +40,8 @@ struct RuleInfo {
   std::vector<int> overrides;  // indices into Plan::rules (row rules this one overrides)
   bool grouped = false;        // group, window, or require with keys
   bool path = false;           // a path rule: its hops are collected, then searched (exec/paths.h)
+  int hops_of = -1;            // path rules: the rule (index into Plan::rules) whose hops it reads:
+                               // itself, or the first path rule over the same flow
   // The effective period as instants: rows booked in [keep_from, keep_until) are inside it,
   // rows before drop_before or from drop_from on are outside, and only the rows between
   // (within a day of a bound, where an offset change could matter) need their local day.

@@ -61,7 +61,7 @@ class Worker {
       x->arg_vals.resize(r.aggs.size());
       x->match.assign(kChunkSize, 0);
       x->overridden.assign(kChunkSize, 0);
-      if (info.path) x->hops = std::make_unique<HopBuffer>(plan_.pool);
+      if (info.path) x->hops = std::make_unique<HopBuffer>(plan_.pool);  // empty when it reads another's
       if (info.grouped) {
         if (r.aggs.size() > 16) return Status::NotSupported(fmt::format("rule {}: more than 16 aggregates", r.id));
         x->present.assign(r.aggs.size(), 0);
@@ -121,6 +121,7 @@ class Worker {
       }
       const Sel& s = x.sel.sel();
       if (x.info->path) {
+        if (x.info->hops_of != static_cast<int>(&xp - rules_.data())) continue;  // reads another rule's hops
         for (size_t i = 0; i < x.keys.size(); ++i) x.key_vals[i] = x.keys[i]->Eval(c, s, &errors_);
         if (x.key_vals[ir::kPathAmount].scale > kHopScale) {
           for (uint32_t k = 0; k < s.n; ++k) {
@@ -202,7 +203,7 @@ class Worker {
     for (auto& xp : rules_) {
       RuleExec& x = *xp;
       if (x.info->path) {
-        CollectHops(x, c, any_rejected);
+        if (x.info->hops_of == static_cast<int>(&xp - rules_.data())) CollectHops(x, c, any_rejected);
       } else if (!x.info->grouped) {
         EmitRowFindings(x, c, any_rejected);
       } else {
