@@ -12,8 +12,9 @@
 #   bench/run.sh B4 [--rules 1000]        the analysis of a generated rule library (bench/b4.sh)
 #   bench/run.sh B5 [--rows 200000]       real-time decisions: in process and over HTTP (bench/b5.sh)
 #   bench/run.sh B6 [--rows 1000000]      the lowered rules on a two-shard ClickHouse cluster vs native (bench/b6.py)
+#   bench/run.sh B7 [--rows 1000000]      fund-flow paths vs DuckDB's recursive CTEs (bench/b7.sh)
 #
-# B1: cn-pboc-lvtr over generated batches (B2: aml-typologies over the same batches).  Decree (`decree run`, CSV -> findings file) against
+# B1: cn-pboc-lvtr over generated batches (B2: aml-typologies/aml.decree, the typologies the peers implement — the path rules of flows.decree are B7).  Decree (`decree run`, CSV -> findings file) against
 # DuckDB (Node API, 2 threads) and SQLite (the sqlite3 shell: .import, then the SQL), all on the
 # same files.  Every run's findings are normalised to (rule, key, txn_ids) and must be identical
 # across peers and runs, or the benchmark fails.  Times are wall-clock of the whole process
@@ -39,6 +40,7 @@ shift
 [[ "$bench" == B3 ]] && exec bench/b3.sh "$@"
 [[ "$bench" == B5 ]] && exec bench/b5.sh "$@"
 [[ "$bench" == B6 ]] && exec python3 bench/b6.py "$@"
+[[ "$bench" == B7 ]] && exec bench/b7.sh "$@"
 sizes="1000000,10000000"
 runs=5
 seed=1
@@ -58,9 +60,9 @@ while (($#)); do
 done
 case "$bench" in
   B1) mix=lvtr ruleset=rulesets/cn-pboc-lvtr title='large-value reporting (`cn-pboc-lvtr`)' ;;
-  B2) mix=aml ruleset=rulesets/aml-typologies title='AML typologies (`aml-typologies`: sliding windows, distinct counts)' ;;
+  B2) mix=aml ruleset=rulesets/aml-typologies/aml.decree title='AML typologies (`aml-typologies`: sliding windows, distinct counts)' ;;
   B3) ;;
-  *) echo "bench/run.sh: unknown benchmark $bench (B1 to B6)" >&2; exit 2 ;;
+  *) echo "bench/run.sh: unknown benchmark $bench (B1 to B7)" >&2; exit 2 ;;
 esac
 ((runs >= 1)) || { echo "bench/run.sh: --runs must be at least 1" >&2; exit 2; }
 case "$data_mix" in
