@@ -541,6 +541,11 @@ z3::expr Encoder::Raw(const ir::Rule& rule) {
       s.keys = &keys;
       s.aggs = &attrs;
       AddPathAttributes(rule, s);
+      // A hop has both accounts; with distinct accounts it is no transfer to itself, but for
+      // a one-hop cycle.
+      Term from = Encode(*rule.keys[ir::kPathFrom].expr, s), to = Encode(*rule.keys[ir::kPathTo].expr, s);
+      f = f && !from.null && !to.null;
+      if (rule.path.distinct && !(rule.path.cycle && rule.path.min_hops == 1)) f = f && from.v != to.v;
       if (rule.when) f = f && Truth(Encode(*rule.when, s));
     } else if (rule.is_aggregate()) {
       std::vector<Term> keys, aggs;
