@@ -116,9 +116,9 @@ Node API with 2 threads, recursive CTEs carrying each path's accounts and txn id
 
 Decree's search: the hops of the flow collected while the batch is read, one index by
 (paying account, time) and by (receiving account, time) shared by both rules, then a
-depth-first search from every hop, split over threads by first hop. Its memory holds every hop
-of the batch (about 400 bytes a hop at this size, with the batch's rows): the frontier is not yet
-bounded by the flows' time span.
+depth-first search from every hop, split over threads by first hop. This run holds every hop
+in memory; with \`--max-memory\` the hops spill and the search sweeps the batch by slices of
+time, holding only a window of the flows' span (docs/tracing.md).
 EOF
 cat "$report"
 ((write)) && write_section B7 "$report"

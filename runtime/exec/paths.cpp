@@ -3,7 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 
 #include "common/civil.h"
 #include "common/codes.h"
@@ -47,6 +51,11 @@ struct HopIndex {
     for (const HopBuffer* b : buffers) total += b->hops().size();
     hops.reserve(total);
     for (const HopBuffer* b : buffers) hops.insert(hops.end(), b->hops().begin(), b->hops().end());
+    Finish(threads);
+  }
+
+  // The index over `hops` as they are.
+  void Finish(int threads) {
     size_t accounts = Number(threads);
     Parallel(2, threads, [&](int, size_t which) {
       if (which == 0) {
@@ -177,6 +186,59 @@ struct HopIndex {
     for (size_t a = 0; a < n; ++a) std::sort(order->begin() + (*start)[a], order->begin() + (*start)[a + 1], before);
   }
 };
+
+namespace {
+
+void PutU32(std::string* out, uint32_t v) { out->append(reinterpret_cast<const char*>(&v), 4); }
+
+}  // namespace
+
+Status HopSpill::Write(const std::string& bytes, uint64_t* at) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!open_) {
+      if (Status st = file_.Open(dir_); !st.ok()) return st;
+      open_ = true;
+    }
+  }
+  *at = file_.Reserve(bytes.size());
+  for (size_t done = 0; done < bytes.size();) {
+    ssize_t n = pwrite(file_.fd(), bytes.data() + done, bytes.size() - done, static_cast<off_t>(*at + done));
+    if (n <= 0) return Status::IoError(fmt::format("writing spilled fund-flow hops in {}: {}", dir_, std::strerror(errno)));
+    done += static_cast<size_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status HopSpill::Read(uint64_t at, size_t n, std::string* out) const {
+  out->resize(n);
+  for (size_t done = 0; done < n;) {
+    ssize_t r = pread(file_.fd(), out->data() + done, n - done, static_cast<off_t>(at + done));
+    if (r <= 0) return Status::IoError(fmt::format("reading spilled fund-flow hops: {}", r == 0 ? "short file" : std::strerror(errno)));
+    done += static_cast<size_t>(r);
+  }
+  return Status::Ok();
+}
+
+void HopBuffer::MaybeSpill() {
+  if (budget_ == 0 || arena_.bytes() + hops_.size() * sizeof(Hop) < budget_ || !status_.ok()) return;
+  std::stable_sort(hops_.begin(), hops_.end(), [](const Hop& a, const Hop& b) { return a.at < b.at; });
+  // A record: time, amount, the three lengths, the three strings.
+  std::string bytes;
+  bytes.reserve(arena_.bytes() + hops_.size() * 36);
+  for (const Hop& h : hops_) {
+    bytes.append(reinterpret_cast<const char*>(&h.at), sizeof(h.at));
+    bytes.append(reinterpret_cast<const char*>(&h.amount), sizeof(h.amount));
+    for (std::string_view v : {h.txn, h.from, h.to}) PutU32(&bytes, static_cast<uint32_t>(v.size()));
+    for (std::string_view v : {h.txn, h.from, h.to}) bytes.append(v);
+  }
+  HopRun run;
+  run.bytes = bytes.size();
+  status_ = spill_->Write(bytes, &run.at);
+  runs_.push_back(run);
+  hops_.clear();
+  arena_.Clear();
+}
 
 namespace {
 
@@ -380,23 +442,46 @@ std::shared_ptr<const HopIndex> BuildHopIndex(const std::vector<const HopBuffer*
   return ix;
 }
 
-Status FindPaths(const Plan& plan, const RuleInfo& info, const HopIndex& ix, int threads,
-                 std::vector<std::unique_ptr<FindingList>>* lists) {
+std::shared_ptr<const HopIndex> BuildHopIndex(std::vector<Hop>&& hops, int threads) {
+  auto ix = std::make_shared<HopIndex>();
+  ix->hops = std::move(hops);
+  ix->Finish(threads);
+  return ix;
+}
+
+Status SearchPaths(const Plan& plan, const RuleInfo& info, const HopIndex& ix, int64_t from, int64_t until,
+                   const std::vector<FindingList*>& out) {
+  // Tasks of first hops claimed by the threads; one list and one search per thread (the merge
+  // orders the findings, so which thread found one does not matter).
   constexpr size_t kPerTask = 4096;
-  size_t tasks = (ix.hops.size() + kPerTask - 1) / kPerTask;
-  size_t base = lists->size();
-  for (size_t t = 0; t < tasks; ++t) lists->push_back(std::make_unique<FindingList>(plan.keep_findings, plan.pool));
+  const size_t tasks = (ix.hops.size() + kPerTask - 1) / kPerTask;
+  std::vector<std::unique_ptr<PathSearch>> searches;
+  for (size_t w = 0; w < out.size(); ++w) searches.push_back(std::make_unique<PathSearch>(plan, info, ix));
   std::vector<Status> status(tasks);
-  Parallel(tasks, threads, [&](int, size_t t) {
-    PathSearch search(plan, info, ix);
-    FindingList* out = (*lists)[base + t].get();
+  Parallel(tasks, static_cast<int>(out.size()), [&](int w, size_t t) {
     for (size_t i = t * kPerTask; i < std::min(ix.hops.size(), (t + 1) * kPerTask) && status[t].ok(); ++i) {
-      status[t] = search.From(static_cast<uint32_t>(i), out);
+      if (ix.out_at[i] >= from && ix.out_at[i] < until) status[t] = searches[w]->From(static_cast<uint32_t>(i), out[w]);
     }
-    out->Sort();
   });
   for (const Status& st : status) {
     if (!st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+Status FindPaths(const Plan& plan, const RuleInfo& info, const HopIndex& ix, int threads,
+                 std::vector<std::unique_ptr<FindingList>>* lists) {
+  std::vector<std::unique_ptr<FindingList>> mine;
+  std::vector<FindingList*> out;
+  for (int w = 0; w < std::max(1, threads); ++w) {
+    mine.push_back(std::make_unique<FindingList>(plan.keep_findings, plan.pool));
+    out.push_back(mine.back().get());
+  }
+  if (Status st = SearchPaths(plan, info, ix, INT64_MIN, INT64_MAX, out); !st.ok()) return st;
+  for (auto& l : mine) {
+    if (l->size() == 0) continue;
+    l->Sort();
+    lists->push_back(std::move(l));
   }
   return Status::Ok();
 }

@@ -180,6 +180,7 @@ class RunPass {
     for (auto& w : workers) w->ResetForRun();
     hop_index_.clear();
     paths_done_.clear();
+    swept_.clear();
     segments.clear();
     due_notes = DueNotes();
     held = 0;
@@ -232,6 +233,8 @@ class RunPass {
   std::vector<std::vector<std::unique_ptr<WindowFinalizer>>> window_fins_;  // [rule][thread]
   std::map<int, std::shared_ptr<const HopIndex>> hop_index_;  // path rules' hops, by Plan::rules index
   std::set<size_t> paths_done_;                               // path rules finalized in this run
+  std::map<size_t, std::vector<std::unique_ptr<FindingList>>> swept_;  // spilled: findings of rules not written yet
+  std::unique_ptr<HopSpill> hop_spill_;
   std::vector<std::vector<std::unique_ptr<GroupFinalizer>>> group_fins_;
   std::vector<std::vector<Status>> fin_status_;
 };
@@ -348,6 +351,14 @@ Status RunPass::StartWorkers() {
   worker_count = std::max(1, threads);
   plan.partition_bits = partition_bits >= 0 ? partition_bits : PartitionBits(worker_count);
   plan.partitions = 1u << plan.partition_bits;
+  if (options->memory_budget > 0 && std::any_of(plan.rules.begin(), plan.rules.end(), [](const RuleInfo& i) { return i.path; })) {
+    // Fund-flow hops past a quarter of the budget go to a temporary file beside the findings.
+    std::string dir = options->findings_path.empty() || options->findings_path == "-"
+                          ? "." : std::filesystem::path(options->findings_path).parent_path().string();
+    hop_spill_ = std::make_unique<HopSpill>(dir.empty() ? "." : dir);
+    plan.hop_spill = hop_spill_.get();
+    plan.hop_budget = std::max<uint64_t>(options->memory_budget / 4 / static_cast<uint64_t>(worker_count), 1 << 20);
+  }
   for (int w = 0; w < worker_count; ++w) {
     workers.push_back(std::make_unique<Worker>(plan));
     if (Status st = workers.back()->Init(); !st.ok()) return st;
@@ -476,13 +487,42 @@ Status RunPass::FinalizeGrouped(size_t r, std::vector<std::unique_ptr<FindingLis
 
 Status RunPass::FinalizePaths(size_t r, std::vector<std::unique_ptr<FindingList>>* lists, std::vector<ListRange>* ranges) {
   const RuleInfo& info = plan.rules[r];
-  std::shared_ptr<const HopIndex>& index = hop_index_[info.hops_of];
-  if (!index) {
-    std::vector<const HopBuffer*> hops;
-    for (Worker* w : raw) hops.push_back(w->rule(static_cast<size_t>(info.hops_of)).hops.get());
-    index = BuildHopIndex(hops, worker_count);
+  const size_t owner = static_cast<size_t>(info.hops_of);
+  std::vector<const HopBuffer*> hops;
+  bool spilled = false;
+  for (Worker* w : raw) {
+    const HopBuffer* b = w->rule(owner).hops.get();
+    if (!b->status().ok()) return b->status();
+    spilled |= !b->runs().empty();
+    hops.push_back(b);
   }
-  if (Status st = FindPaths(plan, info, *index, worker_count, lists); !st.ok()) return st;
+  if (spilled) {
+    // Past the memory budget: every rule over these hops in one sweep through time.
+    if (!swept_.count(r)) {
+      size_t runs = 0;
+      for (const HopBuffer* b : hops) runs += b->runs().size();
+      result->notes.push_back(fmt::format("the fund-flow hops of {} passed a quarter of --max-memory: {} runs were spilled to a "
+                                          "temporary file and the paths searched slice by slice of time",
+                                          info.rule->id, runs));
+      std::vector<const RuleInfo*> rules;
+      std::vector<size_t> ids;
+      for (size_t j = 0; j < plan.rules.size(); ++j) {
+        if (plan.rules[j].path && plan.rules[j].hops_of == info.hops_of) {
+          rules.push_back(&plan.rules[j]);
+          ids.push_back(j);
+        }
+      }
+      std::vector<std::vector<std::unique_ptr<FindingList>>> out;
+      if (Status st = SweepPaths(plan, rules, hops, *hop_spill_, worker_count, &out); !st.ok()) return st;
+      for (size_t k = 0; k < ids.size(); ++k) swept_[ids[k]] = std::move(out[k]);
+    }
+    *lists = std::move(swept_[r]);
+    swept_.erase(r);
+  } else {
+    std::shared_ptr<const HopIndex>& index = hop_index_[info.hops_of];
+    if (!index) index = BuildHopIndex(hops, worker_count);
+    if (Status st = FindPaths(plan, info, *index, worker_count, lists); !st.ok()) return st;
+  }
   for (auto& l : *lists) {
     if (Status st = MaybeSpill(l.get()); !st.ok()) return st;
     ranges->push_back(ListRange{l.get(), 0, l->size()});
@@ -493,8 +533,8 @@ Status RunPass::FinalizePaths(size_t r, std::vector<std::unique_ptr<FindingList>
   for (size_t j = 0; j < plan.rules.size(); ++j) more |= j != r && plan.rules[j].hops_of == info.hops_of && !paths_done_.count(j);
   paths_done_.insert(r);
   if (!more) {
-    index.reset();
-    for (Worker* w : raw) w->rule(static_cast<size_t>(info.hops_of)).hops->Clear();
+    hop_index_.erase(info.hops_of);
+    for (Worker* w : raw) w->rule(owner).hops->Clear();
   }
   return Status::Ok();
 }

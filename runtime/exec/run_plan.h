@@ -58,6 +58,10 @@ struct Plan {
   ExecEnv env;
   bool keep_findings = true;  // Finding objects in memory, or JSON lines (RunOptions::findings_path)
   BlockPool* pool = nullptr;  // bulk memory of this run, recycled between its phases
+  // Path rules: a worker's hops of a flow past this many bytes are spilled, in time order, to
+  // hop_spill (0: kept in memory; set with RunOptions::memory_budget).
+  uint64_t hop_budget = 0;
+  HopSpill* hop_spill = nullptr;
   int partition_bits = 4;     // grouped rules' records: 2^bits partitions by key hash
   uint32_t partitions = 16;
   // Timestamps whose local day is a date (0001-01-01 .. 9999-12-31) in every zone the rules

@@ -61,7 +61,7 @@ class Worker {
       x->arg_vals.resize(r.aggs.size());
       x->match.assign(kChunkSize, 0);
       x->overridden.assign(kChunkSize, 0);
-      if (info.path) x->hops = std::make_unique<HopBuffer>(plan_.pool);  // empty when it reads another's
+      if (info.path) x->hops = std::make_unique<HopBuffer>(plan_.pool, plan_.hop_budget, plan_.hop_spill);  // empty when it reads another's
       if (info.grouped) {
         if (r.aggs.size() > 16) return Status::NotSupported(fmt::format("rule {}: more than 16 aggregates", r.id));
         x->present.assign(r.aggs.size(), 0);
@@ -315,6 +315,7 @@ class Worker {
         continue;
       }
     }
+    x.hops->MaybeSpill();
   }
 
   // Appends a contribution record for every kept row of a grouped rule.
