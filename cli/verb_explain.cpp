@@ -107,8 +107,18 @@ void Explain(const JsonValue& f, size_t line, const std::string& path, const Lib
     for (const JsonMember& m : key->members) k += fmt::format("{}{} {}", k.empty() ? "" : ", ", m.key, m.value.text);
     fmt::print("group    {}\n", k);
   }
-  if (const JsonValue* total = f.Get("total")) fmt::print("total    {} {}\n", Text(total->Get("amount")), Text(total->Get("currency")));
+  if (const JsonValue* total = f.Get("total"); total != nullptr && total->kind == JsonValue::Kind::kObject) fmt::print("total    {} {}\n", Text(total->Get("amount")), Text(total->Get("currency")));
   fmt::print("why      {}\n", Text(f.Get("explain")));
+  if (const JsonValue* paths = f.Get("paths")) {
+    for (size_t p = 0; p < paths->items.size(); ++p) {
+      const std::vector<JsonValue>& hops = paths->items[p].items;
+      for (size_t i = 0; i < hops.size(); ++i) {
+        const JsonValue& h = hops[i];
+        fmt::print("{:<9}{} {} → {}, {} at {}\n", i == 0 ? fmt::format("path {}", p + 1) : "", Text(h.Get("txn_id")),
+                   Text(h.Get("from")), Text(h.Get("to")), Text(h.Get("amount")), Text(h.Get("booked_at")));
+      }
+    }
+  }
   std::string verdict = Text(f.Get("action"));
   for (const char* k : {"report", "flag", "message"}) {
     if (!Text(f.Get(k)).empty()) verdict += " " + Text(f.Get(k));
