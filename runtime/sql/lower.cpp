@@ -191,6 +191,8 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
       if (!kid(0, &a)) return false;
       *out = fmt::format("({} IS {}NULL)", a, e.op == ir::Op::kIsNull ? "" : "NOT ");
       return true;
+    case ir::Op::kInTable: return Refuse("a membership test in a table (`in <table>`)");
+    case ir::Op::kScreen: return Refuse("screen() (watch-list screening)");
     default: return Refuse(fmt::format("the operation {}", ir::OpName(e.op)));
   }
 }
@@ -361,6 +363,13 @@ bool Lowerer::LowerRule(std::string* sql, std::string* why) {
     return false;
   };
   if (!r_.overrides.empty()) return Refuse("overrides"), fail();
+  for (const ir::Rule& o : p_.rules) {
+    // Its findings drop the records the overriding rule matches (precedence), which the
+    // lowered query does not know of.
+    if (o.layout == r_.layout && std::find(o.overrides.begin(), o.overrides.end(), r_.id) != o.overrides.end()) {
+      return Refuse(fmt::format("a rule overridden by {}", o.id)), fail();
+    }
+  }
   if (r_.kind == ir::RuleKind::kPath) return Refuse("a path rule (fund flows across accounts)"), fail();
   if (r_.kind != ir::RuleKind::kRow && r_.kind != ir::RuleKind::kGroup && r_.kind != ir::RuleKind::kWindow) {
     return Refuse("a require rule"), fail();
