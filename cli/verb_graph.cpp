@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -70,7 +71,8 @@ struct Batch {
   std::vector<FlowTransfer> transfers;                                  // every record with a counterparty account
 };
 
-int ReadBatch(const std::string& path, Batch* b) {
+// `keep`: which transfers are kept (the findings' hops, or the period asked about).
+int ReadBatch(const std::string& path, const std::function<bool(const FlowTransfer&)>& keep, Batch* b) {
   InputSpec spec;
   spec.path = path;
   std::set<std::string> seen;  // one institution's out and the other's in are one transfer
@@ -81,7 +83,7 @@ int ReadBatch(const std::string& path, Batch* b) {
     b->holder.emplace(other, std::make_pair(Field(r, "counterparty_name"), Field(r, "counterparty_id")));
     bool out = Field(r, "direction") != "in";
     FlowTransfer t{r.id, out ? account : other, out ? other : account, Field(r, "amount"), Field(r, "currency"), Field(r, "booked_at")};
-    if (seen.insert(t.from + "\n" + t.to + "\n" + t.amount + "\n" + t.at).second) b->transfers.push_back(std::move(t));
+    if (keep(t) && seen.insert(t.from + "\n" + t.to + "\n" + t.amount + "\n" + t.at).second) b->transfers.push_back(std::move(t));
   });
   if (!st.ok()) {
     fmt::print(stderr, "decree graph: -i {}\n", st.message());
@@ -226,7 +228,19 @@ int Run(const Args& args) {
     }
   }
   Batch batch;
-  if (int code = ReadBatch(args.Get("input"), &batch); code != 0) return code;
+  std::set<std::string> path_txns;  // a finding's hops: the transfers whose currency is shown
+  if (const JsonValue* paths = finding.Get("paths")) {
+    for (const JsonValue& p : paths->items) {
+      for (const JsonValue& h : p.items) path_txns.insert(Text(h.Get("txn_id")));
+    }
+  }
+  const std::string from = args.Get("from"), to = args.Get("to");
+  auto keep = [&](const FlowTransfer& t) {
+    if (!args.Has("account")) return path_txns.count(t.txn) > 0;
+    std::string day = t.at.substr(0, 10);
+    return (from.empty() || day >= from) && (to.empty() || day <= to);
+  };
+  if (int code = ReadBatch(args.Get("input"), keep, &batch); code != 0) return code;
   FlowGraph g;
   int code = args.Has("account") ? AccountGraph(args, batch, flagged, &g) : FindingGraph(finding, batch, flagged, &g);
   if (code != 0) return code;
