@@ -286,6 +286,7 @@ void Sema::CheckRule(int module, const ast::RuleDecl& d, int version) {
 
   for (const auto* list : {&d.unless_before, &d.unless_after}) {
     for (const ast::ExprPtr& u : *list) {
+      if (d.path) break;  // refused in CheckPathRule
       ir::ExprPtr x = CheckBool(*u, c.row, "an `unless` clause");
       if (Bad(x)) {
         ok = false;
