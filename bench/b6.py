@@ -156,11 +156,6 @@ left out, and so are network costs. A projection, not a measurement:
 |---:|---:|---:|---:|
 {projection}
 
-At 10M rows (`bench/run.sh B6 --rows 10000000 --no-write`, 2026-12-07, commit `5158d68`, with the
-servers' `max_memory_usage` raised to 12 GB: the window queries hold, per anchor, a mask over
-its group's records, and passed 4 GB): load 23.3 s (5,001,502 + 4,998,498 rows); the 11 rules
-on the cluster 53.4 s, `decree run` 17.4 s — **3.1×**; 1,953,771 findings checked identical
-(per-shard times not measured at that size).
 """
         report = os.path.join(WORK, "b6.md")
         open(report, "w", encoding="utf-8").write(section)

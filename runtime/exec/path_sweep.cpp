@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <cstdint>
+#include <functional>
 #include <queue>
 
 #include "exec/paths.h"
@@ -72,7 +74,8 @@ class RunReader {
 };
 
 // Every hop of the flow in time order: the spilled runs and what the buffers still hold,
-// merged.  Strings are copied into `arena` as hops are taken.
+// merged through a heap of their next hops.  Strings are copied into the caller's arena as hops
+// are taken.
 class HopStream {
  public:
   HopStream(const HopSpill& spill, const std::vector<const HopBuffer*>& buffers) {
@@ -83,37 +86,29 @@ class HopStream {
     std::stable_sort(memory_.begin(), memory_.end(), [](const Hop& a, const Hop& b) { return a.at < b.at; });
     heads_.resize(runs_.size());
     for (size_t i = 0; i < runs_.size(); ++i) Advance(i);
+    if (!memory_.empty()) heap_.push({memory_[0].at, kMemory});
   }
 
   // The time of the next hop, or INT64_MAX when none is left.
-  int64_t peek() const {
-    int64_t t = mem_pos_ < memory_.size() ? memory_[mem_pos_].at : INT64_MAX;
-    for (const auto& h : heads_) t = h.live ? std::min(t, h.hop.at) : t;
-    return t;
-  }
+  int64_t peek() const { return heap_.empty() ? INT64_MAX : heap_.top().first; }
 
   // Moves the next hop into `out` (strings copied into `arena`).
   Status Take(ByteArena* arena, std::vector<Hop>* out) {
-    int64_t t = peek();
-    if (mem_pos_ < memory_.size() && memory_[mem_pos_].at == t) {
+    if (heap_.empty()) return status_;
+    size_t source = heap_.top().second;
+    heap_.pop();
+    if (source == kMemory) {
       out->push_back(Copy(memory_[mem_pos_++], arena));
-      return status_;
-    }
-    for (size_t i = 0; i < heads_.size(); ++i) {
-      if (heads_[i].live && heads_[i].hop.at == t) {
-        out->push_back(Copy(heads_[i].hop, arena));
-        Advance(i);
-        break;
-      }
+      if (mem_pos_ < memory_.size()) heap_.push({memory_[mem_pos_].at, kMemory});
+    } else {
+      out->push_back(Copy(heads_[source], arena));
+      Advance(source);
     }
     return status_;
   }
 
  private:
-  struct Head {
-    Hop hop;
-    bool live = false;
-  };
+  static constexpr size_t kMemory = SIZE_MAX;  // the buffers' hops, not a run
 
   static Hop Copy(const Hop& h, ByteArena* arena) {
     Hop c = h;
@@ -123,17 +118,19 @@ class HopStream {
     return c;
   }
 
+  // Reads run i's next hop into heads_[i] and queues it.
   void Advance(size_t i) {
     bool more = false;
-    Status st = runs_[i].Next(&heads_[i].hop, &more);
+    Status st = runs_[i].Next(&heads_[i], &more);
     if (!st.ok() && status_.ok()) status_ = st;
-    heads_[i].live = st.ok() && more;
+    if (st.ok() && more) heap_.push({heads_[i].at, i});
   }
 
   std::vector<RunReader> runs_;
-  std::vector<Head> heads_;
+  std::vector<Hop> heads_;
   std::vector<Hop> memory_;
   size_t mem_pos_ = 0;
+  std::priority_queue<std::pair<int64_t, size_t>, std::vector<std::pair<int64_t, size_t>>, std::greater<>> heap_;
   Status status_;
 };
 
