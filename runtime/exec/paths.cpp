@@ -289,6 +289,7 @@ class PathSearch {
   // Paths starting with the hop at position `k` of the successor order, as one finding.
   Status From(uint32_t k, FindingList* out) {
     found_.clear();
+    visits_ = 0;
     path_[0] = k;
     acc_[0] = ix_.out_from[k];
     acc_[1] = ix_.out_to[k];
@@ -337,6 +338,7 @@ class PathSearch {
   // The path_[0..len) (positions of the successor order) is a path; reports it if it
   // qualifies, then extends it.
   Status Visit(int len) {
+    if (++visits_ > kMaxVisits || found_.size() > kMaxPaths) return TooDense();
     const uint32_t last = path_[len - 1];
     const int64_t last_at = ix_.out_at[last];
     const i128 last_amount = ix_.out_amount[last];
@@ -377,6 +379,18 @@ class PathSearch {
     std::vector<uint32_t>& p = found_.emplace_back(path_, path_ + len);
     for (uint32_t& h : p) h = ix_.by_from[h];  // hop numbers from here on
     return Status::Ok();
+  }
+
+  // Exact enumeration has no shortcut: a flow so dense that one first hop starts more paths
+  // than this is an error naming it, not a run that never ends or exhausts memory.
+  static constexpr uint64_t kMaxVisits = 50'000'000;
+  static constexpr size_t kMaxPaths = 1'000'000;
+  Status TooDense() const {
+    const Hop& first = ix_.hops[ix_.by_from[path_[0]]];
+    return Status::ResourceExhausted(fmt::format(
+        "rule {}: the paths from transaction {} (account {}) pass {} candidates or {} reported paths: the flow is too "
+        "dense to enumerate exactly; narrow the flow's `where`, `hop within` or `hop amount`",
+        info_.rule->id, first.txn, first.from, kMaxVisits, kMaxPaths));
   }
 
   void Emit(FindingList* out) {
@@ -432,6 +446,7 @@ class PathSearch {
   int32_t acc_[ir::kMaxPathHops + 1];
   std::vector<int32_t> preds_;                 // paying accounts of the first hop's predecessors
   std::vector<std::vector<uint32_t>> found_;  // the reported paths of the current first hop
+  uint64_t visits_ = 0;                       // paths of the current first hop tried
 };
 
 }  // namespace
