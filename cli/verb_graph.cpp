@@ -130,7 +130,8 @@ void AddAccount(const std::string& a, const Batch& b, const std::set<std::string
 }
 
 // The finding's paths, highlighted.
-int FindingGraph(const JsonValue& f, const Batch& b, const std::set<std::string>& flagged, FlowGraph* g) {
+// `missing`: how many of its hops the batch does not hold (the wrong batch?).
+int FindingGraph(const JsonValue& f, const Batch& b, const std::set<std::string>& flagged, FlowGraph* g, size_t* missing) {
   const JsonValue* paths = f.Get("paths");
   if (paths == nullptr || paths->items.empty()) {
     fmt::print(stderr, "decree graph: the finding of {} has no paths (only path rules' findings do); draw an account's "
@@ -146,8 +147,9 @@ int FindingGraph(const JsonValue& f, const Batch& b, const std::set<std::string>
       AddAccount(Text(h.Get("from")), b, flagged, g, &added);
       AddAccount(Text(h.Get("to")), b, flagged, g, &added);
       if (!drawn.insert(Text(h.Get("txn_id"))).second) continue;
-      std::string currency = "CNY";
+      std::string currency;
       for (const FlowTransfer& t : b.transfers) currency = t.txn == Text(h.Get("txn_id")) ? t.currency : currency;
+      if (currency.empty()) ++*missing;
       g->transfers.push_back({Text(h.Get("txn_id")), Text(h.Get("from")), Text(h.Get("to")), Text(h.Get("amount")), currency,
                               Text(h.Get("booked_at")), true});
     }
@@ -242,8 +244,14 @@ int Run(const Args& args) {
   };
   if (int code = ReadBatch(args.Get("input"), keep, &batch); code != 0) return code;
   FlowGraph g;
-  int code = args.Has("account") ? AccountGraph(args, batch, flagged, &g) : FindingGraph(finding, batch, flagged, &g);
+  size_t missing = 0;
+  int code = args.Has("account") ? AccountGraph(args, batch, flagged, &g) : FindingGraph(finding, batch, flagged, &g, &missing);
   if (code != 0) return code;
+  if (missing > 0) {
+    fmt::print(stderr, "decree graph: note: {} of the finding's transfers are not in {} (is it the batch the findings were made "
+                       "from?); drawn from the findings file alone, without holders' names\n",
+               Count(missing), args.Get("input"));
+  }
   std::string bytes = FlowDot(g, static_cast<int>(fold));
   if (format != "dot") {
     std::string rendered;
