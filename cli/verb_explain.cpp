@@ -12,6 +12,7 @@
 #include "decree/contents.h"
 #include "decree/input.h"
 #include "decree/json.h"
+#include "finding_select.h"
 
 namespace decree::cli {
 
@@ -43,19 +44,6 @@ const VerbSpec kSpec = {
     1,
     -1,
 };
-
-std::string Text(const JsonValue* v) { return v != nullptr && v->is_string() ? v->text : std::string(); }
-
-// Whether finding `f` is selected by --rule and --key.
-bool Selected(const JsonValue& f, const Args& args) {
-  if (args.Has("rule") && Text(f.Get("rule")) != args.Get("rule")) return false;
-  const JsonValue* key = f.Get("key");
-  for (const std::string& kv : args.GetAll("key")) {
-    size_t eq = kv.find('=');
-    if (key == nullptr || Text(key->Get(kv.substr(0, eq))) != kv.substr(eq + 1)) return false;
-  }
-  return true;
-}
 
 // A finding chosen by --line or --rule/--key, with its line and rule.
 struct Selection {
@@ -107,23 +95,23 @@ void Explain(const JsonValue& f, size_t line, const std::string& path, const Lib
     for (const JsonMember& m : key->members) k += fmt::format("{}{} {}", k.empty() ? "" : ", ", m.key, m.value.text);
     fmt::print("group    {}\n", k);
   }
-  if (const JsonValue* total = f.Get("total"); total != nullptr && total->kind == JsonValue::Kind::kObject) fmt::print("total    {} {}\n", Text(total->Get("amount")), Text(total->Get("currency")));
-  fmt::print("why      {}\n", Text(f.Get("explain")));
+  if (const JsonValue* total = f.Get("total"); total != nullptr && total->kind == JsonValue::Kind::kObject) fmt::print("total    {} {}\n", JsonText(total->Get("amount")), JsonText(total->Get("currency")));
+  fmt::print("why      {}\n", JsonText(f.Get("explain")));
   if (const JsonValue* paths = f.Get("paths")) {
     for (size_t p = 0; p < paths->items.size(); ++p) {
       const std::vector<JsonValue>& hops = paths->items[p].items;
       for (size_t i = 0; i < hops.size(); ++i) {
         const JsonValue& h = hops[i];
-        fmt::print("{:<9}{} {} → {}, {} at {}\n", i == 0 ? fmt::format("path {}", p + 1) : "", Text(h.Get("txn_id")),
-                   Text(h.Get("from")), Text(h.Get("to")), Text(h.Get("amount")), Text(h.Get("booked_at")));
+        fmt::print("{:<9}{} {} → {}, {} at {}\n", i == 0 ? fmt::format("path {}", p + 1) : "", JsonText(h.Get("txn_id")),
+                   JsonText(h.Get("from")), JsonText(h.Get("to")), JsonText(h.Get("amount")), JsonText(h.Get("booked_at")));
       }
     }
   }
-  std::string verdict = Text(f.Get("action"));
+  std::string verdict = JsonText(f.Get("action"));
   for (const char* k : {"report", "flag", "message"}) {
-    if (!Text(f.Get(k)).empty()) verdict += " " + Text(f.Get(k));
+    if (!JsonText(f.Get(k)).empty()) verdict += " " + JsonText(f.Get(k));
   }
-  if (!Text(f.Get("due")).empty()) verdict += ", due " + Text(f.Get("due"));
+  if (!JsonText(f.Get("due")).empty()) verdict += ", due " + JsonText(f.Get("due"));
   fmt::print("verdict  {}\n", verdict);
   const JsonValue* txns = f.Get("txn_ids");
   size_t n = txns != nullptr ? txns->items.size() : 0;
@@ -165,9 +153,7 @@ int Run(const Args& args) {
   if (!args.Has("findings")) return UsageError("explain", "missing -f FINDINGS");
   if (args.Has("line") == args.Has("rule")) return UsageError("explain", "give --line N or --rule ID (with --key NAME=VALUE)");
   if (args.Has("key") && !args.Has("rule")) return UsageError("explain", "--key selects among the findings of --rule");
-  for (const std::string& kv : args.GetAll("key")) {
-    if (kv.find('=') == std::string::npos || kv.front() == '=') return UsageError("explain", "--key expects NAME=VALUE");
-  }
+  if (int code = CheckKeyArgs("explain", args); code != 0) return code;
   long long wanted = 0;
   if (args.Has("line") && !args.GetInt("line", 1, INT64_MAX, &wanted)) return kExitUsage;
   const std::string path = args.Get("findings");
@@ -194,12 +180,12 @@ int Run(const Args& args) {
       fmt::print(stderr, "decree explain: {}:{}: not a finding (invalid JSON at byte {}: {})\n", path, line, off + 1, error);
       return kExitFailure;
     }
-    if (!Selected(f, args)) continue;
+    if (!FindingSelected(f, args)) continue;
     const LibraryRule* rule = nullptr;
-    for (const LibraryRule& r : contents.rules) rule = r.id == Text(f.Get("rule")) ? &r : rule;
+    for (const LibraryRule& r : contents.rules) rule = r.id == JsonText(f.Get("rule")) ? &r : rule;
     if (rule == nullptr) {
       fmt::print(stderr, "decree explain: {}:{}: rule {} is not in the library: explain with the library that made the findings\n",
-                 path, line, Text(f.Get("rule")));
+                 path, line, JsonText(f.Get("rule")));
       return kExitFailure;
     }
     selected.push_back({std::move(f), line, rule});

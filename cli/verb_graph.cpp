@@ -12,6 +12,7 @@
 #include "decree/atomic_file.h"
 #include "decree/input.h"
 #include "decree/json.h"
+#include "finding_select.h"
 #include "flow_graph.h"
 #include "paths.h"
 
@@ -55,8 +56,6 @@ const VerbSpec kSpec = {
     0,
     0,
 };
-
-std::string Text(const JsonValue* v) { return v != nullptr && v->is_string() ? v->text : std::string(); }
 
 std::string Field(const RecordText& r, const char* name) {
   for (const auto& [k, v] : r.fields) {
@@ -108,13 +107,9 @@ int ReadFindings(const std::string& path, const Args& args, std::set<std::string
     }
     const JsonValue* key = f.Get("key");
     for (const char* k : {"account_id", "customer_id"}) {
-      if (key != nullptr && !Text(key->Get(k)).empty()) flagged->insert(Text(key->Get(k)));
+      if (key != nullptr && !JsonText(key->Get(k)).empty()) flagged->insert(JsonText(key->Get(k)));
     }
-    bool selected = args.Has("line") ? line == static_cast<size_t>(wanted) : args.Has("rule") && Text(f.Get("rule")) == args.Get("rule");
-    for (const std::string& kv : args.GetAll("key")) {
-      size_t eq = kv.find('=');
-      selected = selected && key != nullptr && Text(key->Get(kv.substr(0, eq))) == kv.substr(eq + 1);
-    }
+    bool selected = (args.Has("line") ? line == static_cast<size_t>(wanted) : args.Has("rule")) && FindingSelected(f, args);
     if (selected && (*matches)++ == 0) *chosen = std::move(f);
   }
   return 0;
@@ -135,23 +130,23 @@ int FindingGraph(const JsonValue& f, const Batch& b, const std::set<std::string>
   const JsonValue* paths = f.Get("paths");
   if (paths == nullptr || paths->items.empty()) {
     fmt::print(stderr, "decree graph: the finding of {} has no paths (only path rules' findings do); draw an account's "
-                       "neighbourhood with --account\n", Text(f.Get("rule")));
+                       "neighbourhood with --account\n", JsonText(f.Get("rule")));
     return kExitFailure;
   }
   std::set<std::string> added, drawn;
   const JsonValue* key = f.Get("key");
-  g->title = fmt::format("{} — {} from {}, first hop {}", Text(f.Get("rule")), paths->items.size() == 1 ? "1 path" : fmt::format("{} paths", paths->items.size()),
-                         Text(key != nullptr ? key->Get("account_id") : nullptr), Text(key != nullptr ? key->Get("txn_id") : nullptr));
+  g->title = fmt::format("{} — {} from {}, first hop {}", JsonText(f.Get("rule")), paths->items.size() == 1 ? "1 path" : fmt::format("{} paths", paths->items.size()),
+                         JsonText(key != nullptr ? key->Get("account_id") : nullptr), JsonText(key != nullptr ? key->Get("txn_id") : nullptr));
   for (const JsonValue& p : paths->items) {
     for (const JsonValue& h : p.items) {
-      AddAccount(Text(h.Get("from")), b, flagged, g, &added);
-      AddAccount(Text(h.Get("to")), b, flagged, g, &added);
-      if (!drawn.insert(Text(h.Get("txn_id"))).second) continue;
+      AddAccount(JsonText(h.Get("from")), b, flagged, g, &added);
+      AddAccount(JsonText(h.Get("to")), b, flagged, g, &added);
+      if (!drawn.insert(JsonText(h.Get("txn_id"))).second) continue;
       std::string currency;
-      for (const FlowTransfer& t : b.transfers) currency = t.txn == Text(h.Get("txn_id")) ? t.currency : currency;
+      for (const FlowTransfer& t : b.transfers) currency = t.txn == JsonText(h.Get("txn_id")) ? t.currency : currency;
       if (currency.empty()) ++*missing;
-      g->transfers.push_back({Text(h.Get("txn_id")), Text(h.Get("from")), Text(h.Get("to")), Text(h.Get("amount")), currency,
-                              Text(h.Get("booked_at")), true});
+      g->transfers.push_back({JsonText(h.Get("txn_id")), JsonText(h.Get("from")), JsonText(h.Get("to")), JsonText(h.Get("amount")), currency,
+                              JsonText(h.Get("booked_at")), true});
     }
   }
   if (!g->accounts.empty()) g->accounts.front().origin = true;
@@ -204,9 +199,7 @@ int Run(const Args& args) {
     return UsageError("graph", "give -f FINDINGS with --line or --rule, or --account ACCOUNT");
   }
   if (!args.Has("account") && args.Has("line") == args.Has("rule")) return UsageError("graph", "give --line N or --rule ID (with --key NAME=VALUE)");
-  for (const std::string& kv : args.GetAll("key")) {
-    if (kv.find('=') == std::string::npos || kv.front() == '=') return UsageError("graph", "--key expects NAME=VALUE");
-  }
+  if (int code = CheckKeyArgs("graph", args); code != 0) return code;
   const std::string out = args.Get("out");
   if (out.empty() || out == "-") return UsageError("graph", "give the picture's file: -o OUT.svg, OUT.png or OUT.dot");
   std::string format = args.Has("format") ? args.Get("format") : out.substr(out.rfind('.') == std::string::npos ? out.size() : out.rfind('.') + 1);
@@ -233,7 +226,7 @@ int Run(const Args& args) {
   std::set<std::string> path_txns;  // a finding's hops: the transfers whose currency is shown
   if (const JsonValue* paths = finding.Get("paths")) {
     for (const JsonValue& p : paths->items) {
-      for (const JsonValue& h : p.items) path_txns.insert(Text(h.Get("txn_id")));
+      for (const JsonValue& h : p.items) path_txns.insert(JsonText(h.Get("txn_id")));
     }
   }
   const std::string from = args.Get("from"), to = args.Get("to");
