@@ -61,46 +61,38 @@ const T* FindIn(const std::map<std::string, T>& m, const std::string& name) {
 
 }  // namespace
 
-const ast::ConstDecl* Sema::FindConst(int module, const std::string& name, int* owner) {
-  if (auto* c = FindIn(scopes_[module].consts, name)) {
+namespace {
+
+// A declaration named `name` in `module`'s scope (`member` of it), else in its imports; its
+// module in *owner.
+template <typename Decl>
+const Decl* FindDecl(const std::vector<ModuleScope>& scopes, std::map<std::string, const Decl*> ModuleScope::*member, int module,
+                     const std::string& name, int* owner) {
+  if (auto* c = FindIn(scopes[module].*member, name)) {
     *owner = module;
     return *c;
   }
-  for (int imp : scopes_[module].imports) {
-    if (auto* c = FindIn(scopes_[imp].consts, name)) {
+  for (int imp : scopes[module].imports) {
+    if (auto* c = FindIn(scopes[imp].*member, name)) {
       *owner = imp;
       return *c;
     }
   }
   return nullptr;
+}
+
+}  // namespace
+
+const ast::ConstDecl* Sema::FindConst(int module, const std::string& name, int* owner) {
+  return FindDecl(scopes_, &ModuleScope::consts, module, name, owner);
 }
 
 const ast::LetDecl* Sema::FindLet(int module, const std::string& name, int* owner) {
-  if (auto* c = FindIn(scopes_[module].lets, name)) {
-    *owner = module;
-    return *c;
-  }
-  for (int imp : scopes_[module].imports) {
-    if (auto* c = FindIn(scopes_[imp].lets, name)) {
-      *owner = imp;
-      return *c;
-    }
-  }
-  return nullptr;
+  return FindDecl(scopes_, &ModuleScope::lets, module, name, owner);
 }
 
 const ast::FlowDecl* Sema::FindFlow(int module, const std::string& name, int* owner) {
-  if (auto* c = FindIn(scopes_[module].flows, name)) {
-    *owner = module;
-    return *c;
-  }
-  for (int imp : scopes_[module].imports) {
-    if (auto* c = FindIn(scopes_[imp].flows, name)) {
-      *owner = imp;
-      return *c;
-    }
-  }
-  return nullptr;
+  return FindDecl(scopes_, &ModuleScope::flows, module, name, owner);
 }
 
 int Sema::FindLayout(int module, const std::string& name) {
