@@ -92,6 +92,28 @@ def actual(findings, rule):
     return out
 
 
+def compare(batch, findings, label, totals):
+    """Decree's findings against SQLite's over `batch`; the number of differences."""
+    db = sqlite3.connect(":memory:")
+    hops = load(db, batch)
+    failures, firsts = 0, []
+    for rule, sql in (("aml.layering_chain", CHAINS), ("aml.round_trip", TRIPS)):
+        want, got = expected(db, rule, sql), actual(findings, rule)
+        totals[rule] += sum(len(v[1]) for v in want.values())
+        firsts.append(len(want))
+        if want != got:
+            failures += 1
+            missing = sorted(set(want) - set(got))[:3]
+            extra = sorted(set(got) - set(want))[:3]
+            differ = sorted(k for k in set(want) & set(got) if want[k] != got[k])[:3]
+            print(f"{label} {rule}: {len(want)} expected, {len(got)} found; missing {missing}, extra {extra}, differ {differ}")
+            for k in differ[:1]:
+                print("  want", want[k])
+                print("  got ", got[k])
+    print(f"{label}: {hops} hops, {firsts[0]} chains' first hops, {firsts[1]} round trips' first hops")
+    return failures
+
+
 def main():
     failures = 0
     totals = {"aml.layering_chain": 0, "aml.round_trip": 0}
@@ -104,22 +126,7 @@ def main():
                             "--out", batch], check=True, stdout=subprocess.DEVNULL)
             subprocess.run([DECREE, "run", lib, "-i", batch, "-o", findings, "--threads", "2", "-q",
                             "-t", f"last_activity={SRC}/examples/last_activity.csv"], check=True)
-            db = sqlite3.connect(":memory:")
-            hops = load(db, batch)
-            for rule, sql in (("aml.layering_chain", CHAINS), ("aml.round_trip", TRIPS)):
-                want, got = expected(db, rule, sql), actual(findings, rule)
-                totals[rule] += sum(len(v[1]) for v in want.values())
-                if want != got:
-                    failures += 1
-                    missing = sorted(set(want) - set(got))[:3]
-                    extra = sorted(set(got) - set(want))[:3]
-                    differ = sorted(k for k in set(want) & set(got) if want[k] != got[k])[:3]
-                    print(f"seed {seed} {rule}: {len(want)} expected, {len(got)} found; missing {missing}, extra {extra}, differ {differ}")
-                    for k in differ[:1]:
-                        print("  want", want[k])
-                        print("  got ", got[k])
-            print(f"seed {seed}: {hops} hops, {len(expected(db, '', CHAINS))} chains' first hops, "
-                  f"{len(expected(db, '', TRIPS))} round trips' first hops")
+            failures += compare(batch, findings, f"seed {seed}", totals)
         # Past --max-memory the hops are spilled and searched slice by slice of time: the same
         # bytes as in memory, over a batch spanning 200 days (so slices are not the whole batch).
         batch, plain, spilled = (os.path.join(work, n) for n in ("long.csv", "plain.jsonl", "spilled.jsonl"))
@@ -137,15 +144,7 @@ def main():
             print("the spilled run's findings differ from the run in memory")
             failures += 1
         else:
-            db = sqlite3.connect(":memory:")
-            hops = load(db, batch)
-            for rule, sql in (("aml.layering_chain", CHAINS), ("aml.round_trip", TRIPS)):
-                want, got = expected(db, rule, sql), actual(spilled, rule)
-                totals[rule] += sum(len(v[1]) for v in want.values())
-                if want != got:
-                    failures += 1
-                    print(f"spilled {rule}: {len(want)} expected, {len(got)} found")
-            print(f"spilled: {hops} hops over 200 days, the same findings as in memory and as SQLite")
+            failures += compare(batch, spilled, "spilled, 200 days", totals)
     # Not a comparison of two empty sets.
     if totals["aml.layering_chain"] < 100 or totals["aml.round_trip"] < 30:
         print(f"too few paths to compare: {totals}")
