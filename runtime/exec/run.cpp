@@ -201,6 +201,12 @@ class RunPass {
   void SharePathHops();
   // Rendered findings beyond the budget are spilled to a temporary file next to the output.
   Status MaybeSpill(FindingList* list);
+  // Where temporary files go (spilled findings and fund-flow hops): the findings file's folder.
+  std::string SpillDir() const {
+    const std::string& out = options->findings_path;
+    std::string dir = out.empty() || out == "-" ? "." : std::filesystem::path(out).parent_path().string();
+    return dir.empty() ? "." : dir;
+  }
   // The error when the bulk state passes RunOptions::memory_budget (`--max-memory`).
   Status OverBudget(const std::string& when) const {
     return Status::ResourceExhausted(fmt::format(
@@ -353,9 +359,7 @@ Status RunPass::StartWorkers() {
   plan.partitions = 1u << plan.partition_bits;
   if (options->memory_budget > 0 && std::any_of(plan.rules.begin(), plan.rules.end(), [](const RuleInfo& i) { return i.path; })) {
     // Fund-flow hops past a quarter of the budget go to a temporary file beside the findings.
-    std::string dir = options->findings_path.empty() || options->findings_path == "-"
-                          ? "." : std::filesystem::path(options->findings_path).parent_path().string();
-    hop_spill_ = std::make_unique<HopSpill>(dir.empty() ? "." : dir);
+    hop_spill_ = std::make_unique<HopSpill>(SpillDir());
     plan.hop_spill = hop_spill_.get();
     plan.hop_budget = std::max<uint64_t>(options->memory_budget / 4 / static_cast<uint64_t>(worker_count), 1 << 20);
   }
@@ -426,9 +430,7 @@ Status RunPass::MaybeSpill(FindingList* list) {
   {
     std::lock_guard<std::mutex> lock(spill_mu);
     if (!spill_open) {
-      std::string dir = options->findings_path == "-" ? "." : std::filesystem::path(options->findings_path).parent_path().string();
-      if (dir.empty()) dir = ".";
-      if (Status st = spill.Open(dir); !st.ok()) return st;
+      if (Status st = spill.Open(SpillDir()); !st.ok()) return st;
       spill_open = true;
     }
   }
