@@ -18,17 +18,15 @@
 
 namespace decree::exec {
 
-bool HopBuffer::Add(std::string_view txn, const std::vector<Vec>& fields, uint32_t row) {
+void HopBuffer::Add(std::string_view txn, const std::vector<Vec>& fields, uint32_t row) {
   const Vec& amount = fields[ir::kPathAmount];
   Hop h;
-  size_t a = amount.at(row);
-  if (amount.scale > kHopScale || !Rescale(amount.m[a], amount.scale, kHopScale, &h.amount)) return false;
+  Rescale(amount.m[amount.at(row)], amount.scale, kHopScale, &h.amount);  // fits: see FitsHopScale
   h.txn = arena_.Append(txn);
   h.from = arena_.Append(fields[ir::kPathFrom].s[fields[ir::kPathFrom].at(row)].view());
   h.to = arena_.Append(fields[ir::kPathTo].s[fields[ir::kPathTo].at(row)].view());
   h.at = fields[ir::kPathAt].i[fields[ir::kPathAt].at(row)];
   hops_.push_back(h);
-  return true;
 }
 
 // Every hop of the batch, with accounts as numbers and two orders: by (paying account, time)

@@ -25,6 +25,12 @@ struct RuleInfo;
 // Amounts of hops are compared at this scale (exactly: every money scale Decree reads fits).
 inline constexpr int kHopScale = 8;
 
+// Whether an amount of `scale` (<= kHopScale) decimals is exact at kHopScale.
+inline bool FitsHopScale(i128 m, int scale) {
+  i128 out;
+  return Rescale(m, scale, kHopScale, &out);
+}
+
 struct Hop {
   std::string_view txn, from, to;  // in the HopBuffer's arena
   int64_t at = 0;                  // UTC microseconds
@@ -57,9 +63,9 @@ struct HopRun {
 class HopBuffer {
  public:
   HopBuffer(BlockPool* pool, uint64_t budget, HopSpill* spill) : arena_(pool), budget_(budget), spill_(spill) {}
-  // Appends the hop of `row`, from the flow's evaluated fields (ir::PathKey order).  False
-  // when the amount has more than kHopScale decimals (the caller rejects the row).
-  bool Add(std::string_view txn, const std::vector<Vec>& fields, uint32_t row);
+  // Appends the hop of `row`, from the flow's evaluated fields (ir::PathKey order), whose
+  // amount FitsHopScale (the worker rejects the rows whose amount does not).
+  void Add(std::string_view txn, const std::vector<Vec>& fields, uint32_t row);
   // Spills the hops in memory when they pass the budget (the first error stays in status()).
   void MaybeSpill();
   const std::vector<Hop>& hops() const { return hops_; }

@@ -123,9 +123,12 @@ class Worker {
       if (x.info->path) {
         if (x.info->hops_of != static_cast<int>(&xp - rules_.data())) continue;  // reads another rule's hops
         for (size_t i = 0; i < x.keys.size(); ++i) x.key_vals[i] = x.keys[i]->Eval(c, s, &errors_);
-        if (x.key_vals[ir::kPathAmount].scale > kHopScale) {
-          for (uint32_t k = 0; k < s.n; ++k) {
-            errors_.Add(s.idx[k], fmt::format("rule {}: a fund-flow amount has more than {} decimals", r.id, kHopScale));
+        // A hop's amount is compared at kHopScale: one that does not fit there rejects the row.
+        const Vec& amount = x.key_vals[ir::kPathAmount];
+        for (uint32_t k = 0; k < s.n; ++k) {
+          if (!amount.IsValid(s.idx[k])) continue;
+          if (amount.scale > kHopScale || !FitsHopScale(amount.m[amount.at(s.idx[k])], amount.scale)) {
+            errors_.Add(s.idx[k], fmt::format("rule {}: a fund-flow amount with more than {} decimals or too large", r.id, kHopScale));
           }
         }
         continue;
@@ -309,11 +312,7 @@ class Worker {
       bool complete = true;
       for (const Vec& v : x.key_vals) complete = complete && v.IsValid(row);
       if (!complete) continue;
-      if (!x.hops->Add(ids != nullptr ? ids[row].view() : std::string_view(), x.key_vals, row)) {
-        // Rejecting here would come after this chunk's rejects were counted; amounts are read
-        // at a currency's scale, so this does not happen with the canonical layout.
-        continue;
-      }
+      x.hops->Add(ids != nullptr ? ids[row].view() : std::string_view(), x.key_vals, row);
     }
     x.hops->MaybeSpill();
   }
