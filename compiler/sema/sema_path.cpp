@@ -84,12 +84,12 @@ bool Sema::CheckFlowFields(const ast::FlowDecl& flow, Env& row, ir::Rule* r) {
 bool Sema::CheckPath(int module, const ast::PathClause& path, ir::Rule* r) {
   ir::PathSpec& spec = r->path;
   bool ok = true;
+  Env c;  // the constants the options name
+  c.module = c.ruleset_module = module;
   if (!path.min_hops || !path.max_hops) {
     diags_->Error("E0301", path.range, "a path rule needs its number of hops: `hops 3 to 8`");
     ok = false;
   } else {
-    Env c;
-    c.module = c.ruleset_module = module;
     ir::Value lo, hi;
     Type tl, th;
     Type hint = Type::Of(TypeKind::kInteger);
@@ -111,8 +111,6 @@ bool Sema::CheckPath(int module, const ast::PathClause& path, ir::Rule* r) {
     ir::Value v;
     Type t;
     Type hint = Type::Of(TypeKind::kDuration);
-    Env c;
-    c.module = c.ruleset_module = module;
     if (EvalConst(*path.within, c, &hint, &v, &t)) {
       if (t.kind != TypeKind::kDuration || v.null || v.i <= 0) {
         diags_->Error("E0301", path.within->range, "the time between hops is a positive duration, e.g. 48 hours");
@@ -125,8 +123,6 @@ bool Sema::CheckPath(int module, const ast::PathClause& path, ir::Rule* r) {
     }
   }
   if (path.ratio_lo) {
-    Env c;
-    c.module = c.ruleset_module = module;
     if (RatioConst(this, *path.ratio_lo, c, &spec.ratio_lo) && RatioConst(this, *path.ratio_hi, c, &spec.ratio_hi)) {
       ir::Value lo = spec.ratio_lo, hi = spec.ratio_hi;
       int scale = std::max(lo.scale, hi.scale);
