@@ -15,6 +15,15 @@ namespace decree::exec {
 
 namespace {
 
+// `h` with its strings copied into `arena`.
+Hop CopyHop(const Hop& h, ByteArena* arena) {
+  Hop c = h;
+  c.txn = arena->Append(h.txn);
+  c.from = arena->Append(h.from);
+  c.to = arena->Append(h.to);
+  return c;
+}
+
 // The hops of one run, in time order, read from the spill file a block at a time.
 class RunReader {
  public:
@@ -98,10 +107,10 @@ class HopStream {
     size_t source = heap_.top().second;
     heap_.pop();
     if (source == kMemory) {
-      out->push_back(Copy(memory_[mem_pos_++], arena));
+      out->push_back(CopyHop(memory_[mem_pos_++], arena));
       if (mem_pos_ < memory_.size()) heap_.push({memory_[mem_pos_].at, kMemory});
     } else {
-      out->push_back(Copy(heads_[source], arena));
+      out->push_back(CopyHop(heads_[source], arena));
       Advance(source);
     }
     return status_;
@@ -109,14 +118,6 @@ class HopStream {
 
  private:
   static constexpr size_t kMemory = SIZE_MAX;  // the buffers' hops, not a run
-
-  static Hop Copy(const Hop& h, ByteArena* arena) {
-    Hop c = h;
-    c.txn = arena->Append(h.txn);
-    c.from = arena->Append(h.from);
-    c.to = arena->Append(h.to);
-    return c;
-  }
 
   // Reads run i's next hop into heads_[i] and queues it.
   void Advance(size_t i) {
@@ -165,12 +166,7 @@ Status SweepPaths(const Plan& plan, const std::vector<const RuleInfo*>& rules, c
     std::vector<Hop> kept;
     auto next_arena = std::make_unique<ByteArena>(plan.pool);
     for (const Hop& h : window) {
-      if (h.at < lo - back) continue;
-      Hop c = h;
-      c.txn = next_arena->Append(h.txn);
-      c.from = next_arena->Append(h.from);
-      c.to = next_arena->Append(h.to);
-      kept.push_back(c);
+      if (h.at >= lo - back) kept.push_back(CopyHop(h, next_arena.get()));
     }
     window = std::move(kept);
     arena = std::move(next_arena);
