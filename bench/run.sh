@@ -13,6 +13,7 @@
 #   bench/run.sh B5 [--rows 200000]       real-time decisions: in process and over HTTP (bench/b5.sh)
 #   bench/run.sh B6 [--rows 1000000]      the lowered rules on a two-shard ClickHouse cluster vs native (bench/b6.py)
 #   bench/run.sh B7 [--rows 1000000]      fund-flow paths vs DuckDB's recursive CTEs (bench/b7.sh)
+#   bench/run.sh store [--mode append]    the case store's cost: run --store vs a plain run (bench/store.sh)
 #
 # B1: cn-pboc-lvtr over generated batches (B2: aml-typologies/aml.decree, the typologies the peers implement — the path rules of flows.decree are B7).  Decree (`decree run`, CSV -> findings file) against
 # DuckDB (Node API, 2 threads) and SQLite (the sqlite3 shell: .import, then the SQL), all on the
@@ -41,6 +42,7 @@ shift
 [[ "$bench" == B5 ]] && exec bench/b5.sh "$@"
 [[ "$bench" == B6 ]] && exec python3 bench/b6.py "$@"
 [[ "$bench" == B7 ]] && exec bench/b7.sh "$@"
+[[ "$bench" == store ]] && exec bench/store.sh "$@"
 sizes="1000000,10000000"
 runs=5
 seed=1
