@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "io/jsonl_flat.h"
 #include "io/reader_support.h"
 
 namespace decree::io {
@@ -34,33 +35,6 @@ struct Cell {
 std::string_view TrimRight(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) s.remove_suffix(1);
   return s;
-}
-
-// JSON's number grammar, which simdjson leaves unchecked for a token it does not convert.
-bool IsJsonNumber(std::string_view s) {
-  size_t i = 0;
-  if (i < s.size() && s[i] == '-') ++i;
-  if (i >= s.size()) return false;
-  if (s[i] == '0') {
-    ++i;
-  } else if (s[i] >= '1' && s[i] <= '9') {
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-  } else {
-    return false;
-  }
-  if (i < s.size() && s[i] == '.') {
-    size_t d = ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    if (i == d) return false;
-  }
-  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-    ++i;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
-    size_t d = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    if (i == d) return false;
-  }
-  return i == s.size();
 }
 
 class JsonlSource final : public RowSource {
@@ -102,6 +76,7 @@ class JsonlSource final : public RowSource {
     ChunkBuffers buf(codecs_, chunk_rows_);
     std::vector<Cell> cells(cell_names_.size());
     std::vector<std::string_view> keys;
+    std::vector<KeyGuess> guesses;
     std::string reason;
     size_t at = 0;  // in data; file offset begin + at
     uint64_t pos = begin, reported = begin;
@@ -119,14 +94,16 @@ class JsonlSource final : public RowSource {
       }
       ++result->rows_read;
       for (Cell& c : cells) c = Cell{};
-      std::string id;
-      if (!ParseLine(parser, line, data.capacity() - static_cast<size_t>(line.data() - data.data()), &cells, &keys, &buf.arena,
+      // The record's id as far as it was read, for a reject.
+      auto id = [&] {
+        const bool has = id_cell_ >= 0 && cells[id_cell_].present && !cells[id_cell_].is_null;
+        return has ? std::string(cells[id_cell_].text.substr(0, 256)) : std::string();
+      };
+      if (!ParseLine(parser, line, data.capacity() - static_cast<size_t>(line.data() - data.data()), &cells, &keys, &guesses, &buf.arena,
                      &reason)) {
-        if (id_cell_ >= 0 && cells[id_cell_].present && !cells[id_cell_].is_null) id = std::string(cells[id_cell_].text.substr(0, 256));
-        result->rejects.push_back(Reject{start, 0, std::move(id), std::move(reason)});
+        result->rejects.push_back(Reject{start, 0, id(), std::move(reason)});
         continue;
       }
-      if (id_cell_ >= 0 && cells[id_cell_].present && !cells[id_cell_].is_null) id = std::string(cells[id_cell_].text.substr(0, 256));
       uint32_t row = buf.chunk.size;
       bool ok = true;
       for (size_t f = 0; f < codecs_.size() && ok; ++f) {
@@ -146,7 +123,7 @@ class JsonlSource final : public RowSource {
         }
       }
       if (!ok) {
-        result->rejects.push_back(Reject{start, 0, std::move(id), reason});
+        result->rejects.push_back(Reject{start, 0, id(), reason});
         continue;
       }
       if (buf.Commit(start)) {
@@ -169,18 +146,21 @@ class JsonlSource final : public RowSource {
   }
 
   static constexpr size_t kLinearKeys = 32;  // past this many unbound keys, duplicates are found by hashing
+  static constexpr size_t kGuessedKeys = 64;  // keys of a line whose cells are guessed from the line before
 
   // The cell a key binds, or -1: a 256-slot table hashed by (length, first and last 8 bytes)
-  // with a salt chosen so the bound names do not collide; a hit is verified by the same words
-  // (which cover a key of up to 16 bytes) and the bytes between.
+  // with a salt chosen so the bound names do not collide; a hit is verified by the words
+  // (which cover a key of up to 24 bytes) and, past that, the bytes between.
   struct KeyWords {
-    uint64_t a = 0, b = 0;
+    uint64_t a = 0, b = 0, c = 0;  // bytes [0, 8), [size - 8, size), [8, 16) when size > 16
+    bool operator==(const KeyWords&) const = default;
   };
   static KeyWords Words(std::string_view k) {
     KeyWords w;
-    if (k.size() >= 8) {  // two fixed-size loads
+    if (k.size() >= 8) {  // fixed-size loads
       std::memcpy(&w.a, k.data(), 8);
       std::memcpy(&w.b, k.data() + k.size() - 8, 8);
+      if (k.size() > 16) std::memcpy(&w.c, k.data() + 8, 8);
     } else {
       for (size_t i = 0; i < k.size(); ++i) w.a = (w.a << 8) | static_cast<unsigned char>(k[i]);
       w.b = w.a;
@@ -193,17 +173,35 @@ class JsonlSource final : public RowSource {
     h *= 0xBF58476D1CE4E5B9ull;
     return (h >> 56) & 255;
   }
-  int CellFor(std::string_view key) const {
+  int CellFor(std::string_view key, const KeyWords& w) const {
     if (key.empty()) return Lookup(key);
-    KeyWords w = Words(key);
     int16_t slot = cell_slots_[KeySlot(key.size(), w, salt_)];
     if (slot == 0) return -1;
     if (slot < 0) return Lookup(key);
     const std::string& name = cell_names_[slot - 1];
-    const KeyWords& nw = cell_words_[slot - 1];
-    if (name.size() != key.size() || nw.a != w.a || nw.b != w.b) return -1;
-    if (key.size() > 16 && std::memcmp(name.data() + 8, key.data() + 8, key.size() - 16) != 0) return -1;
+    if (name.size() != key.size() || !(cell_words_[slot - 1] == w)) return -1;
+    if (key.size() > 24 && std::memcmp(name.data() + 16, key.data() + 16, key.size() - 24) != 0) return -1;
     return slot - 1;
+  }
+  // The k-th key of the line before, and its cell: lines from one writer repeat their keys in
+  // one order, so a key equal to its guess (up to 24 bytes: its words say it) skips the table.
+  struct KeyGuess {
+    size_t size = SIZE_MAX;
+    KeyWords w;
+    int cell = -1;
+  };
+  int GuessCell(std::string_view key, size_t k, std::vector<KeyGuess>* guesses) const {
+    KeyWords w = Words(key);
+    if (k < guesses->size()) {
+      const KeyGuess& g = (*guesses)[k];
+      if (g.size == key.size() && g.w == w) return g.cell;
+    }
+    int cell = CellFor(key, w);
+    if (key.size() <= 24 && k < kGuessedKeys) {
+      if (guesses->size() <= k) guesses->resize(k + 1);
+      (*guesses)[k] = KeyGuess{key.size(), w, cell};
+    }
+    return cell;
   }
   int Lookup(std::string_view key) const {
     auto it = cell_of_.find(key);
@@ -226,10 +224,47 @@ class JsonlSource final : public RowSource {
     }
   }
 
+  // Whether an unbound key was seen before in the line (else it is added to *keys).
+  bool Repeated(std::vector<std::string_view>* keys, std::string_view key) const {
+    bool repeated = false;
+    if (keys->size() < kLinearKeys) {
+      for (std::string_view k : *keys) repeated |= k == key;
+    } else {
+      if (keys->size() == kLinearKeys) many_keys_.clear(), many_keys_.insert(keys->begin(), keys->end());
+      repeated = !many_keys_.insert(key).second;
+    }
+    if (!repeated) keys->push_back(key);
+    return repeated;
+  }
+
+  // The fast path (jsonl_flat.h): a flat object of plain values read in one pass into the
+  // bound cells.  False when the line is to be read by simdjson (cells and keys then reset),
+  // which also finds every reason to reject it.
+  bool ParseFlat(std::string_view line, std::vector<Cell>* cells, std::vector<std::string_view>* keys,
+                 std::vector<KeyGuess>* guesses) const {
+    size_t member = 0;
+    bool ok = ScanFlatObject(line, [&](std::string_view key, FlatKind kind, std::string_view value) {
+      int c = GuessCell(key, member++, guesses);
+      if (c < 0) return !Repeated(keys, key);
+      Cell& cell = (*cells)[c];
+      if (cell.present) return false;
+      if (kind == FlatKind::kNumber && value.find_first_of("eE") != std::string_view::npos) return false;
+      cell.present = true;
+      cell.is_null = kind == FlatKind::kNull;
+      if (!cell.is_null) cell.text = value;
+      return true;
+    });
+    if (ok) return true;
+    for (Cell& c : *cells) c = Cell{};
+    keys->clear();
+    return false;
+  }
+
   // Parses one line into the bound cells; false with *reason when the line is rejected.
   bool ParseLine(od::parser& parser, std::string_view line, size_t capacity, std::vector<Cell>* cells,
-                 std::vector<std::string_view>* keys, Arena* arena, std::string* reason) {
+                 std::vector<std::string_view>* keys, std::vector<KeyGuess>* guesses, Arena* arena, std::string* reason) {
     keys->clear();  // unbound keys (bound ones are found twice through their cell)
+    if (ParseFlat(line, cells, keys, guesses)) return true;
     od::document doc;
     bool started = false;  // the document was indexed: its position can be asked for
     auto fail = [&](simdjson::error_code e, const char* where) {
@@ -255,6 +290,7 @@ class JsonlSource final : public RowSource {
       *reason = "a JSON Lines record must be an object";
       return false;
     }
+    size_t member = 0;  // the key's place in the line
     for (auto field_result : obj) {
       od::field field;
       if ((e = std::move(field_result).get(field))) return fail(e, "a member");
@@ -262,26 +298,19 @@ class JsonlSource final : public RowSource {
       // the parser's buffer; either stays valid until the next line.
       std::string_view key;
       const char* key_at = reinterpret_cast<const char*>(field.key().raw());
-      const char* close = static_cast<const char*>(std::memchr(key_at, '"', static_cast<size_t>(line.data() + line.size() - key_at)));
-      if (close != nullptr && std::memchr(key_at, '\\', static_cast<size_t>(close - key_at)) == nullptr) {
+      const char* line_end = line.data() + line.size();
+      const char* close = StringStop(key_at, line_end);
+      if (close != line_end && *close == '"') {
         key = std::string_view(key_at, static_cast<size_t>(close - key_at));
       } else if ((e = field.unescaped_key().get(key))) {
         return fail(e, "a key");
       }
-      int c = CellFor(key);
+      int c = GuessCell(key, member++, guesses);
       Cell* cell = c >= 0 ? &(*cells)[c] : nullptr;
       if (cell != nullptr) {
         if (cell->present) return twice(key);
-      } else {
-        bool repeated = false;
-        if (keys->size() < kLinearKeys) {
-          for (std::string_view k : *keys) repeated |= k == key;
-        } else {
-          if (keys->size() == kLinearKeys) many_keys_.clear(), many_keys_.insert(keys->begin(), keys->end());
-          repeated = !many_keys_.insert(key).second;
-        }
-        if (repeated) return twice(key);
-        keys->push_back(key);
+      } else if (Repeated(keys, key)) {
+        return twice(key);
       }
       // The value's token, as simdjson's index delimits it; scalars are checked here from their
       // exact text (no conversion), strings unescaped only when they hold an escape.
@@ -291,7 +320,7 @@ class JsonlSource final : public RowSource {
       got.present = true;
       switch (raw.empty() ? '\0' : raw.front()) {
         case '"':
-          if (raw.size() >= 2 && raw.back() == '"' && std::memchr(raw.data() + 1, '\\', raw.size() - 2) == nullptr) {
+          if (raw.size() >= 2 && raw.back() == '"' && StringStop(raw.data() + 1, raw.data() + raw.size()) == raw.data() + raw.size() - 1) {
             got.text = raw.substr(1, raw.size() - 2);  // no escape: the bytes as written (UTF-8 checked by stage 1)
           } else {
             std::string_view text;
