@@ -55,9 +55,6 @@ int Sql(const Args& args) {
   options.database = args.Get("database", "default");
   options.cluster = args.Get("cluster", "decree");
   options.rules = args.GetAll("rule");
-  if (!args.Has("ddl") && options.dialect != SqlDialect::kClickHouse) {
-    return UsageError("sql", "the rules are lowered to ClickHouse only so far; --ddl prints the tables for DuckDB");
-  }
   std::unique_ptr<Library> lib;
   if (int code = OpenOrCompile("sql", args.positionals(), args.Color(stderr), &lib); code != 0) return code;
   std::string out;

@@ -28,7 +28,8 @@ packages=(
   librsvg2-bin fonts-dejavu-core     # rsvg-convert: the report tests render the summary chart
   fonts-wqy-zenhei                   # decree graph: Chinese names in PNG pictures
 )
-# Node.js and npm run the DuckDB benchmark peer (bench/ only).  Images often ship their own
+# Node.js and npm run DuckDB: the benchmark peer, and the DuckDB dialect's test
+# (tests/duckdb_rules_test.py).  Images often ship their own
 # Node (which Debian's npm package conflicts with): install Debian's only when none is there.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   packages+=(nodejs npm)
@@ -46,6 +47,12 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# DuckDB through its Node API (bench/package-lock.json), once.
+if [[ ! -d bench/node_modules/@duckdb/node-api ]]; then
+  echo "setup: installing DuckDB's Node API into bench/node_modules (npm ci)"
+  (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 build_dir="${DECREE_BUILD_DIR:-build}"

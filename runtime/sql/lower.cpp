@@ -1,4 +1,5 @@
-// decree::SqlRules: rules lowered to ClickHouse SQL (decree/sql.h).  A rule becomes one SELECT
+// decree::SqlRules: rules lowered to ClickHouse or DuckDB SQL (decree/sql.h; what differs
+// between the two is in sql/dialect.h).  A rule becomes one SELECT
 // over the layout's table producing (rule, key, txn_ids) for each finding: row rules one row
 // per record, grouped rules one row per group whose `when` holds.  Three levels: `b` adds the
 // dates rate lookups join on, `r` joins the rate tables and computes the keys, aggregate
@@ -17,25 +18,17 @@
 #include "decree/sql.h"
 #include "exec/run_source.h"
 #include "ir/ir.h"
+#include "sql/dialect.h"
 
 namespace decree {
 
 namespace {
 
-std::string Str(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "'";
-}
-
 std::string Pow10(int n) { return "1" + std::string(static_cast<size_t>(std::max(n, 0)), '0'); }
 
 class Lowerer {
  public:
-  Lowerer(const ir::Program& p, const ir::Layout& l, const ir::Rule& r) : p_(p), l_(l), r_(r) {}
+  Lowerer(const ir::Program& p, const ir::Layout& l, const ir::Rule& r, const sql::Dialect& d) : p_(p), l_(l), r_(r), d_(d) {}
 
   // The rule's SELECT, or false with *why (the construct not lowered).
   bool Lower(std::string* sql, std::string* why) {
@@ -50,7 +43,8 @@ class Lowerer {
     if (why_.empty()) why_ = what;
     return false;
   }
-  std::string Col(int f) const { return "`" + l_.fields[f].column + "`"; }
+  std::string Col(int f) const { return d_.Ident(l_.fields[f].column); }
+  std::string Str(const std::string& s) const { return d_.Str(s); }
   std::string Literal(const ir::Value& v, const ir::Type& t);
   // Row level over the joined record; group level over keys (k<i>) and aggregates.
   bool Row(const ir::Expr& e, std::string* out);
@@ -63,6 +57,8 @@ class Lowerer {
   // (ARRAY JOIN), the window as a mask over the arrays, the triggering anchors consolidated
   // per group and local day of the anchor.
   bool Window(const std::string& head, const std::string& inner, std::string* sql);
+  // DuckDB: each anchor joined to its window's records, grouped by anchor.
+  bool WindowJoin(const std::string& head, const std::string& inner, std::string* sql);
   // A lambda parameter name not used before in the query (ClickHouse 18.16 mixes up
   // parameters that shadow each other or an alias).
   std::string Param() { return fmt::format("p{}", params_++); }
@@ -82,6 +78,7 @@ class Lowerer {
   const ir::Program& p_;
   const ir::Layout& l_;
   const ir::Rule& r_;
+  const sql::Dialect& d_;
   std::string why_;
   std::vector<std::string> pre_;    // b: `<expr> AS d<i>` (dates of rate lookups)
   std::vector<std::string> joins_;  // r: rate-table joins
@@ -90,7 +87,7 @@ class Lowerer {
 std::string Lowerer::Literal(const ir::Value& v, const ir::Type& t) {
   if (v.null) return "NULL";
   switch (v.kind) {
-    case ir::TypeKind::kBool: return v.i != 0 ? "1" : "0";
+    case ir::TypeKind::kBool: return d_.Bool(v.i != 0);
     case ir::TypeKind::kInteger: return fmt::format("{}", v.i);
     case ir::TypeKind::kDuration:
     case ir::TypeKind::kTimestamp:  // seconds (whole: see Lowerer::Row)
@@ -101,8 +98,8 @@ std::string Lowerer::Literal(const ir::Value& v, const ir::Type& t) {
       return fmt::format("{}", v.i / 1000000);
     case ir::TypeKind::kDecimal:
     case ir::TypeKind::kMoney:
-    case ir::TypeKind::kRate: return fmt::format("toDecimal128('{}', {})", FormatDecimal(v.m, v.scale), v.scale);
-    case ir::TypeKind::kDate: return fmt::format("toDate('{}')", FormatDate(static_cast<int32_t>(v.i)));
+    case ir::TypeKind::kRate: return d_.Decimal(FormatDecimal(v.m, v.scale), v.scale);
+    case ir::TypeKind::kDate: return d_.Date(FormatDate(static_cast<int32_t>(v.i)));
     case ir::TypeKind::kEnum: return Str(p_.enums[v.enum_id].values[static_cast<size_t>(v.i)]);
     case ir::TypeKind::kCurrency: return Str(std::string(CurrencyCode(static_cast<CurrencyId>(v.i))));
     default: return Str(v.s);
@@ -175,15 +172,13 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
       return true;
     }
     case ir::Op::kMultipleOf: {
-      // Exactly, at the operands' common scale: the quotient truncated to an integer, times the
-      // step, gives the value back (18.16 has no Decimal modulo); null for a zero step.
+      // Exactly, at the operands' common scale; null for a zero step.
       const ir::Expr& x = *e.kids[0];
       const ir::Expr& y = *e.kids[1];
       if (!group && !CurrenciesAgree(x, y)) return Refuse("multiple_of over amounts whose currencies are not known to agree");
       if (!kid(0, &a) || !kid(1, &b)) return false;
       int scale = std::max<int>(x.type.scale, y.type.scale);
-      std::string av = fmt::format("toDecimal128({}, {})", a, scale), bv = fmt::format("toDecimal128({}, {})", b, scale);
-      *out = fmt::format("if({1} = 0, NULL, toDecimal128({0} / {1}, 0) * {1} = {0})", av, bv);
+      *out = d_.MultipleOf(a, b, scale);
       return true;
     }
     case ir::Op::kIsNull:
@@ -201,12 +196,11 @@ bool Lowerer::Row(const ir::Expr& e, std::string* out) {
   std::string a;
   switch (e.op) {
     case ir::Op::kColumn:
-      // Booleans and timestamps are kept as the CSV's text (decree sql --ddl); timestamps are
-      // lowered to seconds since the epoch, durations to seconds.
+      // Timestamps are lowered to seconds since the epoch, durations to seconds.
       if (l_.fields[e.index].type.kind == ir::TypeKind::kBool) {
-        *out = "(" + Col(e.index) + " = 'true')";
+        *out = d_.BoolColumn(Col(e.index));
       } else if (l_.fields[e.index].type.kind == ir::TypeKind::kTimestamp) {
-        *out = "toInt64(parseDateTimeBestEffort(" + Col(e.index) + "))";
+        *out = d_.Seconds(Col(e.index));
       } else {
         *out = Col(e.index);
       }
@@ -221,29 +215,29 @@ bool Lowerer::Row(const ir::Expr& e, std::string* out) {
       size_t n = joins_.size();
       pre_.push_back(fmt::format("{} AS d{}", key, n));
       std::string tname = t.name.substr(t.name.rfind('.') + 1);
-      joins_.push_back(fmt::format("ANY LEFT JOIN (SELECT `{}` AS j{}_key, `{}` AS j{}_val, 1 AS j{}_hit FROM `{}`) ON d{} = j{}_key",
-                                   t.keys[0].name, n, e.name, n, n, tname, n, n));
+      joins_.push_back(fmt::format("{} (SELECT {} AS j{}_key, {} AS j{}_val, 1 AS j{}_hit FROM {}) ON d{} = j{}_key", d_.LeftJoin(),
+                                   d_.Ident(t.keys[0].name), n, d_.Ident(e.name), n, n, d_.Ident(tname), n, n));
       std::string val = fmt::format("j{}_val", n);
-      if (e.type.kind == ir::TypeKind::kTimestamp) val = fmt::format("toInt64(parseDateTimeBestEffort(j{}_val))", n);
+      if (e.type.kind == ir::TypeKind::kTimestamp) val = d_.Seconds(val);
       *out = fmt::format("if(j{}_hit = 1, {}, NULL)", n, val);
       return true;
     }
     case ir::Op::kMoneyCurrency: {
       if (e.kids[0]->op != ir::Op::kColumn) return Refuse("the currency of a computed amount");
-      *out = "`" + l_.fields[e.kids[0]->index].currency_column + "`";
+      *out = d_.Ident(l_.fields[e.kids[0]->index].currency_column);
       return true;
     }
     case ir::Op::kDay:
       if (e.kids[0]->op == ir::Op::kColumn) {
-        *out = fmt::format("toDate(parseDateTimeBestEffort({}), {})", Col(e.kids[0]->index), Str(e.name));
+        *out = d_.LocalDay(Col(e.kids[0]->index), e.name);
         return true;
       }
       if (!Row(*e.kids[0], &a)) return false;
-      *out = fmt::format("toDate(toDateTime({}), {})", a, Str(e.name));
+      *out = d_.LocalDayOfSeconds(a, e.name);
       return true;
     case ir::Op::kCurrencyClass: {
       if (e.kids[0]->op != ir::Op::kColumn) return Refuse("currency_class of a computed amount");
-      *out = fmt::format("if(`{}` = {}, {}, 'FX')", l_.fields[e.kids[0]->index].currency_column, Str(e.name), Str(e.name));
+      *out = fmt::format("if({} = {}, {}, 'FX')", d_.Ident(l_.fields[e.kids[0]->index].currency_column), Str(e.name), Str(e.name));
       return true;
     }
     case ir::Op::kConvert: {
@@ -259,12 +253,13 @@ bool Lowerer::Row(const ir::Expr& e, std::string* out) {
       size_t n = joins_.size();
       pre_.push_back(fmt::format("{} AS d{}", date, n));
       std::string tname = t.name.substr(t.name.rfind('.') + 1);
-      joins_.push_back(fmt::format("ANY LEFT JOIN (SELECT `{}` AS j{}_date, `{}` AS j{}_cur, `{}` AS j{}_rate FROM `{}`) ON d{} = j{}_date AND `{}` = j{}_cur",
-                                   t.keys[0].name, n, t.keys[1].name, n, t.values[0].name, n, tname, n, n,
-                                   l_.fields[e.kids[0]->index].currency_column, n));
+      const std::string cur_col = d_.Ident(l_.fields[e.kids[0]->index].currency_column);
+      joins_.push_back(fmt::format("{} (SELECT {} AS j{}_date, {} AS j{}_cur, {} AS j{}_rate FROM {}) ON d{} = j{}_date AND {} = j{}_cur",
+                                   d_.LeftJoin(), d_.Ident(t.keys[0].name), n, d_.Ident(t.keys[1].name), n, d_.Ident(t.values[0].name), n,
+                                   d_.Ident(tname), n, n, cur_col, n));
       std::string cur(CurrencyCode(static_cast<CurrencyId>(e.type.currency)));
-      *out = fmt::format("if(`{}` = {}, toDecimal128({}, {}), {} * j{}_rate)", l_.fields[e.kids[0]->index].currency_column, Str(cur),
-                         Col(e.kids[0]->index), e.type.scale, Col(e.kids[0]->index), n);
+      *out = fmt::format("if({} = {}, {}, {} * j{}_rate)", cur_col, Str(cur), d_.ToDecimal(Col(e.kids[0]->index), e.type.scale),
+                         Col(e.kids[0]->index), n);
       return true;
     }
     default: return Common(e, false, out);
@@ -273,14 +268,16 @@ bool Lowerer::Row(const ir::Expr& e, std::string* out) {
 
 bool Lowerer::Agg(size_t i, std::string* out) {
   const ir::Agg& g = r_.aggs[i];
-  std::string f = g.filter ? fmt::format("f{}", i) : "1";
-  std::string empty = fmt::format("countIf({}) = 0", f);
+  // Over a DuckDB window (WindowJoin), the window's records are the joined `r`.
+  const std::string row = window_ ? "r." : "";
+  std::string f = g.filter ? fmt::format("{}f{}", row, i) : d_.Bool(true);
+  std::string a = fmt::format("{}a{}", row, i);
   switch (g.kind) {
-    case ir::AggKind::kCount: *out = fmt::format("countIf({})", f); return true;
-    case ir::AggKind::kCountDistinct: *out = fmt::format("uniqExactIf(a{}, {})", i, f); return true;
-    case ir::AggKind::kSum: *out = fmt::format("if({}, NULL, sumIf(a{}, {}))", empty, i, f); return true;
-    case ir::AggKind::kMin: *out = fmt::format("if({}, NULL, minIf(a{}, {}))", empty, i, f); return true;
-    case ir::AggKind::kMax: *out = fmt::format("if({}, NULL, maxIf(a{}, {}))", empty, i, f); return true;
+    case ir::AggKind::kCount: *out = d_.CountIf(f); return true;
+    case ir::AggKind::kCountDistinct: *out = d_.CountDistinctIf(a, f); return true;
+    case ir::AggKind::kSum: *out = d_.AggIf("sum", a, f); return true;
+    case ir::AggKind::kMin: *out = d_.AggIf("min", a, f); return true;
+    case ir::AggKind::kMax: *out = d_.AggIf("max", a, f); return true;
   }
   return Refuse("an aggregate");
 }
@@ -349,10 +346,44 @@ bool Lowerer::Window(const std::string& head, const std::string& inner, std::str
   return true;
 }
 
+bool Lowerer::WindowJoin(const std::string& head, const std::string& inner, std::string* sql) {
+  // Each anchor (a) meets the records of its group from `span` seconds before it up to its own
+  // instant, same-instant records included (r); the window's aggregates are over r.  The
+  // triggering anchors are consolidated per group and local day of the anchor, as natively.
+  window_ = true;
+  std::string when = d_.Bool(true);
+  if (r_.when && !Group(*r_.when, &when)) return false;
+  window_ = false;
+  int64_t span = r_.window.duration_us / 1000000;
+  std::vector<std::string> keys, on, a_keys;
+  for (size_t k = 0; k < r_.keys.size(); ++k) {
+    keys.push_back(fmt::format("k{}", k));
+    a_keys.push_back(fmt::format("a.k{0} AS k{0}", k));
+    on.push_back(fmt::format("a.k{0} IS NOT DISTINCT FROM r.k{0}", k));
+  }
+  on.push_back(fmt::format("r.tm >= a.tm - {} AND r.tm <= a.tm", span));
+  a_keys.push_back("a.dy AS ady");
+  std::vector<std::string> by = keys;
+  by.push_back("ady");
+  std::vector<std::string> anchor_by = {"a.n"};
+  for (const std::string& k : keys) anchor_by.push_back("a." + k);
+  anchor_by.push_back("a.dy");
+  *sql = head + fmt::format(
+                    "WITH t AS (SELECT *, row_number() OVER () AS n FROM ({}))\n"
+                    "SELECT {} AS rule, {} AS key, array_to_string(list_sort(list_distinct(flatten(list(wids)))), ',') AS txn_ids\n"
+                    "FROM (SELECT {}, list(r.id) AS wids\n"
+                    "  FROM t a JOIN t r ON {}\n  WHERE a.an\n  GROUP BY {}\n  HAVING {})\n"
+                    "GROUP BY {}",
+                    inner, Str(r_.id), d_.KeyText(by), fmt::join(a_keys, ", "), fmt::join(on, " AND "), fmt::join(anchor_by, ", "),
+                    d_.OrFalse(when), fmt::join(by, ", "));
+  return true;
+}
+
 bool Lowerer::Group(const ir::Expr& e, std::string* out) {
   switch (e.op) {
     case ir::Op::kKey: *out = fmt::format("k{}", e.index); return true;
-    case ir::Op::kAgg: return window_ ? WindowAgg(static_cast<size_t>(e.index), out) : Agg(static_cast<size_t>(e.index), out);
+    case ir::Op::kAgg:
+      return window_ && d_.clickhouse() ? WindowAgg(static_cast<size_t>(e.index), out) : Agg(static_cast<size_t>(e.index), out);
     default: return Common(e, true, out);
   }
 }
@@ -381,13 +412,13 @@ bool Lowerer::LowerRule(std::string* sql, std::string* why) {
   std::string s;
   if (r_.where) {
     if (!Row(*r_.where, &s)) return fail();
-    keep = "ifNull(" + s + ", 0)";
+    keep = d_.OrFalse(s);
   }
   if ((r_.effective_from != ir::kNoDate || r_.effective_until != ir::kNoDate) && l_.time_field >= 0) {
     const ir::RulesetInfo* rs = p_.FindRuleset(r_.ruleset);
-    std::string day = fmt::format("toDate(parseDateTimeBestEffort({}), {})", Col(l_.time_field), Str(rs != nullptr ? rs->timezone : "UTC"));
-    if (r_.effective_from != ir::kNoDate) keep += fmt::format(" AND {} >= toDate('{}')", day, FormatDate(r_.effective_from));
-    if (r_.effective_until != ir::kNoDate) keep += fmt::format(" AND {} <= toDate('{}')", day, FormatDate(r_.effective_until));
+    std::string day = d_.LocalDay(Col(l_.time_field), rs != nullptr ? rs->timezone : "UTC");
+    if (r_.effective_from != ir::kNoDate) keep += fmt::format(" AND {} >= {}", day, d_.Date(FormatDate(r_.effective_from)));
+    if (r_.effective_until != ir::kNoDate) keep += fmt::format(" AND {} <= {}", day, d_.Date(FormatDate(r_.effective_until)));
   }
   for (const std::string& x : r_.exempted_by) {
     for (const ir::Rule& ex : p_.rules) {
@@ -395,18 +426,18 @@ bool Lowerer::LowerRule(std::string* sql, std::string* why) {
       std::string w = "1", c = "1";
       if (ex.where && !Row(*ex.where, &w)) return fail();
       if (ex.when && !Row(*ex.when, &c)) return fail();
-      keep += fmt::format(" AND NOT ifNull(({}) AND ({}), 0)", w, c);
+      keep += fmt::format(" AND NOT {}", d_.OrFalse(fmt::format("({}) AND ({})", w, c)));
     }
   }
   for (const ir::ExprPtr& u : r_.unless) {
     if (!Row(*u, &s)) return fail();
-    keep += fmt::format(" AND NOT ifNull({}, 0)", s);
+    keep += fmt::format(" AND NOT {}", d_.OrFalse(s));
   }
   std::string cols = fmt::format("{} AS id", Col(l_.id_field));
   if (r_.kind == ir::RuleKind::kRow) {
     if (r_.when) {
       if (!Row(*r_.when, &s)) return fail();
-      keep += fmt::format(" AND ifNull({}, 0)", s);
+      keep += fmt::format(" AND {}", d_.OrFalse(s));
     }
   } else {
     for (size_t k = 0; k < r_.keys.size(); ++k) {
@@ -420,49 +451,43 @@ bool Lowerer::LowerRule(std::string* sql, std::string* why) {
       }
       if (r_.aggs[i].filter) {
         if (!Row(*r_.aggs[i].filter, &s)) return fail();
-        cols += fmt::format(", ifNull({}, 0) AS f{}", s, i);
+        cols += fmt::format(", {} AS f{}", d_.OrFalse(s), i);
       }
     }
   }
   if (r_.has_window) {
     // The event time in seconds, whether the record anchors, and its local day.
     const ir::RulesetInfo* rs = p_.FindRuleset(r_.ruleset);
-    cols += fmt::format(", toInt64(parseDateTimeBestEffort({})) AS tm", Col(l_.time_field));
+    cols += fmt::format(", {} AS tm", d_.Seconds(Col(l_.time_field)));
     std::string an = "1";
     if (r_.window.anchor && !Row(*r_.window.anchor, &an)) return fail();
-    cols += fmt::format(", ifNull({}, 0) AS an, toDate(parseDateTimeBestEffort({}), {}) AS dy", an, Col(l_.time_field),
-                        Str(rs != nullptr ? rs->timezone : "UTC"));
+    cols += fmt::format(", {} AS an, {} AS dy", d_.OrFalse(an), d_.LocalDay(Col(l_.time_field), rs != nullptr ? rs->timezone : "UTC"));
   }
   std::string table = l_.name.substr(l_.name.rfind('.') + 1);
-  std::string base = pre_.empty() ? fmt::format("`{}`", table) : fmt::format("(SELECT *, {} FROM `{}`)", fmt::join(pre_, ", "), table);
+  std::string base = pre_.empty() ? d_.Ident(table) : fmt::format("(SELECT *, {} FROM {})", fmt::join(pre_, ", "), d_.Ident(table));
   std::string joined = joins_.empty() ? "" : fmt::format(" {}", fmt::join(joins_, " "));
-  std::string inner = fmt::format("SELECT {} FROM {}{} WHERE ifNull({}, 0)", cols, base, joined, keep);
+  std::string inner = fmt::format("SELECT {} FROM {}{} WHERE {}", cols, base, joined, d_.OrFalse(keep));
   std::string head = fmt::format("-- {} \"{}\"\n", r_.id, r_.citation);
   if (r_.kind == ir::RuleKind::kRow) {
     *sql = head + fmt::format("SELECT {} AS rule, '' AS key, id AS txn_ids FROM ({})", Str(r_.id), inner);
     return true;
   }
-  if (r_.has_window) return Window(head, inner, sql) || fail();
+  if (r_.has_window) return (d_.clickhouse() ? Window(head, inner, sql) : WindowJoin(head, inner, sql)) || fail();
   std::string when = "1";
   if (r_.when && !Group(*r_.when, &when)) return fail();
-  std::vector<std::string> keys, groups;
-  for (size_t k = 0; k < r_.keys.size(); ++k) {
-    keys.push_back(fmt::format("toString(k{})", k));
-    groups.push_back(fmt::format("k{}", k));
-  }
-  *sql = head + fmt::format(
-                    "SELECT {} AS rule, arrayStringConcat([{}], '|') AS key, arrayStringConcat(arraySort(groupArray(id)), ',') AS txn_ids\n"
-                    "FROM ({})\nGROUP BY {}\nHAVING ifNull({}, 0)",
-                    Str(r_.id), fmt::join(keys, ", "), inner, groups.empty() ? "tuple()" : fmt::format("{}", fmt::join(groups, ", ")), when);
+  std::vector<std::string> keys;
+  for (size_t k = 0; k < r_.keys.size(); ++k) keys.push_back(fmt::format("k{}", k));
+  *sql = head + fmt::format("SELECT {} AS rule, {} AS key, {} AS txn_ids\nFROM ({})\nGROUP BY {}\nHAVING {}", Str(r_.id), d_.KeyText(keys),
+                            d_.SortedIds("id"), inner, d_.GroupBy(keys), d_.OrFalse(when));
   return true;
 }
 
 }  // namespace
 
 Status SqlRules(const ir::Program& program, const SqlOptions& options, std::string* out, std::vector<std::string>* refused) {
-  if (options.dialect != SqlDialect::kClickHouse) return Status::NotSupported("rules are lowered to ClickHouse SQL only, so far");
   const ir::Layout* layout = nullptr;
   if (Status st = exec::SelectLayout(program, options.layout, &layout); !st.ok()) return st;
+  std::unique_ptr<sql::Dialect> dialect = sql::Dialect::For(options.dialect);
   std::set<std::string> only(options.rules.begin(), options.rules.end());
   std::vector<const ir::Rule*> rules;
   for (const ir::Rule& r : program.rules) {
@@ -471,7 +496,7 @@ Status SqlRules(const ir::Program& program, const SqlOptions& options, std::stri
   std::sort(rules.begin(), rules.end(), [](const ir::Rule* a, const ir::Rule* b) { return a->id != b->id ? a->id < b->id : a->version < b->version; });
   for (const ir::Rule* r : rules) {
     std::string sql, why;
-    if (Lowerer(program, *layout, *r).Lower(&sql, &why)) {
+    if (Lowerer(program, *layout, *r, *dialect).Lower(&sql, &why)) {
       *out += sql + ";\n\n";
     } else {
       refused->push_back(fmt::format("{}: {} is not lowered yet", r->id, why));

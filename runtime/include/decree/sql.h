@@ -34,13 +34,13 @@ Status ParseSqlDialect(const std::string& name, SqlDialect* out);
 // tables, to be created and filled on every shard.  DuckDB: plain tables.
 Status SqlDdl(const ir::Program& program, const SqlOptions& options, std::string* out);
 
-// The layout's rules as ClickHouse SELECTs over the tables SqlDdl prints, each commented with
-// its id and citation, in rule order: each gives one row (rule, key, txn_ids) per finding —
-// the key's values joined by '|', the sorted ids joined by ','.  So far row rules and `per`
-// groups (keys, sum/count/count distinct/min/max with filters, `when`, exemptions, `unless`,
-// effective periods, conversions through a rate table); a rule using anything else is left
-// out and named in *refused with the construct ("aml.fan_in: a sliding window is not lowered
-// yet").  Totals, due dates and explanations are not produced.
+// The layout's rules as SELECTs in the dialect (ClickHouse or DuckDB) over the tables SqlDdl
+// prints, each commented with its id and citation, in rule order: each gives one row (rule,
+// key, txn_ids) per finding — the key's values joined by '|', the sorted ids joined by ','.
+// Row rules, `per` groups and sliding windows (docs/scale-out.md has the mapping); a rule using
+// anything else is left out and named in *refused with the construct ("aml.round_trip: a path
+// rule (fund flows across accounts) is not lowered yet").  Totals, due dates and explanations
+// are not produced.
 Status SqlRules(const ir::Program& program, const SqlOptions& options, std::string* out, std::vector<std::string>* refused);
 
 }  // namespace decree

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""The rules `decree sql --dialect duckdb` lowers, run on DuckDB (through the @duckdb/node-api
+package bench/ installs), against the native runtime: generated batches of three seeds are
+loaded into the tables `decree sql --dialect duckdb --ddl` prints (and one batch again with its
+times on whole hours, so that windows meet their bounds exactly); every lowered rule's SELECT
+must give exactly the native findings of that rule as (rule, key, txn_ids).  The same lowering
+runs on ClickHouse in tests/clickhouse_rules_test.py: one IR, two engines.  A rule that is not
+lowered must be named with its construct (exit 1), never silently missing.
+
+  tests/duckdb_rules_test.py DECREE DECREE_GEN SOURCE_DIR
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+DECREE, GEN, SRC = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, os.path.join(SRC, "scripts"))
+import clickhouse_client as cc  # noqa: E402  (findings_rows, snap_to_hours, statements)
+
+WORK = tempfile.mkdtemp(prefix="decree-duckrules-")
+RULESETS = [f"{SRC}/rulesets/{r}" for r in ("cn-pboc-lvtr", "aml-typologies", "us-fincen-ctr")]
+RUNNER = os.path.join(SRC, "bench", "peers", "duckdb_sql.mjs")
+
+
+def fail(msg):
+    print(f"duckdb_rules_test: FAIL: {msg}")
+    sys.exit(1)
+
+
+def sql_text(path):
+    return "'" + path.replace("'", "''") + "'"
+
+
+def main():
+    if not os.path.isdir(os.path.join(SRC, "bench", "node_modules", "@duckdb", "node-api")):
+        fail("bench/node_modules/@duckdb/node-api is missing: scripts/setup.sh installs it (npm ci in bench/)")
+    lib = os.path.join(WORK, "lib.dlib")
+    subprocess.run([DECREE, "build", *RULESETS, "-o", lib], check=True, capture_output=True)
+    ddl = subprocess.run([DECREE, "sql", lib, "--dialect", "duckdb", "--ddl"], check=True, capture_output=True, text=True).stdout
+    lowered = subprocess.run([DECREE, "sql", lib, "--dialect", "duckdb"], capture_output=True, text=True)
+    refused = re.findall(r"not lowered: ([\w.]+): (.+)", lowered.stderr)
+    if lowered.returncode != (1 if refused else 0):
+        fail(f"exit {lowered.returncode} with {len(refused)} rules named as not lowered: {lowered.stderr}")
+    selects = list(cc.statements(lowered.stdout))
+    rules = [re.search(r"SELECT '([\w.]+)' AS rule", s).group(1) for s in selects]
+    if len(rules) < 6:
+        fail(f"only {rules} lowered")
+    queries = os.path.join(WORK, "queries.sql")
+    open(queries, "w", encoding="utf-8").write("".join(s + ";\n" for s in selects))
+    compared = 0
+    # Three seeds, and the first again with its times on whole hours (the windows' bounds).
+    for seed, snapped in ((3, False), (8, False), (5, False), (3, True)):
+        batch, rates, last = (os.path.join(WORK, n) for n in ("b.csv", "rates.csv", "last.csv"))
+        subprocess.run([GEN, "--rows", "20000", "--seed", str(seed), "--out", batch, "--rates", rates, "--last-activity", last],
+                       check=True, capture_output=True)
+        if snapped:
+            cc.snap_to_hours(batch)
+        setup = os.path.join(WORK, "setup.sql")
+        loads = "".join(f'INSERT INTO "{t}" BY NAME SELECT * FROM read_csv({sql_text(f)}, header = true, all_varchar = true);\n'
+                        for t, f in (("Transaction", batch), ("usd_rate", rates), ("last_activity", last)))
+        open(setup, "w", encoding="utf-8").write(ddl + "\n" + loads)
+        out = os.path.join(WORK, f"out{seed}{'h' if snapped else ''}")
+        os.makedirs(out)
+        run = subprocess.run(["node", RUNNER, setup, queries, out], capture_output=True, text=True)
+        if run.returncode != 0:
+            fail(f"DuckDB refused (seed {seed}):\n{run.stderr[-3000:]}")
+        findings = os.path.join(WORK, "findings.jsonl")
+        subprocess.run([DECREE, "run", lib, "-i", batch, "-t", f"usd_rate={rates}", "-t", f"last_activity={last}", "-o", findings, "-q"],
+                       check=True)
+        native = cc.findings_rows(findings, set(rules))
+        for i, rule in enumerate(rules):
+            got = sorted(open(os.path.join(out, f"{i}.tsv"), encoding="utf-8").read().splitlines())
+            want = sorted(native.get(rule, []))
+            if got != want:
+                extra, missing = sorted(set(got) - set(want)), sorted(set(want) - set(got))
+                fail(f"seed {seed}{' on whole hours' if snapped else ''}, {rule}: {len(got)} rows on DuckDB, {len(want)} natively; "
+                     f"only on DuckDB: {extra[:3]}; only native: {missing[:3]}")
+            compared += len(want)
+    if compared == 0:
+        fail("no findings compared")
+    print(f"duckdb_rules_test: {len(rules)} rules lowered ({', '.join(rules)}) give the native findings on DuckDB: "
+          f"{compared} findings over three seeds and one on whole hours; not lowered: " + ("; ".join(f"{r} ({why})" for r, why in refused) or "none"))
+
+
+try:
+    main()
+finally:
+    shutil.rmtree(WORK, ignore_errors=True)
