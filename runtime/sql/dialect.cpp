@@ -6,7 +6,7 @@ namespace decree::sql {
 
 namespace {
 
-std::string Pow10(int n) { return "1" + std::string(static_cast<size_t>(std::max(n, 0)), '0'); }
+std::string Pow10(int n) { return fmt::format("1{}", std::string(static_cast<size_t>(std::max(n, 0)), '0')); }
 
 // ClickHouse 18.16 and later: the CSV's text for booleans and timestamps (decree sql --ddl),
 // Decimal128, -If aggregates.
@@ -21,14 +21,14 @@ class ClickHouse final : public Dialect {
     }
     return out + "'";
   }
-  std::string Ident(const std::string& s) const override { return "`" + s + "`"; }
+  std::string Ident(const std::string& s) const override { return fmt::format("`{}`", s); }
   std::string Decimal(const std::string& text, int scale) const override { return fmt::format("toDecimal128('{}', {})", text, scale); }
   std::string ToDecimal(const std::string& e, int scale) const override { return fmt::format("toDecimal128({}, {})", e, scale); }
   std::string Date(const std::string& ymd) const override { return fmt::format("toDate('{}')", ymd); }
   std::string Bool(bool b) const override { return b ? "1" : "0"; }
   std::string OrFalse(const std::string& e) const override { return fmt::format("ifNull({}, 0)", e); }
-  std::string BoolColumn(const std::string& col) const override { return "(" + col + " = 'true')"; }
-  std::string Seconds(const std::string& col) const override { return "toInt64(parseDateTimeBestEffort(" + col + "))"; }
+  std::string BoolColumn(const std::string& col) const override { return fmt::format("({} = 'true')", col); }
+  std::string Seconds(const std::string& col) const override { return fmt::format("toInt64(parseDateTimeBestEffort({}))", col); }
   std::string LocalDay(const std::string& col, const std::string& tz) const override {
     return fmt::format("toDate(parseDateTimeBestEffort({}), {})", col, Str(tz));
   }
@@ -49,7 +49,7 @@ class ClickHouse final : public Dialect {
   }
   std::string KeyText(const std::vector<std::string>& keys) const override {
     std::vector<std::string> text;
-    for (const std::string& k : keys) text.push_back("toString(" + k + ")");
+    for (const std::string& k : keys) text.push_back(fmt::format("toString({})", k));
     return fmt::format("arrayStringConcat([{}], '|')", fmt::join(text, ", "));
   }
   std::string SortedIds(const std::string& id) const override { return fmt::format("arrayStringConcat(arraySort(groupArray({})), ',')", id); }
@@ -85,7 +85,7 @@ class DuckDb final : public Dialect {
   std::string Bool(bool b) const override { return b ? "true" : "false"; }
   std::string OrFalse(const std::string& e) const override { return fmt::format("coalesce(CAST({} AS BOOLEAN), false)", e); }
   std::string BoolColumn(const std::string& col) const override { return col; }
-  std::string Seconds(const std::string& col) const override { return "CAST(epoch(" + col + ") AS BIGINT)"; }
+  std::string Seconds(const std::string& col) const override { return fmt::format("CAST(epoch({}) AS BIGINT)", col); }
   std::string LocalDay(const std::string& col, const std::string& tz) const override {
     return fmt::format("CAST(timezone({}, {}) AS DATE)", Str(tz), col);
   }
@@ -109,7 +109,7 @@ class DuckDb final : public Dialect {
   std::string KeyText(const std::vector<std::string>& keys) const override {
     if (keys.empty()) return "''";
     std::vector<std::string> text;
-    for (const std::string& k : keys) text.push_back("CAST(" + k + " AS VARCHAR)");
+    for (const std::string& k : keys) text.push_back(fmt::format("CAST({} AS VARCHAR)", k));
     return fmt::format("concat_ws('|', {})", fmt::join(text, ", "));
   }
   std::string SortedIds(const std::string& id) const override { return fmt::format("string_agg({0}, ',' ORDER BY {0})", id); }

@@ -24,7 +24,7 @@ namespace decree {
 
 namespace {
 
-std::string Pow10(int n) { return "1" + std::string(static_cast<size_t>(std::max(n, 0)), '0'); }
+std::string Pow10(int n) { return fmt::format("1{}", std::string(static_cast<size_t>(std::max(n, 0)), '0')); }
 
 class Lowerer {
  public:
@@ -114,7 +114,7 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
     case ir::Op::kConst: *out = Literal(e.value, e.type); return true;
     case ir::Op::kNot:
       if (!kid(0, &a)) return false;
-      *out = "NOT (" + a + ")";
+      *out = fmt::format("NOT ({})", a);
       return true;
     case ir::Op::kAnd:
     case ir::Op::kOr: {
@@ -124,7 +124,7 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
       std::string s;
       for (size_t i = 0; i < e.kids.size(); ++i) {
         if (!kid(i, &a)) return false;
-        s += (i ? (e.op == ir::Op::kAnd ? " AND " : " OR ") : "") + ("(" + a + ")");
+        s += fmt::format("{}({})", i ? (e.op == ir::Op::kAnd ? " AND " : " OR ") : "", a);
         const ir::Expr& k = *e.kids[i];
         if (e.op == ir::Op::kAnd && !group && k.op == ir::Op::kEq && k.kids[0]->op == ir::Op::kMoneyCurrency &&
             k.kids[0]->kids[0]->op == ir::Op::kColumn && k.kids[1]->op == ir::Op::kConst && !k.kids[1]->value.null) {
@@ -132,7 +132,7 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
         }
       }
       guard_ = saved;
-      *out = "(" + s + ")";
+      *out = fmt::format("({})", s);
       return true;
     }
     case ir::Op::kEq: case ir::Op::kNe: case ir::Op::kLt: case ir::Op::kLe: case ir::Op::kGt: case ir::Op::kGe: {
@@ -366,7 +366,7 @@ bool Lowerer::WindowJoin(const std::string& head, const std::string& inner, std:
   std::vector<std::string> by = keys;
   by.push_back("ady");
   std::vector<std::string> anchor_by = {"a.n"};
-  for (const std::string& k : keys) anchor_by.push_back("a." + k);
+  for (const std::string& k : keys) anchor_by.push_back(fmt::format("a.{}", k));
   anchor_by.push_back("a.dy");
   *sql = head + fmt::format(
                     "WITH t AS (SELECT *, row_number() OVER () AS n FROM ({}))\n"
