@@ -1,6 +1,9 @@
 // Sema's phases and scopes.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <numeric>
+
 #include "common/civil.h"
 #include "common/codes.h"
 #include "decree/sha256.h"
@@ -137,6 +140,7 @@ void Sema::Run(const std::vector<SemaModule>& modules) {
   Headers(modules);
   MergeRulesetFiles();
   Declarations();
+  SortTables();
   RuleIds();
   MergeRuleIds();
   Rules();
@@ -299,6 +303,28 @@ void Sema::Declarations() {
         if (declare(x->name)) scopes_[m].flows[x->name.name] = x;
       }
     }
+  }
+}
+
+// Expressions name a table by its index in Program::tables, and a library lists its tables in
+// name order (ir/library_format.cpp): so the tables are numbered in that order before any
+// expression is checked, or a library whose own table sorts after an imported one (`lk.seen`
+// after `decree.canonical.usd_rate`) would look up the wrong table once saved and opened.
+void Sema::SortTables() {
+  const size_t n = p_->tables.size();
+  std::vector<int> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return p_->tables[a].name < p_->tables[b].name; });
+  std::vector<int> index_of(n);
+  std::vector<ir::TableDecl> sorted;
+  sorted.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    index_of[static_cast<size_t>(order[i])] = static_cast<int>(i);
+    sorted.push_back(std::move(p_->tables[static_cast<size_t>(order[i])]));
+  }
+  p_->tables = std::move(sorted);
+  for (ModuleScope& s : scopes_) {
+    for (auto& [name, index] : s.tables) index = index_of[static_cast<size_t>(index)];
   }
 }
 

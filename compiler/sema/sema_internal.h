@@ -82,6 +82,8 @@ class Sema {
   void Headers(const std::vector<SemaModule>& modules);
   void MergeRulesetFiles();
   void Declarations();
+  // Numbers the tables in name order, as a library lists them (see Sema::SortTables).
+  void SortTables();
   void RuleIds();
   void MergeRuleIds();
   void Rules();

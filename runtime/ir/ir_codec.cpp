@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "common/civil.h"
 #include "decree/sha256.h"
 
@@ -528,9 +530,20 @@ Status Check(const Expr& e, const CheckContext& c, int depth) {
       break;
     case Op::kInTable:
     case Op::kLookup:
-    case Op::kConvert:
+    case Op::kConvert: {
       if (e.index < 0 || e.index >= static_cast<int>(c.program->tables.size())) return Bad("table index out of range");
+      // The table must fit the reference: as many keys as given, the value column it names.
+      // (Libraries built before tables were numbered in name order could point at another.)
+      const TableDecl& t = c.program->tables[static_cast<size_t>(e.index)];
+      const size_t keys = e.op == Op::kConvert ? 2 : e.kids.size();
+      bool fits = t.keys.size() == keys;
+      if (e.op == Op::kLookup) {
+        fits = fits && std::any_of(t.values.begin(), t.values.end(), [&](const Field& f) { return f.name == e.name; });
+      }
+      if (e.op == Op::kConvert) fits = fits && t.values.size() == 1;
+      if (!fits) return Bad(fmt::format("a reference to table {} that does not fit its columns (rebuild the library)", t.name));
       break;
+    }
     case Op::kAnd:
     case Op::kOr:
     case Op::kNot:
