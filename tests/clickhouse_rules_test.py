@@ -21,7 +21,8 @@ import clickhouse_client as cc  # noqa: E402
 
 WORK = tempfile.mkdtemp(prefix="decree-chrules-")
 CLUSTER = os.path.join(WORK, "cluster")
-RULESETS = [f"{SRC}/rulesets/{r}" for r in ("cn-pboc-lvtr", "aml-typologies", "us-fincen-ctr")]
+# The shipped rulesets, and one rule per construct the lowering covers (tests/sql/constructs.decree).
+RULESETS = [f"{SRC}/rulesets/{r}" for r in ("cn-pboc-lvtr", "aml-typologies", "us-fincen-ctr")] + [f"{SRC}/tests/sql/constructs.decree"]
 
 
 def fail(msg):
@@ -75,10 +76,12 @@ def main():
         query(ports[0], "INSERT INTO Transaction FORMAT CSVWithNames", open(batch, "rb").read())
         for p in ports:
             query(p, "TRUNCATE TABLE last_activity")
+            query(p, "TRUNCATE TABLE seen")
             query(p, "INSERT INTO usd_rate FORMAT CSVWithNames", open(rates, "rb").read())
             query(p, "INSERT INTO last_activity FORMAT CSVWithNames", open(last, "rb").read())
+            query(p, "INSERT INTO seen FORMAT CSVWithNames", open(last, "rb").read())
         findings = os.path.join(WORK, "findings.jsonl")
-        subprocess.run([DECREE, "run", lib, "-i", batch, "-t", f"usd_rate={rates}", "-t", f"last_activity={last}", "-o", findings, "-q"],
+        subprocess.run([DECREE, "run", lib, "-i", batch, "-t", f"usd_rate={rates}", "-t", f"last_activity={last}", "-t", f"seen={last}", "-o", findings, "-q"],
                        check=True)
         native = cc.findings_rows(findings, set(rules))
         for rule, sql in zip(rules, selects):

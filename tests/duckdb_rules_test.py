@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.join(SRC, "scripts"))
 import clickhouse_client as cc  # noqa: E402  (findings_rows, snap_to_hours, statements)
 
 WORK = tempfile.mkdtemp(prefix="decree-duckrules-")
-RULESETS = [f"{SRC}/rulesets/{r}" for r in ("cn-pboc-lvtr", "aml-typologies", "us-fincen-ctr")]
+# The shipped rulesets, and one rule per construct the lowering covers (tests/sql/constructs.decree).
+RULESETS = [f"{SRC}/rulesets/{r}" for r in ("cn-pboc-lvtr", "aml-typologies", "us-fincen-ctr")] + [f"{SRC}/tests/sql/constructs.decree"]
 RUNNER = os.path.join(SRC, "bench", "peers", "duckdb_sql.mjs")
 
 
@@ -60,7 +61,7 @@ def main():
             cc.snap_to_hours(batch)
         setup = os.path.join(WORK, "setup.sql")
         loads = "".join(f'INSERT INTO "{t}" BY NAME SELECT * FROM read_csv({sql_text(f)}, header = true, all_varchar = true);\n'
-                        for t, f in (("Transaction", batch), ("usd_rate", rates), ("last_activity", last)))
+                        for t, f in (("Transaction", batch), ("usd_rate", rates), ("last_activity", last), ("seen", last)))
         open(setup, "w", encoding="utf-8").write(ddl + "\n" + loads)
         out = os.path.join(WORK, f"out{seed}{'h' if snapped else ''}")
         os.makedirs(out)
@@ -68,7 +69,7 @@ def main():
         if run.returncode != 0:
             fail(f"DuckDB refused (seed {seed}):\n{run.stderr[-3000:]}")
         findings = os.path.join(WORK, "findings.jsonl")
-        subprocess.run([DECREE, "run", lib, "-i", batch, "-t", f"usd_rate={rates}", "-t", f"last_activity={last}", "-o", findings, "-q"],
+        subprocess.run([DECREE, "run", lib, "-i", batch, "-t", f"usd_rate={rates}", "-t", f"last_activity={last}", "-t", f"seen={last}", "-o", findings, "-q"],
                        check=True)
         native = cc.findings_rows(findings, set(rules))
         for i, rule in enumerate(rules):

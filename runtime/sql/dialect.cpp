@@ -47,6 +47,8 @@ class ClickHouse final : public Dialect {
     std::string av = ToDecimal(a, scale), bv = ToDecimal(b, scale);
     return fmt::format("if({1} = 0, NULL, toDecimal128({0} / {1}, 0) * {1} = {0})", av, bv);
   }
+  std::string Length(const std::string& s) const override { return fmt::format("lengthUTF8({})", s); }
+  std::string Weekday(const std::string& date) const override { return fmt::format("toDayOfWeek({})", date); }
   std::string KeyText(const std::vector<std::string>& keys) const override {
     std::vector<std::string> text;
     for (const std::string& k : keys) text.push_back(fmt::format("toString({})", k));
@@ -106,6 +108,8 @@ class DuckDb final : public Dialect {
     std::string bv = fmt::format("CAST({} * {} AS HUGEINT)", ToDecimal(b, scale), Pow10(scale));
     return fmt::format("if({1} = 0, NULL, {0} % {1} = 0)", av, bv);
   }
+  std::string Length(const std::string& s) const override { return fmt::format("length({})", s); }
+  std::string Weekday(const std::string& date) const override { return fmt::format("isodow({})", date); }
   std::string KeyText(const std::vector<std::string>& keys) const override {
     if (keys.empty()) return "''";
     std::vector<std::string> text;

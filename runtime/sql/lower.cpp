@@ -73,6 +73,16 @@ class Lowerer {
     return g != guard_.end() && y.op == ir::Op::kConst && !y.value.null &&
            g->second == CurrencyCode(static_cast<CurrencyId>(y.value.currency));
   }
+  // Records the guard `c` sets when it is `<money column>.currency = <constant>` (or an `and`
+  // of such conjuncts, among others).
+  void Guard(const ir::Expr& c) {
+    if (c.op == ir::Op::kAnd) {
+      for (const ir::ExprPtr& k : c.kids) Guard(*k);
+    } else if (c.op == ir::Op::kEq && c.kids[0]->op == ir::Op::kMoneyCurrency && c.kids[0]->kids[0]->op == ir::Op::kColumn &&
+               c.kids[1]->op == ir::Op::kConst && !c.kids[1]->value.null) {
+      guard_[c.kids[0]->kids[0]->index] = std::string(CurrencyCode(static_cast<CurrencyId>(c.kids[1]->value.i)));
+    }
+  }
   bool window_ = false;  // Group() is lowering a window's `when`
 
   const ir::Program& p_;
@@ -125,11 +135,7 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
       for (size_t i = 0; i < e.kids.size(); ++i) {
         if (!kid(i, &a)) return false;
         s += fmt::format("{}({})", i ? (e.op == ir::Op::kAnd ? " AND " : " OR ") : "", a);
-        const ir::Expr& k = *e.kids[i];
-        if (e.op == ir::Op::kAnd && !group && k.op == ir::Op::kEq && k.kids[0]->op == ir::Op::kMoneyCurrency &&
-            k.kids[0]->kids[0]->op == ir::Op::kColumn && k.kids[1]->op == ir::Op::kConst && !k.kids[1]->value.null) {
-          guard_[k.kids[0]->kids[0]->index] = std::string(CurrencyCode(static_cast<CurrencyId>(k.kids[1]->value.i)));
-        }
+        if (e.op == ir::Op::kAnd && !group) Guard(*e.kids[i]);
       }
       guard_ = saved;
       *out = fmt::format("({})", s);
@@ -181,6 +187,36 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
       *out = d_.MultipleOf(a, b, scale);
       return true;
     }
+    case ir::Op::kNeg:
+      if (!kid(0, &a)) return false;
+      *out = fmt::format("(-({}))", a);
+      return true;
+    case ir::Op::kAbs:
+      if (!kid(0, &a)) return false;
+      *out = fmt::format("abs({})", a);
+      return true;
+    case ir::Op::kIf: {
+      // A null condition takes the else branch, as natively (and as SQL's CASE does).
+      std::string c;
+      if (!kid(0, &c) || !kid(1, &a) || !kid(2, &b)) return false;
+      *out = fmt::format("(CASE WHEN {} THEN {} ELSE {} END)", d_.OrFalse(c), a, b);
+      return true;
+    }
+    case ir::Op::kLength:
+      if (!kid(0, &a)) return false;
+      *out = d_.Length(a);
+      return true;
+    case ir::Op::kWeekday:
+      if (!kid(0, &a)) return false;
+      *out = d_.Weekday(a);
+      return true;
+    case ir::Op::kCast:
+      if (!kid(0, &a)) return false;
+      switch (e.type.kind) {
+        case ir::TypeKind::kDecimal: case ir::TypeKind::kMoney: case ir::TypeKind::kRate: *out = d_.ToDecimal(a, e.type.scale); return true;
+        case ir::TypeKind::kText: case ir::TypeKind::kId: case ir::TypeKind::kCountry: *out = a; return true;
+        default: return Refuse(fmt::format("a conversion to {}", ir::TypeToString(e.type)));
+      }
     case ir::Op::kIsNull:
     case ir::Op::kIsNotNull:
       if (!kid(0, &a)) return false;
@@ -222,6 +258,9 @@ bool Lowerer::Row(const ir::Expr& e, std::string* out) {
       *out = fmt::format("if(j{}_hit = 1, {}, NULL)", n, val);
       return true;
     }
+    case ir::Op::kMoneyValue:
+      // A money column's amount is its column (the currency is another).
+      return Row(*e.kids[0], out);
     case ir::Op::kMoneyCurrency: {
       if (e.kids[0]->op != ir::Op::kColumn) return Refuse("the currency of a computed amount");
       *out = d_.Ident(l_.fields[e.kids[0]->index].currency_column);
@@ -413,6 +452,7 @@ bool Lowerer::LowerRule(std::string* sql, std::string* why) {
   if (r_.where) {
     if (!Row(*r_.where, &s)) return fail();
     keep = d_.OrFalse(s);
+    Guard(*r_.where);  // a record reaches the rest only through `where` (docs/language.md, Money)
   }
   if ((r_.effective_from != ir::kNoDate || r_.effective_until != ir::kNoDate) && l_.time_field >= 0) {
     const ir::RulesetInfo* rs = p_.FindRuleset(r_.ruleset);
