@@ -69,6 +69,8 @@ class Lowerer {
   // is lowered only where a conjunct before it fixed the column's currency to the constant's.
   bool CurrenciesAgree(const ir::Expr& x, const ir::Expr& y) const {
     if (x.type.kind != ir::TypeKind::kMoney) return true;
+    // A conversion's currency is its target's, known before any record is read.
+    if (x.op == ir::Op::kConvert && y.op == ir::Op::kConst && !y.value.null) return x.type.currency == y.value.currency;
     auto g = x.op == ir::Op::kColumn ? guard_.find(x.index) : guard_.end();
     return g != guard_.end() && y.op == ir::Op::kConst && !y.value.null &&
            g->second == CurrencyCode(static_cast<CurrencyId>(y.value.currency));
@@ -245,7 +247,7 @@ bool Lowerer::Row(const ir::Expr& e, std::string* out) {
       // lookup(T, key): one join of T on its single key; null where T has no such key.
       const ir::TableDecl& t = p_.tables[e.index];
       if (t.keys.size() != 1 || e.kids.size() != 1) return Refuse("a lookup in a table of several keys");
-      if (!joins_.empty()) return Refuse("a second table lookup in one rule (ClickHouse 18.16 joins one table per query)");
+      if (!joins_.empty() && d_.clickhouse()) return Refuse("a second table lookup in one rule (ClickHouse 18.16 joins one table per query)");
       std::string key;
       if (!Row(*e.kids[0], &key)) return false;
       size_t n = joins_.size();
@@ -288,7 +290,7 @@ bool Lowerer::Row(const ir::Expr& e, std::string* out) {
       }
       std::string date;
       if (!Row(*e.kids[1], &date)) return false;
-      if (!joins_.empty()) return Refuse("a second rate lookup in one rule (ClickHouse 18.16 joins one table per query)");
+      if (!joins_.empty() && d_.clickhouse()) return Refuse("a second rate lookup in one rule (ClickHouse 18.16 joins one table per query)");
       size_t n = joins_.size();
       pre_.push_back(fmt::format("{} AS d{}", date, n));
       std::string tname = t.name.substr(t.name.rfind('.') + 1);
