@@ -306,25 +306,34 @@ void Sema::Declarations() {
   }
 }
 
-// Expressions name a table by its index in Program::tables, and a library lists its tables in
-// name order (ir/library_format.cpp): so the tables are numbered in that order before any
-// expression is checked, or a library whose own table sorts after an imported one (`lk.seen`
-// after `decree.canonical.usd_rate`) would look up the wrong table once saved and opened.
-void Sema::SortTables() {
-  const size_t n = p_->tables.size();
+// Expressions name a table by its index in Program::tables, and a record type its layout by
+// its index in Program::layouts; a library lists both in name order (ir/library_format.cpp).
+// So they are numbered in that order before any expression or type is checked, or a library
+// whose own table sorts after an imported one (`lk.seen` after `decree.canonical.usd_rate`)
+// would look up the wrong table once saved and opened.
+template <typename T>
+static std::vector<int> SortByName(std::vector<T>* items) {
+  const size_t n = items->size();
   std::vector<int> order(n);
   std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](int a, int b) { return p_->tables[a].name < p_->tables[b].name; });
+  std::sort(order.begin(), order.end(), [&](int a, int b) { return (*items)[a].name < (*items)[b].name; });
   std::vector<int> index_of(n);
-  std::vector<ir::TableDecl> sorted;
+  std::vector<T> sorted;
   sorted.reserve(n);
   for (size_t i = 0; i < n; ++i) {
     index_of[static_cast<size_t>(order[i])] = static_cast<int>(i);
-    sorted.push_back(std::move(p_->tables[static_cast<size_t>(order[i])]));
+    sorted.push_back(std::move((*items)[static_cast<size_t>(order[i])]));
   }
-  p_->tables = std::move(sorted);
+  *items = std::move(sorted);
+  return index_of;
+}
+
+void Sema::SortTables() {
+  const std::vector<int> table_of = SortByName(&p_->tables);
+  const std::vector<int> layout_of = SortByName(&p_->layouts);
   for (ModuleScope& s : scopes_) {
-    for (auto& [name, index] : s.tables) index = index_of[static_cast<size_t>(index)];
+    for (auto& [name, index] : s.tables) index = table_of[static_cast<size_t>(index)];
+    for (auto& [name, index] : s.layouts) index = layout_of[static_cast<size_t>(index)];
   }
 }
 

@@ -82,7 +82,7 @@ class Sema {
   void Headers(const std::vector<SemaModule>& modules);
   void MergeRulesetFiles();
   void Declarations();
-  // Numbers the tables in name order, as a library lists them (see Sema::SortTables).
+  // Numbers the tables and layouts in name order, as a library lists them.
   void SortTables();
   void RuleIds();
   void MergeRuleIds();
