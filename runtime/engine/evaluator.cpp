@@ -88,12 +88,8 @@ bool Evaluator::ParseRecord(std::string_view json, Parsed* out, std::string* rea
   auto bytes = std::make_shared<std::string>(json);
   std::replace(bytes->begin(), bytes->end(), '\n', ' ');
   std::replace(bytes->begin(), bytes->end(), '\r', ' ');
-  InputSpec spec;
-  spec.path = "the request";
-  spec.format = InputFormat::kJsonl;
-  spec.bytes = bytes;
   std::unique_ptr<io::RowSource> source;
-  Status st = io::OpenSource(spec, library_->program(), *layout_, &source);
+  Status st = Source("the request", bytes, &source);
   if (!st.ok()) {
     *reason = st.message();
     return false;
@@ -109,6 +105,7 @@ bool Evaluator::ParseRecord(std::string_view json, Parsed* out, std::string* rea
       }
     }, &result);
   }
+  GiveBack(std::move(source));
   if (!st.ok()) {
     *reason = st.message();
     return false;
@@ -134,6 +131,27 @@ bool Evaluator::ParseRecord(std::string_view json, Parsed* out, std::string* rea
   return true;
 }
 
+Status Evaluator::Source(const char* path, std::shared_ptr<std::string> bytes, std::unique_ptr<io::RowSource>* out) const {
+  {
+    std::lock_guard<std::mutex> lock(sessions_mu_);
+    if (!sources_.empty()) {
+      *out = std::move(sources_.back());
+      sources_.pop_back();
+    }
+  }
+  if (*out && (*out)->Rebind(path, bytes)) return Status::Ok();
+  InputSpec spec;
+  spec.path = path;
+  spec.format = InputFormat::kJsonl;
+  spec.bytes = std::move(bytes);
+  return io::OpenSource(spec, library_->program(), *layout_, out);
+}
+
+void Evaluator::GiveBack(std::unique_ptr<io::RowSource> source) const {
+  std::lock_guard<std::mutex> lock(sessions_mu_);
+  sources_.push_back(std::move(source));
+}
+
 Status Evaluator::Evaluate(const std::vector<const std::string*>& lines, const std::string& id, std::vector<Finding>* findings,
                            std::string* rejected) const {
   const ir::Program& program = library_->program();
@@ -142,12 +160,8 @@ Status Evaluator::Evaluate(const std::vector<const std::string*>& lines, const s
     bytes->append(*l);
     bytes->push_back('\n');
   }
-  InputSpec spec;
-  spec.path = "the engine's state";
-  spec.format = InputFormat::kJsonl;
-  spec.bytes = bytes;
   std::unique_ptr<io::RowSource> source;
-  Status st = io::OpenSource(spec, program, *layout_, &source);
+  Status st = Source("the engine's state", bytes, &source);
   if (!st.ok()) return st;
   RunOptions options;
   options.threads = 1;
@@ -166,6 +180,7 @@ Status Evaluator::Evaluate(const std::vector<const std::string*>& lines, const s
   if (!session) session = std::make_unique<exec::RunSession>(program, *layout_, *tables_);
   RunResult result;
   st = session->Run(*source, options, &result);
+  GiveBack(std::move(source));
   if (!st.ok()) return st;  // the session is dropped with its state
   {
     std::lock_guard<std::mutex> lock(sessions_mu_);

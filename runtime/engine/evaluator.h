@@ -65,9 +65,15 @@ class Evaluator {
   const ir::Layout* layout_ = nullptr;
   std::unique_ptr<exec::Tables> tables_;
   std::vector<std::string> rules_;  // the rules decided (empty: all of the layout's)
-  // Compiled runs, one per thread at a time (exec::RunSession is not thread-safe).
+  // An in-memory JSON Lines source over `bytes`, named `path` in messages: a pooled one
+  // pointed at them (its codecs and column bindings kept), or a new one; given back after use.
+  Status Source(const char* path, std::shared_ptr<std::string> bytes, std::unique_ptr<io::RowSource>* out) const;
+  void GiveBack(std::unique_ptr<io::RowSource> source) const;
+  // Compiled runs, one per thread at a time (exec::RunSession is not thread-safe), and
+  // sources likewise.
   mutable std::mutex sessions_mu_;
   mutable std::vector<std::unique_ptr<exec::RunSession>> sessions_;
+  mutable std::vector<std::unique_ptr<io::RowSource>> sources_;
   int partition_field_ = kNoState;
   int64_t widest_window_us_ = 0;
 };

@@ -33,6 +33,8 @@ class InputFile {
   void OpenBytes(const std::string& name, std::shared_ptr<const std::string> bytes);
   const std::string& path() const { return path_; }
   uint64_t size() const { return size_; }
+  // Whether the bytes came from OpenBytes (a source over them can be pointed at others).
+  bool in_memory() const { return shared_ != nullptr; }
   // Appends the bytes [offset, offset + n) ∩ [0, size) to *out.  Thread-safe.
   Status ReadAt(uint64_t offset, size_t n, std::string* out) const;
   // An error if the file was written to since Open (its size, modification or change time

@@ -41,6 +41,7 @@ class JsonlSource final : public RowSource {
  public:
   Status Init(const InputSpec& spec, const ir::Program& program, const ir::Layout& layout) {
     layout_ = &layout;
+    max_record_bytes_ = spec.max_record_bytes;
     Status st = spec.bytes ? Status::Ok() : file_.Open(spec.path, spec.max_record_bytes);
     if (!st.ok()) return st;
     if (spec.bytes) file_.OpenBytes(spec.path, spec.bytes);
@@ -52,11 +53,15 @@ class JsonlSource final : public RowSource {
       currency_cell_.push_back(layout.fields[f].currency_column.empty() ? -1 : CellOf(layout.fields[f].currency_column));
     }
     IndexCells();
-    std::string head;
-    st = file_.ReadAt(0, 3, &head);
-    if (!st.ok()) return st;
-    segments_.Init(&file_, head == "\xEF\xBB\xBF" ? 3 : 0, /*quotes=*/false, kSegmentBytes, spec.max_record_bytes, 1);
-    return Status::Ok();
+    return StartSegments();
+  }
+
+  bool Rebind(const std::string& path, std::shared_ptr<const std::string> bytes) override {
+    if (!file_.in_memory() || bytes == nullptr) return false;
+    file_.OpenBytes(path, std::move(bytes));
+    chunk_rows_ = file_.size() < (64u << 10) ? 64 : kChunkSize;
+    bytes_done_.store(0, std::memory_order_relaxed);
+    return StartSegments().ok();
   }
 
   size_t segment_count() const override { return segments_.count(); }
@@ -366,7 +371,17 @@ class JsonlSource final : public RowSource {
     return true;
   }
 
+  // The segments of file_ (after a byte order mark).
+  Status StartSegments() {
+    std::string head;
+    Status st = file_.ReadAt(0, 3, &head);
+    if (!st.ok()) return st;
+    segments_.Init(&file_, head == "\xEF\xBB\xBF" ? 3 : 0, /*quotes=*/false, kSegmentBytes, max_record_bytes_, 1);
+    return Status::Ok();
+  }
+
   const ir::Layout* layout_ = nullptr;
+  uint64_t max_record_bytes_ = 0;
   uint32_t chunk_rows_ = kChunkSize;
   InputFile file_;
   std::vector<FieldCodec> codecs_;

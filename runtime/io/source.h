@@ -66,6 +66,14 @@ class RowSource {
   virtual std::string format_name() const = 0;
   // After the last segment: an error if the input file changed while it was read.
   virtual Status CheckUnchanged() const { return Status::Ok(); }
+  // Points an in-memory source at other bytes of its format, named `path` in messages, keeping
+  // what it prepared from the layout (codecs, column bindings): the online engine reads one
+  // record after another this way.  False when this source cannot (then open a new one).
+  virtual bool Rebind(const std::string& path, std::shared_ptr<const std::string> bytes) {
+    (void)path;
+    (void)bytes;
+    return false;
+  }
 
  protected:
   std::atomic<uint64_t> bytes_done_{0};
