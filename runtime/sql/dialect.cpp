@@ -47,6 +47,10 @@ class ClickHouse final : public Dialect {
     std::string av = ToDecimal(a, scale), bv = ToDecimal(b, scale);
     return fmt::format("if({1} = 0, NULL, toDecimal128({0} / {1}, 0) * {1} = {0})", av, bv);
   }
+  // A Date converts to its day number.
+  std::string DaysBetweenSeconds(const std::string& a, const std::string& b) const override {
+    return fmt::format("((toInt64({}) - toInt64({})) * 86400)", a, b);
+  }
   std::string Length(const std::string& s) const override { return fmt::format("lengthUTF8({})", s); }
   std::string Weekday(const std::string& date) const override { return fmt::format("toDayOfWeek({})", date); }
   std::string KeyText(const std::vector<std::string>& keys) const override {
@@ -107,6 +111,10 @@ class DuckDb final : public Dialect {
     std::string av = fmt::format("CAST({} * {} AS HUGEINT)", ToDecimal(a, scale), Pow10(scale));
     std::string bv = fmt::format("CAST({} * {} AS HUGEINT)", ToDecimal(b, scale), Pow10(scale));
     return fmt::format("if({1} = 0, NULL, {0} % {1} = 0)", av, bv);
+  }
+  // DATE - DATE is a number of days.
+  std::string DaysBetweenSeconds(const std::string& a, const std::string& b) const override {
+    return fmt::format("(CAST(({}) - ({}) AS BIGINT) * 86400)", a, b);
   }
   std::string Length(const std::string& s) const override { return fmt::format("length({})", s); }
   std::string Weekday(const std::string& date) const override { return fmt::format("isodow({})", date); }

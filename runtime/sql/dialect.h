@@ -43,6 +43,8 @@ class Dialect {
   virtual std::string AggIf(const char* fn, const std::string& a, const std::string& f) const = 0;
   // Whether `a` is a whole multiple of `b` (both exact at `scale`); null when b is 0.
   virtual std::string MultipleOf(const std::string& a, const std::string& b, int scale) const = 0;
+  // date - date as a duration in seconds (whole days).
+  virtual std::string DaysBetweenSeconds(const std::string& a, const std::string& b) const = 0;
   // Characters (code points) of a text; ISO weekday of a date (1 = Monday … 7 = Sunday).
   virtual std::string Length(const std::string& s) const = 0;
   virtual std::string Weekday(const std::string& date) const = 0;

@@ -167,7 +167,16 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
       return true;
     }
     case ir::Op::kAdd: case ir::Op::kSub: case ir::Op::kMul: {
+      // Times are seconds, dates the engines' dates: date - date is a number of days.
+      const bool dates = e.kids[0]->type.kind == ir::TypeKind::kDate || e.kids[1]->type.kind == ir::TypeKind::kDate;
+      if (dates && !(e.op == ir::Op::kSub && e.kids[0]->type.kind == ir::TypeKind::kDate && e.kids[1]->type.kind == ir::TypeKind::kDate)) {
+        return Refuse("arithmetic on a date with a duration");
+      }
       if (!kid(0, &a) || !kid(1, &b)) return false;
+      if (dates) {
+        *out = d_.DaysBetweenSeconds(a, b);
+        return true;
+      }
       *out = fmt::format("({} {} {})", a, e.op == ir::Op::kAdd ? "+" : e.op == ir::Op::kSub ? "-" : "*", b);
       return true;
     }
