@@ -61,7 +61,9 @@ def main():
     # Two seeds sharded by customer (the --ddl table), then one sharded at random: a group's
     # records on both shards must give the same findings.
     # Then the first seed again with its times on whole hours: the windows' bounds met exactly.
-    for seed, sharding, snapped in ((3, None, False), (8, None, False), (5, "rand()", False), (3, "rand()", True)):
+    # The fifth: the second with some fields empty (a text, an optional country).
+    for seed, sharding, snapped, blanks in ((3, None, False, False), (8, None, False, False), (5, "rand()", False, False),
+                                            (3, "rand()", True, False), (8, "rand()", False, True)):
         if sharding is not None:
             query(ports[0], "DROP TABLE Transaction")
             query(ports[0], f"CREATE TABLE Transaction AS Transaction_local ENGINE = Distributed(decree, default, Transaction_local, {sharding})")
@@ -73,6 +75,8 @@ def main():
                        check=True, capture_output=True)
         if snapped:
             cc.snap_to_hours(batch)
+        if blanks:
+            cc.blank_fields(batch)
         query(ports[0], "INSERT INTO Transaction FORMAT CSVWithNames", open(batch, "rb").read())
         for p in ports:
             query(p, "TRUNCATE TABLE last_activity")
@@ -89,13 +93,13 @@ def main():
             want = sorted(native.get(rule, []))
             if got != want:
                 extra, missing = sorted(set(got) - set(want)), sorted(set(want) - set(got))
-                fail(f"seed {seed}{' on whole hours' if snapped else ''}, {rule}: {len(got)} rows on the cluster, {len(want)} natively; "
+                fail(f"seed {seed}{' on whole hours' if snapped else ''}{' with empty fields' if blanks else ''}, {rule}: {len(got)} rows on the cluster, {len(want)} natively; "
                      f"only on the cluster: {extra[:3]}; only native: {missing[:3]}")
             compared += len(want)
     if compared == 0:
         fail("no findings compared")
     print(f"clickhouse_rules_test: {len(rules)} rules lowered ({', '.join(rules)}) give the native findings on the "
-          f"two-shard cluster: {compared} findings over three seeds (one sharded at random) and one on whole hours; not lowered: "
+          f"two-shard cluster: {compared} findings over three seeds (one sharded at random), one on whole hours and one with empty fields; not lowered: "
           + ("; ".join(f"{r} ({why})" for r, why in refused) or "none"))
 
 

@@ -24,6 +24,11 @@ namespace decree {
 
 namespace {
 
+bool IsText(ir::TypeKind k) {
+  return k == ir::TypeKind::kText || k == ir::TypeKind::kId || k == ir::TypeKind::kCountry || k == ir::TypeKind::kEnum ||
+         k == ir::TypeKind::kCurrency;
+}
+
 std::string Pow10(int n) { return fmt::format("1{}", std::string(static_cast<size_t>(std::max(n, 0)), '0')); }
 
 class Lowerer {
@@ -248,6 +253,9 @@ bool Lowerer::Row(const ir::Expr& e, std::string* out) {
         *out = d_.BoolColumn(Col(e.index));
       } else if (l_.fields[e.index].type.kind == ir::TypeKind::kTimestamp) {
         *out = d_.Seconds(Col(e.index));
+      } else if (l_.fields[e.index].type.optional && IsText(l_.fields[e.index].type.kind)) {
+        // Natively an empty optional field is null; a CSV loader may keep it as ''.
+        *out = fmt::format("NULLIF({}, '')", Col(e.index));
       } else {
         *out = Col(e.index);
       }

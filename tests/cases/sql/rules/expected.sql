@@ -1,5 +1,5 @@
 -- aml.high_risk_jurisdiction "第十一条 高风险国家或地区 (high-risk jurisdiction)"
-SELECT 'aml.high_risk_jurisdiction' AS rule, '' AS key, id AS txn_ids FROM (SELECT `txn_id` AS id FROM `Transaction` WHERE ifNull(ifNull((`counterparty_country` IN ('IR', 'KP', 'MM')), 0) AND toDate(parseDateTimeBestEffort(`booked_at`), 'Asia/Shanghai') >= toDate('2017-07-01'), 0));
+SELECT 'aml.high_risk_jurisdiction' AS rule, '' AS key, id AS txn_ids FROM (SELECT `txn_id` AS id FROM `Transaction` WHERE ifNull(ifNull((NULLIF(`counterparty_country`, '') IN ('IR', 'KP', 'MM')), 0) AND toDate(parseDateTimeBestEffort(`booked_at`), 'Asia/Shanghai') >= toDate('2017-07-01'), 0));
 
 -- us.fincen.ctr.ctr "31 CFR 1010.311, 1010.313(b)"
 SELECT 'us.fincen.ctr.ctr' AS rule, arrayStringConcat([toString(k0), toString(k1), toString(k2)], '|') AS key, arrayStringConcat(arraySort(groupArray(id)), ',') AS txn_ids

@@ -1,5 +1,5 @@
 -- aml.high_risk_jurisdiction "第十一条 高风险国家或地区 (high-risk jurisdiction)"
-SELECT 'aml.high_risk_jurisdiction' AS rule, '' AS key, id AS txn_ids FROM (SELECT "txn_id" AS id FROM "Transaction" WHERE coalesce(CAST(coalesce(CAST(("counterparty_country" IN ('IR', 'KP', 'MM')) AS BOOLEAN), false) AND CAST(timezone('Asia/Shanghai', "booked_at") AS DATE) >= DATE '2017-07-01' AS BOOLEAN), false));
+SELECT 'aml.high_risk_jurisdiction' AS rule, '' AS key, id AS txn_ids FROM (SELECT "txn_id" AS id FROM "Transaction" WHERE coalesce(CAST(coalesce(CAST((NULLIF("counterparty_country", '') IN ('IR', 'KP', 'MM')) AS BOOLEAN), false) AND CAST(timezone('Asia/Shanghai', "booked_at") AS DATE) >= DATE '2017-07-01' AS BOOLEAN), false));
 
 -- us.fincen.ctr.ctr "31 CFR 1010.311, 1010.313(b)"
 SELECT 'us.fincen.ctr.ctr' AS rule, concat_ws('|', CAST(k0 AS VARCHAR), CAST(k1 AS VARCHAR), CAST(k2 AS VARCHAR)) AS key, string_agg(id, ',' ORDER BY id) AS txn_ids
