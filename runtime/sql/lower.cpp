@@ -330,6 +330,9 @@ bool Lowerer::Agg(size_t i, std::string* out) {
   const std::string row = window_ ? "r." : "";
   std::string f = g.filter ? fmt::format("{}f{}", row, i) : d_.Bool(true);
   std::string a = fmt::format("{}a{}", row, i);
+  // Natively an aggregate takes the records passing its filter whose argument is not null:
+  // count(x) counts them, and sum/min/max of none is null.
+  if (g.arg && g.arg->type.optional) f = fmt::format("({}) AND ({} IS NOT NULL)", f, a);
   switch (g.kind) {
     case ir::AggKind::kCount: *out = d_.CountIf(f); return true;
     case ir::AggKind::kCountDistinct: *out = d_.CountDistinctIf(a, f); return true;
@@ -342,6 +345,8 @@ bool Lowerer::Agg(size_t i, std::string* out) {
 
 bool Lowerer::WindowAgg(size_t i, std::string* out) {
   const ir::Agg& g = r_.aggs[i];
+  // groupArray skips nulls, which would shift an optional argument's array against the others.
+  if (g.arg && g.arg->type.optional) return Refuse("an aggregate of an optional value over a sliding window");
   std::string m = Param(), f = Param(), v = Param();
   // In the window and passing the aggregate's filter.
   std::string keep = g.filter ? fmt::format("({}, {}) -> {} AND {}", m, f, m, f) : fmt::format("({}, {}) -> {}", m, f, m);
