@@ -55,7 +55,7 @@ class ClickHouse final : public Dialect {
   std::string Weekday(const std::string& date) const override { return fmt::format("toDayOfWeek({})", date); }
   std::string KeyText(const std::vector<std::string>& keys) const override {
     std::vector<std::string> text;
-    for (const std::string& k : keys) text.push_back(fmt::format("toString({})", k));
+    for (const std::string& k : keys) text.push_back(fmt::format("ifNull(toString({}), '')", k));
     return fmt::format("arrayStringConcat([{}], '|')", fmt::join(text, ", "));
   }
   std::string SortedIds(const std::string& id) const override { return fmt::format("arrayStringConcat(arraySort(groupArray({})), ',')", id); }
@@ -121,7 +121,7 @@ class DuckDb final : public Dialect {
   std::string KeyText(const std::vector<std::string>& keys) const override {
     if (keys.empty()) return "''";
     std::vector<std::string> text;
-    for (const std::string& k : keys) text.push_back(fmt::format("CAST({} AS VARCHAR)", k));
+    for (const std::string& k : keys) text.push_back(fmt::format("coalesce(CAST({} AS VARCHAR), '')", k));
     return fmt::format("concat_ws('|', {})", fmt::join(text, ", "));
   }
   std::string SortedIds(const std::string& id) const override { return fmt::format("string_agg({0}, ',' ORDER BY {0})", id); }

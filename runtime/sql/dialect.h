@@ -48,8 +48,8 @@ class Dialect {
   // Characters (code points) of a text; ISO weekday of a date (1 = Monday … 7 = Sunday).
   virtual std::string Length(const std::string& s) const = 0;
   virtual std::string Weekday(const std::string& date) const = 0;
-  // The finding's key text (the keys as text joined by '|'; '' for none) and its txn_ids (the
-  // group's `id`s sorted and joined by ',').
+  // The finding's key text (the keys as text joined by '|', a null one empty as in
+  // findings.jsonl; '' for none) and its txn_ids (the group's `id`s sorted, joined by ',').
   virtual std::string KeyText(const std::vector<std::string>& keys) const = 0;
   virtual std::string SortedIds(const std::string& id) const = 0;
   // The GROUP BY list for `keys` (none: one group, and no group over no rows).

@@ -9,7 +9,7 @@ SELECT 'refusals.cash' AS rule, '' AS key, id AS txn_ids FROM (SELECT "txn_id" A
 
 -- refusals.smallest "smallest in a day"
 WITH t AS (SELECT *, row_number() OVER () AS n FROM (SELECT "txn_id" AS id, "customer_id" AS k0, "amount" AS a0, CAST(epoch("booked_at") AS BIGINT) AS tm, coalesce(CAST(1 AS BOOLEAN), false) AS an, CAST(timezone('Asia/Shanghai', "booked_at") AS DATE) AS dy FROM "Transaction" WHERE coalesce(CAST(coalesce(CAST(("currency" = 'CNY') AS BOOLEAN), false) AS BOOLEAN), false)))
-SELECT 'refusals.smallest' AS rule, concat_ws('|', CAST(k0 AS VARCHAR), CAST(ady AS VARCHAR)) AS key, array_to_string(list_sort(list_distinct(flatten(list(wids)))), ',') AS txn_ids
+SELECT 'refusals.smallest' AS rule, concat_ws('|', coalesce(CAST(k0 AS VARCHAR), ''), coalesce(CAST(ady AS VARCHAR), '')) AS key, array_to_string(list_sort(list_distinct(flatten(list(wids)))), ',') AS txn_ids
 FROM (SELECT a.k0 AS k0, a.dy AS ady, list(r.id) AS wids
   FROM t a JOIN t r ON a.k0 IS NOT DISTINCT FROM r.k0 AND r.tm >= a.tm - 86400 AND r.tm <= a.tm
   WHERE a.an
