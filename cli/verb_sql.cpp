@@ -15,23 +15,23 @@ namespace {
 const VerbSpec kSpec = {
     "sql",
     "decree sql [options] LIBRARY|PATH... --dialect clickhouse|duckdb [--ddl]",
-    "Print a library's rules as SQL (ClickHouse, partly), or with --ddl the tables they read.",
+    "Print a library's rules as SQL (ClickHouse or DuckDB), or with --ddl the tables they read.",
     "With --ddl, prints the input table of the layout the rules read, with the layout's column\n"
     "names (money as its amount and currency columns), and every table the library declares.\n"
     "For ClickHouse: a local MergeTree table to create on every shard, the Distributed table over\n"
     "them sharded by cityHash64 of the field every grouped rule keys on (customer_id in the\n"
     "canonical layout), and the declared tables to create and fill on every shard.  Timestamps\n"
     "and booleans are String in ClickHouse, as written in the CSV (18.16's DateTime has no\n"
-    "fractions of a second, and it has no Bool).\n\n"
-    "Without --ddl, prints each rule as a ClickHouse SELECT over those tables, commented with its\n"
-    "id and citation, giving one row (rule, key, txn_ids) per finding.  So far row rules and\n"
-    "`per` groups are lowered (keys, aggregates with filters, `when`, exemptions, `unless`,\n"
-    "effective periods, conversions through a rate table); a rule using anything else (sliding\n"
-    "windows, screen(), lookups, overrides, require rules) is left out and named on standard\n"
-    "error with the construct, and the exit status is 1.  Totals, due dates and explanations are\n"
-    "not produced, and `decree run --engine` is not built (docs/scale-out.md).\n\n"
+    "fractions of a second, and it has no Bool); DuckDB gets TIMESTAMPTZ and BOOLEAN.\n\n"
+    "Without --ddl, prints each rule as a SELECT over those tables, commented with its id and\n"
+    "citation, giving one row (rule, key, txn_ids) per finding: row rules, `per` groups, sliding\n"
+    "windows, decisions, lookups and conversions through a rate table, exemptions, `unless`,\n"
+    "effective periods (docs/scale-out.md has the mapping).  A rule using anything else (screen(),\n"
+    "matches(), overrides, require rules, path rules, …) is left out and named on standard error\n"
+    "with the construct, and the exit status is 1.  Totals, due dates and explanations are not\n"
+    "produced, and `decree run --engine` is not built (docs/scale-out.md).\n\n"
     "Exit status: 0 printed; 1 compile errors, or rules that could not be lowered; 2 could not\n"
-    "start (bad option, missing library, the rules in DuckDB).",
+    "start (bad option, missing library, an unknown dialect).",
     {
         {"dialect", 0, "NAME", "clickhouse or duckdb (required)"},
         {"ddl", 0, "", "print the tables' CREATE TABLE statements"},
@@ -42,7 +42,8 @@ const VerbSpec kSpec = {
     },
     {"decree sql rulesets/cn-pboc-lvtr --dialect clickhouse --ddl",
      "decree sql rulesets/cn-pboc-lvtr --dialect clickhouse -o lvtr.sql",
-     "decree sql lvtr.dlib --dialect duckdb --ddl -o tables.sql"},
+     "decree sql lvtr.dlib --dialect duckdb --ddl -o tables.sql",
+     "decree sql lvtr.dlib --dialect duckdb -o lvtr.duckdb.sql"},
     1,
     -1,
 };
