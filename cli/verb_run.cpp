@@ -15,6 +15,7 @@
 #include "decree/case_store.h"
 #include "decree/library.h"
 #include "decree/run.h"
+#include "decree/sql.h"
 #include "decree/json.h"
 #include "decree/files.h"
 #include "paths.h"
@@ -41,7 +42,7 @@ const VerbSpec kSpec = {
     {
         {"input", 'i', "FILE", "the batch (required); - reads CSV from standard input"},
         {"input-format", 0, "FMT", "csv, jsonl, sqlite or xml (default: from the name or content)"},
-        {"input-table", 0, "NAME", "the SQLite table to read (default: the layout's name, then transactions)"},
+        {"input-table", 0, "NAME", "the SQLite table to read (default: the layout's name, then transactions); with --engine, the engine's table holding the batch"},
         {"table", 't', "NAME=FILE", "a table the rules use, e.g. usd_rate=rates.csv (repeatable)", true},
         {"list", 'l', "FILE", "a watch list for the rules' screen() calls: UN XML, OFAC sdn.csv or watchlist.csv (repeatable)", true},
         {"allow-partial-list", 0, "", "load an OFAC sdn.csv without its alt.csv and add.csv beside it (the summary says so)"},
@@ -55,12 +56,17 @@ const VerbSpec kSpec = {
         {"max-record", 0, "SIZE", "the longest record (line) read, e.g. 1M (default 64M): a longer one stops the run with its line"},
         {"multiline-records", 0, "", "accept CSV records whose quoted fields hold line breaks (by default such a record is rejected, naming its lines: a stray quote swallows the lines after it)"},
         {"fail-on-findings", 0, "", "exit with status 1 when there are findings (for CI)"},
+        {"skip-rule", 0, "ID", "leave this rule out (repeatable)", true},
+        {"engine", 0, "URL", "run the rules inside ClickHouse, clickhouse://HOST:PORT/DATABASE (its HTTP interface): the same findings and rejects (docs/scale-out.md)"},
+        {"cluster", 0, "NAME", "with --engine: the ClickHouse cluster whose shards hold the batch (default decree; absent: the one server)"},
+        {"engine-timeout", 0, "SECONDS", "with --engine: the longest a query may run (default 600)"},
     },
     {"decree run lvtr.dlib --input transactions.csv --table usd_rate=rates.csv --out findings.jsonl",
      "decree run rulesets/cn-pboc-lvtr -i examples/transactions.csv -t usd_rate=examples/rates.csv -o findings.jsonl",
      "decree run lvtr.dlib -i batch.jsonl -t usd_rate=rates.csv -o findings.jsonl --store cases.db",
      "decree run checks.dlib -i filing.csv --fail-on-findings -o - ",
-     "decree run rulesets/sanctions -i examples/transactions.csv -l un.xml -l sdn.csv -l examples/watchlist.csv -o hits.jsonl"},
+     "decree run rulesets/sanctions -i examples/transactions.csv -l un.xml -l sdn.csv -l examples/watchlist.csv -o hits.jsonl",
+     "decree run rulesets/cn-pboc-lvtr -i examples/transactions.csv -t usd_rate=examples/rates.csv -o findings.jsonl --engine \"$(scripts/clickhouse-cluster.sh start | tail -1)\""},
     1,
     -1,
 };
@@ -118,7 +124,20 @@ int Run(const Args& args) {
   }
   RunOptions options;
   options.layout = args.Get("layout");
+  options.skip_rules = args.GetAll("skip-rule");
   if (!TableArgs("run", args, &options.tables)) return kExitUsage;
+  EngineTarget engine;
+  engine.url = args.Get("engine");
+  engine.cluster = args.Get("cluster", "decree");
+  if (!engine.url.empty()) {
+    long long timeout = 600;
+    if (args.Has("engine-timeout") && !args.GetInt("engine-timeout", 1, 86400, &timeout)) return kExitUsage;
+    engine.timeout_seconds = static_cast<int>(timeout);
+    engine.input_table = args.Get("input-table");
+    if (args.Has("store")) return UsageError("run", "--store with --engine is not supported yet: store the findings file with a native run");
+  } else if (args.Has("cluster") || args.Has("engine-timeout")) {
+    return UsageError("run", "--cluster and --engine-timeout go with --engine");
+  }
   options.watch_lists = args.GetAll("list");
   options.allow_partial_lists = args.Has("allow-partial-list");
   long long threads = 0, max_rejects = 0;
@@ -209,7 +228,8 @@ int Run(const Args& args) {
     options.on_findings_written = [&stream](int fd, uint64_t bytes) { stream->Written(fd, bytes); };
   }
   RunResult result;
-  Status st = decree::Run(lib->program(), input, options, &result);
+  Status st = engine.url.empty() ? decree::Run(lib->program(), input, options, &result)
+                                 : decree::RunOnEngine(lib->program(), input, engine, options, &result);
   finished_at = Now();
   progress.Done();
   if (!st.ok()) {

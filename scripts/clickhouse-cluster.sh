@@ -54,6 +54,8 @@ write_config() {  # shard index, its ports, both shards' TCP ports
   <timezone>UTC</timezone>
   <mark_cache_size>268435456</mark_cache_size>
   <max_concurrent_queries>100</max_concurrent_queries>
+  <!-- The HTTP port decree run reaches this shard at with its engine option (docs/scale-out.md). -->
+  <macros><decree_http_port>$http</decree_http_port></macros>
   <remote_servers>
     <decree>
       <shard><replica><host>127.0.0.1</host><port>$tcp1</port></replica></shard>

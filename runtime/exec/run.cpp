@@ -248,6 +248,9 @@ class RunPass {
 Status RunPass::MakePlan() {
   plan.program = &program;
   plan.layout = layout;
+  for (const std::string& id : options->skip_rules) {
+    if (program.FindRule(id) == nullptr) return Status::InvalidArgument(fmt::format("no rule {} to skip in the library", id));
+  }
   plan.keep_findings = options->findings_path.empty();
   *result = RunResult();
   result->layout = layout->name;
@@ -262,6 +265,7 @@ Status RunPass::MakePlan() {
         std::find(options->only_rules.begin(), options->only_rules.end(), r.id) == options->only_rules.end()) {
       continue;
     }
+    if (std::find(options->skip_rules.begin(), options->skip_rules.end(), r.id) != options->skip_rules.end()) continue;
     RuleInfo info;
     info.rule = &r;
     const ir::RulesetInfo* rs = program.FindRuleset(r.ruleset);

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "decree/sql.h"
+#include "sql/ddl.h"
 #include "exec/run_source.h"
 #include "ir/ir.h"
 
@@ -36,20 +37,50 @@ std::string SqlType(const ir::Type& t, SqlDialect d) {
   return ch ? "Nullable(" + base + ")" : base;
 }
 
-std::string Quote(const std::string& name, SqlDialect d) {
+}  // namespace
+
+namespace sql {
+
+std::string QuoteName(const std::string& name, SqlDialect d) {
   return d == SqlDialect::kClickHouse ? "`" + name + "`" : "\"" + name + "\"";
 }
 
-void CreateTable(const std::string& name, const std::vector<std::pair<std::string, std::string>>& columns,
-                 const std::string& order_by, SqlDialect d, std::string* out) {
-  *out += fmt::format("CREATE TABLE {} (\n", Quote(name, d));
+std::string CreateTableSql(const std::string& name, const std::vector<SqlColumn>& columns, const std::string& order_by, SqlDialect d) {
+  std::string out = fmt::format("CREATE TABLE {} (\n", QuoteName(name, d));
   for (size_t i = 0; i < columns.size(); ++i) {
-    *out += fmt::format("  {} {}{}\n", Quote(columns[i].first, d), columns[i].second, i + 1 < columns.size() ? "," : "");
+    out += fmt::format("  {} {}{}\n", QuoteName(columns[i].name, d), columns[i].type, i + 1 < columns.size() ? "," : "");
   }
-  *out += d == SqlDialect::kClickHouse ? fmt::format(") ENGINE = MergeTree ORDER BY {};\n\n", order_by) : ");\n\n";
+  out += d == SqlDialect::kClickHouse ? fmt::format(") ENGINE = MergeTree ORDER BY {};\n", order_by) : ");\n";
+  return out;
 }
 
-}  // namespace
+std::vector<SqlColumn> InputColumns(const ir::Layout& layout, SqlDialect d) {
+  std::vector<SqlColumn> columns;
+  std::set<std::string> seen;
+  for (const ir::Field& f : layout.fields) {
+    if (seen.insert(f.column).second) columns.push_back({f.column, SqlType(f.type, d), f.type.optional});
+    if (!f.currency_column.empty() && seen.insert(f.currency_column).second) {
+      ir::Type cur = ir::Type::Of(ir::TypeKind::kCurrency);
+      cur.optional = f.type.optional;
+      columns.push_back({f.currency_column, SqlType(cur, d), cur.optional});
+    }
+  }
+  return columns;
+}
+
+std::vector<SqlColumn> DeclaredColumns(const ir::TableDecl& t, SqlDialect d, std::string* order_by) {
+  std::vector<SqlColumn> cols;
+  std::string keys;
+  for (const ir::Field& f : t.keys) {
+    cols.push_back({f.column.empty() ? f.name : f.column, SqlType(f.type, d), f.type.optional});
+    keys += (keys.empty() ? "" : ", ") + QuoteName(cols.back().name, d);
+  }
+  for (const ir::Field& f : t.values) cols.push_back({f.column.empty() ? f.name : f.column, SqlType(f.type, d), f.type.optional});
+  *order_by = keys.empty() ? "tuple()" : "(" + keys + ")";
+  return cols;
+}
+
+}  // namespace sql
 
 Status ParseSqlDialect(const std::string& name, SqlDialect* out) {
   if (name == "clickhouse") *out = SqlDialect::kClickHouse;
@@ -64,41 +95,27 @@ Status SqlDdl(const ir::Program& program, const SqlOptions& options, std::string
   const SqlDialect d = options.dialect;
   const bool ch = d == SqlDialect::kClickHouse;
   std::string name = layout->name.substr(layout->name.rfind('.') + 1);
-  std::vector<std::pair<std::string, std::string>> columns;
-  std::set<std::string> seen;
-  for (const ir::Field& f : layout->fields) {
-    if (seen.insert(f.column).second) columns.emplace_back(f.column, SqlType(f.type, d));
-    if (!f.currency_column.empty() && seen.insert(f.currency_column).second) {
-      ir::Type cur = ir::Type::Of(ir::TypeKind::kCurrency);
-      cur.optional = f.type.optional;
-      columns.emplace_back(f.currency_column, SqlType(cur, d));
-    }
-  }
-  std::string order_by = layout->id_field >= 0 ? Quote(layout->fields[layout->id_field].column, d) : "tuple()";
+  std::vector<sql::SqlColumn> columns = sql::InputColumns(*layout, d);
+  std::string order_by = layout->id_field >= 0 ? sql::QuoteName(layout->fields[layout->id_field].column, d) : "tuple()";
   int shard = ir::SharedKeyField(program, layout->name);  // < 0: none
-  std::string shard_key = shard >= 0 ? fmt::format("cityHash64({})", Quote(layout->fields[shard].column, d)) : "rand()";
+  std::string shard_key = shard >= 0 ? fmt::format("cityHash64({})", sql::QuoteName(layout->fields[shard].column, d)) : "rand()";
   *out += fmt::format("-- The input table of layout {} ({} columns, named as in the CSV).\n", layout->name, columns.size());
   if (ch) {
     *out += fmt::format("-- On every shard of cluster {}: the local table.\n", options.cluster);
-    CreateTable(name + "_local", columns, order_by, d, out);
+    *out += sql::CreateTableSql(name + "_local", columns, order_by, d) + "\n";
     *out += fmt::format("-- Once: the Distributed table over them, sharded by {}{}.\n", shard_key,
                         shard >= 0 ? " (every grouped rule keys on it, so groups are shard-local)" : "");
-    *out += fmt::format("CREATE TABLE {} AS {} ENGINE = Distributed({}, {}, {}, {});\n\n", Quote(name, d), Quote(name + "_local", d),
+    *out += fmt::format("CREATE TABLE {} AS {} ENGINE = Distributed({}, {}, {}, {});\n\n", sql::QuoteName(name, d), sql::QuoteName(name + "_local", d),
                         options.cluster, options.database, name + "_local", shard_key);
   } else {
-    CreateTable(name, columns, order_by, d, out);
+    *out += sql::CreateTableSql(name, columns, order_by, d) + "\n";
   }
   for (const ir::TableDecl& t : program.tables) {
     std::string tname = t.name.substr(t.name.rfind('.') + 1);
-    std::vector<std::pair<std::string, std::string>> cols;
     std::string keys;
-    for (const ir::Field& f : t.keys) {
-      cols.emplace_back(f.column.empty() ? f.name : f.column, SqlType(f.type, d));
-      keys += (keys.empty() ? "" : ", ") + Quote(cols.back().first, d);
-    }
-    for (const ir::Field& f : t.values) cols.emplace_back(f.column.empty() ? f.name : f.column, SqlType(f.type, d));
+    std::vector<sql::SqlColumn> cols = sql::DeclaredColumns(t, d, &keys);
     *out += fmt::format("-- Table {}{}.\n", t.name, ch ? ": on every shard, with the same rows" : "");
-    CreateTable(tname, cols, keys.empty() ? "tuple()" : "(" + keys + ")", d, out);
+    *out += sql::CreateTableSql(tname, cols, keys, d) + "\n";
   }
   return Status::Ok();
 }

@@ -33,7 +33,9 @@ std::string Pow10(int n) { return fmt::format("1{}", std::string(static_cast<siz
 
 class Lowerer {
  public:
-  Lowerer(const ir::Program& p, const ir::Layout& l, const ir::Rule& r, const sql::Dialect& d) : p_(p), l_(l), r_(r), d_(d) {}
+  Lowerer(const ir::Program& p, const ir::Layout& l, const ir::Rule& r, const sql::Dialect& d,
+          const std::map<std::string, std::string>& names)
+      : p_(p), l_(l), r_(r), d_(d), names_(names) {}
 
   // The rule's SELECT, or false with *why (the construct not lowered).
   bool Lower(std::string* sql, std::string* why) {
@@ -49,6 +51,12 @@ class Lowerer {
     return false;
   }
   std::string Col(int f) const { return d_.Ident(l_.fields[f].column); }
+  // A table (the layout's or a declared one, by qualified name) as the engine names it.
+  std::string Table(const std::string& qualified) const {
+    std::string name = qualified.substr(qualified.rfind('.') + 1);
+    auto it = names_.find(name);
+    return d_.Ident(it != names_.end() ? it->second : name);
+  }
   std::string Str(const std::string& s) const { return d_.Str(s); }
   std::string Literal(const ir::Value& v, const ir::Type& t);
   // Row level over the joined record; group level over keys (k<i>) and aggregates.
@@ -96,6 +104,7 @@ class Lowerer {
   const ir::Layout& l_;
   const ir::Rule& r_;
   const sql::Dialect& d_;
+  const std::map<std::string, std::string>& names_;
   std::string why_;
   std::vector<std::string> pre_;    // b: `<expr> AS d<i>` (dates of rate lookups)
   std::vector<std::string> joins_;  // r: rate-table joins
@@ -269,9 +278,8 @@ bool Lowerer::Row(const ir::Expr& e, std::string* out) {
       if (!Row(*e.kids[0], &key)) return false;
       size_t n = joins_.size();
       pre_.push_back(fmt::format("{} AS d{}", key, n));
-      std::string tname = t.name.substr(t.name.rfind('.') + 1);
       joins_.push_back(fmt::format("{} (SELECT {} AS j{}_key, {} AS j{}_val, 1 AS j{}_hit FROM {}) ON d{} = j{}_key", d_.LeftJoin(),
-                                   d_.Ident(t.keys[0].name), n, d_.Ident(e.name), n, n, d_.Ident(tname), n, n));
+                                   d_.Ident(t.keys[0].name), n, d_.Ident(e.name), n, n, Table(t.name), n, n));
       std::string val = fmt::format("j{}_val", n);
       if (e.type.kind == ir::TypeKind::kTimestamp) val = d_.Seconds(val);
       *out = fmt::format("if(j{}_hit = 1, {}, NULL)", n, val);
@@ -310,11 +318,10 @@ bool Lowerer::Row(const ir::Expr& e, std::string* out) {
       if (!joins_.empty() && d_.clickhouse()) return Refuse("a second rate lookup in one rule (ClickHouse 18.16 joins one table per query)");
       size_t n = joins_.size();
       pre_.push_back(fmt::format("{} AS d{}", date, n));
-      std::string tname = t.name.substr(t.name.rfind('.') + 1);
       const std::string cur_col = d_.Ident(l_.fields[e.kids[0]->index].currency_column);
       joins_.push_back(fmt::format("{} (SELECT {} AS j{}_date, {} AS j{}_cur, {} AS j{}_rate FROM {}) ON d{} = j{}_date AND {} = j{}_cur",
                                    d_.LeftJoin(), d_.Ident(t.keys[0].name), n, d_.Ident(t.keys[1].name), n, d_.Ident(t.values[0].name), n,
-                                   d_.Ident(tname), n, n, cur_col, n));
+                                   Table(t.name), n, n, cur_col, n));
       std::string cur(CurrencyCode(static_cast<CurrencyId>(e.type.currency)));
       *out = fmt::format("if({} = {}, {}, {} * j{}_rate)", cur_col, Str(cur), d_.ToDecimal(Col(e.kids[0]->index), e.type.scale),
                          Col(e.kids[0]->index), n);
@@ -527,8 +534,7 @@ bool Lowerer::LowerRule(std::string* sql, std::string* why) {
     if (r_.window.anchor && !Row(*r_.window.anchor, &an)) return fail();
     cols += fmt::format(", {} AS an, {} AS dy", d_.OrFalse(an), d_.LocalDay(Col(l_.time_field), rs != nullptr ? rs->timezone : "UTC"));
   }
-  std::string table = l_.name.substr(l_.name.rfind('.') + 1);
-  std::string base = pre_.empty() ? d_.Ident(table) : fmt::format("(SELECT *, {} FROM {})", fmt::join(pre_, ", "), d_.Ident(table));
+  std::string base = pre_.empty() ? Table(l_.name) : fmt::format("(SELECT *, {} FROM {})", fmt::join(pre_, ", "), Table(l_.name));
   std::string joined = joins_.empty() ? "" : fmt::format(" {}", fmt::join(joins_, " "));
   std::string inner = fmt::format("SELECT {} FROM {}{} WHERE {}", cols, base, joined, d_.OrFalse(keep));
   std::string head = fmt::format("-- {} \"{}\"\n", r_.id, r_.citation);
@@ -560,7 +566,7 @@ Status SqlRules(const ir::Program& program, const SqlOptions& options, std::stri
   std::sort(rules.begin(), rules.end(), [](const ir::Rule* a, const ir::Rule* b) { return a->id != b->id ? a->id < b->id : a->version < b->version; });
   for (const ir::Rule* r : rules) {
     std::string sql, why;
-    if (Lowerer(program, *layout, *r, *dialect).Lower(&sql, &why)) {
+    if (Lowerer(program, *layout, *r, *dialect, options.table_names).Lower(&sql, &why)) {
       *out += sql + ";\n\n";
     } else {
       refused->push_back(fmt::format("{}: {} is not lowered yet", r->id, why));

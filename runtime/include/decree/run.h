@@ -50,6 +50,8 @@ struct RunOptions {
   std::function<void(const RunProgress&)> progress;
   // Only these rules (ids); empty: all rules of the layout.
   std::vector<std::string> only_rules;
+  // Not these rules (ids; an id the library does not have is an error).
+  std::vector<std::string> skip_rules;
   // When set, findings are written here as sorted JSON Lines ("-": standard output), streamed
   // without being kept in memory as Finding objects, and RunResult::findings stays empty.  The
   // file is replaced atomically (a temporary file renamed into place).

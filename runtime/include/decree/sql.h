@@ -2,9 +2,12 @@
 // the engine's DDL, and (partly) its rules as SQL.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "decree/input.h"
 #include "decree/status.h"
 
 namespace decree {
@@ -21,6 +24,9 @@ struct SqlOptions {
   std::string database = "default";
   std::string cluster = "decree";   // ClickHouse: the cluster the Distributed table spans
   std::vector<std::string> rules;   // SqlRules: only these rule ids (empty: all)
+  // The engine's name of a table, by short name (the layout's input table, a declared table);
+  // a table not in the map is named by its short name.
+  std::map<std::string, std::string> table_names;
 };
 
 // "clickhouse" or "duckdb"; anything else is an InvalidArgument naming both.
@@ -42,5 +48,31 @@ Status SqlDdl(const ir::Program& program, const SqlOptions& options, std::string
 // rule (fund flows across accounts) is not lowered yet").  Totals, due dates and explanations
 // are not produced.
 Status SqlRules(const ir::Program& program, const SqlOptions& options, std::string* out, std::vector<std::string>* refused);
+
+struct RunOptions;
+struct RunResult;
+
+// Where and how RunOnEngine runs.
+struct EngineTarget {
+  // clickhouse://HOST:PORT/DATABASE: the server whose HTTP interface runs the queries.
+  std::string url;
+  std::string cluster = "decree";  // its cluster of shards (system.clusters); absent: one server
+  // The batch already in the engine: a table of the URL's database (local or Distributed) with
+  // the layout's columns typed as SqlDdl prints them.  Empty: the batch is `input`, uploaded.
+  std::string input_table;
+  int timeout_seconds = 600;       // per query; a longer one is an error
+};
+
+// Runs `program`'s rules over a batch inside ClickHouse (docs/scale-out.md, "decree run
+// --engine") and writes what decree::Run would: the engine finds which findings exist (the
+// queries of SqlRules); Decree fetches back the records of the groups those findings belong
+// to and renders them with the native evaluation, after checking both agree finding for
+// finding.  `input` (CSV) is read by the native reader, its rejects reported as decree::Run
+// reports them, and its accepted records uploaded to tables of Decree's own that are dropped
+// afterwards; `options.tables` likewise, to every shard.  Rules that are not lowered make it
+// an error naming them (leave them out with options.only_rules).  An unreachable shard, a
+// refused or timed-out query is an error, and then no findings file is written.
+Status RunOnEngine(const ir::Program& program, const InputSpec& input, const EngineTarget& target, const RunOptions& options,
+                   RunResult* result);
 
 }  // namespace decree

@@ -1,0 +1,145 @@
+#include "sql/engine_upload.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "common/arena.h"
+#include "decree/files.h"
+#include "io/csv.h"
+#include "io/csv_records.h"
+#include "io/input_file.h"
+
+namespace decree::sql {
+
+namespace {
+
+constexpr size_t kBlockRows = 50000;  // records per INSERT
+
+// For each column, its field in the CSV header (an error names a missing one).
+Status MapColumns(const std::vector<std::string>& names, const std::vector<SqlColumn>& columns, const std::string& path,
+                  std::vector<size_t>* at) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < names.size(); ++i) index.emplace(names[i], i);
+  for (const SqlColumn& c : columns) {
+    auto it = index.find(c.name);
+    if (it == index.end()) return Status::InvalidArgument(fmt::format("{}: no column {}", path, c.name));
+    at->push_back(it->second);
+  }
+  return Status::Ok();
+}
+
+void AppendValue(std::string_view text, const SqlColumn& c, std::string* out) {
+  if (text.empty() && c.optional) {
+    *out += "\\N";
+  } else {
+    AppendTsv(text, out);
+  }
+}
+
+std::string InsertInto(const std::string& table, const std::vector<SqlColumn>& columns, bool with_record) {
+  std::string cols;
+  for (const SqlColumn& c : columns) cols += (cols.empty() ? "`" : ", `") + c.name + "`";
+  if (with_record) cols += fmt::format(", `{}`, `{}`", kPosColumn, kRecordColumn);
+  return fmt::format("INSERT INTO `{}` ({}) FORMAT TabSeparated", table, cols);
+}
+
+// Pass 1: the native reader over every segment; the accepted records' positions, in order.
+Status ReadNatively(io::RowSource& source, const std::function<void(const RunProgress&)>& progress,
+                    Upload* out, std::vector<uint64_t>* accepted) {
+  for (size_t s = 0; s < source.segment_count(); ++s) {
+    io::SegmentResult seg;
+    Status st = source.ReadSegment(s, [&](const Chunk& c) { accepted->insert(accepted->end(), c.pos, c.pos + c.size); }, &seg);
+    if (!st.ok()) return st;
+    out->rows_read += seg.rows_read;
+    out->blank_lines += seg.blank_lines;
+    out->multiline_rows += seg.multiline_rows;
+    out->extra_lines += seg.extra_lines;
+    std::move(seg.rejects.begin(), seg.rejects.end(), std::back_inserter(out->rejects));
+    if (progress) progress(RunProgress{source.bytes_done(), source.total_bytes(), out->rows_read});
+  }
+  std::sort(accepted->begin(), accepted->end());
+  std::stable_sort(out->rejects.begin(), out->rejects.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
+  return source.CheckUnchanged();
+}
+
+}  // namespace
+
+Status UploadCsv(const ir::Program& program, const ir::Layout& layout, const InputSpec& input, const std::vector<SqlColumn>& columns,
+                 ClickHouse& engine, const std::string& table, const std::function<void(const RunProgress&)>& progress, Upload* out) {
+  if (input.path == "-" || input.bytes != nullptr) return Status::NotSupported("--engine reads the batch from a file, not standard input");
+  if (Status st = io::OpenSource(input, program, layout, &out->source); !st.ok()) return st;
+  if (out->source->format_name() != "CSV") {
+    return Status::NotSupported(fmt::format("--engine uploads CSV batches; {} is {}: load it into the engine and name its table with "
+                                            "--input-table",
+                                            input.path, out->source->format_name()));
+  }
+  std::vector<uint64_t> accepted;
+  if (Status st = ReadNatively(*out->source, progress, out, &accepted); !st.ok()) return st;
+  out->accepted = accepted.size();
+  io::InputFile file;
+  if (Status st = file.Open(input.path, input.max_record_bytes); !st.ok()) return st;
+  std::vector<std::string> names;
+  size_t start = 0;
+  if (Status st = io::ReadCsvHeader(file, input.path, input.max_record_bytes, &names, &start); !st.ok()) return st;
+  if (Status st = file.ReadAt(0, start, &out->header); !st.ok()) return st;
+  std::vector<size_t> at;
+  if (Status st = MapColumns(names, columns, input.path, &at); !st.ok()) return st;
+  const std::string insert = InsertInto(table, columns, true);
+  std::string data, rows;
+  std::vector<io::CsvField> fields;
+  Arena arena;
+  for (size_t b = 0; b < accepted.size(); b += kBlockRows) {
+    size_t e = std::min(accepted.size(), b + kBlockRows);
+    uint64_t from = accepted[b], to = e < accepted.size() ? accepted[e] : file.size();
+    data.clear();
+    if (Status st = file.ReadAt(from, static_cast<size_t>(to - from), &data); !st.ok()) return st;
+    rows.clear();
+    for (size_t i = b; i < e; ++i) {
+      size_t off = static_cast<size_t>(accepted[i] - from);
+      io::CsvScanner scanner(data.data(), off, data.size());
+      io::CsvError error = io::CsvError::kNone;
+      scanner.Next(&fields, &error);
+      if (error != io::CsvError::kNone || fields.size() != names.size()) {
+        return Status::Internal(fmt::format("{}: the record at byte {} read differently the second time", input.path, accepted[i]));
+      }
+      arena.Reset();
+      for (size_t c = 0; c < columns.size(); ++c) {
+        AppendValue(io::CsvText(fields[at[c]], &arena), columns[c], &rows);
+        rows.push_back('\t');
+      }
+      rows += std::to_string(accepted[i]);
+      rows.push_back('\t');
+      AppendTsv(std::string_view(data.data() + off, scanner.pos() - off), &rows);
+      rows.push_back('\n');
+    }
+    if (Status st = engine.Insert(insert, rows); !st.ok()) return st;
+  }
+  return Status::Ok();
+}
+
+Status UploadTableCsv(const std::string& path, const std::vector<SqlColumn>& columns, EngineSession& session, const std::string& table) {
+  std::string text;
+  if (Status st = ReadWholeFile(path, uint64_t{4} << 30, &text, "table"); !st.ok()) return st;
+  io::CsvRecords records(text, path);
+  std::vector<std::string_view> fields;
+  Status error;
+  if (!records.Next(&fields, &error)) return error.ok() ? Status::InvalidArgument(path + ": empty table file") : error;
+  std::vector<std::string> names(fields.begin(), fields.end());
+  if (!names.empty() && names[0].rfind("\xEF\xBB\xBF", 0) == 0) names[0].erase(0, 3);
+  std::vector<size_t> at;
+  if (Status st = MapColumns(names, columns, path, &at); !st.ok()) return st;
+  std::string rows;
+  while (records.Next(&fields, &error)) {
+    if (fields.size() != names.size()) return Status::InvalidArgument(fmt::format("{}: expected {} fields", records.Where(), names.size()));
+    for (size_t c = 0; c < columns.size(); ++c) {
+      AppendValue(fields[at[c]], columns[c], &rows);
+      rows.push_back(c + 1 < columns.size() ? '\t' : '\n');
+    }
+  }
+  if (!error.ok()) return error;
+  return session.InsertEverywhere(InsertInto(table, columns, false), rows);
+}
+
+}  // namespace decree::sql
