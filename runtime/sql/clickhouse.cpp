@@ -4,6 +4,7 @@
 #include <httplib.h>
 
 #include <cctype>
+#include <chrono>
 
 namespace decree::sql {
 
@@ -70,15 +71,25 @@ Status ClickHouse::Post(const std::string& query_param, const std::string& body,
   // The server stops a query past the timeout too, so a timed-out query does not run on.
   std::string path = fmt::format("/?database={}&max_execution_time={}&insert_distributed_sync=1&max_query_size=1073741824{}",
                                  UrlEncode(database_), timeout_seconds_, query_param);
+  auto sent = std::chrono::steady_clock::now();
   httplib::Result res = client_->Post(path, body, "text/plain; charset=UTF-8");
   if (!res) {
-    std::string why = res.error() == httplib::Error::Read ? fmt::format("no answer within {} s, or the connection was lost", timeout_seconds_)
-                                                           : httplib::to_string(res.error());
+    double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
+    std::string why = res.error() != httplib::Error::Read ? httplib::to_string(res.error())
+                      : waited >= timeout_seconds_        ? fmt::format("no answer within {} s", timeout_seconds_)
+                                                          : "the connection was lost before an answer";
     return Status::IoError(fmt::format("ClickHouse at {}: {} ({})", endpoint_.Name(), why, Head(what)));
   }
   if (res->status != 200) {
-    std::string msg = res->body.substr(0, 600);
-    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    // ClickHouse's message on one line: its first exception, without the stack's repetitions.
+    std::string msg;
+    for (char c : res->body.substr(0, 2000)) {
+      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+      if (c != ' ' || (!msg.empty() && msg.back() != ' ')) msg.push_back(c);
+    }
+    if (size_t what = msg.find(", e.what() = "); what != std::string::npos) msg.resize(what);
+    if (msg.size() > 400) msg = msg.substr(0, 400) + "…";
+    while (!msg.empty() && msg.back() == ' ') msg.pop_back();
     return Status::IoError(fmt::format("ClickHouse at {} refused {}: {}", endpoint_.Name(), Head(what), msg));
   }
   if (out != nullptr) *out = std::move(res->body);

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+
 namespace decree::sql {
 
 namespace {
@@ -53,6 +55,9 @@ class ClickHouse final : public Dialect {
   }
   std::string Length(const std::string& s) const override { return fmt::format("lengthUTF8({})", s); }
   std::string Weekday(const std::string& date) const override { return fmt::format("toDayOfWeek({})", date); }
+  std::string FullMatch(const std::string& s, const std::string& pattern) const override {
+    return fmt::format("match({}, {})", s, Str("^(?:" + pattern + ")$"));
+  }
   std::string KeyText(const std::vector<std::string>& keys) const override {
     std::vector<std::string> text;
     for (const std::string& k : keys) text.push_back(fmt::format("ifNull(toString({}), '')", k));
@@ -118,6 +123,9 @@ class DuckDb final : public Dialect {
   }
   std::string Length(const std::string& s) const override { return fmt::format("length({})", s); }
   std::string Weekday(const std::string& date) const override { return fmt::format("isodow({})", date); }
+  std::string FullMatch(const std::string& s, const std::string& pattern) const override {
+    return fmt::format("regexp_full_match({}, {})", s, Str(pattern));
+  }
   std::string KeyText(const std::vector<std::string>& keys) const override {
     if (keys.empty()) return "''";
     std::vector<std::string> text;
@@ -135,6 +143,56 @@ class DuckDb final : public Dialect {
 std::unique_ptr<Dialect> Dialect::For(SqlDialect d) {
   if (d == SqlDialect::kDuckDb) return std::make_unique<DuckDb>();
   return std::make_unique<ClickHouse>();
+}
+
+bool SafePattern(const std::string& p) {
+  auto literal = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || std::string_view("-_:,/ @#%&=").find(c) != std::string_view::npos;
+  };
+  int depth = 0;
+  bool atom = false;  // a quantifier needs something before it
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (literal(c)) {
+      atom = true;
+    } else if (c == '[') {
+      size_t j = i + 1;
+      if (j < p.size() && p[j] == '^') ++j;
+      size_t first = j;
+      while (j < p.size() && p[j] != ']') {
+        if (!literal(p[j])) return false;
+        ++j;
+      }
+      if (j == p.size() || j == first) return false;
+      i = j;
+      atom = true;
+    } else if (c == '(') {
+      if (i + 1 < p.size() && p[i + 1] == '?') return false;
+      ++depth;
+      atom = false;
+    } else if (c == ')') {
+      if (--depth < 0) return false;
+      atom = true;
+    } else if (c == '|') {
+      atom = false;
+    } else if (c == '?' || c == '*' || c == '+') {
+      if (!atom) return false;
+      atom = false;
+    } else if (c == '{') {
+      size_t j = i + 1, digits = 0, commas = 0;
+      for (; j < p.size() && p[j] != '}'; ++j) {
+        if (p[j] == ',') ++commas;
+        else if (p[j] >= '0' && p[j] <= '9') ++digits;
+        else return false;
+      }
+      if (!atom || j == p.size() || digits == 0 || commas > 1 || p[i + 1] == ',') return false;
+      i = j;
+      atom = false;
+    } else {
+      return false;
+    }
+  }
+  return depth == 0;
 }
 
 }  // namespace decree::sql

@@ -48,6 +48,8 @@ class Dialect {
   // Characters (code points) of a text; ISO weekday of a date (1 = Monday … 7 = Sunday).
   virtual std::string Length(const std::string& s) const = 0;
   virtual std::string Weekday(const std::string& date) const = 0;
+  // Whether the whole of `s` matches `pattern` (one of SafePattern's).
+  virtual std::string FullMatch(const std::string& s, const std::string& pattern) const = 0;
   // The finding's key text (the keys as text joined by '|', a null one empty as in
   // findings.jsonl; '' for none) and its txn_ids (the group's `id`s sorted, joined by ',').
   virtual std::string KeyText(const std::vector<std::string>& keys) const = 0;
@@ -55,5 +57,12 @@ class Dialect {
   // The GROUP BY list for `keys` (none: one group, and no group over no rows).
   virtual std::string GroupBy(const std::vector<std::string>& keys) const = 0;
 };
+
+// Whether `pattern` lies in the subset of regular expressions on which ICU (natively) and RE2
+// (ClickHouse, DuckDB) mean the same: ASCII letters, digits and - _ : , / space @ # % & =
+// literally; [...] classes of those and ranges (negated too); groups without (? flags; |;
+// the quantifiers ? * + {n} {n,} {n,m}.  No escapes, no `.`, no anchors: \d or `.` differ
+// (ICU's \d is any Unicode digit; RE2's is 0-9).
+bool SafePattern(const std::string& pattern);
 
 }  // namespace decree::sql

@@ -18,6 +18,7 @@
 #include "sql/ddl.h"
 #include "sql/engine_session.h"
 #include "sql/engine_upload.h"
+#include "sql/lower.h"
 
 namespace decree {
 
@@ -85,33 +86,28 @@ Status EngineFindings(EngineSession& session, const std::vector<std::string>& qu
   return Status::Ok();
 }
 
-// The records of every partition (the key field all grouped rules share) that holds a
-// finding's record — every group a finding can come from, whole — in input order, as CSV
-// after the batch's header.  *positions: each record's input position; *offsets: where it
-// starts in *csv.
-Status FetchRecords(EngineSession& session, const ir::Program& program, const ir::Layout& layout, const std::string& input,
-                    const std::vector<std::string>& ids, std::string* csv, std::vector<uint64_t>* positions, std::vector<uint64_t>* offsets) {
-  const std::string found = session.Name("found"), keys = session.Name("keys");
-  const std::string id = layout.fields[layout.id_field].column;
-  if (Status st = session.CreateOnce(found, fmt::format("CREATE TABLE `{}` (id String) ENGINE = Memory", found)); !st.ok()) return st;
+// Records fetched back from the engine, in input order, as CSV after the batch's header.
+struct Fetched {
+  std::shared_ptr<std::string> csv = std::make_shared<std::string>();
+  std::vector<uint64_t> positions;  // each record's input position
+  std::vector<uint64_t> offsets;    // where it starts in *csv
+};
+
+// A Memory table `table` on the initiator holding `ids`.
+Status IdTable(EngineSession& session, const std::string& table, const std::vector<std::string>& ids) {
+  if (Status st = session.CreateOnce(table, fmt::format("CREATE TABLE `{}` (id String) ENGINE = Memory", table)); !st.ok()) return st;
   std::string rows;
   for (const std::string& i : ids) {
     sql::AppendTsv(i, &rows);
     rows.push_back('\n');
   }
-  if (Status st = session.initiator().Insert(fmt::format("INSERT INTO `{}` FORMAT TabSeparated", found), rows); !st.ok()) return st;
-  int part = ir::SharedKeyField(program, layout.name);
-  std::string where;
-  if (part == ir::kNoGroupedRules) {
-    where = fmt::format("WHERE `{}` GLOBAL IN `{}`", id, found);
-  } else if (part >= 0 && !layout.fields[part].type.optional) {
-    const std::string k = layout.fields[part].column;
-    Status st = session.CreateOnce(keys, fmt::format("CREATE TABLE `{}` (k String) ENGINE = Memory", keys));
-    if (st.ok()) st = session.initiator().Query(fmt::format("INSERT INTO `{}` SELECT DISTINCT toString(`{}`) FROM `{}` WHERE `{}` GLOBAL IN `{}`",
-                                                            keys, k, input, id, found));
-    if (!st.ok()) return st;
-    where = fmt::format("WHERE toString(`{}`) GLOBAL IN `{}`", k, keys);
-  }  // else no shared key: every record
+  return session.initiator().Insert(fmt::format("INSERT INTO `{}` FORMAT TabSeparated", table), rows);
+}
+
+// The records of `input` that pass `where` ("WHERE …" or empty), after `header`.
+Status Fetch(EngineSession& session, const std::string& input, const std::string& where, const std::string& header, Fetched* out) {
+  *out->csv = header;
+  if (!out->csv->empty() && out->csv->back() != '\n') out->csv->push_back('\n');
   std::string answer;
   Status st = session.initiator().Query(fmt::format("SELECT `{}`, `{}` FROM `{}` {} ORDER BY `{}` FORMAT TabSeparated", sql::kPosColumn,
                                                     sql::kRecordColumn, input, where, sql::kPosColumn),
@@ -124,10 +120,41 @@ Status FetchRecords(EngineSession& session, const ir::Program& program, const ir
     std::vector<std::string> v = sql::SplitTsv(std::string_view(answer).substr(at, nl - at));
     at = nl + 1;
     if (v.size() != 2) return Status::Internal("the records fetched back have " + std::to_string(v.size()) + " columns");
-    positions->push_back(std::strtoull(v[0].c_str(), nullptr, 10));
-    offsets->push_back(csv->size());
-    *csv += v[1];
-    if (csv->empty() || csv->back() != '\n') csv->push_back('\n');
+    out->positions.push_back(std::strtoull(v[0].c_str(), nullptr, 10));
+    out->offsets.push_back(out->csv->size());
+    *out->csv += v[1];
+    if (out->csv->back() != '\n') out->csv->push_back('\n');
+  }
+  return Status::Ok();
+}
+
+// The WHERE that selects every partition (the key field all grouped rules share) holding a
+// record whose id is in `ids_table`: every group a finding can come from, whole.
+Status PartitionWhere(EngineSession& session, const ir::Program& program, const ir::Layout& layout, const std::string& input,
+                      const std::string& ids_table, std::string* where) {
+  const std::string id = layout.fields[layout.id_field].column;
+  int part = ir::SharedKeyField(program, layout.name);
+  if (part == ir::kNoGroupedRules) {
+    *where = fmt::format("WHERE `{}` GLOBAL IN `{}`", id, ids_table);
+  } else if (part >= 0 && !layout.fields[part].type.optional) {
+    const std::string k = layout.fields[part].column, keys = session.Name("keys");
+    Status st = session.CreateOnce(keys, fmt::format("CREATE TABLE `{}` (k String) ENGINE = Memory", keys));
+    if (st.ok()) st = session.initiator().Query(fmt::format("INSERT INTO `{}` SELECT DISTINCT toString(`{}`) FROM `{}` WHERE `{}` GLOBAL IN `{}`",
+                                                            keys, k, input, id, ids_table));
+    if (!st.ok()) return st;
+    *where = fmt::format("WHERE toString(`{}`) GLOBAL IN `{}`", k, keys);
+  } else {
+    where->clear();  // no key every grouped rule shares: every record
+  }
+  return Status::Ok();
+}
+
+// The native evaluation's rejects, at their input positions.
+Status MapRejects(const RunResult& native, const Fetched& fetched, std::vector<io::Reject>* out) {
+  for (const RejectedRow& r : native.rejects) {
+    auto it = std::upper_bound(fetched.offsets.begin(), fetched.offsets.end(), r.order);
+    if (it == fetched.offsets.begin()) return Status::Internal("a reject outside the records fetched back: " + r.reason);
+    out->push_back(io::Reject{fetched.positions[static_cast<size_t>(it - fetched.offsets.begin()) - 1], 0, r.record_id, r.reason});
   }
   return Status::Ok();
 }
@@ -174,15 +201,13 @@ Status EvaluateNatively(const ir::Program& program, const ir::Layout& layout, co
   return Run(program, spec, sub, out);
 }
 
-// Every reject (the reader's, and the evaluation's mapped back to input positions) labelled
-// and in input order; written to options.rejects_path when set.
-Status Rejects(sql::Upload& upload, const RunResult& native, const std::vector<uint64_t>& positions, const std::vector<uint64_t>& offsets,
-               const RunOptions& options, RunResult* result) {
+// Every reject (the reader's, and the evaluation's at their input positions, each once)
+// labelled and in input order; written to options.rejects_path when set.
+Status Rejects(sql::Upload& upload, std::vector<io::Reject> evaluated, const RunOptions& options, RunResult* result) {
   std::vector<io::Reject> all = std::move(upload.rejects);
-  for (const RejectedRow& r : native.rejects) {
-    auto it = std::upper_bound(offsets.begin(), offsets.end(), r.order);
-    if (it == offsets.begin()) return Status::Internal("a reject outside the records fetched back: " + r.reason);
-    all.push_back(io::Reject{positions[static_cast<size_t>(it - offsets.begin()) - 1], 0, r.record_id, r.reason});
+  std::stable_sort(evaluated.begin(), evaluated.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
+  for (size_t i = 0; i < evaluated.size(); ++i) {
+    if (i == 0 || evaluated[i].pos != evaluated[i - 1].pos) all.push_back(std::move(evaluated[i]));
   }
   std::stable_sort(all.begin(), all.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
   std::unique_ptr<io::PositionLabeler> labeler = upload.source->NewLabeler();
@@ -197,6 +222,41 @@ Status Rejects(sql::Upload& upload, const RunResult& native, const std::vector<u
   }
   result->rows_rejected = all.size();
   return options.rejects_path.empty() ? Status::Ok() : WriteFileAtomically(options.rejects_path, text);
+}
+
+// The records whose rate is missing (sql::SqlMissingRates), evaluated natively: those it
+// rejects go to *rejects and are left out of the rules' input (*sql_options names the input
+// table as a subquery without them).
+Status MissingRates(EngineSession& session, const ir::Program& program, const ir::Layout& layout, const InputSpec& input,
+                    const RunOptions& options, const std::vector<std::string>& rules, const std::string& input_table,
+                    const std::string& header, SqlOptions* sql_options, std::vector<io::Reject>* rejects) {
+  std::vector<std::string> queries, rows, ids;
+  if (Status st = sql::SqlMissingRates(program, *sql_options, &queries); !st.ok()) return st;
+  for (const std::string& q : queries) {
+    std::string answer;
+    if (Status st = session.initiator().Query(q + "\nFORMAT TabSeparated", &answer); !st.ok()) return st;
+    for (size_t at = 0, nl; at < answer.size(); at = nl + 1) {
+      nl = answer.find('\n', at);
+      if (nl == std::string::npos) nl = answer.size();
+      ids.push_back(sql::SplitTsv(std::string_view(answer).substr(at, nl - at))[0]);
+    }
+  }
+  if (ids.empty()) return Status::Ok();
+  const std::string suspects = session.Name("suspects"), rejected = session.Name("rejected");
+  Fetched fetched;
+  RunResult native;
+  const std::string id = layout.fields[layout.id_field].column;
+  Status st = IdTable(session, suspects, ids);
+  if (st.ok()) st = Fetch(session, input_table, fmt::format("WHERE `{}` GLOBAL IN `{}`", id, suspects), header, &fetched);
+  if (st.ok()) st = EvaluateNatively(program, layout, input, options, rules, fetched.csv, &native);
+  if (st.ok()) st = MapRejects(native, fetched, rejects);
+  if (!st.ok() || native.rejects.empty()) return st;
+  std::vector<std::string> out;
+  for (const RejectedRow& r : native.rejects) out.push_back(r.record_id);
+  if (st = IdTable(session, rejected, out); !st.ok()) return st;
+  const std::string name = layout.name.substr(layout.name.rfind('.') + 1);
+  sql_options->table_names[name] = fmt::format("(SELECT * FROM `{}` WHERE `{}` GLOBAL NOT IN `{}`)", input_table, id, rejected);
+  return Status::Ok();
 }
 
 // The run's tables in the engine: the input (local on every shard, and Distributed over them)
@@ -275,35 +335,46 @@ Status RunOnEngine(const ir::Program& program, const InputSpec& input, const Eng
   SqlOptions sql_options;
   sql_options.layout = layout->name;
   sql_options.rules = rules;
+  std::vector<std::string> queries;
+  if (Status st = Lower(program, sql_options, &queries); !st.ok()) return st;  // refusals first, before any work
   std::unique_ptr<EngineSession> session;
   if (Status st = EngineSession::Open(target, &session); !st.ok()) return st;
   sql_options.database = session->database();
   sql_options.cluster = session->cluster();
   std::string input_table;
   if (Status st = CreateTables(*session, program, *layout, options, &sql_options, &input_table); !st.ok()) return st;
-  std::vector<std::string> queries;
-  if (Status st = Lower(program, sql_options, &queries); !st.ok()) return st;
   phases.Done("tables in the engine");
   sql::Upload upload;
   std::vector<SqlColumn> columns = sql::InputColumns(*layout, SqlDialect::kClickHouse);
   if (Status st = sql::UploadCsv(program, *layout, input, columns, session->initiator(), input_table, options.progress, &upload); !st.ok()) return st;
   phases.Done("read and upload the batch");
+  std::vector<io::Reject> evaluated;
+  Status st = MissingRates(*session, program, *layout, input, options, rules, input_table, upload.header, &sql_options, &evaluated);
+  queries.clear();
+  if (st.ok()) st = Lower(program, sql_options, &queries);
   std::vector<std::string> rows, ids;
-  if (Status st = EngineFindings(*session, queries, &rows, &ids); !st.ok()) return st;
+  if (st.ok()) st = EngineFindings(*session, queries, &rows, &ids);
+  if (!st.ok()) return st;
   phases.Done("rules in the engine");
-  auto csv = std::make_shared<std::string>(upload.header);
-  if (!csv->empty() && csv->back() != '\n') csv->push_back('\n');
-  std::vector<uint64_t> positions, offsets;
-  if (!ids.empty()) {
-    if (Status st = FetchRecords(*session, program, *layout, input_table, ids, csv.get(), &positions, &offsets); !st.ok()) return st;
+  Fetched fetched;
+  std::string where;
+  if (ids.empty()) {
+    st = Fetch(*session, input_table, "WHERE 0", upload.header, &fetched);
+  } else {
+    const std::string found = session->Name("found");
+    st = IdTable(*session, found, ids);
+    if (st.ok()) st = PartitionWhere(*session, program, *layout, input_table, found, &where);
+    if (st.ok()) st = Fetch(*session, input_table, where, upload.header, &fetched);
   }
+  if (!st.ok()) return st;
   phases.Done("fetch back");
   RunResult native;
-  if (Status st = EvaluateNatively(program, *layout, input, options, rules, csv, &native); !st.ok()) return st;
-  if (native.rows_read != positions.size() || native.rows_read != native.rows_evaluated + native.rows_rejected) {
-    return Status::Internal(fmt::format("{} records fetched back, {} read again", positions.size(), native.rows_read));
+  if (st = EvaluateNatively(program, *layout, input, options, rules, fetched.csv, &native); !st.ok()) return st;
+  if (native.rows_read != fetched.positions.size() || native.rows_read != native.rows_evaluated + native.rows_rejected) {
+    return Status::Internal(fmt::format("{} records fetched back, {} read again", fetched.positions.size(), native.rows_read));
   }
-  if (Status st = Agree(rows, native.findings); !st.ok()) return st;
+  if (st = Agree(rows, native.findings); !st.ok()) return st;
+  if (st = MapRejects(native, fetched, &evaluated); !st.ok()) return st;
   phases.Done("native evaluation");
   result->layout = native.layout;
   result->input_format = "CSV";
@@ -314,11 +385,11 @@ Status RunOnEngine(const ir::Program& program, const InputSpec& input, const Eng
   result->lines_read = upload.rows_read + upload.extra_lines + upload.blank_lines;
   result->blank_lines = upload.blank_lines;
   result->multiline_rows = upload.multiline_rows;
-  if (Status st = Rejects(upload, native, positions, offsets, options, result); !st.ok()) return st;
+  if (st = Rejects(upload, std::move(evaluated), options, result); !st.ok()) return st;
   result->rows_evaluated = result->rows_read - result->rows_rejected;
   result->finding_count = native.findings.size();
   if (!options.findings_path.empty()) {
-    if (Status st = WriteFileAtomically(options.findings_path, FindingsToJsonl(native.findings)); !st.ok()) return st;
+    if (st = WriteFileAtomically(options.findings_path, FindingsToJsonl(native.findings)); !st.ok()) return st;
   } else if (options.on_finding) {
     for (Finding& f : native.findings) options.on_finding(std::move(f));
   } else {

@@ -19,6 +19,7 @@
 #include "exec/run_source.h"
 #include "ir/ir.h"
 #include "sql/dialect.h"
+#include "sql/lower.h"
 
 namespace decree {
 
@@ -36,6 +37,11 @@ class Lowerer {
   Lowerer(const ir::Program& p, const ir::Layout& l, const ir::Rule& r, const sql::Dialect& d,
           const std::map<std::string, std::string>& names)
       : p_(p), l_(l), r_(r), d_(d), names_(names) {}
+
+  // For each conversion through a rate table in the rule's row-level expressions, a SELECT of
+  // the ids of the records whose rate is missing, which the native evaluation rejects (a
+  // superset: the rule's guards are not applied).  Conversions whose date needs a join are left out.
+  void MissingRates(std::vector<std::string>* out);
 
   // The rule's SELECT, or false with *why (the construct not lowered).
   bool Lower(std::string* sql, std::string* why) {
@@ -55,6 +61,7 @@ class Lowerer {
   std::string Table(const std::string& qualified) const {
     std::string name = qualified.substr(qualified.rfind('.') + 1);
     auto it = names_.find(name);
+    if (it != names_.end() && !it->second.empty() && it->second[0] == '(') return it->second;  // a subquery
     return d_.Ident(it != names_.end() ? it->second : name);
   }
   std::string Str(const std::string& s) const { return d_.Str(s); }
@@ -249,6 +256,18 @@ bool Lowerer::Common(const ir::Expr& e, bool group, std::string* out) {
       return true;
     case ir::Op::kInTable: return Refuse("a membership test in a table (`in <table>`)");
     case ir::Op::kScreen: return Refuse("screen() (watch-list screening)");
+    case ir::Op::kMatches: {
+      const ir::Expr& pat = *e.kids[1];
+      if (pat.op != ir::Op::kConst || pat.value.null) return Refuse("matches() with a computed pattern");
+      if (!sql::SafePattern(pat.value.s)) {
+        return Refuse(fmt::format("matches() with the pattern \"{}\" (ICU and the engine's RE2 agree only on ASCII literals, [...] "
+                                  "classes, groups, | and the quantifiers ? * + {{n,m}}: no escapes such as \\d, no `.`)",
+                                  pat.value.s));
+      }
+      if (!kid(0, &a)) return false;
+      *out = d_.FullMatch(a, pat.value.s);
+      return true;
+    }
     default: return Refuse(fmt::format("the operation {}", ir::OpName(e.op)));
   }
 }
@@ -472,8 +491,11 @@ bool Lowerer::LowerRule(std::string* sql, std::string* why) {
     }
   }
   if (r_.kind == ir::RuleKind::kPath) return Refuse("a path rule (fund flows across accounts)"), fail();
-  if (r_.kind != ir::RuleKind::kRow && r_.kind != ir::RuleKind::kGroup && r_.kind != ir::RuleKind::kWindow) {
-    return Refuse("a require rule"), fail();
+  // A require rule finds the records (or groups) where its condition is not true.
+  const bool require = r_.kind == ir::RuleKind::kRequire;
+  const bool row_level = r_.kind == ir::RuleKind::kRow || (require && r_.keys.empty());
+  if (!row_level && r_.kind != ir::RuleKind::kGroup && r_.kind != ir::RuleKind::kWindow && !require) {
+    return Refuse("a rule of this kind"), fail();
   }
   if (r_.has_window && (r_.window.duration_us % 1000000 != 0 || l_.time_field < 0)) {
     return Refuse("a window that is not whole seconds"), fail();
@@ -505,10 +527,10 @@ bool Lowerer::LowerRule(std::string* sql, std::string* why) {
     keep += fmt::format(" AND NOT {}", d_.OrFalse(s));
   }
   std::string cols = fmt::format("{} AS id", Col(l_.id_field));
-  if (r_.kind == ir::RuleKind::kRow) {
+  if (row_level) {
     if (r_.when) {
       if (!Row(*r_.when, &s)) return fail();
-      keep += fmt::format(" AND {}", d_.OrFalse(s));
+      keep += (require ? " AND NOT " : " AND ") + d_.OrFalse(s);
     }
   } else {
     for (size_t k = 0; k < r_.keys.size(); ++k) {
@@ -538,7 +560,7 @@ bool Lowerer::LowerRule(std::string* sql, std::string* why) {
   std::string joined = joins_.empty() ? "" : fmt::format(" {}", fmt::join(joins_, " "));
   std::string inner = fmt::format("SELECT {} FROM {}{} WHERE {}", cols, base, joined, d_.OrFalse(keep));
   std::string head = fmt::format("-- {} \"{}\"\n", r_.id, r_.citation);
-  if (r_.kind == ir::RuleKind::kRow) {
+  if (row_level) {
     *sql = head + fmt::format("SELECT {} AS rule, '' AS key, id AS txn_ids FROM ({})", Str(r_.id), inner);
     return true;
   }
@@ -548,11 +570,69 @@ bool Lowerer::LowerRule(std::string* sql, std::string* why) {
   std::vector<std::string> keys;
   for (size_t k = 0; k < r_.keys.size(); ++k) keys.push_back(fmt::format("k{}", k));
   *sql = head + fmt::format("SELECT {} AS rule, {} AS key, {} AS txn_ids\nFROM ({})\nGROUP BY {}\nHAVING {}", Str(r_.id), d_.KeyText(keys),
-                            d_.SortedIds("id"), inner, d_.GroupBy(keys), d_.OrFalse(when));
+                            d_.SortedIds("id"), inner, d_.GroupBy(keys), require ? "NOT " + d_.OrFalse(when) : d_.OrFalse(when));
   return true;
 }
 
+void Lowerer::MissingRates(std::vector<std::string>* out) {
+  std::vector<const ir::Expr*> todo;
+  auto add = [&](const ir::ExprPtr& e) {
+    if (e) todo.push_back(e.get());
+  };
+  add(r_.where);
+  add(r_.when);
+  add(r_.window.anchor);
+  for (const ir::Key& k : r_.keys) add(k.expr);
+  for (const ir::Agg& g : r_.aggs) {
+    add(g.arg);
+    add(g.filter);
+  }
+  for (const ir::ExprPtr& u : r_.unless) add(u);
+  while (!todo.empty()) {
+    const ir::Expr& e = *todo.back();
+    todo.pop_back();
+    for (const ir::ExprPtr& k : e.kids) add(k);
+    if (e.op != ir::Op::kConvert || e.kids.size() != 2 || e.kids[0]->op != ir::Op::kColumn) continue;
+    const ir::TableDecl& t = p_.tables[e.index];
+    if (t.keys.size() != 2) continue;
+    pre_.clear();
+    joins_.clear();
+    why_.clear();
+    std::string date;
+    if (!Row(*e.kids[1], &date) || !pre_.empty() || !joins_.empty()) continue;
+    const std::string cur_col = d_.Ident(l_.fields[e.kids[0]->index].currency_column);
+    std::string cur(CurrencyCode(static_cast<CurrencyId>(e.type.currency)));
+    out->push_back(fmt::format("-- {}: records without a {} rate\nSELECT id FROM (SELECT {} AS id, {} AS c, {} AS dd FROM {}) {} (SELECT {} AS "
+                               "m_date, {} AS m_cur, 1 AS m_hit FROM {}) ON dd = m_date AND c = m_cur WHERE c != {} AND {}",
+                               r_.id, t.name, Col(l_.id_field), cur_col, date, Table(l_.name), d_.LeftJoin(), d_.Ident(t.keys[0].name),
+                               d_.Ident(t.keys[1].name), Table(t.name), Str(cur), d_.clickhouse() ? "m_hit = 0" : "m_hit IS NULL"));
+  }
+}
+
 }  // namespace
+
+namespace sql {
+
+Status SqlMissingRates(const ir::Program& program, const SqlOptions& options, std::vector<std::string>* queries) {
+  const ir::Layout* layout = nullptr;
+  if (Status st = exec::SelectLayout(program, options.layout, &layout); !st.ok()) return st;
+  std::unique_ptr<sql::Dialect> dialect = sql::Dialect::For(options.dialect);
+  std::set<std::string> only(options.rules.begin(), options.rules.end());
+  std::set<std::string> seen;
+  for (const ir::Rule& r : program.rules) {
+    if (r.layout != layout->name || r.kind == ir::RuleKind::kExempt || (!only.empty() && only.count(r.id) == 0)) continue;
+    std::vector<std::string> found;
+    Lowerer(program, *layout, r, *dialect, options.table_names).MissingRates(&found);
+    for (std::string& q : found) {
+      // One query per conversion, whichever rules share it.
+      std::string body = q.substr(q.find('\n') + 1);
+      if (seen.insert(body).second) queries->push_back(std::move(q));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace sql
 
 Status SqlRules(const ir::Program& program, const SqlOptions& options, std::string* out, std::vector<std::string>* refused) {
   const ir::Layout* layout = nullptr;

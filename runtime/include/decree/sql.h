@@ -24,8 +24,8 @@ struct SqlOptions {
   std::string database = "default";
   std::string cluster = "decree";   // ClickHouse: the cluster the Distributed table spans
   std::vector<std::string> rules;   // SqlRules: only these rule ids (empty: all)
-  // The engine's name of a table, by short name (the layout's input table, a declared table);
-  // a table not in the map is named by its short name.
+  // The engine's name of a table, by short name (the layout's input table, a declared table),
+  // or a parenthesized subquery standing for it; a table not in the map is named by its short name.
   std::map<std::string, std::string> table_names;
 };
 

@@ -7,3 +7,6 @@ SELECT 'refusals.band.low' AS rule, '' AS key, id AS txn_ids FROM (SELECT `txn_i
 -- refusals.cash "cash"
 SELECT 'refusals.cash' AS rule, '' AS key, id AS txn_ids FROM (SELECT `txn_id` AS id FROM `Transaction` WHERE ifNull(ifNull((`channel` = 'cash'), 0), 0));
 
+-- refusals.named "a name"
+SELECT 'refusals.named' AS rule, '' AS key, id AS txn_ids FROM (SELECT `txn_id` AS id FROM `Transaction` WHERE ifNull(1 AND NOT ifNull((`customer_name` != ''), 0), 0));
+

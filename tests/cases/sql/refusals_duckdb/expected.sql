@@ -7,6 +7,9 @@ SELECT 'refusals.band.low' AS rule, '' AS key, id AS txn_ids FROM (SELECT "txn_i
 -- refusals.cash "cash"
 SELECT 'refusals.cash' AS rule, '' AS key, id AS txn_ids FROM (SELECT "txn_id" AS id FROM "Transaction" WHERE coalesce(CAST(coalesce(CAST(("channel" = 'cash') AS BOOLEAN), false) AS BOOLEAN), false));
 
+-- refusals.named "a name"
+SELECT 'refusals.named' AS rule, '' AS key, id AS txn_ids FROM (SELECT "txn_id" AS id FROM "Transaction" WHERE coalesce(CAST(1 AND NOT coalesce(CAST(("customer_name" != '') AS BOOLEAN), false) AS BOOLEAN), false));
+
 -- refusals.smallest "smallest in a day"
 WITH t AS (SELECT *, row_number() OVER () AS n FROM (SELECT "txn_id" AS id, "customer_id" AS k0, "amount" AS a0, CAST(epoch("booked_at") AS BIGINT) AS tm, coalesce(CAST(1 AS BOOLEAN), false) AS an, CAST(timezone('Asia/Shanghai', "booked_at") AS DATE) AS dy FROM "Transaction" WHERE coalesce(CAST(coalesce(CAST(("currency" = 'CNY') AS BOOLEAN), false) AS BOOLEAN), false)))
 SELECT 'refusals.smallest' AS rule, concat_ws('|', coalesce(CAST(k0 AS VARCHAR), ''), coalesce(CAST(ady AS VARCHAR), '')) AS key, array_to_string(list_sort(list_distinct(flatten(list(wids)))), ',') AS txn_ids
