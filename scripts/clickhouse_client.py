@@ -103,6 +103,26 @@ def blank_fields(path):
     csv.writer(open(path, "w", newline="", encoding="utf-8"), lineterminator="\n").writerows(rows)
 
 
+def lvtr_filing(decree, lib, batch, rates, institution, dst):
+    """A PBoC large-value CSV filing (decree report --format pboc-lvtr-csv) of `batch`'s
+    findings under the LVTR library `lib`, with mistakes filing-checks finds: a counted amount,
+    a txn_date, a record id and an institution code changed, an unknown currency, a repeated
+    record."""
+    findings = dst + ".findings.jsonl"
+    subprocess.run([decree, "run", lib, "-i", batch, "-t", f"usd_rate={rates}", "-o", findings, "-q"], check=True)
+    subprocess.run([decree, "report", lib, "-f", findings, "-i", batch, "-t", f"usd_rate={rates}", "--format", "pboc-lvtr-csv",
+                    "--institution", institution, "-o", dst], check=True, capture_output=True)
+    rows = list(csv.reader(open(dst, newline="", encoding="utf-8")))
+    col = {c: rows[0].index(c) for c in ("counted_amount", "txn_date", "record_id", "currency", "institution_code")}
+    rows[3][col["counted_amount"]] = "1.00"
+    rows[7][col["txn_date"]] = "2026-01-01"
+    rows[9][col["record_id"]] = "not-a-record-id"
+    rows[11][col["institution_code"]] = "C12345"
+    rows[13][col["currency"]] = "XXQ"
+    rows.append(rows[20])
+    csv.writer(open(dst, "w", newline="", encoding="utf-8"), lineterminator="\n").writerows(rows)
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 4 or sys.argv[1] != "apply-ddl":
         sys.exit(__doc__.split("\n\n", 1)[1])

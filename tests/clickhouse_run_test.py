@@ -97,28 +97,6 @@ def spoil(src, dst):
             w.writerow(r)
 
 
-def filing(lib_lvtr, batch, rates, dst):
-    """A PBoC large-value CSV filing of the batch's findings, with mistakes filing-checks finds."""
-    findings = os.path.join(WORK, "lvtr.jsonl")
-    p = run(["run", lib_lvtr, "-i", batch, "-t", f"usd_rate={rates}", "-o", findings, "-q"])
-    if p.returncode != 0:
-        fail(f"lvtr run: {p.stderr}")
-    p = run(["report", lib_lvtr, "-f", findings, "-i", batch, "-t", f"usd_rate={rates}", "--format", "pboc-lvtr-csv",
-             "--institution", os.path.join(SRC, "examples", "institution.json"), "-o", dst])
-    if p.returncode != 0:
-        fail(f"report: {p.stderr}")
-    rows = list(csv.reader(open(dst, newline="", encoding="utf-8")))
-    h = rows[0]
-    col = {c: h.index(c) for c in ("counted_amount", "txn_date", "record_id", "currency", "institution_code")}
-    rows[3][col["counted_amount"]] = "1.00"
-    rows[7][col["txn_date"]] = "2026-01-01"
-    rows[9][col["record_id"]] = "not-a-record-id"
-    rows[11][col["institution_code"]] = "C12345"
-    rows[13][col["currency"]] = "XXQ"
-    rows.append(rows[20])
-    csv.writer(open(dst, "w", newline="", encoding="utf-8"), lineterminator="\n").writerows(rows)
-
-
 class Listener:
     """A TCP server on a free port that never answers (`drop`: closes each connection)."""
 
@@ -190,7 +168,7 @@ def main():
         counts = compare(f"seed {seed} multi-line records allowed", libs["aml"], bad, tables + skip["aml"] + ["--multiline-records"], url)
         total = [total[0] + counts[0], total[1] + counts[1]]
         lvtr_filing = os.path.join(WORK, f"filing{seed}.csv")
-        filing(libs["lvtr"], batch, rates, lvtr_filing)
+        cc.lvtr_filing(DECREE, libs["lvtr"], batch, rates, os.path.join(SRC, "examples", "institution.json"), lvtr_filing)
         counts = compare(f"seed {seed} filing-checks", libs["filing"], lvtr_filing, ["--layout", "LvtrRecord"] + skip["filing"], url)
         if counts[0] < 5:
             fail(f"filing-checks found only {counts[0]} mistakes")
