@@ -26,10 +26,12 @@ const VerbSpec kSpec = {
     "Without --ddl, prints each rule as a SELECT over those tables, commented with its id and\n"
     "citation, giving one row (rule, key, txn_ids) per finding: row rules, `per` groups, sliding\n"
     "windows, decisions, lookups and conversions through a rate table, exemptions, `unless`,\n"
-    "effective periods (docs/scale-out.md has the mapping).  A rule using anything else (screen(),\n"
-    "matches(), overrides, require rules, path rules, …) is left out and named on standard error\n"
-    "with the construct, and the exit status is 1.  Totals, due dates and explanations are not\n"
-    "produced, and `decree run --engine` is not built (docs/scale-out.md).\n\n"
+    "effective periods, `require` rules, matches() with a pattern ICU and RE2 read alike\n"
+    "(docs/scale-out.md has the mapping).  A rule using anything else (screen(), overrides, path\n"
+    "rules, matches() with `.` or `\\d`, …) is left out and named on standard error with the\n"
+    "construct, and the exit status is 1.  Totals, due dates and explanations are not produced\n"
+    "here: `decree run --engine clickhouse://…` runs these queries and writes the native\n"
+    "findings.jsonl (docs/scale-out.md).\n\n"
     "Exit status: 0 printed; 1 compile errors, or rules that could not be lowered; 2 could not\n"
     "start (bad option, missing library, an unknown dialect).",
     {
