@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <set>
+#include <thread>
 
 #include "decree/atomic_file.h"
 #include "decree/run.h"
@@ -30,7 +31,7 @@ using sql::SqlColumn;
 // Phase times on standard error under DECREE_TIMING, as decree run prints its own.
 class Phases {
  public:
-  void Done(const char* what) {
+  void Done(const std::string& what) {
     auto now = std::chrono::steady_clock::now();
     if (on_) fmt::print(stderr, "decree timing: {:<28} {:8.3f} s\n", what, std::chrono::duration<double>(now - last_).count());
     last_ = now;
@@ -63,11 +64,11 @@ std::string Row(const Finding& f) {
 }
 
 // Every lowered query's findings, as rows; *ids the txn ids they name.
-Status EngineFindings(EngineSession& session, const std::vector<std::string>& queries, std::vector<std::string>* rows,
+Status EngineFindings(sql::ClickHouse& server, const std::vector<std::string>& queries, std::vector<std::string>* rows,
                       std::vector<std::string>* ids) {
   for (const std::string& q : queries) {
     std::string answer;
-    if (Status st = session.initiator().Query(q + "\nFORMAT TabSeparated", &answer); !st.ok()) return st;
+    if (Status st = server.Query(q + "\nFORMAT TabSeparated", &answer); !st.ok()) return st;
     size_t at = 0;
     while (at < answer.size()) {
       size_t nl = answer.find('\n', at);
@@ -93,15 +94,72 @@ struct Fetched {
   std::vector<uint64_t> offsets;    // where it starts in *csv
 };
 
-// A Memory table `table` on the initiator holding `ids`.
-Status IdTable(EngineSession& session, const std::string& table, const std::vector<std::string>& ids) {
-  if (Status st = session.CreateOnce(table, fmt::format("CREATE TABLE `{}` (id String) ENGINE = Memory", table)); !st.ok()) return st;
+// A Memory table `table` holding `ids` on the initiator (and `table`_local on every shard when
+// `everywhere`: the initiator may be a shard too).
+Status IdTable(EngineSession& session, const std::string& table, const std::vector<std::string>& ids, bool everywhere = false) {
+  const std::string create = fmt::format("CREATE TABLE `{}` (id String) ENGINE = Memory", table);
+  const std::string insert = fmt::format("INSERT INTO `{}` FORMAT TabSeparated", table);
   std::string rows;
   for (const std::string& i : ids) {
     sql::AppendTsv(i, &rows);
     rows.push_back('\n');
   }
-  return session.initiator().Insert(fmt::format("INSERT INTO `{}` FORMAT TabSeparated", table), rows);
+  Status st = session.CreateOnce(table, create);
+  if (st.ok()) st = session.initiator().Insert(insert, rows);
+  if (st.ok() && everywhere && session.distributed()) {
+    const std::string local = table + "_local";
+    st = session.CreateEverywhere(local, fmt::format("CREATE TABLE `{}` (id String) ENGINE = Memory", local));
+    if (st.ok()) st = session.InsertEverywhere(fmt::format("INSERT INTO `{}` FORMAT TabSeparated", local), rows);
+  }
+  return st;
+}
+
+// The lowered queries of `rules`; a rule that is not lowered is an error naming it.
+Status Lower(const ir::Program& program, const SqlOptions& sql_options, std::vector<std::string>* queries) {
+  std::string text;
+  std::vector<std::string> refused;
+  if (Status st = SqlRules(program, sql_options, &text, &refused); !st.ok()) return st;
+  if (!refused.empty()) {
+    return Status::NotSupported(fmt::format("not every rule runs in the engine: {}; leave such rules out with --skip-rule and run them "
+                                            "natively",
+                                            fmt::join(refused, "; ")));
+  }
+  for (size_t at = 0; at < text.size();) {
+    size_t end = text.find(";\n", at);
+    if (end == std::string::npos) end = text.size();
+    std::string q = text.substr(at, end - at);
+    if (q.find("SELECT") != std::string::npos) queries->push_back(q);
+    at = end + 2;
+  }
+  return Status::Ok();
+}
+
+// The rules' findings.  Shard-local when every group lies on one shard (the input is sharded
+// by the key field every grouped rule keys on, or the rules are row rules): each shard runs
+// every query over its local table, at the same time, and the rows are put together; else
+// the initiator runs them over the Distributed table.
+Status RunRules(EngineSession& session, const ir::Program& program, const SqlOptions& global, const SqlOptions& local,
+                bool shard_local, std::vector<std::string>* rows, std::vector<std::string>* ids) {
+  std::vector<std::string> queries;
+  if (!shard_local) {
+    if (Status st = Lower(program, global, &queries); !st.ok()) return st;
+    return EngineFindings(session.initiator(), queries, rows, ids);
+  }
+  if (Status st = Lower(program, local, &queries); !st.ok()) return st;
+  const size_t n = session.shard_count();
+  std::vector<std::vector<std::string>> shard_rows(n), shard_ids(n);
+  std::vector<Status> status(n);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] { status[i] = EngineFindings(session.shard(i), queries, &shard_rows[i], &shard_ids[i]); });
+  }
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < n; ++i) {
+    if (!status[i].ok()) return status[i];
+    rows->insert(rows->end(), shard_rows[i].begin(), shard_rows[i].end());
+    ids->insert(ids->end(), shard_ids[i].begin(), shard_ids[i].end());
+  }
+  return Status::Ok();
 }
 
 // The records of `input` that pass `where` ("WHERE …" or empty), after `header`.
@@ -225,11 +283,11 @@ Status Rejects(sql::Upload& upload, std::vector<io::Reject> evaluated, const Run
 }
 
 // The records whose rate is missing (sql::SqlMissingRates), evaluated natively: those it
-// rejects go to *rejects and are left out of the rules' input (*sql_options names the input
-// table as a subquery without them).
+// rejects go to *rejects and are left out of the rules' input (*sql_options, and the shards'
+// *local_options when given, name the input table as a subquery without them).
 Status MissingRates(EngineSession& session, const ir::Program& program, const ir::Layout& layout, const InputSpec& input,
                     const RunOptions& options, const std::vector<std::string>& rules, const std::string& input_table,
-                    const std::string& header, SqlOptions* sql_options, std::vector<io::Reject>* rejects) {
+                    const std::string& header, SqlOptions* sql_options, SqlOptions* local_options, std::vector<io::Reject>* rejects) {
   std::vector<std::string> queries, rows, ids;
   if (Status st = sql::SqlMissingRates(program, *sql_options, &queries); !st.ok()) return st;
   for (const std::string& q : queries) {
@@ -253,9 +311,13 @@ Status MissingRates(EngineSession& session, const ir::Program& program, const ir
   if (!st.ok() || native.rejects.empty()) return st;
   std::vector<std::string> out;
   for (const RejectedRow& r : native.rejects) out.push_back(r.record_id);
-  if (st = IdTable(session, rejected, out); !st.ok()) return st;
+  if (st = IdTable(session, rejected, out, true); !st.ok()) return st;
   const std::string name = layout.name.substr(layout.name.rfind('.') + 1);
   sql_options->table_names[name] = fmt::format("(SELECT * FROM `{}` WHERE `{}` GLOBAL NOT IN `{}`)", input_table, id, rejected);
+  if (local_options != nullptr) {
+    local_options->table_names[name] =
+        fmt::format("(SELECT * FROM `{}` WHERE `{}` NOT IN `{}_local`)", local_options->table_names[name], id, rejected);
+  }
   return Status::Ok();
 }
 
@@ -296,26 +358,6 @@ Status CreateTables(EngineSession& session, const ir::Program& program, const ir
   return Status::Ok();
 }
 
-// The lowered queries of `rules`; a rule that is not lowered is an error naming it.
-Status Lower(const ir::Program& program, const SqlOptions& sql_options, std::vector<std::string>* queries) {
-  std::string text;
-  std::vector<std::string> refused;
-  if (Status st = SqlRules(program, sql_options, &text, &refused); !st.ok()) return st;
-  if (!refused.empty()) {
-    return Status::NotSupported(fmt::format("not every rule runs in the engine: {}; leave such rules out with --skip-rule and run them "
-                                            "natively",
-                                            fmt::join(refused, "; ")));
-  }
-  for (size_t at = 0; at < text.size();) {
-    size_t end = text.find(";\n", at);
-    if (end == std::string::npos) end = text.size();
-    std::string q = text.substr(at, end - at);
-    if (q.find("SELECT") != std::string::npos) queries->push_back(q);
-    at = end + 2;
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Status RunOnEngine(const ir::Program& program, const InputSpec& input, const EngineTarget& target, const RunOptions& options,
@@ -348,14 +390,20 @@ Status RunOnEngine(const ir::Program& program, const InputSpec& input, const Eng
   std::vector<SqlColumn> columns = sql::InputColumns(*layout, SqlDialect::kClickHouse);
   if (Status st = sql::UploadCsv(program, *layout, input, columns, session->initiator(), input_table, options.progress, &upload); !st.ok()) return st;
   phases.Done("read and upload the batch");
+  // Shard-local when the input is sharded by the key every grouped rule keys on (Decree's own
+  // table is: see CreateTables).
+  const int part = ir::SharedKeyField(program, layout->name);
+  const bool shard_local = session->distributed() && (part >= 0 || part == ir::kNoGroupedRules);
+  SqlOptions local_options = sql_options;
+  const std::string name = layout->name.substr(layout->name.rfind('.') + 1);
+  local_options.table_names[name] = session->Name(name + "_local");
   std::vector<io::Reject> evaluated;
-  Status st = MissingRates(*session, program, *layout, input, options, rules, input_table, upload.header, &sql_options, &evaluated);
-  queries.clear();
-  if (st.ok()) st = Lower(program, sql_options, &queries);
+  Status st = MissingRates(*session, program, *layout, input, options, rules, input_table, upload.header, &sql_options,
+                           shard_local ? &local_options : nullptr, &evaluated);
   std::vector<std::string> rows, ids;
-  if (st.ok()) st = EngineFindings(*session, queries, &rows, &ids);
+  if (st.ok()) st = RunRules(*session, program, sql_options, local_options, shard_local, &rows, &ids);
   if (!st.ok()) return st;
-  phases.Done("rules in the engine");
+  phases.Done(fmt::format("rules in the engine{}", shard_local ? " (shard-local)" : ""));
   Fetched fetched;
   std::string where;
   if (ids.empty()) {
@@ -367,7 +415,7 @@ Status RunOnEngine(const ir::Program& program, const InputSpec& input, const Eng
     if (st.ok()) st = Fetch(*session, input_table, where, upload.header, &fetched);
   }
   if (!st.ok()) return st;
-  phases.Done("fetch back");
+  phases.Done(fmt::format("fetch back ({} records)", fetched.positions.size()));
   RunResult native;
   if (st = EvaluateNatively(program, *layout, input, options, rules, fetched.csv, &native); !st.ok()) return st;
   if (native.rows_read != fetched.positions.size() || native.rows_read != native.rows_evaluated + native.rows_rejected) {

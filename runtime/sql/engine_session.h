@@ -21,6 +21,7 @@ class EngineSession {
   ~EngineSession();  // drops the tables the run created, on every server
 
   ClickHouse& initiator() { return *initiator_; }
+  ClickHouse& shard(size_t i) { return *shards_[i]; }
   bool distributed() const { return distributed_; }
   size_t shard_count() const { return shards_.size(); }
   const std::string& database() const { return database_; }
