@@ -113,7 +113,11 @@ bool ParseSize(const std::string& m, uint64_t* out) {
 }
 
 int Run(const Args& args) {
-  if (!args.Has("input")) return UsageError("run", "missing --input BATCH");
+  const bool engine_table = args.Has("engine") && args.Has("input-table");
+  if (engine_table && args.Has("input")) {
+    return UsageError("run", "with --engine, give --input FILE (uploaded) or --input-table NAME (a table in the engine), not both");
+  }
+  if (!args.Has("input") && !engine_table) return UsageError("run", "missing --input BATCH");
   InputSpec input;
   input.path = args.Get("input");
   if (Status f = ParseInputFormat(args.Get("input-format", "auto"), &input.format); !f.ok()) return UsageError("run", f.message());
@@ -158,7 +162,7 @@ int Run(const Args& args) {
   // No output replaces an input or another output; checked before anything is read.
   PathGuard guard;
   GuardSources(args.positionals(), &guard);
-  guard.Input("--input", input.path);
+  if (!engine_table) guard.Input("--input", input.path);
   for (const auto& [name, file] : options.tables) guard.Input("--table " + name, file);
   for (const std::string& l : options.watch_lists) guard.Input("--list", l);
   guard.Output("--out", out);

@@ -13,6 +13,7 @@ clear error, exit 1 and no findings file; and no table of a run is left on the s
   tests/clickhouse_run_test.py DECREE DECREE_GEN SOURCE_DIR
 """
 import csv
+import json
 import os
 import re
 import shutil
@@ -97,6 +98,57 @@ def spoil(src, dst):
             w.writerow(r)
 
 
+def loadable_spoil(src, dst):
+    """A copy of a generated batch with values a typed ClickHouse table accepts but the native
+    reader rejects, a currency without a rate, and a name over two lines."""
+    rows = list(csv.reader(open(src, newline="", encoding="utf-8")))
+    c = {k: i for i, k in enumerate(rows[0])}
+    b = rows[1:]
+    for row, col, value in ((5, "direction", "sideways"), (9, "amount", "1.123"), (15, "booked_at", "2026-02-30T10:00:00+08:00"),
+                            (20, "counterparty_country", "XX"), (25, "cross_border", "yes"), (30, "currency", "CHF"),
+                            (31, "currency", "ABC"), (40, "booked_at", "2026-03-01T24:00:00+08:00"), (41, "customer_name", "two\nlines"),
+                            (44, "amount", "2.5"), (47, "counterparty_name", "")):
+        b[row][c[col]] = value
+    csv.writer(open(dst, "w", newline="", encoding="utf-8"), lineterminator="\n").writerows([rows[0]] + b)
+
+
+def table_inputs(ports, url, libs, batch, rates, last, skip):
+    """--input-table: the batch loaded into the `--ddl` tables (typed, sharded by customer: the
+    shard-local plan) and into a table of String columns sharded at random (cast by Decree,
+    global plan); findings as natively, rejects the native reader's (named by table and id)."""
+    ddl = run(["sql", libs["aml"], "--dialect", "clickhouse", "--ddl"]).stdout
+    cc.apply_ddl(ports, ddl)
+    cols = ", ".join(f"`{c}` String" for c in open(batch, encoding="utf-8").readline().strip().split(","))
+    for p in ports:
+        cc.query(p, f"CREATE TABLE S_local ({cols}) ENGINE = MergeTree ORDER BY txn_id")
+    cc.query(ports[0], "CREATE TABLE S AS S_local ENGINE = Distributed(decree, default, S_local, rand())")
+    data = open(batch, "rb").read()
+    for t in ("Transaction", "S"):
+        cc.query(ports[0], f"INSERT INTO {t} FORMAT CSVWithNames", data)
+    count = 0
+    for name, extra in (("lvtr", ["-t", f"usd_rate={rates}"]), ("aml", ["-t", f"usd_rate={rates}", "-t", f"last_activity={last}"] + skip["aml"])):
+        f, r = os.path.join(WORK, "tn.jsonl"), os.path.join(WORK, "tn.rejects.jsonl")
+        p = run(["run", libs[name], "-i", batch, "-o", f, "--rejects", r, "--max-rejects", "100", "--multiline-records", *extra])
+        if p.returncode != 0:
+            fail(f"native run over {batch}: {p.stderr}")
+        want_f = open(f, "rb").read()
+        want_r = sorted((j.get("record_id"), j["reason"]) for j in map(json.loads, open(r, encoding="utf-8")))
+        for table in ("Transaction", "S"):
+            p = run(["run", libs[name], "--engine", url, "--input-table", table, "-o", f, "--rejects", r, "--max-rejects", "100", *extra],
+                    env=dict(os.environ, DECREE_TIMING="1"))
+            if p.returncode != 0:
+                fail(f"--input-table {table}, {name}: exit {p.returncode}: {p.stderr}")
+            if ("rules in the engine (shard-local)" in p.stderr) != (table == "Transaction"):
+                fail(f"--input-table {table}: the plan should be {'shard-local' if table == 'Transaction' else 'global'}")
+            got = [json.loads(l) for l in open(r, encoding="utf-8")]
+            if open(f, "rb").read() != want_f:
+                fail(f"--input-table {table}, {name}: findings differ from the native run's")
+            if sorted((j.get("record_id"), j["reason"]) for j in got) != want_r or any(j["position"] != f"table {table}" for j in got):
+                fail(f"--input-table {table}, {name}: rejects {got[:3]}, natively {want_r[:3]}")
+            count += want_f.count(b"\n")
+    return count, len(want_r)
+
+
 class Listener:
     """A TCP server on a free port that never answers (`drop`: closes each connection)."""
 
@@ -174,6 +226,9 @@ def main():
             fail(f"filing-checks found only {counts[0]} mistakes")
         filing_findings = counts[0]
         total = [total[0] + counts[0], total[1] + counts[1]]
+    loadable = os.path.join(WORK, "loadable.csv")
+    loadable_spoil(os.path.join(WORK, "b3.csv"), loadable)
+    table_findings, table_rejects = table_inputs(ports, url, libs, loadable, os.path.join(WORK, "rates3.csv"), os.path.join(WORK, "last3.csv"), skip)
     # Reliability.
     small = os.path.join(WORK, "b3.csv")
     base = ["run", libs["lvtr"], "-i", small, "-t", f"usd_rate={os.path.join(WORK, 'rates3.csv')}"]
@@ -193,7 +248,8 @@ def main():
         if left:
             fail(f"tables left on the shard at port {p}: {left}")
     print(f"clickhouse_run_test: decree run --engine wrote the native findings and rejects byte for byte: {total[0]} findings and "
-          f"{total[1]} rejects over two seeds, plain and spoiled, four rulesets, constructs and a filing ({filing_findings} filing-checks findings; {refusals} rules not lowered left out); refused as it should: "
+          f"{total[1]} rejects over two seeds, plain and spoiled, four rulesets, constructs and a filing ({filing_findings} filing-checks findings; {refusals} rules not lowered left out); "
+          f"--input-table (typed and shard-local, String and global): {table_findings} findings, {table_rejects} rejects as natively; refused as it should: "
           + " | ".join(msgs))
 
 
