@@ -47,20 +47,24 @@ Status Fetch(EngineSession& session, const Batch& batch, const std::string& wher
   *out->csv = batch.header;
   if (!out->csv->empty() && out->csv->back() != '\n') out->csv->push_back('\n');
   std::string answer;
-  Status st = session.initiator().Query(
-      fmt::format("SELECT {}, {} FROM `{}` {} ORDER BY {} FORMAT TabSeparated", batch.pos, batch.record, batch.table, where, batch.order), &answer);
+  const bool from_file = batch.record.empty();
+  Status st = session.initiator().Query(fmt::format("SELECT {}{}{} FROM `{}` {} ORDER BY {} FORMAT TabSeparated", batch.pos, from_file ? "" : ", ",
+                                                    batch.record, batch.table, where, batch.order),
+                                        &answer);
   if (!st.ok()) return st;
   for (size_t at = 0, nl; at < answer.size(); at = nl + 1) {
     nl = answer.find('\n', at);
     if (nl == std::string::npos) nl = answer.size();
     std::vector<std::string> v = SplitTsv(std::string_view(answer).substr(at, nl - at));
-    if (v.size() != 2) return Status::Internal("the records fetched back have " + std::to_string(v.size()) + " columns");
+    if (v.size() != (from_file ? 1u : 2u)) return Status::Internal("the records fetched back have " + std::to_string(v.size()) + " columns");
     out->positions.push_back(std::strtoull(v[0].c_str(), nullptr, 10));
+    if (from_file) continue;
     out->offsets.push_back(out->csv->size());
     *out->csv += v[1];
     if (out->csv->back() != '\n') out->csv->push_back('\n');
   }
-  return Status::Ok();
+  // An uploaded file's records are read from it again, as the reader read them.
+  return from_file ? ReadRecords(*batch.file, out->positions, out->csv.get(), &out->offsets) : Status::Ok();
 }
 
 Status EvaluateNatively(const ir::Program& program, const ir::Layout& layout, const Batch& batch, const InputSpec& input,
@@ -98,7 +102,6 @@ Status UploadBatch(EngineSession& session, const ir::Program& program, const ir:
   std::vector<SqlColumn> columns = InputColumns(layout, SqlDialect::kClickHouse);
   std::vector<SqlColumn> stored = columns;
   stored.push_back({kPosColumn, "UInt64", false});
-  stored.push_back({kRecordColumn, "String", false});
   const std::string order = "`" + layout.fields[layout.id_field].column + "`";
   out->table = session.Name(name);
   const std::string local = session.distributed() ? session.Name(name + "_local") : out->table;
@@ -115,7 +118,7 @@ Status UploadBatch(EngineSession& session, const ir::Program& program, const ir:
   }
   Upload upload;
   if (st = UploadCsv(program, layout, input, columns, session.initiator(), out->table, options.progress, &upload); !st.ok()) return st;
-  out->record = fmt::format("`{}`", kRecordColumn);
+  out->record.clear();  // read from the file
   out->pos = out->order = fmt::format("`{}`", kPosColumn);
   out->header = upload.header;
   out->name = input.path;
@@ -124,6 +127,7 @@ Status UploadBatch(EngineSession& session, const ir::Program& program, const ir:
   out->format = upload.source->format_name();
   out->labeler = upload.source->NewLabeler();
   out->source = std::move(upload.source);
+  out->file = std::move(upload.file);
   out->rows_read = upload.rows_read;
   out->lines_read = upload.rows_read + upload.extra_lines + upload.blank_lines;
   out->blank_lines = upload.blank_lines;

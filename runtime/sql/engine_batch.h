@@ -10,6 +10,7 @@
 
 #include "decree/input.h"
 #include "decree/run.h"
+#include "io/input_file.h"
 #include "io/source.h"
 #include "ir/ir.h"
 #include "sql/engine_session.h"
@@ -20,7 +21,7 @@ struct Batch {
   std::string table;          // read through the initiator: Distributed, or the one server's table
   std::string local;          // each shard's local table, when the plan is shard-local ("" if not)
   std::string columns = "*";  // the SELECT list the rules read (the --ddl types)
-  std::string record, pos;    // a row as a CSV record, and its input position (expressions)
+  std::string record, pos;    // a row as a CSV record ("": read from `file`), and its input position (expressions)
   std::string order;          // the order rows read back in (input order, else by id)
   std::string header;         // the CSV header of those records (with its line break)
   std::string name;           // for messages ("batch.csv", "table Transaction")
@@ -30,6 +31,7 @@ struct Batch {
   // What the reader found (decree::RunResult's counts).
   std::vector<io::Reject> rejects;
   std::unique_ptr<io::RowSource> source;  // an uploaded file's reader (its labeler reads it)
+  std::unique_ptr<io::InputFile> file;    // an uploaded file, its records read again by position
   std::unique_ptr<io::PositionLabeler> labeler;
   uint64_t rows_read = 0, lines_read = 0, blank_lines = 0, multiline_rows = 0;
   std::string format;

@@ -67,8 +67,8 @@ std::string Row(const Finding& f) {
 }
 
 // Every lowered query's findings, as rows; *ids the txn ids they name.
-Status EngineFindings(sql::ClickHouse& server, const std::vector<std::string>& queries, std::vector<std::string>* rows,
-                      std::vector<std::string>* ids) {
+Status EngineFindings(sql::ClickHouse& server, const std::vector<std::string>& queries, const std::set<std::string>& window_rules,
+                      std::vector<std::string>* rows, std::vector<std::string>* ids, std::vector<std::string>* window_ids) {
   for (const std::string& q : queries) {
     std::string answer;
     if (Status st = server.Query(q + "\nFORMAT TabSeparated", &answer); !st.ok()) return st;
@@ -79,10 +79,11 @@ Status EngineFindings(sql::ClickHouse& server, const std::vector<std::string>& q
       std::vector<std::string> v = sql::SplitTsv(std::string_view(answer).substr(at, nl - at));
       at = nl + 1;
       if (v.size() != 3) return Status::Internal("a lowered query gave a row of " + std::to_string(v.size()) + " columns");
+      std::vector<std::string>* to = window_rules.count(v[0]) != 0 ? window_ids : ids;
       for (size_t b = 0, e; b <= v[2].size(); b = e + 1) {
         e = v[2].find(',', b);
         if (e == std::string::npos) e = v[2].size();
-        ids->push_back(v[2].substr(b, e - b));
+        to->push_back(v[2].substr(b, e - b));
       }
       rows->push_back(v[0] + '\t' + v[1] + '\t' + v[2]);
     }
@@ -115,48 +116,79 @@ Status Lower(const ir::Program& program, const SqlOptions& sql_options, std::vec
 // every query over its local table, at the same time, and the rows are put together; else
 // the initiator runs them over the Distributed table.
 Status RunRules(EngineSession& session, const ir::Program& program, const SqlOptions& global, const SqlOptions& local,
-                bool shard_local, std::vector<std::string>* rows, std::vector<std::string>* ids) {
+                bool shard_local, std::vector<std::string>* rows, std::vector<std::string>* ids, std::vector<std::string>* window_ids) {
+  std::set<std::string> window_rules;
+  for (const ir::Rule& r : program.rules) {
+    if (r.has_window) window_rules.insert(r.id);
+  }
   std::vector<std::string> queries;
   if (!shard_local) {
     if (Status st = Lower(program, global, &queries); !st.ok()) return st;
-    return EngineFindings(session.initiator(), queries, rows, ids);
+    return EngineFindings(session.initiator(), queries, window_rules, rows, ids, window_ids);
   }
   if (Status st = Lower(program, local, &queries); !st.ok()) return st;
   const size_t n = session.shard_count();
-  std::vector<std::vector<std::string>> shard_rows(n), shard_ids(n);
+  std::vector<std::vector<std::string>> shard_rows(n), shard_ids(n), shard_window_ids(n);
   std::vector<Status> status(n);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < n; ++i) {
-    threads.emplace_back([&, i] { status[i] = EngineFindings(session.shard(i), queries, &shard_rows[i], &shard_ids[i]); });
+    threads.emplace_back([&, i] {
+      status[i] = EngineFindings(session.shard(i), queries, window_rules, &shard_rows[i], &shard_ids[i], &shard_window_ids[i]);
+    });
   }
   for (std::thread& t : threads) t.join();
   for (size_t i = 0; i < n; ++i) {
     if (!status[i].ok()) return status[i];
     rows->insert(rows->end(), shard_rows[i].begin(), shard_rows[i].end());
     ids->insert(ids->end(), shard_ids[i].begin(), shard_ids[i].end());
+    window_ids->insert(window_ids->end(), shard_window_ids[i].begin(), shard_window_ids[i].end());
   }
   return Status::Ok();
 }
 
-// The WHERE that selects every partition (the key field all grouped rules share) holding a
-// record whose id is in `ids_table`: every group a finding can come from, whole.
-Status PartitionWhere(EngineSession& session, const ir::Program& program, const ir::Layout& layout, const std::string& input,
-                      const std::string& ids_table, std::string* where) {
+// The WHERE that selects the records every finding needs, whole: a row rule's finding its
+// record, a `per` group's finding its records (they are the whole group: every record of the
+// group passing the rule's guards is one of its txn_ids); a window finding every record of its
+// partition (the key field every grouped rule shares; every record when there is none), since
+// the other anchors of its day need their windows too.
+Status FetchWhere(EngineSession& session, const ir::Program& program, const ir::Layout& layout, const std::string& input,
+                  const std::vector<std::string>& ids, const std::vector<std::string>& window_ids, std::string* where) {
   const std::string id = layout.fields[layout.id_field].column;
-  int part = ir::SharedKeyField(program, layout.name);
-  if (part == ir::kNoGroupedRules) {
-    *where = fmt::format("WHERE `{}` GLOBAL IN `{}`", id, ids_table);
-  } else if (part >= 0 && !layout.fields[part].type.optional) {
-    const std::string k = layout.fields[part].column, keys = session.Name("keys");
-    Status st = session.CreateOnce(keys, fmt::format("CREATE TABLE `{}` (k String) ENGINE = Memory", keys));
-    if (st.ok()) st = session.initiator().Query(fmt::format("INSERT INTO `{}` SELECT DISTINCT toString(`{}`) FROM `{}` WHERE `{}` GLOBAL IN `{}`",
-                                                            keys, k, input, id, ids_table));
-    if (!st.ok()) return st;
-    *where = fmt::format("WHERE toString(`{}`) GLOBAL IN `{}`", k, keys);
-  } else {
-    where->clear();  // no key every grouped rule shares: every record
+  std::vector<std::string> any;
+  if (!ids.empty()) {
+    const std::string found = session.Name("found");
+    if (Status st = sql::IdTable(session, found, ids); !st.ok()) return st;
+    any.push_back(fmt::format("`{}` GLOBAL IN `{}`", id, found));
   }
+  if (!window_ids.empty()) {
+    int part = ir::SharedKeyField(program, layout.name);
+    if (part < 0 || layout.fields[part].type.optional) {
+      where->clear();  // no key every grouped rule shares: every record
+      return Status::Ok();
+    }
+    const std::string found = session.Name("found_windows"), keys = session.Name("keys"), k = layout.fields[part].column;
+    Status st = sql::IdTable(session, found, window_ids);
+    if (st.ok()) st = session.CreateOnce(keys, fmt::format("CREATE TABLE `{}` (k String) ENGINE = Memory", keys));
+    if (st.ok()) st = session.initiator().Query(fmt::format("INSERT INTO `{}` SELECT DISTINCT toString(`{}`) FROM `{}` WHERE `{}` GLOBAL IN `{}`",
+                                                            keys, k, input, id, found));
+    if (!st.ok()) return st;
+    any.push_back(fmt::format("toString(`{}`) GLOBAL IN `{}`", k, keys));
+  }
+  *where = any.empty() ? "WHERE 0" : fmt::format("WHERE {}", fmt::join(any, " OR "));
   return Status::Ok();
+}
+
+// The native findings the engine found (rule and key): the fetched records may hold parts of
+// other groups, whose findings are not the batch's.
+std::vector<Finding> Reported(std::vector<Finding> native, const std::vector<std::string>& rows) {
+  std::set<std::string> keys;
+  for (const std::string& r : rows) keys.insert(r.substr(0, r.find('\t', r.find('\t') + 1)));
+  std::vector<Finding> out;
+  for (Finding& f : native) {
+    std::string row = Row(f);
+    if (keys.count(row.substr(0, row.find('\t', row.find('\t') + 1))) != 0) out.push_back(std::move(f));
+  }
+  return out;
 }
 
 // The engine's findings and the native evaluation's must be the same rows.
@@ -309,21 +341,17 @@ Status RunOnEngine(const ir::Program& program, const InputSpec& input, const Eng
   phases.Done(target.input_table.empty() ? "read and upload the batch" : "check the table's rows");
   SqlOptions local = global;
   std::vector<io::Reject> evaluated;
-  std::vector<std::string> rows, ids;
+  std::vector<std::string> rows, ids, window_ids;
   if (st = Views(*session, *layout, batch, &global, &local); st.ok()) {
     st = MissingRates(*session, program, *layout, input, options, rules, global, &batch, &evaluated);
   }
   if (st.ok()) st = Views(*session, *layout, batch, &global, &local);
-  if (st.ok()) st = RunRules(*session, program, global, local, !batch.local.empty(), &rows, &ids);
+  if (st.ok()) st = RunRules(*session, program, global, local, !batch.local.empty(), &rows, &ids, &window_ids);
   if (!st.ok()) return st;
   phases.Done(fmt::format("rules in the engine{}", batch.local.empty() ? "" : " (shard-local)"));
   Fetched fetched;
-  std::string where = "WHERE 0";
-  if (!ids.empty()) {
-    const std::string found = session->Name("found");
-    st = sql::IdTable(*session, found, ids);
-    if (st.ok()) st = PartitionWhere(*session, program, *layout, batch.table, found, &where);
-  }
+  std::string where;
+  st = FetchWhere(*session, program, *layout, batch.table, ids, window_ids, &where);
   if (st.ok()) st = sql::Fetch(*session, batch, where, &fetched);
   if (!st.ok()) return st;
   phases.Done(fmt::format("fetch back ({} records)", fetched.positions.size()));
@@ -332,6 +360,7 @@ Status RunOnEngine(const ir::Program& program, const InputSpec& input, const Eng
   if (native.rows_read != fetched.positions.size() || native.rows_read != native.rows_evaluated + native.rows_rejected) {
     return Status::Internal(fmt::format("{} records fetched back, {} read again", fetched.positions.size(), native.rows_read));
   }
+  native.findings = Reported(std::move(native.findings), rows);
   if (st = Agree(rows, native.findings); !st.ok()) return st;
   if (st = sql::MapRejects(native, fetched, &evaluated); !st.ok()) return st;
   phases.Done("native evaluation");

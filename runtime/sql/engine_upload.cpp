@@ -38,10 +38,10 @@ void AppendValue(std::string_view text, const SqlColumn& c, std::string* out) {
   }
 }
 
-std::string InsertInto(const std::string& table, const std::vector<SqlColumn>& columns, bool with_record) {
+std::string InsertInto(const std::string& table, const std::vector<SqlColumn>& columns, bool with_pos) {
   std::string cols;
   for (const SqlColumn& c : columns) cols += (cols.empty() ? "`" : ", `") + c.name + "`";
-  if (with_record) cols += fmt::format(", `{}`, `{}`", kPosColumn, kRecordColumn);
+  if (with_pos) cols += fmt::format(", `{}`", kPosColumn);
   return fmt::format("INSERT INTO `{}` ({}) FORMAT TabSeparated", table, cols);
 }
 
@@ -78,7 +78,8 @@ Status UploadCsv(const ir::Program& program, const ir::Layout& layout, const Inp
   std::vector<uint64_t> accepted;
   if (Status st = ReadNatively(*out->source, progress, out, &accepted); !st.ok()) return st;
   out->accepted = accepted.size();
-  io::InputFile file;
+  out->file = std::make_unique<io::InputFile>();
+  io::InputFile& file = *out->file;
   if (Status st = file.Open(input.path, input.max_record_bytes); !st.ok()) return st;
   std::vector<std::string> names;
   size_t start = 0;
@@ -110,13 +111,40 @@ Status UploadCsv(const ir::Program& program, const ir::Layout& layout, const Inp
         rows.push_back('\t');
       }
       rows += std::to_string(accepted[i]);
-      rows.push_back('\t');
-      AppendTsv(std::string_view(data.data() + off, scanner.pos() - off), &rows);
       rows.push_back('\n');
     }
     if (Status st = engine.Insert(insert, rows); !st.ok()) return st;
   }
   return Status::Ok();
+}
+
+Status ReadRecords(const io::InputFile& file, const std::vector<uint64_t>& positions, std::string* csv, std::vector<uint64_t>* offsets) {
+  std::string block;
+  uint64_t base = 0;
+  std::vector<io::CsvField> fields;
+  for (uint64_t pos : positions) {
+    for (size_t want = size_t{1} << 20;; want *= 2) {
+      if (pos < base || pos >= base + block.size()) {
+        block.clear();
+        base = pos;
+        if (Status st = file.ReadAt(pos, want, &block); !st.ok()) return st;
+      }
+      io::CsvScanner scanner(block.data(), static_cast<size_t>(pos - base), block.size());
+      io::CsvError error = io::CsvError::kNone;
+      scanner.Next(&fields, &error);
+      // A record that reaches the block's end may go on past it: read again, more.
+      if (scanner.pos() == block.size() && base + block.size() < file.size()) {
+        block.clear();
+        if (want > (uint64_t{1} << 34)) return Status::Internal("a record past 16 GB");
+        continue;
+      }
+      offsets->push_back(csv->size());
+      csv->append(block, static_cast<size_t>(pos - base), scanner.pos() - static_cast<size_t>(pos - base));
+      if (csv->back() != '\n') csv->push_back('\n');
+      break;
+    }
+  }
+  return file.CheckUnchanged();
 }
 
 Status UploadTableCsv(const std::string& path, const std::vector<SqlColumn>& columns, EngineSession& session, const std::string& table) {

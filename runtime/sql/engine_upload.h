@@ -1,7 +1,7 @@
 // A CSV batch into the engine: read by the native reader (its rejects, with the native
 // reasons and positions), its accepted records uploaded to the run's input table with their
-// input position and their text, so that the records a finding needs can be fetched back and
-// evaluated natively exactly as they were read.
+// input position, so that the records a finding needs can be read again from the file, by
+// position, and evaluated natively exactly as they were read.
 #pragma once
 
 #include <cstdint>
@@ -12,18 +12,19 @@
 
 #include "decree/input.h"
 #include "decree/run.h"
+#include "io/input_file.h"
 #include "io/source.h"
 #include "sql/ddl.h"
 #include "sql/engine_session.h"
 
 namespace decree::sql {
 
-// The two columns the run's input table has beyond the layout's.
-inline constexpr const char* kPosColumn = "_decree_pos";        // UInt64: the record's input position
-inline constexpr const char* kRecordColumn = "_decree_record";  // String: the record's CSV text
+// The column the run's input table has beyond the layout's: the record's input position.
+inline constexpr const char* kPosColumn = "_decree_pos";  // UInt64
 
 struct Upload {
   std::unique_ptr<io::RowSource> source;  // labels the rejects' positions
+  std::unique_ptr<io::InputFile> file;    // the batch, open: records are read again from it
   std::string header;                     // the CSV's header bytes (with its line break)
   uint64_t rows_read = 0, accepted = 0, blank_lines = 0, multiline_rows = 0, extra_lines = 0;
   std::vector<io::Reject> rejects;  // the reader's, in input order
@@ -33,6 +34,10 @@ struct Upload {
 // (columns `columns`, then the two above) in blocks.  `progress` sees the bytes read.
 Status UploadCsv(const ir::Program& program, const ir::Layout& layout, const InputSpec& input, const std::vector<SqlColumn>& columns,
                  ClickHouse& engine, const std::string& table, const std::function<void(const RunProgress&)>& progress, Upload* out);
+
+// Appends to *csv the record of `file` at each position (ascending), each ending in a line
+// break; *offsets gets where each starts in *csv.
+Status ReadRecords(const io::InputFile& file, const std::vector<uint64_t>& positions, std::string* csv, std::vector<uint64_t>* offsets);
 
 // A declared table's CSV file into `table` on every shard (columns by header name).
 Status UploadTableCsv(const std::string& path, const std::vector<SqlColumn>& columns, EngineSession& session, const std::string& table);
