@@ -68,7 +68,8 @@ Status Fetch(EngineSession& session, const Batch& batch, const std::string& wher
 }
 
 Status EvaluateNatively(const ir::Program& program, const ir::Layout& layout, const Batch& batch, const InputSpec& input,
-                        const RunOptions& options, const std::vector<std::string>& rules, const Fetched& fetched, RunResult* out) {
+                        const RunOptions& options, const std::vector<std::string>& rules, const Fetched& fetched, RunResult* out,
+                        std::function<void(Finding&&)> on_finding) {
   InputSpec spec;
   spec.path = batch.name + " (records fetched back from the engine)";
   spec.format = InputFormat::kCsv;
@@ -84,6 +85,7 @@ Status EvaluateNatively(const ir::Program& program, const ir::Layout& layout, co
   sub.only_rules = rules;
   sub.memory_budget = options.memory_budget;
   sub.memory_limit = options.memory_limit;
+  sub.on_finding = std::move(on_finding);
   return Run(program, spec, sub, out);
 }
 

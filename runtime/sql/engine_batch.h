@@ -4,6 +4,7 @@
 // rejects them.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -55,9 +56,11 @@ Status TableBatch(EngineSession& session, const ir::Program& program, const ir::
 
 // The batch's rows that pass `where` ("WHERE …" or empty).
 Status Fetch(EngineSession& session, const Batch& batch, const std::string& where, Fetched* out);
-// The native evaluation (decree::Run) of fetched records, findings and rejects kept.
+// The native evaluation (decree::Run) of fetched records, rejects kept; findings kept, or
+// handed to `on_finding` in their sorted order when it is set.
 Status EvaluateNatively(const ir::Program& program, const ir::Layout& layout, const Batch& batch, const InputSpec& input,
-                        const RunOptions& options, const std::vector<std::string>& rules, const Fetched& fetched, RunResult* out);
+                        const RunOptions& options, const std::vector<std::string>& rules, const Fetched& fetched, RunResult* out,
+                        std::function<void(Finding&&)> on_finding = nullptr);
 // The native evaluation's rejects, at their input positions.
 Status MapRejects(const RunResult& native, const Fetched& fetched, std::vector<io::Reject>* out);
 // A Memory table `table` holding `ids` on the initiator (and `table`_local on every shard when

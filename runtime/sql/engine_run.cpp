@@ -178,23 +178,40 @@ Status FetchWhere(EngineSession& session, const ir::Program& program, const ir::
   return Status::Ok();
 }
 
-// The native findings the engine found (rule and key): the fetched records may hold parts of
-// other groups, whose findings are not the batch's.
-std::vector<Finding> Reported(std::vector<Finding> native, const std::vector<std::string>& rows) {
-  std::set<std::string> keys;
-  for (const std::string& r : rows) keys.insert(r.substr(0, r.find('\t', r.find('\t') + 1)));
-  std::vector<Finding> out;
-  for (Finding& f : native) {
-    std::string row = Row(f);
-    if (keys.count(row.substr(0, row.find('\t', row.find('\t') + 1))) != 0) out.push_back(std::move(f));
+// The native findings, as the native evaluation hands them over in their sorted order, kept
+// when the engine found them (rule and key: the fetched records may hold parts of other
+// groups, whose findings are not the batch's); rendered as findings.jsonl lines when the run
+// writes a file, else kept as objects.
+class Kept {
+ public:
+  Kept(const std::vector<std::string>& engine_rows, bool render) : render_(render) {
+    for (const std::string& r : engine_rows) keys_.insert(r.substr(0, r.find('\t', r.find('\t') + 1)));
   }
-  return out;
-}
+  void Add(Finding&& f) {
+    std::string row = Row(f);
+    if (keys_.count(row.substr(0, row.find('\t', row.find('\t') + 1))) == 0) return;
+    rows_.push_back(std::move(row));
+    if (render_) {
+      f.AppendJson(&jsonl_);
+      jsonl_.push_back('\n');
+    } else {
+      findings_.push_back(std::move(f));
+    }
+  }
+  std::vector<std::string>& rows() { return rows_; }
+  std::string& jsonl() { return jsonl_; }
+  std::vector<Finding>& findings() { return findings_; }
+
+ private:
+  bool render_;
+  std::set<std::string> keys_;
+  std::vector<std::string> rows_;
+  std::string jsonl_;
+  std::vector<Finding> findings_;
+};
 
 // The engine's findings and the native evaluation's must be the same rows.
-Status Agree(std::vector<std::string> engine, const std::vector<Finding>& native) {
-  std::vector<std::string> ours;
-  for (const Finding& f : native) ours.push_back(Row(f));
+Status Agree(std::vector<std::string> engine, std::vector<std::string> ours) {
   std::sort(engine.begin(), engine.end());
   std::sort(ours.begin(), ours.end());
   if (engine == ours) return Status::Ok();
@@ -296,14 +313,14 @@ Status DeclaredTables(EngineSession& session, const ir::Program& program, const 
   return Status::Ok();
 }
 
-// The findings of the native evaluation, to the file, the callback or the result.
-Status Deliver(std::vector<Finding> findings, const RunOptions& options, RunResult* result) {
-  result->finding_count = findings.size();
-  if (!options.findings_path.empty()) return WriteFileAtomically(options.findings_path, FindingsToJsonl(findings));
+// The findings kept, to the file, the callback or the result.
+Status Deliver(Kept& kept, const RunOptions& options, RunResult* result) {
+  result->finding_count = kept.rows().size();
+  if (!options.findings_path.empty()) return WriteFileAtomically(options.findings_path, kept.jsonl());
   if (options.on_finding) {
-    for (Finding& f : findings) options.on_finding(std::move(f));
+    for (Finding& f : kept.findings()) options.on_finding(std::move(f));
   } else {
-    result->findings = std::move(findings);
+    result->findings = std::move(kept.findings());
   }
   return Status::Ok();
 }
@@ -356,12 +373,13 @@ Status RunOnEngine(const ir::Program& program, const InputSpec& input, const Eng
   if (!st.ok()) return st;
   phases.Done(fmt::format("fetch back ({} records)", fetched.positions.size()));
   RunResult native;
-  if (st = sql::EvaluateNatively(program, *layout, batch, input, options, rules, fetched, &native); !st.ok()) return st;
+  Kept kept(rows, !options.findings_path.empty());
+  st = sql::EvaluateNatively(program, *layout, batch, input, options, rules, fetched, &native, [&kept](Finding&& f) { kept.Add(std::move(f)); });
+  if (!st.ok()) return st;
   if (native.rows_read != fetched.positions.size() || native.rows_read != native.rows_evaluated + native.rows_rejected) {
     return Status::Internal(fmt::format("{} records fetched back, {} read again", fetched.positions.size(), native.rows_read));
   }
-  native.findings = Reported(std::move(native.findings), rows);
-  if (st = Agree(rows, native.findings); !st.ok()) return st;
+  if (st = Agree(std::move(rows), kept.rows()); !st.ok()) return st;
   if (st = sql::MapRejects(native, fetched, &evaluated); !st.ok()) return st;
   phases.Done("native evaluation");
   result->layout = native.layout;
@@ -375,7 +393,7 @@ Status RunOnEngine(const ir::Program& program, const InputSpec& input, const Eng
   result->multiline_rows = batch.multiline_rows;
   if (st = Rejects(batch, std::move(evaluated), options, result); !st.ok()) return st;
   result->rows_evaluated = result->rows_read - result->rows_rejected;
-  if (st = Deliver(std::move(native.findings), options, result); !st.ok()) return st;
+  if (st = Deliver(kept, options, result); !st.ok()) return st;
   phases.Done("write");
   result->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return Status::Ok();
