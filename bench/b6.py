@@ -118,9 +118,10 @@ def main():
         compared += len(results[rule])
     sql_t, native_t = statistics.median(sql_times), statistics.median(native_times)
     refused = re.findall(r"not lowered: ([\w.]+)", lowered.stderr)
+    engine = engine_runs(ports, lib, batch, rates, last, refused)
     print(f"b6: {rows} rows ({shard_rows[0]} + {shard_rows[1]} per shard), load {load:.2f} s; {len(rules)} lowered rules on the "
           f"cluster {sql_t:.2f} s (median of 3), per shard alone {shard_times[0]:.2f} + {shard_times[1]:.2f} s; native decree run "
-          f"(all {len(rules) + len(refused)} rules) {native_t:.2f} s; {compared} findings identical")
+          f"(all {len(rules) + len(refused)} rules) {native_t:.2f} s; {compared} findings identical; " + engine["summary"])
     # Projection: a shard's time grows with its rows; N machines like this one, each holding
     # rows / N, take about the slower shard's time x 2 / N (the coordinator's merge of the
     # findings, a few thousand rows, is left out).
@@ -156,10 +157,56 @@ left out, and so are network costs. A projection, not a measurement:
 |---:|---:|---:|---:|
 {projection}
 
+{engine["section"]}
 """
         report = os.path.join(WORK, "b6.md")
         open(report, "w", encoding="utf-8").write(section)
         subprocess.run(["bash", "-c", 'source bench/lib.sh && write_section B6 "$1"', "b6", report], cwd=ROOT, check=True)
+
+
+def engine_runs(ports, lib, batch, rates, last, refused):
+    """`decree run --engine` end to end (the batch uploaded from its CSV; then the batch already
+    in the cluster, --input-table), against `decree run` over the same rules, 3 runs each: the
+    findings files must be identical byte for byte.  Returns the summary and the doc section."""
+    url = f"clickhouse://127.0.0.1:{ports[0]}/default"
+    skip = [a for r in refused for a in ("--skip-rule", r)]
+    tables = ["-t", f"usd_rate={rates}", "-t", f"last_activity={last}"]
+    times, phases, outputs = {}, {}, {}
+    for mode, extra in (("native", ["-i", batch]), ("upload", ["-i", batch, "--engine", url]),
+                        ("table", ["--engine", url, "--input-table", "Transaction"])):
+        out = os.path.join(WORK, f"{mode}.jsonl")
+        times[mode] = []
+        for _ in range(3):
+            started = time.time()
+            p = subprocess.run([DECREE, "run", lib, *extra, *tables, *skip, "-o", out, "--threads", "2"], capture_output=True, text=True,
+                               env=dict(os.environ, DECREE_TIMING="1"))
+            times[mode].append(time.time() - started)
+            if p.returncode != 0:
+                sys.exit(f"bench/b6.py: decree run ({mode}) failed: {p.stderr[-2000:]}")
+            phases[mode] = re.findall(r"decree timing: (tables in the engine|read and upload the batch|check the table's rows|"
+                                      r"rules in the engine[^0-9]*|fetch back \(\d+ records\)|native evaluation|write)\s+([0-9.]+) s", p.stderr)
+        outputs[mode] = open(out, "rb").read()
+    for mode in ("upload", "table"):
+        if outputs[mode] != outputs["native"]:
+            sys.exit(f"bench/b6.py: decree run --engine ({mode}) wrote other findings than the native run")
+    med = {m: statistics.median(t) for m, t in times.items()}
+    findings = outputs["native"].count(b"\n")
+    summary = (f"run --engine {med['upload']:.2f} s (upload), {med['table']:.2f} s (--input-table), native same rules {med['native']:.2f} s, "
+               f"{findings} findings identical")
+    rows_of = lambda m: "; ".join(f"{what.strip()} {sec} s" for what, sec in phases[m])
+    section = f"""**`decree run --engine`, end to end** (same day, same cluster; the {len(refused)} rules not lowered left out with
+`--skip-rule` on every side; medians of 3; every findings file identical to the native run's, byte for
+byte, {findings:,} findings):
+
+| run | seconds | ratio to native |
+|---|---:|---:|
+| `decree run` (native), the same rules | {med['native']:.2f} | 1.0× |
+| `decree run --engine URL -i batch.csv` (uploads the batch) | {med['upload']:.2f} | {med['upload'] / med['native']:.1f}× |
+| `decree run --engine URL --input-table Transaction` (the batch already loaded) | {med['table']:.2f} | {med['table'] / med['native']:.1f}× |
+
+Phases of the last run (`DECREE_TIMING=1`): upload — {rows_of('upload')}. Table — {rows_of('table')}.
+"""
+    return {"summary": summary, "section": section}
 
 
 try:
