@@ -60,6 +60,7 @@ const VerbSpec kSpec = {
         {"engine", 0, "URL", "run the rules inside ClickHouse, clickhouse://HOST:PORT/DATABASE (its HTTP interface): the same findings and rejects (docs/scale-out.md)"},
         {"cluster", 0, "NAME", "with --engine: the ClickHouse cluster whose shards hold the batch (default decree; absent: the one server)"},
         {"engine-timeout", 0, "SECONDS", "with --engine: the longest a query may run (default 600)"},
+        {"native-fallback", 0, "", "with --engine: rules the engine cannot run (path rules, screen()) run natively over the batch, their findings merged in order"},
     },
     {"decree run lvtr.dlib --input transactions.csv --table usd_rate=rates.csv --out findings.jsonl",
      "decree run rulesets/cn-pboc-lvtr -i examples/transactions.csv -t usd_rate=examples/rates.csv -o findings.jsonl",
@@ -138,9 +139,10 @@ int Run(const Args& args) {
     if (args.Has("engine-timeout") && !args.GetInt("engine-timeout", 1, 86400, &timeout)) return kExitUsage;
     engine.timeout_seconds = static_cast<int>(timeout);
     engine.input_table = args.Get("input-table");
+    engine.native_fallback = args.Has("native-fallback");
     if (args.Has("store")) return UsageError("run", "--store with --engine is not supported yet: store the findings file with a native run");
-  } else if (args.Has("cluster") || args.Has("engine-timeout")) {
-    return UsageError("run", "--cluster and --engine-timeout go with --engine");
+  } else if (args.Has("cluster") || args.Has("engine-timeout") || args.Has("native-fallback")) {
+    return UsageError("run", "--cluster, --engine-timeout and --native-fallback go with --engine");
   }
   options.watch_lists = args.GetAll("list");
   options.allow_partial_lists = args.Has("allow-partial-list");

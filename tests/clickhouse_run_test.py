@@ -2,7 +2,7 @@
 """`decree run --engine clickhouse://…` on the local two-shard cluster against the native run:
 the same findings.jsonl and rejects file byte for byte, the same summary counts and exit
 status, for generated batches (two seeds) through cn-pboc-lvtr, aml-typologies (with
-last_activity), us-fincen-ctr and the lowering's construct rules (rules `decree sql` refuses,
+last_activity; once more whole, its path rules run natively with --native-fallback), us-fincen-ctr and the lowering's construct rules (rules `decree sql` refuses,
 named with their construct, are left out of both runs: the two path rules, three constructs),
 a batch with bad rows (malformed values, a short record, a blank line, a record over two lines)
 and records whose currency has no rate (rejected by the native evaluation), and a PBoC
@@ -46,14 +46,14 @@ def summary(stderr):
     return [re.sub(r"\(see [^)]*\)", "(see REJECTS)", re.sub(r"; [0-9.]+ s \(.*\)$", "", l)) for l in lines]
 
 
-def compare(name, lib, batch, extra, url):
+def compare(name, lib, batch, extra, url, engine_extra=()):
     """Runs natively and on the engine; everything they write must be the same."""
     out = {}
     for mode in ("native", "engine"):
         f, r = os.path.join(WORK, f"{mode}.jsonl"), os.path.join(WORK, f"{mode}.rejects.jsonl")
         args = ["run", lib, "-i", batch, "-o", f, "--rejects", r, "--max-rejects", "1000", *extra]
         if mode == "engine":
-            args += ["--engine", url]
+            args += ["--engine", url, *engine_extra]
         p = run(args)
         if p.returncode != 0:
             fail(f"{name}: {mode} run exited {p.returncode}: {p.stderr}")
@@ -218,6 +218,14 @@ def main():
                 counts = compare(f"seed {seed} {os.path.basename(b)} {name}", libs[name], b, extra + skip[name], url)
                 total = [total[0] + counts[0], total[1] + counts[1]]
         counts = compare(f"seed {seed} multi-line records allowed", libs["aml"], bad, tables + skip["aml"] + ["--multiline-records"], url)
+        total = [total[0] + counts[0], total[1] + counts[1]]
+        # Every rule of aml-typologies: the path rules, not lowered, natively over a batch with
+        # planted fund flows (chains, cycles), their findings merged in order.
+        flows = os.path.join(WORK, f"flows{seed}.csv")
+        subprocess.run([GEN, "--rows", "20000", "--seed", str(seed), "--flows", "30", "--out", flows], check=True, capture_output=True)
+        counts = compare(f"seed {seed} aml-typologies whole, --native-fallback", libs["aml"], flows, tables, url, ["--native-fallback"])
+        if b"aml.layering_chain" not in open(os.path.join(WORK, "engine.jsonl"), "rb").read():
+            fail("no path finding to merge: the flows batch has no layering chain")
         total = [total[0] + counts[0], total[1] + counts[1]]
         lvtr_filing = os.path.join(WORK, f"filing{seed}.csv")
         cc.lvtr_filing(DECREE, libs["lvtr"], batch, rates, os.path.join(SRC, "examples", "institution.json"), lvtr_filing)

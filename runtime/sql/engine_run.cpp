@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <tuple>
 #include <cstdlib>
 #include <set>
 #include <thread>
@@ -92,13 +93,17 @@ Status EngineFindings(sql::ClickHouse& server, const std::vector<std::string>& q
 }
 
 // The lowered queries of `rules`; a rule that is not lowered is an error naming it.
-Status Lower(const ir::Program& program, const SqlOptions& sql_options, std::vector<std::string>* queries) {
+// With `refused_ids`, the rules not lowered are named there instead.
+Status Lower(const ir::Program& program, const SqlOptions& sql_options, std::vector<std::string>* queries,
+             std::vector<std::string>* refused_ids = nullptr) {
   std::string text;
   std::vector<std::string> refused;
   if (Status st = SqlRules(program, sql_options, &text, &refused); !st.ok()) return st;
-  if (!refused.empty()) {
-    return Status::NotSupported(fmt::format("not every rule runs in the engine: {}; leave such rules out with --skip-rule and run them "
-                                            "natively",
+  if (refused_ids != nullptr) {
+    for (const std::string& r : refused) refused_ids->push_back(r.substr(0, r.find(": ")));
+  } else if (!refused.empty()) {
+    return Status::NotSupported(fmt::format("not every rule runs in the engine: {}; leave such rules out with --skip-rule, or run them "
+                                            "natively over the batch with --native-fallback",
                                             fmt::join(refused, "; ")));
   }
   for (size_t at = 0; at < text.size();) {
@@ -191,22 +196,54 @@ class Kept {
     std::string row = Row(f);
     if (keys_.count(row.substr(0, row.find('\t', row.find('\t') + 1))) == 0) return;
     rows_.push_back(std::move(row));
-    if (render_) {
-      f.AppendJson(&jsonl_);
-      jsonl_.push_back('\n');
-    } else {
-      findings_.push_back(std::move(f));
+    Keep(std::move(f));
+  }
+  // The findings of rules run natively over the whole batch (other rules than the engine's),
+  // each in its place: the output is sorted by rule first.
+  void Merge(std::vector<Finding> others) {
+    std::vector<Entry> mine = std::move(entries_);
+    std::vector<Finding> objects = std::move(findings_);
+    size_t a = 0, b = 0;
+    while (a < mine.size() || b < others.size()) {
+      bool take_mine = b == others.size() ||
+                       (a < mine.size() && std::tie(mine[a].rule, mine[a].version) < std::tie(others[b].rule, others[b].rule_version));
+      if (take_mine) {
+        if (!render_) findings_.push_back(std::move(objects[a]));
+        entries_.push_back(std::move(mine[a++]));
+      } else {
+        Keep(std::move(others[b++]));
+      }
     }
   }
-  std::vector<std::string>& rows() { return rows_; }
-  std::string& jsonl() { return jsonl_; }
+  size_t size() const { return entries_.size(); }
+  const std::vector<std::string>& rows() const { return rows_; }
+  std::string Jsonl() const {
+    std::string out;
+    for (const Entry& e : entries_) out += e.line;
+    return out;
+  }
   std::vector<Finding>& findings() { return findings_; }
 
  private:
+  struct Entry {
+    std::string rule;
+    int version = 0;
+    std::string line;  // rendered (render_)
+  };
+  void Keep(Finding&& f) {
+    Entry e{f.rule, f.rule_version, std::string()};
+    if (render_) {
+      f.AppendJson(&e.line);
+      e.line.push_back('\n');
+    } else {
+      findings_.push_back(std::move(f));
+    }
+    entries_.push_back(std::move(e));
+  }
   bool render_;
   std::set<std::string> keys_;
   std::vector<std::string> rows_;
-  std::string jsonl_;
+  std::vector<Entry> entries_;
   std::vector<Finding> findings_;
 };
 
@@ -315,8 +352,8 @@ Status DeclaredTables(EngineSession& session, const ir::Program& program, const 
 
 // The findings kept, to the file, the callback or the result.
 Status Deliver(Kept& kept, const RunOptions& options, RunResult* result) {
-  result->finding_count = kept.rows().size();
-  if (!options.findings_path.empty()) return WriteFileAtomically(options.findings_path, kept.jsonl());
+  result->finding_count = kept.size();
+  if (!options.findings_path.empty()) return WriteFileAtomically(options.findings_path, kept.Jsonl());
   if (options.on_finding) {
     for (Finding& f : kept.findings()) options.on_finding(std::move(f));
   } else {
@@ -343,8 +380,18 @@ Status RunOnEngine(const ir::Program& program, const InputSpec& input, const Eng
   SqlOptions global;
   global.layout = layout->name;
   global.rules = rules;
-  std::vector<std::string> queries;
-  if (Status st = Lower(program, global, &queries); !st.ok()) return st;  // refusals first, before any work
+  std::vector<std::string> queries, fallback;
+  // Refusals first, before any work; with the fallback, the rules refused run natively.
+  if (Status st = Lower(program, global, &queries, target.native_fallback ? &fallback : nullptr); !st.ok()) return st;
+  if (!fallback.empty()) {
+    if (!target.input_table.empty()) return Status::NotSupported("--native-fallback needs the batch as a file (--input), not --input-table");
+    std::vector<std::string> lowered;
+    for (const std::string& r : rules) {
+      if (std::find(fallback.begin(), fallback.end(), r) == fallback.end()) lowered.push_back(r);
+    }
+    rules = global.rules = lowered;
+    if (rules.empty()) return Status::InvalidArgument("--native-fallback: no rule of the library runs in the engine");
+  }
   std::unique_ptr<EngineSession> session;
   if (Status st = EngineSession::Open(target, &session); !st.ok()) return st;
   global.database = session->database();
@@ -380,6 +427,25 @@ Status RunOnEngine(const ir::Program& program, const InputSpec& input, const Eng
     return Status::Internal(fmt::format("{} records fetched back, {} read again", fetched.positions.size(), native.rows_read));
   }
   if (st = Agree(std::move(rows), kept.rows()); !st.ok()) return st;
+  if (!fallback.empty()) {
+    // The rules the engine cannot run, natively over the whole batch.
+    RunResult rest;
+    std::vector<Finding> found;
+    RunOptions sub;
+    sub.layout = layout->name;
+    sub.threads = options.threads;
+    sub.tables = options.tables;
+    sub.watch_lists = options.watch_lists;
+    sub.allow_partial_lists = options.allow_partial_lists;
+    sub.only_rules = fallback;
+    sub.memory_budget = options.memory_budget;
+    sub.memory_limit = options.memory_limit;
+    sub.on_finding = [&found](Finding&& f) { found.push_back(std::move(f)); };
+    if (st = Run(program, input, sub, &rest); !st.ok()) return st;
+    for (RejectedRow& r : rest.rejects) evaluated.push_back(io::Reject{r.order, 0, std::move(r.record_id), std::move(r.reason)});
+    kept.Merge(std::move(found));
+    native.rules.insert(native.rules.end(), rest.rules.begin(), rest.rules.end());
+  }
   if (st = sql::MapRejects(native, fetched, &evaluated); !st.ok()) return st;
   phases.Done("native evaluation");
   result->layout = native.layout;

@@ -61,6 +61,9 @@ struct EngineTarget {
   // the layout's columns typed as SqlDdl prints them.  Empty: the batch is `input`, uploaded.
   std::string input_table;
   int timeout_seconds = 600;       // per query; a longer one is an error
+  // Rules that are not lowered run natively over the batch (a file), their findings merged in
+  // order; without it they make the run an error.
+  bool native_fallback = false;
 };
 
 // Runs `program`'s rules over a batch inside ClickHouse (docs/scale-out.md, "decree run
@@ -69,8 +72,9 @@ struct EngineTarget {
 // to and renders them with the native evaluation, after checking both agree finding for
 // finding.  `input` (CSV) is read by the native reader, its rejects reported as decree::Run
 // reports them, and its accepted records uploaded to tables of Decree's own that are dropped
-// afterwards; `options.tables` likewise, to every shard.  Rules that are not lowered make it
-// an error naming them (leave them out with options.only_rules).  An unreachable shard, a
+// afterwards (or the batch is target.input_table); `options.tables` likewise, to every shard.
+// Rules that are not lowered make it an error naming them (leave them out with
+// options.skip_rules, or run them natively with target.native_fallback).  An unreachable shard, a
 // refused or timed-out query is an error, and then no findings file is written.
 Status RunOnEngine(const ir::Program& program, const InputSpec& input, const EngineTarget& target, const RunOptions& options,
                    RunResult* result);
