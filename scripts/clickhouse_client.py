@@ -123,6 +123,86 @@ def lvtr_filing(decree, lib, batch, rates, institution, dst):
     csv.writer(open(dst, "w", newline="", encoding="utf-8"), lineterminator="\n").writerows(rows)
 
 
+def ddl_columns(ddl, table):
+    """The column names of `table`'s CREATE TABLE in a `decree sql --ddl` text."""
+    block = re.search(r"CREATE TABLE [`\"]" + re.escape(table) + r"[`\"] \((.*?)\n\)", ddl, re.S).group(1)
+    return re.findall(r'^  [`"](.+?)[`"] ', block, re.M)
+
+
+def xml_records_csv(xml_path, record, columns, dst):
+    """The records of a `from xml` layout in an XML filing, as CSV with the layout's columns:
+    each element whose path ends in `record` is a record; a column (`name`, `a/b`, `../x`) is
+    looked up on the record, then on each ancestor: an attribute, else a child element's text
+    (names by their local part; the first match).  Absent: an empty field."""
+    import xml.etree.ElementTree as ET
+    local = lambda tag: tag.rsplit("}", 1)[-1]
+    root = ET.parse(xml_path).getroot()
+    parent = {c: p for p in root.iter() for c in p}
+
+    def chain(e):
+        while e is not None:
+            yield e
+            e = parent.get(e)
+
+    def step(e, name):
+        if name == "..":
+            return parent.get(e)
+        return next((c for c in e if local(c.tag) == name), None)
+
+    def lookup(e, path):
+        parts = path.split("/")
+        for start in chain(e):
+            at = start
+            for i, part in enumerate(parts):
+                if i == len(parts) - 1 and part != ".." and at is not None:
+                    attr = next((v for k, v in at.attrib.items() if local(k) == part), None)
+                    if attr is not None:
+                        return attr
+                at = step(at, part) if at is not None else None
+            if at is not None and at is not start:
+                return (at.text or "").strip()
+        return ""
+
+    want = record.split("/")
+    rows = [columns]
+    for e in root.iter():
+        names = [local(x.tag) for x in chain(e)][: len(want)][::-1]
+        if names == want:
+            rows.append([lookup(e, c) for c in columns])
+    csv.writer(open(dst, "w", newline="", encoding="utf-8"), lineterminator="\n").writerows(rows)
+    return len(rows) - 1
+
+
+XML_LAYOUTS = {"CtrDetail": "Activity/CurrencyTransactionActivity/CurrencyTransactionActivityDetail",
+               "GoamlTransaction": "report/transaction"}
+
+
+def xml_filing_csvs(decree, work, libs, batch, rates, institution, filing_lib):
+    """CSV copies of two XML filings of `batch` (decree report: FinCEN CTR from `libs["ctr"]`'s
+    findings, goAML from `libs["lvtr"]`'s), as records of filing-checks' CtrDetail and
+    GoamlTransaction layouts, with mistakes those rules find.  Returns {layout: csv path}."""
+    out = {}
+    for layout, lib, fmt in (("CtrDetail", libs["ctr"], "fincen-ctr-xml"), ("GoamlTransaction", libs["lvtr"], "goaml-xml")):
+        findings, xml, dst = (os.path.join(work, f"{layout}{ext}") for ext in (".jsonl", ".xml", ".csv"))
+        subprocess.run([decree, "run", lib, "-i", batch, "-t", f"usd_rate={rates}", "-o", findings, "-q"], check=True)
+        subprocess.run([decree, "report", lib, "-f", findings, "-i", batch, "-t", f"usd_rate={rates}", "--format", fmt,
+                        "--institution", institution, "-o", xml], check=True, capture_output=True)
+        ddl = subprocess.run([decree, "sql", filing_lib, "--dialect", "clickhouse", "--ddl", "--layout", layout], check=True,
+                             capture_output=True, text=True).stdout
+        xml_records_csv(xml, XML_LAYOUTS[layout], ddl_columns(ddl, layout + "_local"), dst)
+        rows = list(csv.reader(open(dst, newline="", encoding="utf-8")))
+        c = {k: i for i, k in enumerate(rows[0])}
+        edits = ([(2, "DetailTransactionAmountText", "9000"), (4, "CurrencyTransactionActivityDetailTypeCode", "57"),
+                  (6, "TransactionDateText", "2026-03-24"), (8, "FilingDateText", "20260101")] if layout == "CtrDetail" else
+                 [(3, "date_transaction", "2026-03-24 19:52:01"), (5, "submission_date", "20260331")])
+        for r, col, v in edits:
+            rows[r][c[col]] = v
+        rows.append(list(rows[10]))  # a record twice
+        csv.writer(open(dst, "w", newline="", encoding="utf-8"), lineterminator="\n").writerows(rows)
+        out[layout] = dst
+    return out
+
+
 if __name__ == "__main__":
     if len(sys.argv) < 4 or sys.argv[1] != "apply-ddl":
         sys.exit(__doc__.split("\n\n", 1)[1])
