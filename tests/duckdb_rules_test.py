@@ -3,12 +3,16 @@
 package bench/ installs), against the native runtime: generated batches of three seeds are
 loaded into the tables `decree sql --dialect duckdb --ddl` prints (and one batch again with its
 times on whole hours, so that windows meet their bounds exactly); every lowered rule's SELECT
-must give exactly the native findings of that rule as (rule, key, txn_ids).  The same lowering
+must give exactly the native findings of that rule as (rule, key, txn_ids), and the findings
+DuckDB finds, rendered natively from the records they need as `decree run --engine` renders
+ClickHouse's, must be the native findings.jsonl byte for byte.  Then filing-checks' three
+layouts over filings with mistakes.  The same lowering
 runs on ClickHouse in tests/clickhouse_rules_test.py: one IR, two engines.  A rule that is not
 lowered must be named with its construct (exit 1), never silently missing.
 
   tests/duckdb_rules_test.py DECREE DECREE_GEN SOURCE_DIR
 """
+import csv
 import json
 import os
 import re
@@ -25,6 +29,7 @@ WORK = tempfile.mkdtemp(prefix="decree-duckrules-")
 # The shipped rulesets, and one rule per construct the lowering covers (tests/sql/constructs.decree).
 RULESETS = [f"{SRC}/rulesets/{r}" for r in ("cn-pboc-lvtr", "aml-typologies", "us-fincen-ctr")] + [f"{SRC}/tests/sql/constructs.decree"]
 RUNNER = os.path.join(SRC, "bench", "peers", "duckdb_sql.mjs")
+LIB = os.path.join(WORK, "lib.dlib")
 
 
 def fail(msg):
@@ -39,7 +44,7 @@ def sql_text(path):
 def main():
     if not os.path.isdir(os.path.join(SRC, "bench", "node_modules", "@duckdb", "node-api")):
         fail("bench/node_modules/@duckdb/node-api is missing: scripts/setup.sh installs it (npm ci in bench/)")
-    lib = os.path.join(WORK, "lib.dlib")
+    lib = LIB
     subprocess.run([DECREE, "build", *RULESETS, "-o", lib], check=True, capture_output=True)
     ddl = subprocess.run([DECREE, "sql", lib, "--dialect", "duckdb", "--ddl"], check=True, capture_output=True, text=True).stdout
     lowered = subprocess.run([DECREE, "sql", lib, "--dialect", "duckdb"], capture_output=True, text=True)
@@ -52,7 +57,7 @@ def main():
         fail(f"only {rules} lowered")
     queries = os.path.join(WORK, "queries.sql")
     open(queries, "w", encoding="utf-8").write("".join(s + ";\n" for s in selects))
-    compared = 0
+    compared = rendered = 0
     # Three seeds, and the first again with its times on whole hours (the windows' bounds).
     # The fifth: the second with some fields empty (a text, an optional country).
     for seed, snapped, blanks in ((3, False, False), (8, False, False), (5, False, False), (3, True, False), (8, False, True)):
@@ -86,12 +91,47 @@ def main():
                 fail(f"seed {seed}{' on whole hours' if snapped else ''}{' with empty fields' if blanks else ''}, {rule}: {len(got)} rows on DuckDB, {len(want)} natively; "
                      f"only on DuckDB: {extra[:3]}; only native: {missing[:3]}")
             compared += len(want)
+        rendered += render_natively(batch, ["-t", f"usd_rate={rates}", "-t", f"last_activity={last}", "-t", f"seen={last}"], rules, selects,
+                                    out, refused)
     if compared == 0:
         fail("no findings compared")
     filing_rules, filing_compared = filing_checks(batch, rates)
     print(f"duckdb_rules_test: {len(rules)} rules lowered ({', '.join(rules)}) give the native findings on DuckDB: "
           f"{compared} findings over three seeds, one on whole hours and one with empty fields; not lowered: " + ("; ".join(f"{r} ({why})" for r, why in refused) or "none")
+          + f"; findings.jsonl from DuckDB's findings rendered natively, byte for byte as the native run's: {rendered} findings"
           + f"; filing-checks over a PBoC large-value, a FinCEN CTR and a goAML filing with mistakes: {filing_rules} rules, {filing_compared} findings")
+
+
+def render_natively(batch, tables, rules, selects, out, refused):
+    """As `decree run --engine` does with ClickHouse (docs/scale-out.md): DuckDB decides which
+    findings exist; the records they need (a row or `per` finding's own records, a window
+    finding's customer's) are evaluated natively, and of those findings the ones DuckDB found
+    (rule and key) kept.  The result must be the native run's findings.jsonl, byte for byte."""
+    windowed = {rule for rule, s in zip(rules, selects) if "row_number() OVER ()" in s}
+    keys, ids, window_ids = set(), set(), set()
+    for i, rule in enumerate(rules):
+        for row in open(os.path.join(out, f"{i}.tsv"), encoding="utf-8").read().splitlines():
+            r, key, txns = row.split("\t")
+            keys.add((r, key))
+            (window_ids if rule in windowed else ids).update(txns.split(","))
+    lines = open(batch, encoding="utf-8").read().splitlines(keepends=True)
+    head = next(csv.reader(lines[:1]))
+    records = list(csv.reader(lines[1:]))  # generated batches: one line a record
+    tid, cid = head.index("txn_id"), head.index("customer_id")
+    customers = {r[cid] for r in records if r[tid] in window_ids}
+    subset = os.path.join(WORK, "subset.csv")
+    open(subset, "w", encoding="utf-8").write(lines[0] + "".join(l for l, r in zip(lines[1:], records) if r[tid] in ids or r[cid] in customers))
+    skip = [a for r, _ in refused for a in ("--skip-rule", r)]
+    full, part = os.path.join(WORK, "full.jsonl"), os.path.join(WORK, "part.jsonl")
+    subprocess.run([DECREE, "run", LIB, "-i", batch, *tables, *skip, "-o", full, "-q"], check=True)
+    subprocess.run([DECREE, "run", LIB, "-i", subset, *tables, *skip, "-o", part, "-q"], check=True)
+    kept = [l for l in open(part, encoding="utf-8")
+            if (lambda f: (f["rule"], "|".join(str(v) for v in f.get("key", {}).values())) in keys)(json.loads(l))]
+    want = open(full, encoding="utf-8").readlines()
+    if kept != want:
+        fail(f"findings rendered from DuckDB's: {len(kept)} lines, natively {len(want)}; first differing: "
+             f"{next((a[:200], b[:200]) for a, b in zip(kept + [''], want + ['']) if a != b)}")
+    return len(kept)
 
 
 def filing_checks(batch, rates):
