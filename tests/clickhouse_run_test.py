@@ -98,6 +98,32 @@ def spoil(src, dst):
             w.writerow(r)
 
 
+def other_formats(src, jsonl, db):
+    """The batch `src` as JSON Lines with bad records (a malformed value, a duplicated key, a
+    line that is not JSON, a value over two lines) and as a SQLite table."""
+    import sqlite3
+    rows = list(csv.reader(open(src, newline="", encoding="utf-8")))
+    head, body = rows[0], rows[1:]
+    with open(jsonl, "w", encoding="utf-8") as f:
+        for i, r in enumerate(body):
+            rec = dict(zip(head, r))
+            if i == 3:
+                rec["amount"] = "12,00"
+            if i == 8:
+                rec["customer_name"] = "two\nlines"
+            line = json.dumps(rec, ensure_ascii=False)
+            if i == 5:
+                line = line[:-1] + ', "amount": "999999.00"}'
+            if i == 7:
+                line = line[:40]
+            f.write(line + "\n")
+    con = sqlite3.connect(db)
+    con.execute(f"CREATE TABLE transactions ({', '.join(h + ' TEXT' for h in head)})")
+    con.executemany(f"INSERT INTO transactions VALUES ({', '.join('?' * len(head))})", [r for r in body if len(r) == len(head)])
+    con.commit()
+    con.close()
+
+
 def loadable_spoil(src, dst):
     """A copy of a generated batch with values a typed ClickHouse table accepts but the native
     reader rejects, a currency without a rate, and a name over two lines."""
@@ -241,6 +267,14 @@ def main():
             if counts[0] < 3:
                 fail(f"filing-checks {layout} found only {counts[0]} mistakes")
             filing_findings += counts[0]
+            total = [total[0] + counts[0], total[1] + counts[1]]
+    # Batches that are not CSV: uploaded as the values the native reader read, rendered.
+    jsonl, db = os.path.join(WORK, "b3.jsonl"), os.path.join(WORK, "b3.db")
+    other_formats(os.path.join(WORK, "bad3.csv"), jsonl, db)
+    r3, l3 = os.path.join(WORK, "rates3.csv"), os.path.join(WORK, "last3.csv")
+    for b in (jsonl, db):
+        for name, extra in (("lvtr", ["-t", f"usd_rate={r3}"]), ("aml", ["-t", f"usd_rate={r3}", "-t", f"last_activity={l3}"])):
+            counts = compare(f"{os.path.basename(b)} {name}", libs[name], b, extra, url, ["--native-fallback"])
             total = [total[0] + counts[0], total[1] + counts[1]]
     loadable = os.path.join(WORK, "loadable.csv")
     loadable_spoil(os.path.join(WORK, "b3.csv"), loadable)

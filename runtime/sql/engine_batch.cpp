@@ -104,6 +104,7 @@ Status UploadBatch(EngineSession& session, const ir::Program& program, const ir:
   std::vector<SqlColumn> columns = InputColumns(layout, SqlDialect::kClickHouse);
   std::vector<SqlColumn> stored = columns;
   stored.push_back({kPosColumn, "UInt64", false});
+  stored.push_back({kRecordColumn, "String", false});
   const std::string order = "`" + layout.fields[layout.id_field].column + "`";
   out->table = session.Name(name);
   const std::string local = session.distributed() ? session.Name(name + "_local") : out->table;
@@ -119,12 +120,13 @@ Status UploadBatch(EngineSession& session, const ir::Program& program, const ir:
     if (part >= 0 || part == ir::kNoGroupedRules) out->local = local;
   }
   Upload upload;
-  if (st = UploadCsv(program, layout, input, columns, session.initiator(), out->table, options.progress, &upload); !st.ok()) return st;
-  out->record.clear();  // read from the file
+  if (st = UploadInput(program, layout, input, columns, session.initiator(), out->table, options.progress, &upload); !st.ok()) return st;
+  // A CSV batch's records are read again from the file; another format's, from the engine.
+  out->record = upload.records ? fmt::format("`{}`", kRecordColumn) : "";
   out->pos = out->order = fmt::format("`{}`", kPosColumn);
   out->header = upload.header;
   out->name = input.path;
-  out->multiline = input.multiline_records;
+  out->multiline = input.multiline_records || upload.records;  // a rendered text with a line break is a value
   out->rejects = std::move(upload.rejects);
   out->format = upload.source->format_name();
   out->labeler = upload.source->NewLabeler();

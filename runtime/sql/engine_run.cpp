@@ -335,6 +335,9 @@ Status MissingRates(EngineSession& session, const ir::Program& program, const ir
 // The declared tables given (--table), on every shard, filled from their files.
 Status DeclaredTables(EngineSession& session, const ir::Program& program, const RunOptions& options, SqlOptions* sql_options) {
   for (const auto& [given, path] : options.tables) {
+    bool declared = false;
+    for (const ir::TableDecl& t : program.tables) declared = declared || given == t.name || given == t.name.substr(t.name.rfind('.') + 1);
+    if (!declared) return Status::InvalidArgument("no table '" + given + "' in the library");  // as decree::Run says
     for (const ir::TableDecl& t : program.tables) {
       std::string tname = t.name.substr(t.name.rfind('.') + 1);
       if (given != t.name && given != tname) continue;

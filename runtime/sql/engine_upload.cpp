@@ -6,6 +6,9 @@
 #include <map>
 
 #include "common/arena.h"
+#include "common/civil.h"
+#include "common/codes.h"
+#include "common/decimal.h"
 #include "decree/files.h"
 #include "io/csv.h"
 #include "io/csv_records.h"
@@ -41,7 +44,7 @@ void AppendValue(std::string_view text, const SqlColumn& c, std::string* out) {
 std::string InsertInto(const std::string& table, const std::vector<SqlColumn>& columns, bool with_pos) {
   std::string cols;
   for (const SqlColumn& c : columns) cols += (cols.empty() ? "`" : ", `") + c.name + "`";
-  if (with_pos) cols += fmt::format(", `{}`", kPosColumn);
+  if (with_pos) cols += fmt::format(", `{}`, `{}`", kPosColumn, kRecordColumn);
   return fmt::format("INSERT INTO `{}` ({}) FORMAT TabSeparated", table, cols);
 }
 
@@ -64,17 +67,111 @@ Status ReadNatively(io::RowSource& source, const std::function<void(const RunPro
   return source.CheckUnchanged();
 }
 
+// A field's value at `row` as the CSV text the native reader reads back as that value ("" for
+// null); a money field's currency into *currency.
+void ValueText(const ir::Program& program, const ir::Field& f, const Vec& v, uint32_t row, std::string* out, std::string* currency) {
+  using ir::TypeKind;
+  out->clear();
+  const size_t r = v.at(row);
+  if (!v.IsValid(row)) {
+    if (currency != nullptr) currency->clear();
+    return;
+  }
+  switch (f.type.kind) {
+    case TypeKind::kText:
+    case TypeKind::kId:
+    case TypeKind::kCountry: out->assign(v.s[r].view()); break;
+    case TypeKind::kEnum: out->assign(program.enums[f.type.ref].values[static_cast<size_t>(v.i[r])]); break;
+    case TypeKind::kBool: out->assign(v.b[r] ? "true" : "false"); break;
+    case TypeKind::kInteger: *out = std::to_string(v.i[r]); break;
+    case TypeKind::kDuration: *out = std::to_string(v.i[r] / 1000000); break;
+    case TypeKind::kDecimal:
+    case TypeKind::kRate: *out = FormatDecimalTrimmed(v.m[r], v.scale, 0); break;
+    case TypeKind::kMoney:
+      *out = FormatDecimalTrimmed(v.m[r], v.scale, 0);
+      if (currency != nullptr) currency->assign(CurrencyCode(v.cur[r]));
+      break;
+    case TypeKind::kCurrency: out->assign(CurrencyCode(static_cast<CurrencyId>(v.i[r]))); break;
+    case TypeKind::kDate: *out = FormatDate(static_cast<int32_t>(v.i[r])); break;
+    case TypeKind::kTimestamp: *out = FormatTimestamp(v.i[r], 0); break;
+    default: break;
+  }
+}
+
+void AppendCsvField(std::string_view text, std::string* out) {
+  out->push_back('"');
+  for (char c : text) {
+    if (c == '"') out->push_back('"');
+    out->push_back(c);
+  }
+  out->push_back('"');
+}
+
+// A batch that is not CSV: read once, each accepted record's values written as text, to the
+// engine's columns and as a CSV record.
+Status UploadRendered(const ir::Program& program, const ir::Layout& layout, const std::vector<SqlColumn>& columns, ClickHouse& engine,
+                      const std::string& table, const std::function<void(const RunProgress&)>& progress, Upload* out) {
+  out->records = true;
+  std::map<std::string, std::pair<size_t, bool>> source_of;  // column -> (field, its currency column)
+  for (size_t f = 0; f < layout.fields.size(); ++f) {
+    source_of.emplace(layout.fields[f].column, std::make_pair(f, false));
+    if (!layout.fields[f].currency_column.empty()) source_of.emplace(layout.fields[f].currency_column, std::make_pair(f, true));
+  }
+  for (const SqlColumn& c : columns) out->header += (out->header.empty() ? "" : ",") + c.name;
+  out->header += "\n";
+  const std::string insert = InsertInto(table, columns, true);
+  std::string rows, record, text, currency;
+  std::vector<std::string> values(columns.size());
+  Status failed;
+  auto flush = [&]() {
+    if (failed.ok() && !rows.empty()) failed = engine.Insert(insert, rows);
+    rows.clear();
+  };
+  for (size_t s = 0; s < out->source->segment_count(); ++s) {
+    io::SegmentResult seg;
+    Status st = out->source->ReadSegment(s, [&](const Chunk& c) {
+      for (uint32_t row = 0; row < c.size; ++row) {
+        record.clear();
+        for (size_t k = 0; k < columns.size(); ++k) {
+          auto [f, is_currency] = source_of.at(columns[k].name);
+          ValueText(program, layout.fields[f], c.columns[f], row, &text, &currency);
+          values[k] = is_currency ? currency : text;
+          if (k > 0) record.push_back(',');
+          if (!values[k].empty()) AppendCsvField(values[k], &record);
+        }
+        for (size_t k = 0; k < columns.size(); ++k) {
+          AppendValue(values[k], columns[k], &rows);
+          rows.push_back('\t');
+        }
+        rows += std::to_string(c.pos[row]);
+        rows.push_back('\t');
+        AppendTsv(record, &rows);
+        rows.push_back('\n');
+        ++out->accepted;
+      }
+      if (rows.size() > (size_t{32} << 20)) flush();
+    }, &seg);
+    if (!st.ok()) return st;
+    out->rows_read += seg.rows_read;
+    out->blank_lines += seg.blank_lines;
+    out->multiline_rows += seg.multiline_rows;
+    out->extra_lines += seg.extra_lines;
+    std::move(seg.rejects.begin(), seg.rejects.end(), std::back_inserter(out->rejects));
+    if (progress) progress(RunProgress{out->source->bytes_done(), out->source->total_bytes(), out->rows_read});
+  }
+  flush();
+  if (!failed.ok()) return failed;
+  std::stable_sort(out->rejects.begin(), out->rejects.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
+  return out->source->CheckUnchanged();
+}
+
 }  // namespace
 
-Status UploadCsv(const ir::Program& program, const ir::Layout& layout, const InputSpec& input, const std::vector<SqlColumn>& columns,
-                 ClickHouse& engine, const std::string& table, const std::function<void(const RunProgress&)>& progress, Upload* out) {
+Status UploadInput(const ir::Program& program, const ir::Layout& layout, const InputSpec& input, const std::vector<SqlColumn>& columns,
+                   ClickHouse& engine, const std::string& table, const std::function<void(const RunProgress&)>& progress, Upload* out) {
   if (input.path == "-" || input.bytes != nullptr) return Status::NotSupported("--engine reads the batch from a file, not standard input");
   if (Status st = io::OpenSource(input, program, layout, &out->source); !st.ok()) return st;
-  if (out->source->format_name() != "CSV") {
-    return Status::NotSupported(fmt::format("--engine uploads CSV batches; {} is {}: load it into the engine and name its table with "
-                                            "--input-table",
-                                            input.path, out->source->format_name()));
-  }
+  if (out->source->format_name() != "CSV") return UploadRendered(program, layout, columns, engine, table, progress, out);
   std::vector<uint64_t> accepted;
   if (Status st = ReadNatively(*out->source, progress, out, &accepted); !st.ok()) return st;
   out->accepted = accepted.size();
@@ -111,7 +208,7 @@ Status UploadCsv(const ir::Program& program, const ir::Layout& layout, const Inp
         rows.push_back('\t');
       }
       rows += std::to_string(accepted[i]);
-      rows.push_back('\n');
+      rows += "\t\n";
     }
     if (Status st = engine.Insert(insert, rows); !st.ok()) return st;
   }

@@ -19,20 +19,26 @@
 
 namespace decree::sql {
 
-// The column the run's input table has beyond the layout's: the record's input position.
-inline constexpr const char* kPosColumn = "_decree_pos";  // UInt64
+// The columns the run's input table has beyond the layout's: the record's input position, and
+// (for a batch that is not CSV) the record as CSV text, to be evaluated natively again.
+inline constexpr const char* kPosColumn = "_decree_pos";        // UInt64
+inline constexpr const char* kRecordColumn = "_decree_record";  // String
 
 struct Upload {
   std::unique_ptr<io::RowSource> source;  // labels the rejects' positions
-  std::unique_ptr<io::InputFile> file;    // the batch, open: records are read again from it
-  std::string header;                     // the CSV's header bytes (with its line break)
+  std::unique_ptr<io::InputFile> file;    // a CSV batch, open: records are read again from it
+  bool records = false;                   // not CSV: the table holds each record's CSV text
+  std::string header;                     // their CSV header (the layout's columns)
   uint64_t rows_read = 0, accepted = 0, blank_lines = 0, multiline_rows = 0, extra_lines = 0;
   std::vector<io::Reject> rejects;  // the reader's, in input order
 };
 
-// Reads `input` (CSV) with the native reader and inserts every accepted record into `table`
-// (columns `columns`, then the two above) in blocks.  `progress` sees the bytes read.
-Status UploadCsv(const ir::Program& program, const ir::Layout& layout, const InputSpec& input, const std::vector<SqlColumn>& columns,
+// Reads `input` with the native reader and inserts every accepted record into `table` (columns
+// `columns`, the position, the record column) in blocks.  A CSV batch's record column is left
+// empty (its records are read again from the file); a batch in another format (JSON Lines,
+// SQLite, XML) gets its values as the CSV text the native reader reads back as the same values,
+// in both.  `progress` sees the bytes read.
+Status UploadInput(const ir::Program& program, const ir::Layout& layout, const InputSpec& input, const std::vector<SqlColumn>& columns,
                  ClickHouse& engine, const std::string& table, const std::function<void(const RunProgress&)>& progress, Upload* out);
 
 // Appends to *csv the record of `file` at each position (ascending), each ending in a line
