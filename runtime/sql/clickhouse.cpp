@@ -75,9 +75,15 @@ Status ClickHouse::Post(const std::string& query_param, const std::string& body,
   httplib::Result res = client_->Post(path, body, "text/plain; charset=UTF-8");
   if (!res) {
     double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
-    std::string why = res.error() != httplib::Error::Read ? httplib::to_string(res.error())
-                      : waited >= timeout_seconds_        ? fmt::format("no answer within {} s", timeout_seconds_)
-                                                          : "the connection was lost before an answer";
+    std::string why;
+    switch (res.error()) {
+      case httplib::Error::Connection: why = "cannot connect (is the server running, and is this its HTTP port?)"; break;
+      case httplib::Error::Read:
+        why = waited >= timeout_seconds_ ? fmt::format("no answer within {} s", timeout_seconds_) : "the connection was lost before an answer";
+        break;
+      case httplib::Error::Write: why = "the connection was lost while the query was sent"; break;
+      default: why = httplib::to_string(res.error());
+    }
     return Status::IoError(fmt::format("ClickHouse at {}: {} ({})", endpoint_.Name(), why, Head(what)));
   }
   if (res->status != 200) {
