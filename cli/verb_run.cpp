@@ -135,6 +135,7 @@ int Run(const Args& args) {
   engine.url = args.Get("engine");
   engine.cluster = args.Get("cluster", "decree");
   if (!engine.url.empty()) {
+    if (Status u = CheckEngineUrl(engine.url); !u.ok()) return UsageError("run", u.message());
     long long timeout = 600;
     if (args.Has("engine-timeout") && !args.GetInt("engine-timeout", 1, 86400, &timeout)) return kExitUsage;
     engine.timeout_seconds = static_cast<int>(timeout);

@@ -1,5 +1,7 @@
 #include "sql/clickhouse.h"
 
+#include "decree/sql.h"
+
 #include <fmt/format.h>
 #include <httplib.h>
 
@@ -147,3 +149,13 @@ std::string ChString(std::string_view s) {
 }
 
 }  // namespace decree::sql
+
+namespace decree {
+
+Status CheckEngineUrl(const std::string& url) {
+  sql::Endpoint endpoint;
+  std::string database;
+  return sql::ParseClickHouseUrl(url, &endpoint, &database);
+}
+
+}  // namespace decree

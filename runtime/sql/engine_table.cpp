@@ -149,6 +149,9 @@ bool ParseDistributed(const std::string& engine_full, std::vector<std::string>* 
 Status OpenTableInput(EngineSession& session, const ir::Program& program, const ir::Layout& layout, const std::string& table,
                       TableInput* out) {
   out->name = table;
+  if (table.empty() || table.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != std::string::npos) {
+    return Status::InvalidArgument(fmt::format("--input-table '{}': a table name is letters, digits and _ (the URL names the database)", table));
+  }
   std::string answer;
   Status st = session.initiator().Query(fmt::format("SELECT name, type FROM system.columns WHERE database = {} AND table = {} FORMAT TabSeparated",
                                                     ChString(session.database()), ChString(table)),

@@ -66,6 +66,9 @@ struct EngineTarget {
   bool native_fallback = false;
 };
 
+// Whether `url` is clickhouse://HOST:PORT/DATABASE; an InvalidArgument saying what is wrong.
+Status CheckEngineUrl(const std::string& url);
+
 // Runs `program`'s rules over a batch inside ClickHouse (docs/scale-out.md, "decree run
 // --engine") and writes what decree::Run would: the engine finds which findings exist (the
 // queries of SqlRules); Decree fetches back the records of the groups those findings belong
