@@ -172,6 +172,12 @@ def table_inputs(ports, url, libs, batch, rates, last, skip):
             if sorted((j.get("record_id"), j["reason"]) for j in got) != want_r or any(j["position"] != f"table {table}" for j in got):
                 fail(f"--input-table {table}, {name}: rejects {got[:3]}, natively {want_r[:3]}")
             count += want_f.count(b"\n")
+    # A table Decree cannot read as the layout: refused, naming the column.
+    cc.query(ports[0], f"CREATE TABLE F ({cols.replace('`amount` String', '`amount` Float64')}) ENGINE = Memory")
+    refused("a column of another type", ["run", libs["lvtr"], "--engine", url, "--input-table", "F", "-t", f"usd_rate={rates}"],
+            r"column amount is Float64; expected Decimal\(38, 4\)")
+    refused("a table name that is not a name", ["run", libs["lvtr"], "--engine", url, "--input-table", "F;DROP", "-t", f"usd_rate={rates}"],
+            r"a table name is letters, digits and _")
     return count, len(want_r)
 
 
