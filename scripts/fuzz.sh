@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets_all=(parser batch_csv batch_jsonl jsonl_flat library watchlist filing_xml screen_csv screen_jsonl serve)
+targets_all=(parser batch_csv batch_jsonl jsonl_flat library watchlist filing_xml screen_csv screen_jsonl serve engine_text)
 target="${1:?usage: scripts/fuzz.sh <target|all> [seconds]}"
 seconds="${2:-60}"
 build="${DECREE_FUZZ_BUILD_DIR:-build-fuzz}"

@@ -156,12 +156,23 @@ bool SafePattern(const std::string& p) {
     if (literal(c)) {
       atom = true;
     } else if (c == '[') {
+      // Items: a literal, or a range of two letters of one case or two digits, in order; one `-`
+      // as itself, first or last.
       size_t j = i + 1;
+      int dashes = 0;
       if (j < p.size() && p[j] == '^') ++j;
       size_t first = j;
+      auto kind = [](char x) { return x >= '0' && x <= '9' ? 1 : x >= 'a' && x <= 'z' ? 2 : x >= 'A' && x <= 'Z' ? 3 : 0; };
       while (j < p.size() && p[j] != ']') {
-        if (!literal(p[j])) return false;
-        ++j;
+        // Inside a class only letters, digits and - _ , / space: ICU reads `[:`, `&&`, `--` apart.
+        if (!literal(p[j]) || std::string_view(":@#%&=").find(p[j]) != std::string_view::npos) return false;
+        if (p[j] == '-' && (++dashes > 1 || (j != first && j + 1 < p.size() && p[j + 1] != ']'))) return false;
+        if (j + 2 < p.size() && p[j + 1] == '-' && p[j + 2] != ']') {
+          if (kind(p[j]) == 0 || kind(p[j]) != kind(p[j + 2]) || p[j] > p[j + 2]) return false;
+          j += 3;
+        } else {
+          ++j;
+        }
       }
       if (j == p.size() || j == first) return false;
       i = j;
@@ -179,13 +190,20 @@ bool SafePattern(const std::string& p) {
       if (!atom) return false;
       atom = false;
     } else if (c == '{') {
-      size_t j = i + 1, digits = 0, commas = 0;
+      // {n}, {n,}, {n,m}: n <= m <= 1000 (RE2's limit on a count).
+      size_t j = i + 1;
+      long n = -1, m = -1, *at = &n;
       for (; j < p.size() && p[j] != '}'; ++j) {
-        if (p[j] == ',') ++commas;
-        else if (p[j] >= '0' && p[j] <= '9') ++digits;
-        else return false;
+        if (p[j] == ',' && at == &n && n >= 0) {
+          at = &m;
+        } else if (p[j] >= '0' && p[j] <= '9') {
+          *at = (*at < 0 ? 0 : *at) * 10 + (p[j] - '0');
+          if (*at > 1000) return false;
+        } else {
+          return false;
+        }
       }
-      if (!atom || j == p.size() || digits == 0 || commas > 1 || p[i + 1] == ',') return false;
+      if (!atom || j == p.size() || n < 0 || (at == &m && m >= 0 && m < n)) return false;
       i = j;
       atom = false;
     } else {

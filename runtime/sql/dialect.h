@@ -60,8 +60,9 @@ class Dialect {
 
 // Whether `pattern` lies in the subset of regular expressions on which ICU (natively) and RE2
 // (ClickHouse, DuckDB) mean the same: ASCII letters, digits and - _ : , / space @ # % & =
-// literally; [...] classes of those and ranges (negated too); groups without (? flags; |;
-// the quantifiers ? * + {n} {n,} {n,m}.  No escapes, no `.`, no anchors: \d or `.` differ
+// literally; [...] classes of letters, digits, _ , / space, ranges of digits or of letters of
+// one case, and one `-` first or last (negated too); groups without (? flags; |; the
+// quantifiers ? * + {n} {n,} {n,m} with counts up to 1000.  No escapes, no `.`, no anchors: \d or `.` differ
 // (ICU's \d is any Unicode digit; RE2's is 0-9).
 bool SafePattern(const std::string& pattern);
 

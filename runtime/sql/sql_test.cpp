@@ -10,12 +10,13 @@ namespace {
 
 TEST(SafePattern, TheSubsetIcuAndRe2ReadAlike) {
   for (const char* p : {"[0-9a-f]{64}", "[0-9A-Z]{14}", "F[0-9A-F]{12}-[0-9]{3,}", "20[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])",
-                        "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}", "a|b", "(ab)+c*d?", "[^0-9]+", "x{2}", "A B,C/D"}) {
+                        "[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}", "a|b", "(ab)+c*d?", "[^0-9]+", "x{2}", "A B,C/D", "[-a]", "[a-]", "[0-9A-Fa-f_]", "x{0,1000}", "x{3,}"}) {
     EXPECT_TRUE(SafePattern(p)) << p;
   }
   // Escapes, `.`, anchors, flags, lazy or possessive quantifiers, unbalanced or empty parts.
   for (const char* p : {"\\d+", "62.*", "^62", "62$", "(?i)abc", "a+?", "a*+", "(ab", "ab)", "[]", "[a", "{2}", "a{,2}", "a{2,3,4}",
-                        "a{x}", "*a", "a|*", "[\\w]", "[.]", "\xE4\xB8\xAD"}) {
+                        "a{x}", "*a", "a|*", "[\\w]", "[.]", "\xE4\xB8\xAD",
+                        "[1--]", "[9-0]", "[a-Z]", "[0-z]", "[a-b-c]", "x{2,0}", "x{1001}", "x{,}", "[^--]", "[a&&b]", "[-a-]", "[:::]", "[[:digit:]]", "[=a=]"}) {
     EXPECT_FALSE(SafePattern(p)) << p;
   }
 }
