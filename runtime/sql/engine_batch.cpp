@@ -76,6 +76,12 @@ Status EvaluateNatively(const ir::Program& program, const ir::Layout& layout, co
   spec.max_record_bytes = input.max_record_bytes;
   spec.multiline_records = batch.multiline;
   spec.bytes = fetched.csv;
+  RunOptions sub = NativeOptions(layout, options, rules);
+  sub.on_finding = std::move(on_finding);
+  return Run(program, spec, sub, out);
+}
+
+RunOptions NativeOptions(const ir::Layout& layout, const RunOptions& options, const std::vector<std::string>& rules) {
   RunOptions sub;
   sub.layout = layout.name;
   sub.threads = options.threads;
@@ -85,8 +91,7 @@ Status EvaluateNatively(const ir::Program& program, const ir::Layout& layout, co
   sub.only_rules = rules;
   sub.memory_budget = options.memory_budget;
   sub.memory_limit = options.memory_limit;
-  sub.on_finding = std::move(on_finding);
-  return Run(program, spec, sub, out);
+  return sub;
 }
 
 Status MapRejects(const RunResult& native, const Fetched& fetched, std::vector<io::Reject>* out) {

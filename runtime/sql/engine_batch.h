@@ -56,6 +56,9 @@ Status TableBatch(EngineSession& session, const ir::Program& program, const ir::
 
 // The batch's rows that pass `where` ("WHERE …" or empty).
 Status Fetch(EngineSession& session, const Batch& batch, const std::string& where, Fetched* out);
+// The options of a native run inside RunOnEngine: the caller's tables, lists, threads and
+// memory bounds, over `layout`, for `rules` only; findings and rejects kept (no files).
+RunOptions NativeOptions(const ir::Layout& layout, const RunOptions& options, const std::vector<std::string>& rules);
 // The native evaluation (decree::Run) of fetched records, rejects kept; findings kept, or
 // handed to `on_finding` in their sorted order when it is set.
 Status EvaluateNatively(const ir::Program& program, const ir::Layout& layout, const Batch& batch, const InputSpec& input,

@@ -434,15 +434,7 @@ Status RunOnEngine(const ir::Program& program, const InputSpec& input, const Eng
     // The rules the engine cannot run, natively over the whole batch.
     RunResult rest;
     std::vector<Finding> found;
-    RunOptions sub;
-    sub.layout = layout->name;
-    sub.threads = options.threads;
-    sub.tables = options.tables;
-    sub.watch_lists = options.watch_lists;
-    sub.allow_partial_lists = options.allow_partial_lists;
-    sub.only_rules = fallback;
-    sub.memory_budget = options.memory_budget;
-    sub.memory_limit = options.memory_limit;
+    RunOptions sub = sql::NativeOptions(*layout, options, fallback);
     sub.on_finding = [&found](Finding&& f) { found.push_back(std::move(f)); };
     if (st = Run(program, input, sub, &rest); !st.ok()) return st;
     for (RejectedRow& r : rest.rejects) evaluated.push_back(io::Reject{r.order, 0, std::move(r.record_id), std::move(r.reason)});

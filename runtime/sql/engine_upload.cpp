@@ -48,13 +48,13 @@ std::string InsertInto(const std::string& table, const std::vector<SqlColumn>& c
   return fmt::format("INSERT INTO `{}` ({}) FORMAT TabSeparated", table, cols);
 }
 
-// Pass 1: the native reader over every segment; the accepted records' positions, in order.
-Status ReadNatively(io::RowSource& source, const std::function<void(const RunProgress&)>& progress,
-                    Upload* out, std::vector<uint64_t>* accepted) {
+// The native reader over every segment, each chunk of accepted records to `on_chunk`: the
+// reader's counts and rejects (in input order) into *out, progress as it goes.
+Status ReadSegments(io::RowSource& source, const io::ChunkFn& on_chunk, const std::function<void(const RunProgress&)>& progress,
+                    Upload* out) {
   for (size_t s = 0; s < source.segment_count(); ++s) {
     io::SegmentResult seg;
-    Status st = source.ReadSegment(s, [&](const Chunk& c) { accepted->insert(accepted->end(), c.pos, c.pos + c.size); }, &seg);
-    if (!st.ok()) return st;
+    if (Status st = source.ReadSegment(s, on_chunk, &seg); !st.ok()) return st;
     out->rows_read += seg.rows_read;
     out->blank_lines += seg.blank_lines;
     out->multiline_rows += seg.multiline_rows;
@@ -62,7 +62,6 @@ Status ReadNatively(io::RowSource& source, const std::function<void(const RunPro
     std::move(seg.rejects.begin(), seg.rejects.end(), std::back_inserter(out->rejects));
     if (progress) progress(RunProgress{source.bytes_done(), source.total_bytes(), out->rows_read});
   }
-  std::sort(accepted->begin(), accepted->end());
   std::stable_sort(out->rejects.begin(), out->rejects.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
   return source.CheckUnchanged();
 }
@@ -127,42 +126,30 @@ Status UploadRendered(const ir::Program& program, const ir::Layout& layout, cons
     if (failed.ok() && !rows.empty()) failed = engine.Insert(insert, rows);
     rows.clear();
   };
-  for (size_t s = 0; s < out->source->segment_count(); ++s) {
-    io::SegmentResult seg;
-    Status st = out->source->ReadSegment(s, [&](const Chunk& c) {
-      for (uint32_t row = 0; row < c.size; ++row) {
-        record.clear();
-        for (size_t k = 0; k < columns.size(); ++k) {
-          auto [f, is_currency] = source_of.at(columns[k].name);
-          ValueText(program, layout.fields[f], c.columns[f], row, &text, &currency);
-          values[k] = is_currency ? currency : text;
-          if (k > 0) record.push_back(',');
-          if (!values[k].empty()) AppendCsvField(values[k], &record);
-        }
-        for (size_t k = 0; k < columns.size(); ++k) {
-          AppendValue(values[k], columns[k], &rows);
-          rows.push_back('\t');
-        }
-        rows += std::to_string(c.pos[row]);
-        rows.push_back('\t');
-        AppendTsv(record, &rows);
-        rows.push_back('\n');
-        ++out->accepted;
+  Status st = ReadSegments(*out->source, [&](const Chunk& c) {
+    for (uint32_t row = 0; row < c.size; ++row) {
+      record.clear();
+      for (size_t k = 0; k < columns.size(); ++k) {
+        auto [f, is_currency] = source_of.at(columns[k].name);
+        ValueText(program, layout.fields[f], c.columns[f], row, &text, &currency);
+        values[k] = is_currency ? currency : text;
+        if (k > 0) record.push_back(',');
+        if (!values[k].empty()) AppendCsvField(values[k], &record);
       }
-      if (rows.size() > (size_t{32} << 20)) flush();
-    }, &seg);
-    if (!st.ok()) return st;
-    out->rows_read += seg.rows_read;
-    out->blank_lines += seg.blank_lines;
-    out->multiline_rows += seg.multiline_rows;
-    out->extra_lines += seg.extra_lines;
-    std::move(seg.rejects.begin(), seg.rejects.end(), std::back_inserter(out->rejects));
-    if (progress) progress(RunProgress{out->source->bytes_done(), out->source->total_bytes(), out->rows_read});
-  }
+      for (size_t k = 0; k < columns.size(); ++k) {
+        AppendValue(values[k], columns[k], &rows);
+        rows.push_back('\t');
+      }
+      rows += std::to_string(c.pos[row]);
+      rows.push_back('\t');
+      AppendTsv(record, &rows);
+      rows.push_back('\n');
+    }
+    if (rows.size() > (size_t{32} << 20)) flush();
+  }, progress, out);
+  if (!st.ok()) return st;
   flush();
-  if (!failed.ok()) return failed;
-  std::stable_sort(out->rejects.begin(), out->rejects.end(), [](const io::Reject& a, const io::Reject& b) { return a.pos < b.pos; });
-  return out->source->CheckUnchanged();
+  return failed;
 }
 
 }  // namespace
@@ -172,9 +159,10 @@ Status UploadInput(const ir::Program& program, const ir::Layout& layout, const I
   if (input.path == "-" || input.bytes != nullptr) return Status::NotSupported("--engine reads the batch from a file, not standard input");
   if (Status st = io::OpenSource(input, program, layout, &out->source); !st.ok()) return st;
   if (out->source->format_name() != "CSV") return UploadRendered(program, layout, columns, engine, table, progress, out);
-  std::vector<uint64_t> accepted;
-  if (Status st = ReadNatively(*out->source, progress, out, &accepted); !st.ok()) return st;
-  out->accepted = accepted.size();
+  std::vector<uint64_t> accepted;  // positions, in order
+  Status read = ReadSegments(*out->source, [&](const Chunk& c) { accepted.insert(accepted.end(), c.pos, c.pos + c.size); }, progress, out);
+  if (!read.ok()) return read;
+  std::sort(accepted.begin(), accepted.end());
   out->file = std::make_unique<io::InputFile>();
   io::InputFile& file = *out->file;
   if (Status st = file.Open(input.path, input.max_record_bytes); !st.ok()) return st;

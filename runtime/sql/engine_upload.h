@@ -29,7 +29,7 @@ struct Upload {
   std::unique_ptr<io::InputFile> file;    // a CSV batch, open: records are read again from it
   bool records = false;                   // not CSV: the table holds each record's CSV text
   std::string header;                     // their CSV header (the layout's columns)
-  uint64_t rows_read = 0, accepted = 0, blank_lines = 0, multiline_rows = 0, extra_lines = 0;
+  uint64_t rows_read = 0, blank_lines = 0, multiline_rows = 0, extra_lines = 0;
   std::vector<io::Reject> rejects;  // the reader's, in input order
 };
 
