@@ -2,9 +2,11 @@
 //
 // State: the accepted records, partitioned by the key field every grouped rule shares (the
 // customer, for the shipped rulesets) in 64 locked shards, evicted by event time past the
-// retention horizon; the answers by transaction id (idempotent replays); the newest accepted
-// event time (the watermark).  A decision evaluates the record's partition, itself included,
-// with the batch evaluator (exec::RunSource), so it means exactly what decree::Run means.
+// retention horizon, each with what it contributes to grouped rules; the answers by
+// transaction id (idempotent replays); the newest accepted event time (the watermark).  A
+// decision finalizes the groups the record joins over its partition's held contributions with
+// the batch evaluator's finalizers (exec::Incremental), so it means exactly what decree::Run
+// means over the held records.
 #include "decree/engine.h"
 
 #include <fmt/format.h>
@@ -33,6 +35,7 @@ constexpr size_t kShards = 64;
 
 struct Partition {
   std::vector<Held> records;
+  uint64_t generation = 0;  // the evaluator whose contributions the records hold
 };
 
 struct PartitionShard {
@@ -159,6 +162,19 @@ class Engine::Impl {
     a.json = std::move(json);
     return a;
   }
+  // Evaluates the partition's records again with `ev` when another evaluator (before a reload)
+  // made their contributions.
+  static void Refresh(const Evaluator& ev, Partition* p) {
+    for (Held& h : p->records) {
+      Parsed q;
+      std::string reason;
+      // The same fields (Reload checks it): the line reads; a record the new rules reject
+      // counts in no group, as in a batch run.
+      bool read = ev.ParseRecord(h.line, &q, &reason);
+      h.contributions = read && q.eval.rejected.empty() ? std::move(q.eval.contributions) : std::string();
+    }
+    p->generation = ev.generation();
+  }
   // Evaluates `h` within its partition and holds it; the answer's json is built here.
   Status DecideHeld(const Evaluator& ev, Parsed p, EngineAnswer* a, std::string* rejected, uint64_t* log_end);
   void Release(IdShard& s, const std::string& id);
@@ -179,16 +195,19 @@ Status Engine::Impl::DecideHeld(const Evaluator& ev, Parsed parsed, EngineAnswer
   if (stateful) {
     lock.lock();
     auto [it, inserted] = shard.partitions.try_emplace(parsed.partition);
-    if (inserted) ++partitions;
     p = &it->second;
+    if (inserted) {
+      ++partitions;
+      p->generation = ev.generation();
+    }
     Evict(p);
     if (++shard.decisions >= kSweepEvery) Sweep(&shard, p);
-    set.reserve(p->records.size() + 1);
-    for (const Held& r : p->records) set.push_back(&r.line);
+    if (p->generation != ev.generation()) Refresh(ev, p);
+    set.reserve(p->records.size());
+    for (const Held& r : p->records) set.push_back(&r.contributions);
   }
-  set.push_back(&parsed.held.line);
   const std::string& id = parsed.id;
-  Status st = ev.Evaluate(set, id, &a->findings, rejected);
+  Status st = ev.Decide(parsed, set, &a->findings, rejected);
   if (!st.ok() || !rejected->empty()) return st;
   a->decision = DecisionOf(a->findings);
   a->explain = ExplainOf(a->decision, a->findings);
@@ -205,6 +224,7 @@ Status Engine::Impl::DecideHeld(const Evaluator& ev, Parsed parsed, EngineAnswer
   }
   Advance(parsed.held.time);
   if (stateful) {
+    parsed.held.contributions = std::move(parsed.eval.contributions);
     p->records.push_back(std::move(parsed.held));
     ++held;
   }
@@ -287,7 +307,11 @@ Status Engine::Impl::Replay(std::string_view answer, std::string_view record) {
   Advance(parsed.held.time);
   if (ev.partition_field() != Evaluator::kNoState) {
     auto [it, inserted] = parts[ShardOf(parsed.partition)].partitions.try_emplace(parsed.partition);
-    if (inserted) ++partitions;
+    if (inserted) {
+      ++partitions;
+      it->second.generation = ev.generation();
+    }
+    parsed.held.contributions = std::move(parsed.eval.contributions);
     it->second.records.push_back(std::move(parsed.held));
     ++held;
   }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <set>
 
@@ -65,10 +66,12 @@ Status Evaluator::Open(std::shared_ptr<const Library> library, const EngineOptio
   // The state partitions by a field every grouped rule keys on; records of two partitions
   // never meet in a group, so each decision evaluates its own partition only.
   e->partition_field_ = ir::SharedKeyField(program, e->layout_->name);
-  // A missing table or list is found now, not at the first decision: evaluate nothing.
-  std::vector<Finding> none;
-  std::string rejected;
-  if (st = e->Evaluate({}, "", &none, &rejected); !st.ok()) return st;
+  // A missing table or list, or a path rule, is found now, not at the first decision.
+  std::unique_ptr<exec::Incremental> inc;
+  if (st = exec::Incremental::Open(program, *e->layout_, *e->tables_, e->rules_, &inc); !st.ok()) return st;
+  e->incrementals_.push_back(std::move(inc));
+  static std::atomic<uint64_t> generations{0};
+  e->generation_ = ++generations;
   *out = std::move(e);
   return Status::Ok();
 }
@@ -97,8 +100,11 @@ bool Evaluator::ParseRecord(std::string_view json, Parsed* out, std::string* rea
   uint64_t rows = 0;
   std::vector<ir::Value> values;
   io::SegmentResult result;
+  std::unique_ptr<exec::Incremental> inc = TakeIncremental();
   for (size_t s = 0; s < source->segment_count() && st.ok(); ++s) {
     st = source->ReadSegment(s, [&](const Chunk& c) {
+      // The record is evaluated while its chunk is at hand (a chunk of several is refused below).
+      if (rows == 0 && c.size == 1 && inc) inc->Evaluate(c, &out->eval);
       for (uint32_t r = 0; r < c.size; ++r, ++rows) {
         if (rows > 0) continue;
         for (size_t f = 0; f < layout_->fields.size(); ++f) values.push_back(SlotValue(c.columns[f], r, layout_->fields[f].type));
@@ -106,6 +112,11 @@ bool Evaluator::ParseRecord(std::string_view json, Parsed* out, std::string* rea
     }, &result);
   }
   GiveBack(std::move(source));
+  if (inc) {
+    GiveBack(std::move(inc));
+  } else if (st.ok()) {
+    st = Status::Internal("the library's rules could not be compiled again for another thread");
+  }
   if (!st.ok()) {
     *reason = st.message();
     return false;
@@ -152,44 +163,36 @@ void Evaluator::GiveBack(std::unique_ptr<io::RowSource> source) const {
   sources_.push_back(std::move(source));
 }
 
-Status Evaluator::Evaluate(const std::vector<const std::string*>& lines, const std::string& id, std::vector<Finding>* findings,
-                           std::string* rejected) const {
-  const ir::Program& program = library_->program();
-  auto bytes = std::make_shared<std::string>();
-  for (const std::string* l : lines) {
-    bytes->append(*l);
-    bytes->push_back('\n');
-  }
-  std::unique_ptr<io::RowSource> source;
-  Status st = Source("the engine's state", bytes, &source);
-  if (!st.ok()) return st;
-  RunOptions options;
-  options.threads = 1;
-  options.only_rules = rules_;
-  options.on_finding = [&](Finding&& f) {
-    if (std::binary_search(f.txn_ids.begin(), f.txn_ids.end(), id)) findings->push_back(std::move(f));
-  };
-  std::unique_ptr<exec::RunSession> session;
+std::unique_ptr<exec::Incremental> Evaluator::TakeIncremental() const {
   {
     std::lock_guard<std::mutex> lock(sessions_mu_);
-    if (!sessions_.empty()) {
-      session = std::move(sessions_.back());
-      sessions_.pop_back();
+    if (!incrementals_.empty()) {
+      std::unique_ptr<exec::Incremental> inc = std::move(incrementals_.back());
+      incrementals_.pop_back();
+      return inc;
     }
   }
-  if (!session) session = std::make_unique<exec::RunSession>(program, *layout_, *tables_);
-  RunResult result;
-  st = session->Run(*source, options, &result);
-  GiveBack(std::move(source));
-  if (!st.ok()) return st;  // the session is dropped with its state
-  {
-    std::lock_guard<std::mutex> lock(sessions_mu_);
-    sessions_.push_back(std::move(session));
+  std::unique_ptr<exec::Incremental> inc;
+  Status st = exec::Incremental::Open(library_->program(), *layout_, *tables_, rules_, &inc);
+  return st.ok() ? std::move(inc) : nullptr;  // it opened once in Open: it does again
+}
+
+void Evaluator::GiveBack(std::unique_ptr<exec::Incremental> inc) const {
+  std::lock_guard<std::mutex> lock(sessions_mu_);
+  incrementals_.push_back(std::move(inc));
+}
+
+Status Evaluator::Decide(const Parsed& p, const std::vector<const std::string*>& held, std::vector<Finding>* findings,
+                         std::string* rejected) const {
+  if (!p.eval.rejected.empty()) {
+    *rejected = p.eval.rejected;
+    return Status::Ok();
   }
-  for (const RejectedRow& r : result.rejects) {
-    if (r.record_id == id) *rejected = r.reason;
-  }
-  return Status::Ok();
+  std::unique_ptr<exec::Incremental> inc = TakeIncremental();
+  if (!inc) return Status::Internal("the library's rules could not be compiled again for another thread");
+  Status st = inc->Decide(p.eval, held, p.id, findings);
+  GiveBack(std::move(inc));
+  return st;
 }
 
 }  // namespace decree::engine

@@ -1,6 +1,7 @@
 // One library bound for online decisions: its layout, tables and lists, how records partition,
-// and the two operations the engine needs — reading one record as the batch reader would, and
-// evaluating a set of records exactly as decree::Run does.
+// and the two operations the engine needs — reading and evaluating one record as the batch
+// reader and evaluator would (once, when it arrives), and deciding it over the records held
+// with it exactly as decree::Run would (exec/incremental.h).
 #pragma once
 
 #include <cstdint>
@@ -11,26 +12,29 @@
 #include <vector>
 
 #include "decree/engine.h"
+#include "exec/incremental.h"
 #include "exec/run_source.h"
 #include "exec/tables.h"
 #include "ir/ir.h"
 
 namespace decree::engine {
 
-// A record accepted by the engine: its event time and its JSON object on one line (held as
-// text, about a quarter of the memory of its values; read again by the batch reader when its
-// partition is evaluated).
+// A record accepted by the engine: its event time, its JSON object on one line (read again
+// when a reloaded library must evaluate it), and what it contributes to grouped rules
+// (exec::Incremental::Evaluation::contributions) under the library that evaluated it.
 struct Held {
   int64_t time = 0;  // the layout's event time (microseconds UTC)
   std::string line;
+  std::string contributions;
 };
 
-// A record read for a decision: what the engine keys it by.
+// A record read and evaluated for a decision: what the engine keys it by.
 struct Parsed {
   Held held;
   std::string id;         // the layout's id field
   std::string partition;  // the partition key (see Evaluator::partition_field)
   std::string digest;     // equal exactly when every value is (key order, number form aside)
+  exec::Incremental::Evaluation eval;
 };
 
 class Evaluator {
@@ -49,15 +53,18 @@ class Evaluator {
   int64_t widest_window_us() const { return widest_window_us_; }
   // Whether another evaluator's records can be held in this one's state (same fields).
   bool SameRecords(const Evaluator& other) const;
+  // Distinct for every evaluator opened: held contributions carry the one that made them.
+  uint64_t generation() const { return generation_; }
 
-  // Reads one JSON object (the batch reader's rules and reasons); false with *reason (and
-  // out->id when the record's id could be read).
+  // Reads one JSON object (the batch reader's rules and reasons) and evaluates it (out->eval);
+  // false with *reason (and out->id when the record's id could be read).
   bool ParseRecord(std::string_view json, Parsed* out, std::string* reason) const;
 
-  // Evaluates `lines` (JSON objects) as one batch; the findings whose txn_ids hold `id`,
-  // sorted, go to *findings.  When the record `id` is rejected by evaluation, *rejected says why.
-  Status Evaluate(const std::vector<const std::string*>& lines, const std::string& id, std::vector<Finding>* findings,
-                  std::string* rejected) const;
+  // The findings that include the record `p` over it and the records `held` with it (their
+  // contributions made by this evaluator), sorted as decree::Run writes them.  When evaluation
+  // rejects the record, *rejected says why.
+  Status Decide(const Parsed& p, const std::vector<const std::string*>& held, std::vector<Finding>* findings,
+                std::string* rejected) const;
 
  private:
   Evaluator() = default;
@@ -69,11 +76,14 @@ class Evaluator {
   // pointed at them (its codecs and column bindings kept), or a new one; given back after use.
   Status Source(const char* path, std::shared_ptr<std::string> bytes, std::unique_ptr<io::RowSource>* out) const;
   void GiveBack(std::unique_ptr<io::RowSource> source) const;
-  // Compiled runs, one per thread at a time (exec::RunSession is not thread-safe), and
+  // Compiled evaluators, one per thread at a time (exec::Incremental is not thread-safe), and
   // sources likewise.
+  std::unique_ptr<exec::Incremental> TakeIncremental() const;
+  void GiveBack(std::unique_ptr<exec::Incremental> inc) const;
   mutable std::mutex sessions_mu_;
-  mutable std::vector<std::unique_ptr<exec::RunSession>> sessions_;
+  mutable std::vector<std::unique_ptr<exec::Incremental>> incrementals_;
   mutable std::vector<std::unique_ptr<io::RowSource>> sources_;
+  uint64_t generation_ = 0;
   int partition_field_ = kNoState;
   int64_t widest_window_us_ = 0;
 };

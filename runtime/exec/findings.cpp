@@ -112,6 +112,14 @@ void FindingList::Sort() {
   std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) { return key(a) < key(b); });
 }
 
+void FindingList::TakeObjects(std::vector<Finding>* out) {
+  for (uint32_t i : order_) out->push_back(std::move(objects_[i]));
+  objects_.clear();
+  keys_.clear();
+  order_.clear();
+  key_arena_.Clear();
+}
+
 std::string FindingList::RulePrefix(const std::string& rule, int version) {
   std::string k = rule;
   k.push_back('\0');

@@ -237,6 +237,19 @@ inline const char* GetVarint128(const char* p, unsigned __int128* v) {
 
 }  // namespace
 
+size_t RecordSize(const char* rec) {
+  uint64_t size = 0;
+  GetVarint(rec, &size);
+  return size;
+}
+
+std::string_view RecordKey(const char* rec) {
+  uint64_t size = 0, len = 0;
+  const char* p = GetVarint(rec, &size) + 8;  // the time
+  p = GetVarint(p, &len);
+  return std::string_view(p, len);
+}
+
 void RecordCodec::Append(RecordBuffer* buf, int64_t time, std::string_view key, bool anchor,
                          const std::vector<uint8_t>& present, const std::vector<Vec>& args, uint32_t r,
                          std::string_view id) const {

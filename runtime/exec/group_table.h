@@ -128,6 +128,10 @@ class RecordCodec {
   bool windowed_;
 };
 
+// A record's size in bytes (its own varint included), and its encoded key.
+size_t RecordSize(const char* rec);
+std::string_view RecordKey(const char* rec);
+
 // One aggregate's running state.
 struct Acc {
   i128 m = 0;

@@ -57,15 +57,6 @@ namespace {
 
 // ------------------------------------------------------------------------------------------
 
-void TablesOf(const ir::Program& p, const ir::Rule& r, std::set<int>* out) {
-  ir::ForEachExpr(r, [&](const ir::Expr& e, const ir::Expr*) {
-    if (e.op == ir::Op::kConvert || e.op == ir::Op::kLookup || e.op == ir::Op::kInTable) out->insert(e.index);
-  });
-  for (const ir::Verdict& v : r.verdicts) {
-    if (!v.calendar.empty()) out->insert(p.TableIndex(v.calendar));
-  }
-}
-
 Status LoadTable(const ir::Program& program, int index, const std::string& path, std::unique_ptr<TableData>* out) {
   TableRows rows;
   Status st = ReadTableFile(program, index, path, &rows);
@@ -168,37 +159,12 @@ class RunPass {
   Status FinalizeAndWrite();
   // The counts; rows read = evaluated + rejected, or an internal error.
   Status Account();
-  // Another run over `s` with what MakePlan and StartWorkers made (exec::RunSession): the
-  // options must select the same rules; the per-run state is reset.
-  void Rebind(io::RowSource& s, const RunOptions& o, RunResult* r) {
-    source = &s;
-    options = &o;
-    result = r;
-    *result = base_result;
-    result->input_format = source->format_name();
-    started = std::chrono::steady_clock::now();
-    for (auto& w : workers) w->ResetForRun();
-    hop_index_.clear();
-    paths_done_.clear();
-    swept_.clear();
-    segments.clear();
-    due_notes = DueNotes();
-    held = 0;
-    sink.reset();
-  }
-  // What MakePlan put in the result, for Rebind.
-  RunResult base_result;
-  // Set before StartWorkers: how many bits of a group key's hash pick its partition (-1: by the
-  // number of threads).  A session over a handful of records uses 1: two partitions to
-  // finalize per rule, not sixteen.
-  int partition_bits = -1;
 
  private:
   Status FinalizeGrouped(size_t r, std::vector<std::unique_ptr<FindingList>>* lists, std::vector<ListRange>* ranges);
   // A path rule's paths, over the index of its flow's hops (built by the first rule to need it,
   // freed by the last).
   Status FinalizePaths(size_t r, std::vector<std::unique_ptr<FindingList>>* lists, std::vector<ListRange>* ranges);
-  void SharePathHops();
   // Rendered findings beyond the budget are spilled to a temporary file next to the output.
   Status MaybeSpill(FindingList* list);
   // Where temporary files go (spilled findings and fund-flow hops): the findings file's folder.
@@ -246,111 +212,9 @@ class RunPass {
 };
 
 Status RunPass::MakePlan() {
-  plan.program = &program;
-  plan.layout = layout;
-  for (const std::string& id : options->skip_rules) {
-    if (program.FindRule(id) == nullptr) return Status::InvalidArgument(fmt::format("no rule {} to skip in the library", id));
-  }
-  plan.keep_findings = options->findings_path.empty();
-  *result = RunResult();
-  result->layout = layout->name;
-  std::map<std::string, int> index_of;
-  std::set<int> needed_tables;
-  for (const ir::Rule& r : program.rules) {
-    if (r.layout != layout->name) {
-      if (r.kind != ir::RuleKind::kExempt) result->skipped_rules.push_back(r.id);
-      continue;
-    }
-    if (!options->only_rules.empty() && r.kind != ir::RuleKind::kExempt &&
-        std::find(options->only_rules.begin(), options->only_rules.end(), r.id) == options->only_rules.end()) {
-      continue;
-    }
-    if (std::find(options->skip_rules.begin(), options->skip_rules.end(), r.id) != options->skip_rules.end()) continue;
-    RuleInfo info;
-    info.rule = &r;
-    const ir::RulesetInfo* rs = program.FindRuleset(r.ruleset);
-    info.ruleset_version = rs != nullptr ? rs->version : "";
-    Status st = TimeZone::Load(rs != nullptr ? rs->timezone : "UTC", &info.tz);
-    if (!st.ok()) return st;
-    for (const ir::Key& k : r.keys) info.key_types.push_back(k.expr->type);
-    info.aggs = AggSpecs(r);
-    constexpr int64_t kMargin = 2 * kMicrosPerDay;  // more than any UTC offset
-    if (r.effective_from != ir::kNoDate) {
-      int64_t start = info.tz->DayStart(r.effective_from);
-      info.drop_before = start - kMargin;
-      info.keep_from = start + kMargin;
-    }
-    if (r.effective_until != ir::kNoDate) {
-      int64_t end = info.tz->DayStart(r.effective_until + 1);
-      info.keep_until = end - kMargin;
-      info.drop_from = end + kMargin;
-    }
-    info.grouped = r.kind == ir::RuleKind::kGroup || r.kind == ir::RuleKind::kWindow || (r.kind == ir::RuleKind::kRequire && !r.keys.empty());
-    info.path = r.kind == ir::RuleKind::kPath;
-    if ((info.grouped || NeedsEffective(r)) && layout->time_field < 0 && r.kind == ir::RuleKind::kWindow) {
-      return Status::InvalidArgument(fmt::format("rule {} needs the time field of layout {}", r.id, layout->name));
-    }
-    TablesOf(program, r, &needed_tables);
-    if (r.kind == ir::RuleKind::kExempt) {
-      index_of["exempt:" + r.id] = static_cast<int>(plan.exempts.size());
-      plan.exempts.push_back(std::move(info));
-    } else {
-      index_of[r.id + "#" + std::to_string(r.version)] = static_cast<int>(plan.rules.size());
-      plan.rules.push_back(std::move(info));
-    }
-  }
-  for (RuleInfo& info : plan.rules) {
-    for (const std::string& e : info.rule->exempted_by) {
-      auto it = index_of.find("exempt:" + e);
-      if (it != index_of.end()) info.exempts.push_back(it->second);
-    }
-    for (const std::string& o : info.rule->overrides) {
-      for (size_t j = 0; j < plan.rules.size(); ++j) {
-        if (plan.rules[j].rule->id == o) info.overrides.push_back(static_cast<int>(j));
-      }
-    }
-    result->rules.push_back(info.rule->id);
-  }
-  SharePathHops();
-  for (int t : needed_tables) {
-    if (t >= 0 && tables.Get(t) == nullptr) {
-      const std::string& q = program.tables[t].name;
-      return Status::MissingInput(fmt::format("the rules need table {} (short name {}); no file was given for it", q, q.substr(q.rfind('.') + 1)));
-    }
-  }
-  for (size_t f = 0; f < layout->fields.size(); ++f) {
-    if (layout->fields[f].type.kind == ir::TypeKind::kTimestamp) plan.time_fields.push_back(static_cast<int>(f));
-  }
-  for (const RuleInfo& info : plan.rules) {
-    plan.min_instant = std::max(plan.min_instant, info.tz->DayStart(DaysFromCivil(1, 1, 1)));
-    plan.max_instant = std::min(plan.max_instant, info.tz->DayStart(DaysFromCivil(10000, 1, 1)));
-  }
-  for (const RuleInfo& info : plan.exempts) {
-    plan.min_instant = std::max(plan.min_instant, info.tz->DayStart(DaysFromCivil(1, 1, 1)));
-    plan.max_instant = std::min(plan.max_instant, info.tz->DayStart(DaysFromCivil(10000, 1, 1)));
-  }
-  plan.tables = &tables;
-  plan.env.program = &program;
-  plan.env.tables = &tables;
-  plan.env.scalar = &tables;
+  if (Status st = MakeRunPlan(program, *layout, tables, *options, &plan, result); !st.ok()) return st;
   result->input_format = source->format_name();
-  base_result = *result;
   return Status::Ok();
-}
-
-void RunPass::SharePathHops() {
-  // Path rules over the same hops (flow filter and fields, period, exemptions) read one
-  // collection and one index.
-  std::map<std::string, int> first;
-  for (size_t i = 0; i < plan.rules.size(); ++i) {
-    RuleInfo& info = plan.rules[i];
-    if (!info.path) continue;
-    const ir::Rule& r = *info.rule;
-    std::string key = fmt::format("{}|{}|{}|", r.effective_from, r.effective_until, r.where ? PrintSExpr(ir::EncodeExpr(*r.where)) : "");
-    for (const ir::Key& k : r.keys) key += PrintSExpr(ir::EncodeExpr(*k.expr)) + "|";
-    for (const std::string& e : r.exempted_by) key += e + ",";
-    info.hops_of = first.emplace(key, static_cast<int>(i)).first->second;
-  }
 }
 
 Status RunPass::StartWorkers() {
@@ -359,7 +223,7 @@ Status RunPass::StartWorkers() {
   int threads = options->threads > 0 ? options->threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   threads = static_cast<int>(std::max<size_t>(1, std::min<size_t>(threads, std::max<size_t>(1, source->segment_count()))));
   worker_count = std::max(1, threads);
-  plan.partition_bits = partition_bits >= 0 ? partition_bits : PartitionBits(worker_count);
+  plan.partition_bits = PartitionBits(worker_count);
   plan.partitions = 1u << plan.partition_bits;
   if (options->memory_budget > 0 && std::any_of(plan.rules.begin(), plan.rules.end(), [](const RuleInfo& i) { return i.path; })) {
     // Fund-flow hops past a quarter of the budget go to a temporary file beside the findings.
@@ -448,8 +312,7 @@ Status RunPass::FinalizeGrouped(size_t r, std::vector<std::unique_ptr<FindingLis
   const RuleInfo& info = plan.rules[r];
   for (uint32_t p = 0; p < plan.partitions; ++p) lists->push_back(std::make_unique<FindingList>(plan.keep_findings, plan.pool));
   std::vector<Status> task_status(plan.partitions);
-  // One finalizer per rule and thread, made on its first partition and reused for the others
-  // (and, in a RunSession, for the next runs).
+  // One finalizer per rule and thread, made on its first partition and reused for the others.
   if (window_fins_.size() <= r) {
     window_fins_.resize(plan.rules.size());
     group_fins_.resize(plan.rules.size());
@@ -580,8 +443,7 @@ Status RunPass::FinalizeAndWrite() {
     if (info.path) {
       if (Status st = FinalizePaths(r, &lists, &ranges); !st.ok()) return st;
     } else if (info.grouped) {
-      // A rule no record of the batch reached has no group, hence no finding (this is most
-      // rules of a small run: an online decision's partition).
+      // A rule no record of the batch reached has no group, hence no finding.
       bool reached = false;
       for (Worker* w : raw) {
         for (const auto& part : w->rule(r).partitions) reached |= part.records() > 0;
@@ -643,36 +505,6 @@ Status RunPass::Account() {
 }
 
 }  // namespace
-
-struct RunSession::State {
-  State(const ir::Program& program, const ir::Layout& layout, io::RowSource& source, const Tables& tables,
-        const RunOptions& options, RunResult* result)
-      : pass(program, layout, source, tables, options, result) {}
-  RunPass pass;
-};
-
-RunSession::RunSession(const ir::Program& program, const ir::Layout& layout, const Tables& tables)
-    : program_(program), layout_(layout), tables_(tables) {}
-RunSession::~RunSession() = default;
-
-Status RunSession::Run(io::RowSource& source, const RunOptions& options, RunResult* result) {
-  Status st;
-  if (!state_) {
-    auto state = std::make_unique<State>(program_, layout_, source, tables_, options, result);
-    state->pass.partition_bits = 1;
-    st = state->pass.MakePlan();
-    if (st.ok()) st = state->pass.StartWorkers();
-    if (!st.ok()) return st;
-    state_ = std::move(state);
-  } else {
-    state_->pass.Rebind(source, options, result);
-  }
-  st = state_->pass.ReadAndEvaluate();
-  if (st.ok()) st = state_->pass.FinalizeAndWrite();
-  if (st.ok()) st = state_->pass.Account();
-  if (!st.ok()) state_.reset();  // a failed run leaves nothing half-done for the next
-  return st;
-}
 
 Status RunSource(const ir::Program& program, const ir::Layout& layout, io::RowSource& source, const Tables& tables,
                  const RunOptions& options, RunResult* result) {

@@ -73,6 +73,12 @@ struct Plan {
 // Rejects kept in RunResult when they are streamed to a file (the rest are in the file).
 constexpr size_t kKeptRejects = 100;
 
+// The plan of a run of `options`' rules (only_rules, skip_rules) over `layout`: *plan without
+// its pool and partitions (set when workers start), *result's layout and rule lists.
+// MissingInput when a table the rules need is not in `tables`.
+Status MakeRunPlan(const ir::Program& program, const ir::Layout& layout, const Tables& tables, const RunOptions& options,
+                   Plan* plan, RunResult* result);
+
 inline bool NeedsEffective(const ir::Rule& r) { return r.effective_from != ir::kNoDate || r.effective_until != ir::kNoDate; }
 
 

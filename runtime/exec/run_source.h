@@ -24,23 +24,4 @@ Status LoadWatchLists(const ir::Program& program, const std::vector<std::string>
 Status RunSource(const ir::Program& program, const ir::Layout& layout, io::RowSource& source, const Tables& tables,
                  const RunOptions& options, RunResult* result);
 
-// Many small runs with the same rules (the online engine): the first Run plans the rules and
-// compiles their expressions; later runs reuse that work, so a run of a few records costs
-// their evaluation only.  Every call's options must select the same rules and threads (only
-// the callbacks and outputs may differ).  Not thread-safe: one session per thread.  Grouped
-// rules are finalized in two partitions (a batch run uses sixteen or more).
-class RunSession {
- public:
-  RunSession(const ir::Program& program, const ir::Layout& layout, const Tables& tables);
-  ~RunSession();
-  Status Run(io::RowSource& source, const RunOptions& options, RunResult* result);
-
- private:
-  struct State;
-  const ir::Program& program_;
-  const ir::Layout& layout_;
-  const Tables& tables_;
-  std::unique_ptr<State> state_;
-};
-
 }  // namespace decree::exec

@@ -216,7 +216,7 @@ class Worker {
   }
 
   FindingList& findings() { return *findings_; }
-  // Ready for another run over the same plan (exec::RunSession): no findings, rejects, counts
+  // Ready for another run over the same plan (exec::Incremental): no findings, rejects, counts
   // or group state are left of the last one; what Init compiled stays.
   void ResetForRun() {
     findings_ = std::make_unique<FindingList>(plan_.keep_findings, plan_.pool);

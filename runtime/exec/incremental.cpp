@@ -1,0 +1,146 @@
+#include "exec/incremental.h"
+
+#include <cstring>
+
+#include "exec/finalizers.h"
+
+namespace decree::exec {
+
+namespace {
+
+// Walks the entries of an Evaluation's contributions: f(rule index, record).
+template <typename F>
+void ForEachContribution(const std::string& c, F&& f) {
+  size_t at = 0;
+  while (at + 8 <= c.size()) {
+    uint32_t rule, size;
+    std::memcpy(&rule, c.data() + at, 4);
+    std::memcpy(&size, c.data() + at + 4, 4);
+    f(rule, c.data() + at + 8);
+    at += 8 + size;
+  }
+}
+
+}  // namespace
+
+struct Incremental::State {
+  BlockPool pool;  // before the worker, whose buffers give their blocks back to it
+  Plan plan;
+  std::unique_ptr<Worker> worker;
+  std::vector<Worker*> raw;
+  std::vector<std::unique_ptr<GroupFinalizer>> groups;    // by rule, made on first use
+  std::vector<std::unique_ptr<WindowFinalizer>> windows;  // likewise
+
+  // Finalizes rule r over the records in the worker's first partition of it into *list.
+  Status Finalize(size_t r, FindingList* list) {
+    const RuleInfo& info = plan.rules[r];
+    if (info.rule->kind == ir::RuleKind::kWindow) {
+      if (!windows[r]) {
+        auto f = std::make_unique<WindowFinalizer>(plan, info);
+        if (Status st = f->Init(); !st.ok()) return st;
+        windows[r] = std::move(f);
+      }
+      return windows[r]->Run(raw, r, 0, list);
+    }
+    if (!groups[r]) {
+      auto f = std::make_unique<GroupFinalizer>(plan, info);
+      if (Status st = f->Init(); !st.ok()) return st;
+      groups[r] = std::move(f);
+    }
+    return groups[r]->Run(raw, r, 0, list);
+  }
+};
+
+Incremental::Incremental(std::unique_ptr<State> state) : s_(std::move(state)) {}
+Incremental::~Incremental() = default;
+
+Status Incremental::Open(const ir::Program& program, const ir::Layout& layout, const Tables& tables,
+                         const std::vector<std::string>& only_rules, std::unique_ptr<Incremental>* out) {
+  auto s = std::make_unique<State>();
+  RunOptions options;
+  options.only_rules = only_rules;
+  RunResult result;
+  if (Status st = MakeRunPlan(program, layout, tables, options, &s->plan, &result); !st.ok()) return st;
+  for (const RuleInfo& info : s->plan.rules) {
+    if (info.path) return Status::NotSupported(fmt::format("rule {} is a path rule: paths cross partitions", info.rule->id));
+  }
+  s->plan.pool = &s->pool;
+  s->plan.partition_bits = 1;  // the least PartitionOf allows; Decide uses the first only
+  s->plan.partitions = 2;
+  s->worker = std::make_unique<Worker>(s->plan);
+  if (Status st = s->worker->Init(); !st.ok()) return st;
+  s->raw.push_back(s->worker.get());
+  s->groups.resize(s->plan.rules.size());
+  s->windows.resize(s->plan.rules.size());
+  out->reset(new Incremental(std::move(s)));
+  return Status::Ok();
+}
+
+void Incremental::Evaluate(const Chunk& c, Evaluation* out) {
+  Worker& w = *s_->worker;
+  w.ResetForRun();
+  w.Process(c);
+  out->contributions.clear();
+  out->row_findings.clear();
+  out->rejected.clear();
+  if (!w.rejects().empty()) {
+    out->rejected = w.rejects().front().reason;
+    return;
+  }
+  FindingList& rows = w.findings();
+  rows.Sort();
+  rows.TakeObjects(&out->row_findings);
+  for (size_t r = 0; r < s_->plan.rules.size(); ++r) {
+    if (!s_->plan.rules[r].grouped) continue;
+    for (RecordBuffer& part : w.rule(r).partitions) {
+      part.ForEach([&](const char* rec) {
+        uint32_t rule = static_cast<uint32_t>(r), size = static_cast<uint32_t>(RecordSize(rec));
+        out->contributions.append(reinterpret_cast<const char*>(&rule), 4);
+        out->contributions.append(reinterpret_cast<const char*>(&size), 4);
+        out->contributions.append(rec, size);
+      });
+      part.Clear();
+    }
+  }
+}
+
+Status Incremental::Decide(const Evaluation& own, const std::vector<const std::string*>& held, std::string_view id,
+                           std::vector<Finding>* out) {
+  State& s = *s_;
+  FindingList list(true, &s.pool);
+  for (const Finding& f : own.row_findings) list.Add(Finding(f));
+  Status st;
+  ForEachContribution(own.contributions, [&](uint32_t r, const char* mine) {
+    if (!st.ok()) return;
+    // The rule's group of this record: every held record with its key, and itself.
+    RecordBuffer& group = s.worker->rule(r).partitions[0];
+    group.Clear();
+    std::string_view key = RecordKey(mine);
+    auto add = [&](const char* rec) {
+      size_t n = RecordSize(rec);
+      std::memcpy(group.Append(n), rec, n);
+    };
+    for (const std::string* h : held) {
+      ForEachContribution(*h, [&](uint32_t hr, const char* rec) {
+        if (hr == r && RecordKey(rec) == key) add(rec);
+      });
+    }
+    add(mine);
+    FindingList found(true, &s.pool);
+    st = s.Finalize(r, &found);
+    group.Clear();
+    if (!st.ok()) return;
+    found.Sort();
+    std::vector<Finding> fs;
+    found.TakeObjects(&fs);
+    for (Finding& f : fs) {
+      if (std::find(f.txn_ids.begin(), f.txn_ids.end(), id) != f.txn_ids.end()) list.Add(std::move(f));
+    }
+  });
+  if (!st.ok()) return st;
+  list.Sort();
+  list.TakeObjects(out);
+  return Status::Ok();
+}
+
+}  // namespace decree::exec
