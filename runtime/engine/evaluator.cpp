@@ -15,21 +15,29 @@ namespace decree::engine {
 
 namespace {
 
-// Appends a value's exact content (kind, null, payload) for digests and partition keys.
-void AppendValue(std::string* out, const ir::Value& v) {
-  out->push_back(static_cast<char>(v.kind));
-  out->push_back(v.null ? 0 : 1);
-  if (v.null) return;
-  char buf[40];
-  std::memcpy(buf, &v.i, 8);
-  std::memcpy(buf + 8, &v.m, 16);
-  int32_t extra[3] = {v.scale, v.currency, v.enum_id};
-  std::memcpy(buf + 24, extra, 12);
-  out->append(buf, 36);
-  uint64_t n = v.s.size();
-  out->append(reinterpret_cast<const char*>(&n), 8);
-  out->append(v.s);
-  for (const ir::Value& e : v.elems) AppendValue(out, e);
+// Appends slot `row` of `v` exactly (validity, then its payload; the field's type fixes the
+// kind and scale), for digests and partition keys.
+void AppendSlot(std::string* out, const Vec& v, uint32_t row) {
+  size_t i = v.at(row);
+  if (v.valid != nullptr && v.valid[i] == 0) {
+    out->push_back(0);
+    return;
+  }
+  out->push_back(1);
+  switch (v.type) {
+    case PType::kBool: out->push_back(static_cast<char>(v.b[i])); return;
+    case PType::kI64: out->append(reinterpret_cast<const char*>(&v.i[i]), 8); return;
+    case PType::kI128:
+      out->append(reinterpret_cast<const char*>(&v.m[i]), 16);
+      if (v.cur != nullptr) out->append(reinterpret_cast<const char*>(&v.cur[i]), 2);
+      return;
+    case PType::kStr: {
+      uint32_t n = v.s[i].size;
+      out->append(reinterpret_cast<const char*>(&n), 4);
+      out->append(v.s[i].data, n);
+      return;
+    }
+  }
 }
 
 }  // namespace
@@ -98,17 +106,24 @@ bool Evaluator::ParseRecord(std::string_view json, Parsed* out, std::string* rea
     return false;
   }
   uint64_t rows = 0;
-  std::vector<ir::Value> values;
   io::SegmentResult result;
+  std::string content;
   std::unique_ptr<exec::Incremental> inc = TakeIncremental();
   for (size_t s = 0; s < source->segment_count() && st.ok(); ++s) {
     st = source->ReadSegment(s, [&](const Chunk& c) {
       // The record is evaluated while its chunk is at hand (a chunk of several is refused below).
       if (rows == 0 && c.size == 1 && inc) inc->Evaluate(c, &out->eval);
-      for (uint32_t r = 0; r < c.size; ++r, ++rows) {
-        if (rows > 0) continue;
-        for (size_t f = 0; f < layout_->fields.size(); ++f) values.push_back(SlotValue(c.columns[f], r, layout_->fields[f].type));
+      if (rows == 0 && c.size > 0) {
+        for (const Vec& v : c.columns) AppendSlot(&content, v, 0);
+        int tf = layout_->time_field;
+        out->held.time = tf >= 0 && c.columns[tf].IsValid(0) ? c.columns[tf].i[0] : 0;
+        const Vec& id = c.columns[layout_->id_field];
+        out->id.clear();
+        if (id.type == PType::kStr && id.IsValid(0)) out->id.assign(id.s[id.at(0)].view());
+        out->partition.clear();
+        if (partition_field_ >= 0) AppendSlot(&out->partition, c.columns[partition_field_], 0);
       }
+      rows += c.size;
     }, &result);
   }
   GiveBack(std::move(source));
@@ -130,14 +145,7 @@ bool Evaluator::ParseRecord(std::string_view json, Parsed* out, std::string* rea
     *reason = rows == 0 ? "no record: the body must be one JSON object" : "several records: one JSON object per decision";
     return false;
   }
-  int tf = layout_->time_field;
-  out->held.time = tf >= 0 && !values[tf].null ? values[tf].i : 0;
   out->held.line = std::move(*bytes);
-  out->id = values[layout_->id_field].s;
-  out->partition.clear();
-  if (partition_field_ >= 0) AppendValue(&out->partition, values[partition_field_]);
-  std::string content;
-  for (const ir::Value& v : values) AppendValue(&content, v);
   out->digest = Sha256Hex(content).substr(0, 32);
   return true;
 }

@@ -118,6 +118,7 @@ void FindingList::TakeObjects(std::vector<Finding>* out) {
   keys_.clear();
   order_.clear();
   key_arena_.Clear();
+  due_notes_ = DueNotes();
 }
 
 std::string FindingList::RulePrefix(const std::string& rule, int version) {

@@ -80,7 +80,8 @@ class FindingList {
   static std::string RulePrefix(const std::string& rule, int version);
   // After Sort(): the key of the i-th finding in order.
   std::string_view key_in_order(size_t i) const { return key(order_[i]); }
-  // After Sort(), for a list that keeps objects: moves them to *out in order, and empties the list.
+  // After Sort(), for a list that keeps objects: moves them to *out in order, and empties the
+  // list (its due notes too) for reuse.
   void TakeObjects(std::vector<Finding>* out);
   // After Sort(): moves the JSON lines to `file` (in order) and frees them.
   Status Spill(SpillFile* file);

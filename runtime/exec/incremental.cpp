@@ -30,6 +30,8 @@ struct Incremental::State {
   std::vector<Worker*> raw;
   std::vector<std::unique_ptr<GroupFinalizer>> groups;    // by rule, made on first use
   std::vector<std::unique_ptr<WindowFinalizer>> windows;  // likewise
+  FindingList list{true, &pool}, found{true, &pool};     // a decision's findings; one rule's
+  std::vector<Finding> scratch;
 
   // Finalizes rule r over the records in the worker's first partition of it into *list.
   Status Finalize(size_t r, FindingList* list) {
@@ -107,7 +109,7 @@ void Incremental::Evaluate(const Chunk& c, Evaluation* out) {
 Status Incremental::Decide(const Evaluation& own, const std::vector<const std::string*>& held, std::string_view id,
                            std::vector<Finding>* out) {
   State& s = *s_;
-  FindingList list(true, &s.pool);
+  FindingList& list = s.list;
   for (const Finding& f : own.row_findings) list.Add(Finding(f));
   Status st;
   ForEachContribution(own.contributions, [&](uint32_t r, const char* mine) {
@@ -126,19 +128,21 @@ Status Incremental::Decide(const Evaluation& own, const std::vector<const std::s
       });
     }
     add(mine);
-    FindingList found(true, &s.pool);
-    st = s.Finalize(r, &found);
+    st = s.Finalize(r, &s.found);
     group.Clear();
+    s.found.Sort();
+    s.scratch.clear();
+    s.found.TakeObjects(&s.scratch);
     if (!st.ok()) return;
-    found.Sort();
-    std::vector<Finding> fs;
-    found.TakeObjects(&fs);
-    for (Finding& f : fs) {
+    for (Finding& f : s.scratch) {
       if (std::find(f.txn_ids.begin(), f.txn_ids.end(), id) != f.txn_ids.end()) list.Add(std::move(f));
     }
   });
-  if (!st.ok()) return st;
   list.Sort();
+  if (!st.ok()) {
+    list.TakeObjects(&s.scratch);  // leaves the list empty for the next decision
+    return st;
+  }
   list.TakeObjects(out);
   return Status::Ok();
 }

@@ -151,6 +151,7 @@ class Worker {
         }
         continue;
       }
+      if (s.n == 0) continue;  // no row kept: Collect reads nothing (one record online: most rules)
       for (size_t i = 0; i < x.keys.size(); ++i) x.key_vals[i] = x.keys[i]->Eval(c, s, &errors_);
       for (size_t a = 0; a < r.aggs.size(); ++a) {
         Sel* as = &x.agg_sel[a].sel();
