@@ -344,7 +344,7 @@ void RecordCodec::Decode(const char* rec, RecordView* out, bool hash) const {
 }
 
 GroupTable::GroupTable(const std::vector<AggSpec>& specs, size_t expected) : specs_(specs) {
-  size_t n = 1024;
+  size_t n = 16;  // a decision's group has a handful of records; a batch partition thousands
   while (n < expected * 2) n *= 2;
   slots_.assign(n, 0);
   hashes_.reserve(expected);
