@@ -243,11 +243,23 @@ size_t RecordSize(const char* rec) {
   return size;
 }
 
+int64_t RecordTime(const char* rec) {
+  uint64_t size = 0;
+  int64_t time;
+  std::memcpy(&time, GetVarint(rec, &size), 8);
+  return time;
+}
+
 std::string_view RecordKey(const char* rec) {
   uint64_t size = 0, len = 0;
   const char* p = GetVarint(rec, &size) + 8;  // the time
   p = GetVarint(p, &len);
   return std::string_view(p, len);
+}
+
+bool RecordAnchors(const char* rec) {
+  std::string_view key = RecordKey(rec);
+  return key.data()[key.size()] != 0;
 }
 
 void RecordCodec::Append(RecordBuffer* buf, int64_t time, std::string_view key, bool anchor,

@@ -128,9 +128,12 @@ class RecordCodec {
   bool windowed_;
 };
 
-// A record's size in bytes (its own varint included), and its encoded key.
+// A record's size in bytes (its own varint included), its event time, its encoded key, and
+// (window rules' records only) whether it anchors a window.
 size_t RecordSize(const char* rec);
+int64_t RecordTime(const char* rec);
 std::string_view RecordKey(const char* rec);
+bool RecordAnchors(const char* rec);
 
 // One aggregate's running state.
 struct Acc {

@@ -122,10 +122,26 @@ Status Incremental::Decide(const Evaluation& own, const std::vector<const std::s
       size_t n = RecordSize(rec);
       std::memcpy(group.Append(n), rec, n);
     };
+    // A window rule's finding holds the record only through an anchor whose window reaches
+    // back to it: one at its time or up to the window's width later.  Without one, nothing
+    // to finalize.
+    const ir::Rule& rule = *s.plan.rules[r].rule;
+    const bool window = rule.kind == ir::RuleKind::kWindow;
+    const int64_t from = RecordTime(mine), width = window ? rule.window.duration_us : 0;
+    bool reached = !window || RecordAnchors(mine);
     for (const std::string* h : held) {
       ForEachContribution(*h, [&](uint32_t hr, const char* rec) {
-        if (hr == r && RecordKey(rec) == key) add(rec);
+        if (hr != r || RecordKey(rec) != key) return;
+        add(rec);
+        if (!reached && RecordAnchors(rec)) {
+          int64_t t = RecordTime(rec);
+          reached = t >= from && t - from <= width;
+        }
       });
+    }
+    if (!reached) {
+      group.Clear();
+      return;
     }
     add(mine);
     st = s.Finalize(r, &s.found);
