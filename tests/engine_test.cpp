@@ -107,7 +107,7 @@ class EngineTest : public testing::Test {
   // What the batch runtime says of `id` over `records` (JSON Lines from memory, as `decree run
   // -i prefix.jsonl` reads them): the decision and the findings' lines.
   static std::pair<std::string, std::string> BatchAnswer(const std::vector<std::string>& records, const std::string& id,
-                                                         const exec::Tables& tables) {
+                                                         const exec::Tables& tables, const std::vector<std::string>& skip = {}) {
     const ir::Program& program = (*library_)->program();
     auto bytes = std::make_shared<std::string>();
     for (const std::string& r : records) *bytes += r + "\n";
@@ -123,7 +123,8 @@ class EngineTest : public testing::Test {
     RunOptions ro;
     ro.threads = 1;
     for (const ir::Rule& r : program.rules) {
-      if (r.kind != ir::RuleKind::kPath) ro.only_rules.push_back(r.id);  // as the engine decides
+      bool skipped = std::find(skip.begin(), skip.end(), r.id) != skip.end();
+      if (r.kind != ir::RuleKind::kPath && !skipped) ro.only_rules.push_back(r.id);  // as the engine decides
     }
     RunResult result;
     st = exec::RunSource(program, *layout, *source, tables, ro, &result);
@@ -177,6 +178,45 @@ TEST_F(EngineTest, ShuffledArrivalDecidesAsTheBatchOverThePrefix) {
     EXPECT_GT(outcomes["review"], 0) << "seed " << seed;
     EXPECT_GT(outcomes["block"], 0) << "seed " << seed;
   }
+}
+
+// A reload with other rules: the held records are evaluated again by the new library (what a
+// record contributes, and to which rule, changes), and later decisions are the new rules'
+// batch answers over everything received.
+TEST_F(EngineTest, AReloadedLibraryDecidesOverTheHeldRecordsAsItsBatch) {
+  bench::GenOptions g = Gen(200, 4, 5, 4);
+  EngineOptions eo;
+  if (!Options(g, &eo)) GTEST_SKIP() << "the UN and OFAC lists are not here";
+  std::vector<std::string> records = Records(g);
+  std::mt19937_64 rng(4);
+  std::shuffle(records.begin(), records.end(), rng);
+  std::unique_ptr<Engine> engine;
+  ASSERT_TRUE(Engine::Open(*library_, eo, &engine).ok());
+  std::unique_ptr<exec::Tables> tables = BatchTables(eo);
+  std::vector<std::string> received;
+  for (size_t i = 0; i < records.size() / 2; ++i) {
+    received.push_back(records[i]);
+    ASSERT_EQ(engine->Decide(records[i]).status, 200);
+  }
+  // Leaving out two rules shifts every later rule's index.
+  std::vector<std::string> gone = {"aml.fan_in", "cn.pboc.lvtr.cash"};
+  EngineOptions fewer = eo;
+  fewer.skip_rules.insert(fewer.skip_rules.end(), gone.begin(), gone.end());
+  ASSERT_TRUE(engine->Reload(*library_, fewer).ok());
+  std::map<std::string, int> outcomes;
+  for (size_t i = records.size() / 2; i < records.size(); ++i) {
+    received.push_back(records[i]);
+    EngineAnswer a = engine->Decide(records[i]);
+    ASSERT_EQ(a.status, 200) << a.json;
+    auto [decision, lines] = BatchAnswer(received, a.txn_id, *tables, gone);
+    std::string got;
+    for (const Finding& f : a.findings) got += f.ToJson() + "\n";
+    ASSERT_EQ(a.decision, decision) << "record " << received.size() << ": " << a.json;
+    ASSERT_EQ(got, lines) << "record " << received.size();
+    ++outcomes[a.decision];
+  }
+  EXPECT_GT(outcomes["review"], 0);
+  EXPECT_GT(outcomes["allow"], 0);
 }
 
 TEST_F(EngineTest, CsvLinesDecideAsTheirJsonObjects) {
