@@ -79,17 +79,20 @@ class GroupFinalizer {
           const auto& [row, reason] = errors.rows.front();
           return Status::InvalidArgument(fmt::format("rule {}: group ({}): {}", info_.rule->id, KeyList(table.key(base + row)), reason));
         }
+        Sel& fired = fired_.sel();
+        fired.n = 0;
         for (uint32_t r = 0; r < n; ++r) {
           bool holds = (v.valid == nullptr || v.valid[v.at(r)]) && v.b[v.at(r)];
           fire[base + r] = require ? !holds : holds;
+          if (fire[base + r]) fired.idx[fired.n++] = static_cast<uint16_t>(r);
         }
-        if (!require && !branch_exprs_.empty()) {
-          for (uint32_t r = 0; r < n; ++r) branch[base + r] = -1;
+        if (!require && !branch_exprs_.empty() && fired.n > 0) {  // which branch held, for the explanations
           for (size_t b = 0; b < branch_exprs_.size(); ++b) {
             errors.Clear();
-            Vec bv = branch_exprs_[b]->Eval(chunk_.chunk, all.sel(), &errors);
-            for (uint32_t r = 0; r < n; ++r) {
-              if (branch[base + r] < 0 && fire[base + r] && (bv.valid == nullptr || bv.valid[bv.at(r)]) && bv.b[bv.at(r)]) {
+            Vec bv = branch_exprs_[b]->Eval(chunk_.chunk, fired, &errors);
+            for (uint32_t k = 0; k < fired.n; ++k) {
+              uint32_t r = fired.idx[k];
+              if (branch[base + r] < 0 && (bv.valid == nullptr || bv.valid[bv.at(r)]) && bv.b[bv.at(r)]) {
                 branch[base + r] = static_cast<int8_t>(b);
               }
             }
@@ -193,6 +196,7 @@ class GroupFinalizer {
   std::unique_ptr<CompiledExpr> when_;
   std::unique_ptr<ExplainPlan> explain_;
   std::vector<std::unique_ptr<CompiledExpr>> branch_exprs_;  // the operands of a top-level `or`
+  SelBuffer fired_;                                           // the groups of a chunk that fire
   Explanation why_;
 };
 
