@@ -108,11 +108,12 @@ bool Evaluator::ParseRecord(std::string_view json, Parsed* out, std::string* rea
   uint64_t rows = 0;
   io::SegmentResult result;
   std::string content;
-  std::unique_ptr<exec::Incremental> inc = TakeIncremental();
+  std::unique_ptr<exec::Incremental> inc;
+  st = TakeIncremental(&inc);
   for (size_t s = 0; s < source->segment_count() && st.ok(); ++s) {
     st = source->ReadSegment(s, [&](const Chunk& c) {
       // The record is evaluated while its chunk is at hand (a chunk of several is refused below).
-      if (rows == 0 && c.size == 1 && inc) inc->Evaluate(c, &out->eval);
+      if (rows == 0 && c.size == 1) inc->Evaluate(c, &out->eval);
       if (rows == 0 && c.size > 0) {
         for (const Vec& v : c.columns) AppendSlot(&content, v, 0);
         int tf = layout_->time_field;
@@ -127,11 +128,7 @@ bool Evaluator::ParseRecord(std::string_view json, Parsed* out, std::string* rea
     }, &result);
   }
   GiveBack(std::move(source));
-  if (inc) {
-    GiveBack(std::move(inc));
-  } else if (st.ok()) {
-    st = Status::Internal("the library's rules could not be compiled again for another thread");
-  }
+  if (inc) GiveBack(std::move(inc));
   if (!st.ok()) {
     *reason = st.message();
     return false;
@@ -171,18 +168,16 @@ void Evaluator::GiveBack(std::unique_ptr<io::RowSource> source) const {
   sources_.push_back(std::move(source));
 }
 
-std::unique_ptr<exec::Incremental> Evaluator::TakeIncremental() const {
+Status Evaluator::TakeIncremental(std::unique_ptr<exec::Incremental>* out) const {
   {
     std::lock_guard<std::mutex> lock(sessions_mu_);
     if (!incrementals_.empty()) {
-      std::unique_ptr<exec::Incremental> inc = std::move(incrementals_.back());
+      *out = std::move(incrementals_.back());
       incrementals_.pop_back();
-      return inc;
+      return Status::Ok();
     }
   }
-  std::unique_ptr<exec::Incremental> inc;
-  Status st = exec::Incremental::Open(library_->program(), *layout_, *tables_, rules_, &inc);
-  return st.ok() ? std::move(inc) : nullptr;  // it opened once in Open: it does again
+  return exec::Incremental::Open(library_->program(), *layout_, *tables_, rules_, out);  // as Open did once
 }
 
 void Evaluator::GiveBack(std::unique_ptr<exec::Incremental> inc) const {
@@ -196,8 +191,8 @@ Status Evaluator::Decide(const Parsed& p, const std::vector<const std::string*>&
     *rejected = p.eval.rejected;
     return Status::Ok();
   }
-  std::unique_ptr<exec::Incremental> inc = TakeIncremental();
-  if (!inc) return Status::Internal("the library's rules could not be compiled again for another thread");
+  std::unique_ptr<exec::Incremental> inc;
+  if (Status st = TakeIncremental(&inc); !st.ok()) return st;
   Status st = inc->Decide(p.eval, held, p.id, findings);
   GiveBack(std::move(inc));
   return st;

@@ -78,7 +78,7 @@ class Evaluator {
   void GiveBack(std::unique_ptr<io::RowSource> source) const;
   // Compiled evaluators, one per thread at a time (exec::Incremental is not thread-safe), and
   // sources likewise.
-  std::unique_ptr<exec::Incremental> TakeIncremental() const;
+  Status TakeIncremental(std::unique_ptr<exec::Incremental>* out) const;
   void GiveBack(std::unique_ptr<exec::Incremental> inc) const;
   mutable std::mutex sessions_mu_;
   mutable std::vector<std::unique_ptr<exec::Incremental>> incrementals_;

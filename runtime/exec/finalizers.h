@@ -442,4 +442,31 @@ class WindowFinalizer {
   std::string day_key_;
 };
 
+// One grouped rule's finalizer (window or group), made and initialized on its first use and
+// reused for that rule's next partitions.  Not thread-safe: one per thread.
+class RuleFinalizer {
+ public:
+  Status Run(const Plan& plan, size_t rule, std::vector<Worker*>& workers, uint32_t p, FindingList* out) {
+    if (!made_) {
+      made_ = true;
+      const RuleInfo& info = plan.rules[rule];
+      if (info.rule->kind == ir::RuleKind::kWindow) {
+        window_ = std::make_unique<WindowFinalizer>(plan, info);
+        init_ = window_->Init();
+      } else {
+        group_ = std::make_unique<GroupFinalizer>(plan, info);
+        init_ = group_->Init();
+      }
+    }
+    if (!init_.ok()) return init_;
+    return window_ ? window_->Run(workers, rule, p, out) : group_->Run(workers, rule, p, out);
+  }
+
+ private:
+  bool made_ = false;
+  Status init_;
+  std::unique_ptr<WindowFinalizer> window_;
+  std::unique_ptr<GroupFinalizer> group_;
+};
+
 }  // namespace decree::exec

@@ -28,29 +28,9 @@ struct Incremental::State {
   Plan plan;
   std::unique_ptr<Worker> worker;
   std::vector<Worker*> raw;
-  std::vector<std::unique_ptr<GroupFinalizer>> groups;    // by rule, made on first use
-  std::vector<std::unique_ptr<WindowFinalizer>> windows;  // likewise
+  std::vector<RuleFinalizer> finalizers;                  // by rule
   FindingList list{true, &pool}, found{true, &pool};     // a decision's findings; one rule's
   std::vector<Finding> scratch;
-
-  // Finalizes rule r over the records in the worker's first partition of it into *list.
-  Status Finalize(size_t r, FindingList* list) {
-    const RuleInfo& info = plan.rules[r];
-    if (info.rule->kind == ir::RuleKind::kWindow) {
-      if (!windows[r]) {
-        auto f = std::make_unique<WindowFinalizer>(plan, info);
-        if (Status st = f->Init(); !st.ok()) return st;
-        windows[r] = std::move(f);
-      }
-      return windows[r]->Run(raw, r, 0, list);
-    }
-    if (!groups[r]) {
-      auto f = std::make_unique<GroupFinalizer>(plan, info);
-      if (Status st = f->Init(); !st.ok()) return st;
-      groups[r] = std::move(f);
-    }
-    return groups[r]->Run(raw, r, 0, list);
-  }
 };
 
 Incremental::Incremental(std::unique_ptr<State> state) : s_(std::move(state)) {}
@@ -72,8 +52,7 @@ Status Incremental::Open(const ir::Program& program, const ir::Layout& layout, c
   s->worker = std::make_unique<Worker>(s->plan);
   if (Status st = s->worker->Init(); !st.ok()) return st;
   s->raw.push_back(s->worker.get());
-  s->groups.resize(s->plan.rules.size());
-  s->windows.resize(s->plan.rules.size());
+  s->finalizers.resize(s->plan.rules.size());
   out->reset(new Incremental(std::move(s)));
   return Status::Ok();
 }
@@ -144,7 +123,7 @@ Status Incremental::Decide(const Evaluation& own, const std::vector<const std::s
       return;
     }
     add(mine);
-    st = s.Finalize(r, &s.found);
+    st = s.finalizers[r].Run(s.plan, r, s.raw, 0, &s.found);  // the group is in partition 0
     group.Clear();
     s.found.Sort();
     s.scratch.clear();

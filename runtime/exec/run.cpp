@@ -202,13 +202,10 @@ class RunPass {
   SpillFile spill;
   std::mutex spill_mu;
   bool spill_open = false;
-  std::vector<std::vector<std::unique_ptr<WindowFinalizer>>> window_fins_;  // [rule][thread]
   std::map<int, std::shared_ptr<const HopIndex>> hop_index_;  // path rules' hops, by Plan::rules index
   std::set<size_t> paths_done_;                               // path rules finalized in this run
   std::map<size_t, std::vector<std::unique_ptr<FindingList>>> swept_;  // spilled: findings of rules not written yet
   std::unique_ptr<HopSpill> hop_spill_;
-  std::vector<std::vector<std::unique_ptr<GroupFinalizer>>> group_fins_;
-  std::vector<std::vector<Status>> fin_status_;
 };
 
 Status RunPass::MakePlan() {
@@ -309,37 +306,12 @@ Status RunPass::MaybeSpill(FindingList* list) {
 }
 
 Status RunPass::FinalizeGrouped(size_t r, std::vector<std::unique_ptr<FindingList>>* lists, std::vector<ListRange>* ranges) {
-  const RuleInfo& info = plan.rules[r];
   for (uint32_t p = 0; p < plan.partitions; ++p) lists->push_back(std::make_unique<FindingList>(plan.keep_findings, plan.pool));
   std::vector<Status> task_status(plan.partitions);
-  // One finalizer per rule and thread, made on its first partition and reused for the others.
-  if (window_fins_.size() <= r) {
-    window_fins_.resize(plan.rules.size());
-    group_fins_.resize(plan.rules.size());
-    fin_status_.resize(plan.rules.size());
-  }
-  std::vector<std::unique_ptr<WindowFinalizer>>& window_fins = window_fins_[r];
-  std::vector<std::unique_ptr<GroupFinalizer>>& group_fins = group_fins_[r];
-  std::vector<Status>& init_status = fin_status_[r];
-  window_fins.resize(worker_count);
-  group_fins.resize(worker_count);
-  init_status.resize(worker_count);
+  // One finalizer per thread, made on its first partition and reused for the others.
+  std::vector<RuleFinalizer> finalizers(worker_count);
   Parallel(plan.partitions, worker_count, [&](int w, size_t p) {
-    if (info.rule->kind == ir::RuleKind::kWindow) {
-      if (!window_fins[w]) {
-        window_fins[w] = std::make_unique<WindowFinalizer>(plan, info);
-        init_status[w] = window_fins[w]->Init();
-      }
-      task_status[p] = init_status[w];
-      if (task_status[p].ok()) task_status[p] = window_fins[w]->Run(raw, r, static_cast<uint32_t>(p), (*lists)[p].get());
-    } else {
-      if (!group_fins[w]) {
-        group_fins[w] = std::make_unique<GroupFinalizer>(plan, info);
-        init_status[w] = group_fins[w]->Init();
-      }
-      task_status[p] = init_status[w];
-      if (task_status[p].ok()) task_status[p] = group_fins[w]->Run(raw, r, static_cast<uint32_t>(p), (*lists)[p].get());
-    }
+    task_status[p] = finalizers[w].Run(plan, r, raw, static_cast<uint32_t>(p), (*lists)[p].get());
     (*lists)[p]->Sort();
     if (task_status[p].ok()) task_status[p] = MaybeSpill((*lists)[p].get());
     for (Worker* w : raw) w->rule(r).partitions[p].Clear();
