@@ -1,9 +1,13 @@
 // decree stream: decide records one at a time as they arrive on standard input.
 #include <fmt/format.h>
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
-#include <iostream>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "cli.h"
 #include "engine_common.h"
@@ -19,7 +23,8 @@ VerbSpec MakeSpec() {
       "Decide each record as it arrives (JSON Lines or CSV on standard input), one answer line each.",
       "Each line of the input is one record: a JSON object whose keys are the layout's column\n"
       "names (the JSON Lines batch form), or, for CSV, a line after the header row (a record\n"
-      "must be on one line).  For each, one line is written and flushed at once:\n"
+      "must be on one line).  For each, one line is written, in input order; the lines that\n"
+      "arrive together are decided together and their answers flushed at once:\n"
       "the decision {\"txn_id\", \"decision\": allow|review|block, \"findings\", \"library\",\n"
       "\"explain\"}, computed over every record accepted so far, itself included, exactly as\n"
       "`decree run` evaluates that set; or {\"txn_id\", \"status\", \"error\"} for a record that is\n"
@@ -47,6 +52,21 @@ const VerbSpec& Spec() {
   return s;
 }
 
+// Appends the answers' lines to *out; kExitFailure (after saying which line) when the state
+// log failed for one.
+int Answer(const std::vector<EngineAnswer>& answers, const std::vector<uint64_t>& lines, std::string* out) {
+  int code = kExitOk;
+  for (size_t i = 0; i < answers.size(); ++i) {
+    *out += answers[i].json;
+    out->push_back('\n');
+    if (answers[i].status == 500 && code == kExitOk) {
+      fmt::print(stderr, "decree stream: line {}: {}\n", lines[i], answers[i].reason);
+      code = kExitFailure;
+    }
+  }
+  return code;
+}
+
 int Stream(const Args& args) {
   EngineOptions options;
   if (int code = ParseEngineOptions("stream", args, &options); code != 0) return code;
@@ -56,37 +76,70 @@ int Stream(const Args& args) {
   if (format != "auto" && format != "jsonl" && format != "csv") {
     return UsageError("stream", fmt::format("--input-format expects jsonl or csv, not '{}'", format));
   }
-  std::string line, out;
   std::vector<std::string> header;  // CSV: the column names of the header row
   uint64_t lines = 0, blank = 0;
   int code = kExitOk;
-  while (std::getline(std::cin, line)) {
-    ++lines;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) {
-      ++blank;
-      continue;
+  // What has arrived is read at once and its whole lines decided together (DecideBatch), their
+  // answers written and flushed before waiting for more: records that arrive together are
+  // answered together, one that arrives alone at once.
+  std::string pending, out;
+  std::vector<std::string_view> batch;
+  std::vector<uint64_t> batch_lines;
+  std::vector<EngineAnswer> answers;
+  bool eof = false;
+  while (!eof && code == kExitOk) {
+    char buf[1 << 16];
+    ssize_t got = read(0, buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      fmt::print(stderr, "decree stream: reading standard input: {}\n", std::strerror(errno));
+      return kExitFailure;
     }
-    if (format == "auto") {  // by the first non-blank line: an object is JSON Lines (a BOM aside)
-      size_t first = line.find_first_not_of(" \t\xEF\xBB\xBF");
-      format = line[first] == '{' ? "jsonl" : "csv";
-    }
-    if (format == "csv" && header.empty()) {
-      if (Status st = Engine::CsvHeader(line, &header); !st.ok()) {
-        fmt::print(stderr, "decree stream: line {}: {}\n", lines, st.message());
-        return kExitFailure;
+    eof = got == 0;
+    pending.append(buf, static_cast<size_t>(got));
+    size_t at = 0;
+    batch.clear();
+    batch_lines.clear();
+    out.clear();
+    for (;;) {
+      size_t nl = pending.find('\n', at);
+      if (nl == std::string::npos && !(eof && at < pending.size())) break;
+      size_t end = nl == std::string::npos ? pending.size() : nl;
+      std::string_view line(pending.data() + at, end - at);
+      at = nl == std::string::npos ? pending.size() : nl + 1;
+      ++lines;
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) {
+        ++blank;
+        continue;
       }
-      continue;
+      if (format == "auto") {  // by the first non-blank line: an object is JSON Lines (a BOM aside)
+        size_t first = line.find_first_not_of(" \t\xEF\xBB\xBF");
+        format = line[first] == '{' ? "jsonl" : "csv";
+      }
+      if (format == "jsonl") {
+        batch.push_back(line);
+        batch_lines.push_back(lines);
+        continue;
+      }
+      if (header.empty()) {
+        if (Status st = Engine::CsvHeader(line, &header); !st.ok()) {
+          fmt::print(stderr, "decree stream: line {}: {}\n", lines, st.message());
+          return kExitFailure;
+        }
+        continue;
+      }
+      answers.assign(1, engine->DecideCsv(header, line));
+      batch_lines.assign(1, lines);
+      code = Answer(answers, batch_lines, &out);
+      if (code != kExitOk) break;
     }
-    EngineAnswer a = format == "csv" ? engine->DecideCsv(header, line) : engine->Decide(line);
-    out = a.json;
-    out.push_back('\n');
+    if (!batch.empty() && code == kExitOk) {
+      engine->DecideBatch(batch, &answers);
+      code = Answer(answers, batch_lines, &out);
+    }
     std::fwrite(out.data(), 1, out.size(), stdout);
     std::fflush(stdout);
-    if (a.status == 500) {
-      fmt::print(stderr, "decree stream: line {}: {}\n", lines, a.reason);
-      code = kExitFailure;
-      break;
-    }
+    pending.erase(0, at);
   }
   EngineStats s = engine->stats();
   if (!args.Has("quiet")) {

@@ -219,6 +219,67 @@ TEST_F(EngineTest, AReloadedLibraryDecidesOverTheHeldRecordsAsItsBatch) {
   EXPECT_GT(outcomes["allow"], 0);
 }
 
+// DecideBatch answers exactly as Decide called on each record in turn, whatever a batch
+// holds: ids repeated within it (replays and conflicts), unreadable and blank records, a byte
+// order mark, line breaks inside a record, late arrivals, and batches of every size.
+TEST_F(EngineTest, BatchesAnswerAsDecideOnEachRecordInTurn) {
+  bench::GenOptions g = Gen(400, 7, 8, 6);
+  EngineOptions eo;
+  if (!Options(g, &eo)) GTEST_SKIP() << "the UN and OFAC lists are not here";
+  eo.late_after_us = int64_t{2} * 86400 * 1000000;
+  std::vector<std::string> records = Records(g);
+  std::mt19937_64 rng(7);
+  std::shuffle(records.begin(), records.end(), rng);
+  // Mixed in: replays (same content), conflicts (same id, other amount), bad records.
+  std::vector<std::string> stream;
+  for (size_t i = 0; i < records.size(); ++i) {
+    stream.push_back(records[i]);
+    if (i % 23 == 4) stream.push_back(records[i - 1]);
+    if (i % 31 == 9) {
+      std::string other = records[i];
+      size_t at = other.find(R"("amount":")") + 10;
+      other.insert(at, "1");
+      stream.push_back(other);
+    }
+    if (i % 41 == 3) stream.push_back(R"({"txn_id":"BAD)" + std::to_string(i) + R"(","amount":"x"})");
+    if (i % 47 == 5) stream.push_back("  ");
+    if (i % 53 == 6) stream.push_back("\xEF\xBB\xBF" + records[(i + 1) % records.size()]);
+    if (i % 59 == 8) {
+      std::string broken = records[i];
+      broken.insert(1, "\n");
+      stream.push_back(broken);
+    }
+    if (i % 61 == 2) stream.push_back(R"({"txn_id":"T1"} {"txn_id":"T2"})");
+  }
+  std::unique_ptr<Engine> one, many;
+  ASSERT_TRUE(Engine::Open(*library_, eo, &one).ok());
+  ASSERT_TRUE(Engine::Open(*library_, eo, &many).ok());
+  std::vector<std::string> want;
+  std::map<int, int> statuses;
+  for (const std::string& r : stream) {
+    EngineAnswer a = one->Decide(r);
+    want.push_back(a.json);
+    ++statuses[a.status];
+  }
+  std::vector<std::string> got;
+  std::vector<EngineAnswer> answers;
+  for (size_t from = 0, k = 0; from < stream.size(); ++k) {
+    size_t n = std::min(stream.size() - from, std::vector<size_t>{1, 7, 64, 300, 2}[k % 5]);
+    std::vector<std::string_view> batch(stream.begin() + from, stream.begin() + from + n);
+    many->DecideBatch(batch, &answers);
+    ASSERT_EQ(answers.size(), n);
+    for (EngineAnswer& a : answers) got.push_back(a.json);
+    from += n;
+  }
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) ASSERT_EQ(got[i], want[i]) << "record " << i << ": " << stream[i];
+  // Every kind of answer occurred, so the comparison cannot pass vacuously.
+  for (int status : {200, 400, 409, 422}) EXPECT_GT(statuses[status], 0) << status;
+  EngineStats a = one->stats(), b = many->stats();
+  EXPECT_EQ(std::tie(a.allow, a.review, a.block, a.replayed, a.rejected, a.conflicts, a.too_late, a.records_held),
+            std::tie(b.allow, b.review, b.block, b.replayed, b.rejected, b.conflicts, b.too_late, b.records_held));
+}
+
 TEST_F(EngineTest, CsvLinesDecideAsTheirJsonObjects) {
   bench::GenOptions g = Gen(300, 4, 5, 3);
   EngineOptions eo;

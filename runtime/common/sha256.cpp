@@ -16,10 +16,19 @@ namespace {
 
 EVP_MD_CTX* Ctx(void* p) { return static_cast<EVP_MD_CTX*>(p); }
 
+// Fetched once: EVP_sha256() makes every initialization look the algorithm up again.
+const EVP_MD* Md() {
+  static const EVP_MD* md = [] {
+    const EVP_MD* m = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    return m != nullptr ? m : EVP_sha256();
+  }();
+  return md;
+}
+
 }  // namespace
 
 Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(Ctx(ctx_), EVP_sha256(), nullptr) != 1) std::abort();  // out of memory
+  if (ctx_ == nullptr || EVP_DigestInit_ex(Ctx(ctx_), Md(), nullptr) != 1) std::abort();  // out of memory
 }
 
 Sha256::~Sha256() { EVP_MD_CTX_free(Ctx(ctx_)); }
@@ -40,7 +49,7 @@ std::array<uint8_t, 32> Sha256::Finish() {
   std::array<uint8_t, 32> out{};
   unsigned int n = 0;
   EVP_DigestFinal_ex(Ctx(ctx_), out.data(), &n);
-  EVP_DigestInit_ex(Ctx(ctx_), EVP_sha256(), nullptr);  // ready for reuse
+  EVP_DigestInit_ex(Ctx(ctx_), Md(), nullptr);  // ready for reuse
   return out;
 }
 
@@ -59,6 +68,12 @@ std::string Sha256Hex(std::string_view data) {
   Sha256 h;
   h.Update(data);
   return h.FinishHex();
+}
+
+std::array<uint8_t, 32> Sha256Digest(std::string_view data) {
+  thread_local Sha256 h;  // a context per thread, reused: no allocation per call
+  h.Update(data);
+  return h.Finish();
 }
 
 Status Sha256File(const std::string& path, std::string* hex, uint64_t* bytes) {

@@ -15,6 +15,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <span>
 #include <unordered_map>
 
 #include "common/civil.h"
@@ -51,7 +52,7 @@ constexpr uint64_t kSweepEvery = 1024;
 
 struct IdEntry {
   bool pending = true;
-  std::string digest;
+  engine::Digest digest{};
   std::string json;  // the answer, once decided
   int64_t time = 0;  // the record's event time: the entry is dropped past the retention horizon
 };
@@ -102,6 +103,7 @@ std::string ExplainOf(const std::string& decision, const std::vector<Finding>& f
 class Engine::Impl {
  public:
   EngineAnswer Decide(std::string_view record);
+  void DecideBatch(std::span<const std::string_view> records, std::vector<EngineAnswer>* out);
   Status Replay(std::string_view answer, std::string_view record);
   std::shared_ptr<const Evaluator> evaluator() const {
     std::lock_guard<std::mutex> lock(eval_mu);
@@ -165,16 +167,22 @@ class Engine::Impl {
   // Evaluates the partition's records again with `ev` when another evaluator (before a reload)
   // made their contributions.
   static void Refresh(const Evaluator& ev, Partition* p) {
-    for (Held& h : p->records) {
-      Parsed q;
-      std::string reason;
+    std::vector<std::string_view> lines;
+    lines.reserve(p->records.size());
+    for (const Held& h : p->records) lines.push_back(h.line);
+    std::vector<Parsed> parsed;
+    std::vector<std::string> reasons;
+    ev.ParseRecords(lines, &parsed, &reasons);
+    for (size_t i = 0; i < parsed.size(); ++i) {
       // The same fields (Reload checks it): the line reads; a record the new rules reject
       // counts in no group, as in a batch run.
-      bool read = ev.ParseRecord(h.line, &q, &reason);
-      h.contributions = read && q.eval.rejected.empty() ? std::move(q.eval.contributions) : std::string();
+      bool counts = reasons[i].empty() && parsed[i].eval.rejected.empty();
+      p->records[i].contributions = counts ? std::move(parsed[i].eval.contributions) : std::string();
     }
     p->generation = ev.generation();
   }
+  // Decides a record read: idempotency, lateness, then DecideHeld.
+  EngineAnswer DecideParsed(const Evaluator& ev, Parsed parsed);
   // Evaluates `h` within its partition and holds it; the answer's json is built here.
   Status DecideHeld(const Evaluator& ev, Parsed p, EngineAnswer* a, std::string* rejected, uint64_t* log_end);
   void Release(IdShard& s, const std::string& id);
@@ -236,8 +244,25 @@ EngineAnswer Engine::Impl::Decide(std::string_view record) {
   Parsed parsed;
   std::string reason;
   if (!ev->ParseRecord(record, &parsed, &reason)) return Fail(400, parsed.id, std::move(reason), &rejected);
+  return DecideParsed(*ev, std::move(parsed));
+}
+
+void Engine::Impl::DecideBatch(std::span<const std::string_view> records, std::vector<EngineAnswer>* out) {
+  std::shared_ptr<const Evaluator> ev = evaluator();
+  std::vector<Parsed> parsed;
+  std::vector<std::string> reasons;
+  ev->ParseRecords(records, &parsed, &reasons);
+  out->clear();
+  out->reserve(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    out->push_back(reasons[i].empty() ? DecideParsed(*ev, std::move(parsed[i])) : Fail(400, parsed[i].id, std::move(reasons[i]), &rejected));
+  }
+}
+
+EngineAnswer Engine::Impl::DecideParsed(const Evaluator& evaluator, Parsed parsed) {
+  const Evaluator* ev = &evaluator;
   const std::string id = parsed.id;
-  const std::string& digest = parsed.digest;
+  const engine::Digest digest = parsed.digest;
   const int64_t time = parsed.held.time;
   IdShard& ids_shard = ids[ShardOf(id)];
   {
@@ -347,6 +372,10 @@ Status Engine::Open(std::shared_ptr<const Library> library, const EngineOptions&
 }
 
 EngineAnswer Engine::Decide(std::string_view record) { return impl_->Decide(record); }
+
+void Engine::DecideBatch(std::span<const std::string_view> records, std::vector<EngineAnswer>* answers) {
+  impl_->DecideBatch(records, answers);
+}
 
 namespace {
 

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstring>
 #include <set>
+#include <span>
 
 #include "decree/sha256.h"
 #include "io/source.h"
@@ -95,56 +96,92 @@ bool Evaluator::SameRecords(const Evaluator& other) const {
 }
 
 bool Evaluator::ParseRecord(std::string_view json, Parsed* out, std::string* reason) const {
-  // A JSON text's line breaks are whitespace (a string cannot hold a raw one): one line.
-  auto bytes = std::make_shared<std::string>(json);
-  std::replace(bytes->begin(), bytes->end(), '\n', ' ');
-  std::replace(bytes->begin(), bytes->end(), '\r', ' ');
+  std::vector<Parsed> parsed(1);
+  std::vector<std::string> reasons;
+  ParseRecords({&json, 1}, &parsed, &reasons);
+  *out = std::move(parsed[0]);
+  *reason = std::move(reasons[0]);
+  return reason->empty();
+}
+
+void Evaluator::ParseRecords(std::span<const std::string_view> records, std::vector<Parsed>* out,
+                             std::vector<std::string>* reasons) const {
+  const size_t n = records.size();
+  out->resize(n);
+  reasons->assign(n, std::string());
+  // One JSON Lines text, a line per record: a JSON text's line breaks are whitespace (a string
+  // cannot hold a raw one), and a leading byte order mark is dropped as the reader drops it.
+  auto bytes = std::make_shared<std::string>();
+  std::vector<uint64_t> starts(n);
+  size_t total = n;
+  for (std::string_view r : records) total += r.size();
+  bytes->reserve(total);  // exactly: a single record's bytes are kept as its line
+  for (size_t i = 0; i < n; ++i) {
+    std::string_view json = records[i];
+    if (json.substr(0, 3) == "\xEF\xBB\xBF") json.remove_prefix(3);
+    starts[i] = bytes->size();
+    size_t at = bytes->size();
+    bytes->append(json);
+    for (char* ch = bytes->data() + at; ch != bytes->data() + bytes->size(); ++ch) {
+      if (*ch == '\n' || *ch == '\r') *ch = ' ';
+    }
+    bytes->push_back('\n');
+  }
+  auto record_at = [&](uint64_t pos) { return static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), pos) - starts.begin()) - 1; };
   std::unique_ptr<io::RowSource> source;
   Status st = Source("the request", bytes, &source);
-  if (!st.ok()) {
-    *reason = st.message();
-    return false;
-  }
-  uint64_t rows = 0;
-  io::SegmentResult result;
-  std::string content;
   std::unique_ptr<exec::Incremental> inc;
-  st = TakeIncremental(&inc);
-  for (size_t s = 0; s < source->segment_count() && st.ok(); ++s) {
+  if (st.ok()) st = TakeIncremental(&inc);
+  std::vector<uint8_t> read(n, 0);
+  io::SegmentResult result;
+  thread_local std::vector<exec::Incremental::Evaluation> evals;  // a chunk's, reused
+  for (size_t s = 0; st.ok() && s < source->segment_count(); ++s) {
     st = source->ReadSegment(s, [&](const Chunk& c) {
-      // The record is evaluated while its chunk is at hand (a chunk of several is refused below).
-      if (rows == 0 && c.size == 1) inc->Evaluate(c, &out->eval);
-      if (rows == 0 && c.size > 0) {
-        for (const Vec& v : c.columns) AppendSlot(&content, v, 0);
+      if (evals.size() < c.size) evals.resize(c.size);
+      inc->Evaluate(c, evals.data());  // while the chunk is at hand
+      for (uint32_t row = 0; row < c.size; ++row) {
+        size_t i = record_at(c.pos[row]);
+        read[i] = 1;
+        Parsed& p = (*out)[i];
+        std::string content;
+        for (const Vec& v : c.columns) AppendSlot(&content, v, row);
+        std::array<uint8_t, 32> full = Sha256Digest(content);
+        std::copy_n(full.begin(), p.digest.size(), p.digest.begin());
         int tf = layout_->time_field;
-        out->held.time = tf >= 0 && c.columns[tf].IsValid(0) ? c.columns[tf].i[0] : 0;
+        p.held.time = tf >= 0 && c.columns[tf].IsValid(row) ? c.columns[tf].i[row] : 0;
         const Vec& id = c.columns[layout_->id_field];
-        out->id.clear();
-        if (id.type == PType::kStr && id.IsValid(0)) out->id.assign(id.s[id.at(0)].view());
-        out->partition.clear();
-        if (partition_field_ >= 0) AppendSlot(&out->partition, c.columns[partition_field_], 0);
+        p.id.clear();
+        if (id.type == PType::kStr && id.IsValid(row)) p.id.assign(id.s[id.at(row)].view());
+        p.partition.clear();
+        if (partition_field_ >= 0) AppendSlot(&p.partition, c.columns[partition_field_], row);
+        std::swap(p.eval, evals[row]);
       }
-      rows += c.size;
     }, &result);
   }
-  GiveBack(std::move(source));
+  if (source) GiveBack(std::move(source));
   if (inc) GiveBack(std::move(inc));
-  if (!st.ok()) {
-    *reason = st.message();
-    return false;
+  if (!st.ok() && n > 1) {  // read one by one, so that each record gets its own answer
+    for (size_t i = 0; i < n; ++i) ParseRecord(records[i], &(*out)[i], &(*reasons)[i]);
+    return;
   }
-  if (!result.rejects.empty()) {
-    *reason = result.rejects.front().reason;
-    out->id = result.rejects.front().record_id;  // when it could be read
-    return false;
+  for (const io::Reject& r : result.rejects) {
+    size_t i = record_at(r.pos);
+    (*out)[i].id = r.record_id;  // when it could be read
+    (*reasons)[i] = r.reason;
+    read[i] = 1;
   }
-  if (rows != 1) {
-    *reason = rows == 0 ? "no record: the body must be one JSON object" : "several records: one JSON object per decision";
-    return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (!st.ok()) {
+      (*reasons)[i] = st.message();
+    } else if (!read[i]) {
+      (*reasons)[i] = "no record: the body must be one JSON object";
+    } else if (reasons->at(i).empty() && n == 1) {
+      bytes->pop_back();  // its newline (the pooled source reads these bytes no more)
+      (*out)[i].held.line = std::move(*bytes);
+    } else if (reasons->at(i).empty()) {
+      (*out)[i].held.line.assign(bytes->data() + starts[i], (i + 1 < n ? starts[i + 1] : bytes->size()) - starts[i] - 1);
+    }
   }
-  out->held.line = std::move(*bytes);
-  out->digest = Sha256Hex(content).substr(0, 32);
-  return true;
 }
 
 Status Evaluator::Source(const char* path, std::shared_ptr<std::string> bytes, std::unique_ptr<io::RowSource>* out) const {

@@ -4,9 +4,11 @@
 // with it exactly as decree::Run would (exec/incremental.h).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,12 +30,15 @@ struct Held {
   std::string contributions;
 };
 
+// The first 16 bytes of the SHA-256 of a record's values (Evaluator::ParseRecord).
+using Digest = std::array<uint8_t, 16>;
+
 // A record read and evaluated for a decision: what the engine keys it by.
 struct Parsed {
   Held held;
   std::string id;         // the layout's id field
   std::string partition;  // the partition key (see Evaluator::partition_field)
-  std::string digest;     // equal exactly when every value is (key order, number form aside)
+  Digest digest;          // equal exactly when every value is (key order, number form aside)
   exec::Incremental::Evaluation eval;
 };
 
@@ -59,6 +64,10 @@ class Evaluator {
   // Reads one JSON object (the batch reader's rules and reasons) and evaluates it (out->eval);
   // false with *reason (and out->id when the record's id could be read).
   bool ParseRecord(std::string_view json, Parsed* out, std::string* reason) const;
+  // ParseRecord for each of `records` (out and reasons resized to match; a reason is empty
+  // for a record read), their row-level evaluation done together: the same results, cheaper
+  // per record.
+  void ParseRecords(std::span<const std::string_view> records, std::vector<Parsed>* out, std::vector<std::string>* reasons) const;
 
   // The findings that include the record `p` over it and the records `held` with it (their
   // contributions made by this evaluator), sorted as decree::Run writes them.  When evaluation

@@ -50,7 +50,8 @@ class GroupFinalizer {
     size_t total = CountRecords(workers, rule_index, p);
     if (total == 0) return Status::Ok();
     // 1. Aggregate the partition.
-    GroupTable table(info_.aggs, total / 2 + 16);
+    GroupTable& table = table_;
+    table.Reset(total / 2 + 16);
     std::vector<uint32_t> group_of;
     group_of.reserve(total);
     RecordView rv;
@@ -66,7 +67,7 @@ class GroupFinalizer {
     std::vector<uint8_t> fire(table.size(), when_ ? 0 : 1);
     std::vector<int8_t> branch(branch_exprs_.empty() ? 0 : table.size(), -1);
     RowErrors errors;
-    SelBuffer all;
+    SelBuffer& all = all_;
     if (when_) {
       for (size_t base = 0; base < table.size(); base += kChunkSize) {
         uint32_t n = static_cast<uint32_t>(std::min<size_t>(kChunkSize, table.size() - base));
@@ -197,6 +198,8 @@ class GroupFinalizer {
   std::unique_ptr<ExplainPlan> explain_;
   std::vector<std::unique_ptr<CompiledExpr>> branch_exprs_;  // the operands of a top-level `or`
   SelBuffer fired_;                                           // the groups of a chunk that fire
+  SelBuffer all_;                                             // every group of a chunk
+  GroupTable table_{info_.aggs, 0};                           // a partition's groups (reused)
   Explanation why_;
 };
 
@@ -311,8 +314,8 @@ class WindowFinalizer {
     };
     size_t total = CountRecords(workers, rule_index, p);
     if (total == 0) return Status::Ok();
-    static const std::vector<AggSpec> kNoAggs;
-    GroupTable groups(kNoAggs, total / 4 + 16);
+    GroupTable& groups = groups_;
+    groups.Reset(total / 4 + 16);
     std::vector<Row> rows;
     rows.reserve(total);
     RecordView rv;
@@ -341,7 +344,7 @@ class WindowFinalizer {
     };
     std::map<std::pair<uint32_t, int32_t>, DayTrigger> triggers;
     RowErrors errors;
-    SelBuffer all;
+    SelBuffer& all = all_;
     auto flush = [&]() -> Status {
       if (pending.empty()) return Status::Ok();
       uint32_t n = static_cast<uint32_t>(pending.size());
@@ -440,6 +443,9 @@ class WindowFinalizer {
   RecordCodec codec_;
   std::unique_ptr<CompiledExpr> when_;
   std::string day_key_;
+  SelBuffer all_;  // every pending anchor of a chunk
+  static inline const std::vector<AggSpec> kNoAggs;
+  GroupTable groups_{kNoAggs, 0};  // a partition's groups (reused)
 };
 
 // One grouped rule's finalizer (window or group), made and initialized on its first use and

@@ -355,13 +355,21 @@ void RecordCodec::Decode(const char* rec, RecordView* out, bool hash) const {
   out->id = std::string_view(p, n);
 }
 
-GroupTable::GroupTable(const std::vector<AggSpec>& specs, size_t expected) : specs_(specs) {
+GroupTable::GroupTable(const std::vector<AggSpec>& specs, size_t expected) : specs_(specs) { Reset(expected); }
+
+void GroupTable::Reset(size_t expected) {
   size_t n = 16;  // a decision's group has a handful of records; a batch partition thousands
   while (n < expected * 2) n *= 2;
   slots_.assign(n, 0);
+  hashes_.clear();
+  keys_.clear();
+  accs_.clear();
+  rows_.clear();
+  max_time_.clear();
+  distinct_.clear();
   hashes_.reserve(expected);
   keys_.reserve(expected);
-  accs_.reserve(expected * specs.size());
+  accs_.reserve(expected * specs_.size());
   rows_.reserve(expected);
   max_time_.reserve(expected);
 }

@@ -150,6 +150,8 @@ struct Acc {
 class GroupTable {
  public:
   GroupTable(const std::vector<AggSpec>& specs, size_t expected);
+  // Empties the table for about `expected` groups, keeping its memory (a reused table).
+  void Reset(size_t expected);
 
   // The group of `key`, inserted if new (the key's bytes must outlive the table).
   uint32_t FindOrInsert(uint64_t hash, std::string_view key);

@@ -1,12 +1,30 @@
 #include "exec/incremental.h"
 
+#include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include "exec/finalizers.h"
 
 namespace decree::exec {
 
 namespace {
+
+// Rows [from, from + n) of `c` as a chunk of their own.
+Chunk Slice(const Chunk& c, uint32_t from, uint32_t n) {
+  Chunk out;
+  out.size = n;
+  out.pos = c.pos == nullptr ? nullptr : c.pos + from;
+  out.columns = c.columns;
+  for (Vec& v : out.columns) {
+    if (v.is_const) continue;
+    auto shift = [&](auto*& p) {
+      if (p != nullptr) p += from;
+    };
+    shift(v.b), shift(v.i), shift(v.m), shift(v.s), shift(v.cur), shift(v.valid), shift(v.err);
+  }
+  return out;
+}
 
 // Walks the entries of an Evaluation's contributions: f(rule index, record).
 template <typename F>
@@ -31,6 +49,7 @@ struct Incremental::State {
   std::vector<RuleFinalizer> finalizers;                  // by rule
   FindingList list{true, &pool}, found{true, &pool};     // a decision's findings; one rule's
   std::vector<Finding> scratch;
+  std::unordered_map<std::string_view, uint32_t> row_of_id;  // in the slice evaluated
 };
 
 Incremental::Incremental(std::unique_ptr<State> state) : s_(std::move(state)) {}
@@ -58,27 +77,60 @@ Status Incremental::Open(const ir::Program& program, const ir::Layout& layout, c
 }
 
 void Incremental::Evaluate(const Chunk& c, Evaluation* out) {
+  // A record's parts are told apart by its id, so a slice of rows is evaluated at a time in
+  // which no id repeats (the whole chunk, unless some id does).
+  const int idf = s_->plan.layout->id_field;
+  auto id_of = [&](uint32_t row) {
+    const Vec& v = c.columns[idf];
+    return v.IsValid(row) ? v.s[v.at(row)].view() : std::string_view();
+  };
+  std::unordered_map<std::string_view, uint32_t>& rows = s_->row_of_id;
+  uint32_t from = 0;
+  rows.clear();
+  for (uint32_t row = 0; row <= c.size; ++row) {
+    if (row < c.size && rows.try_emplace(id_of(row), row - from).second) continue;
+    EvaluateSlice(from == 0 && row == c.size ? c : Slice(c, from, row - from), out + from);
+    if (row == c.size) break;
+    from = row;
+    rows.clear();
+    rows.emplace(id_of(row), 0);
+  }
+}
+
+void Incremental::EvaluateSlice(const Chunk& c, Evaluation* out) {
   Worker& w = *s_->worker;
+  const std::unordered_map<std::string_view, uint32_t>& rows = s_->row_of_id;
   w.ResetForRun();
   w.Process(c);
-  out->contributions.clear();
-  out->row_findings.clear();
-  out->rejected.clear();
-  if (!w.rejects().empty()) {
-    out->rejected = w.rejects().front().reason;
-    return;
+  for (uint32_t row = 0; row < c.size; ++row) {
+    out[row].contributions.clear();
+    out[row].row_findings.clear();
+    out[row].rejected.clear();
   }
-  FindingList& rows = w.findings();
-  rows.Sort();
-  rows.TakeObjects(&out->row_findings);
+  for (const io::Reject& r : w.rejects()) {
+    uint32_t row = static_cast<uint32_t>(std::lower_bound(c.pos, c.pos + c.size, r.pos) - c.pos);
+    if (row < c.size && out[row].rejected.empty()) out[row].rejected = r.reason;
+  }
+  FindingList& found = w.findings();
+  found.Sort();
+  s_->scratch.clear();
+  found.TakeObjects(&s_->scratch);
+  for (Finding& f : s_->scratch) {
+    uint32_t row = rows.at(f.txn_ids.front());
+    if (out[row].rejected.empty()) out[row].row_findings.push_back(std::move(f));
+  }
+  RecordView rv;
   for (size_t r = 0; r < s_->plan.rules.size(); ++r) {
     if (!s_->plan.rules[r].grouped) continue;
-    for (RecordBuffer& part : w.rule(r).partitions) {
+    RuleExec& x = w.rule(r);
+    for (RecordBuffer& part : x.partitions) {
       part.ForEach([&](const char* rec) {
+        x.codec->Decode(rec, &rv, false);
+        std::string& to = out[rows.at(rv.id)].contributions;
         uint32_t rule = static_cast<uint32_t>(r), size = static_cast<uint32_t>(RecordSize(rec));
-        out->contributions.append(reinterpret_cast<const char*>(&rule), 4);
-        out->contributions.append(reinterpret_cast<const char*>(&size), 4);
-        out->contributions.append(rec, size);
+        to.append(reinterpret_cast<const char*>(&rule), 4);
+        to.append(reinterpret_cast<const char*>(&size), 4);
+        to.append(rec, size);
       });
       part.Clear();
     }

@@ -37,7 +37,9 @@ class Incremental {
                      const std::vector<std::string>& only_rules, std::unique_ptr<Incremental>* out);
   ~Incremental();
 
-  // Evaluates the one row of `c` into *out.
+  // Evaluates every row of `c`, row r into out[r] (as a one-row chunk would be: each row's
+  // findings and contributions are its own, whatever else the chunk holds).  `c.pos` must
+  // be ascending.
   void Evaluate(const Chunk& c, Evaluation* out);
   // The findings that include `id` over the record `own` and the records whose contributions
   // are `held` (own's are not among them), in decree::Run's order.
@@ -47,6 +49,8 @@ class Incremental {
  private:
   struct State;
   explicit Incremental(std::unique_ptr<State> state);
+  // Evaluate over rows whose ids are distinct (State::row_of_id maps them to rows).
+  void EvaluateSlice(const Chunk& c, Evaluation* out);
   std::unique_ptr<State> s_;
 };
 

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,11 @@ class Engine {
   // Decides one record: a JSON object whose keys are the layout's column names and whose
   // values are JSON strings as in the CSV (numbers and booleans also accepted).  Thread-safe.
   EngineAnswer Decide(std::string_view record);
+  // Decides records in order: the answers Decide gives called on each in turn (*answers gets
+  // one per record), with the records read and their row-level parts evaluated together —
+  // several times cheaper per record for a stream that arrives in bursts.  Thread-safe; the
+  // batch is decided by one library even across a reload.
+  void DecideBatch(std::span<const std::string_view> records, std::vector<EngineAnswer>* answers);
   // Decides one CSV record (RFC 4180, one line) whose columns `header` names (as a CSV batch's
   // header row reads, see CsvHeader): the same decision as the JSON object of those columns.
   EngineAnswer DecideCsv(const std::vector<std::string>& header, std::string_view line);

@@ -33,6 +33,8 @@ class Sha256 {
 };
 
 std::string Sha256Hex(std::string_view data);
+// The digest of `data`, with a context kept per thread (for many small inputs).
+std::array<uint8_t, 32> Sha256Digest(std::string_view data);
 
 // The SHA-256 of a whole file (hex) and its size, read sequentially in large blocks.
 Status Sha256File(const std::string& path, std::string* hex, uint64_t* bytes);
