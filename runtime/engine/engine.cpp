@@ -259,12 +259,12 @@ void Engine::Impl::DecideBatch(std::span<const std::string_view> records, std::v
   }
 }
 
-EngineAnswer Engine::Impl::DecideParsed(const Evaluator& evaluator, Parsed parsed) {
-  const Evaluator* ev = &evaluator;
+EngineAnswer Engine::Impl::DecideParsed(const Evaluator& ev, Parsed parsed) {
   const std::string id = parsed.id;
   const engine::Digest digest = parsed.digest;
   const int64_t time = parsed.held.time;
   IdShard& ids_shard = ids[ShardOf(id)];
+  IdEntry* entry = nullptr;  // this id's, pending until decided (a map node: its address is stable)
   {
     std::unique_lock<std::mutex> lock(ids_shard.mu);
     auto it = ids_shard.ids.find(id);
@@ -281,10 +281,10 @@ EngineAnswer Engine::Impl::DecideParsed(const Evaluator& evaluator, Parsed parse
       a.txn_id = id;
       a.replayed = true;
       a.json = it->second.json;
-      a.library = ev->hash();
+      a.library = ev.hash();
       return a;
     }
-    ids_shard.ids.emplace(id, IdEntry{true, digest, {}, time});
+    entry = &ids_shard.ids.emplace(id, IdEntry{true, digest, {}, time}).first->second;
   }
   int64_t w = watermark.load();
   if (w != INT64_MIN && time < w - late_after_us) {
@@ -298,7 +298,7 @@ EngineAnswer Engine::Impl::DecideParsed(const Evaluator& evaluator, Parsed parse
   a.txn_id = id;
   std::string rejected_reason;
   uint64_t log_end = 0;
-  Status st = DecideHeld(*ev, std::move(parsed), &a, &rejected_reason, &log_end);
+  Status st = DecideHeld(ev, std::move(parsed), &a, &rejected_reason, &log_end);
   if (st.ok() && log) st = log->Sync(log_end);
   if (!st.ok() || !rejected_reason.empty()) {
     Release(ids_shard, id);
@@ -306,7 +306,7 @@ EngineAnswer Engine::Impl::DecideParsed(const Evaluator& evaluator, Parsed parse
   }
   {
     std::lock_guard<std::mutex> lock(ids_shard.mu);
-    IdEntry& e = ids_shard.ids[id];
+    IdEntry& e = *entry;
     e.pending = false;
     e.json = a.json;
     ids_shard.cv.notify_all();

@@ -110,15 +110,19 @@ void Evaluator::ParseRecords(std::span<const std::string_view> records, std::vec
   out->resize(n);
   reasons->assign(n, std::string());
   // One JSON Lines text, a line per record: a JSON text's line breaks are whitespace (a string
-  // cannot hold a raw one), and a leading byte order mark is dropped as the reader drops it.
+  // cannot hold a raw one), and one leading byte order mark of each record is dropped, as the
+  // reader drops one at the start of a text.  The reader itself drops one only at the start
+  // of the whole text: given one there when the first record starts with another.
+  constexpr std::string_view kBom = "\xEF\xBB\xBF";
+  auto unmarked = [&](std::string_view json) { return json.substr(0, 3) == kBom ? json.substr(3) : json; };
   auto bytes = std::make_shared<std::string>();
   std::vector<uint64_t> starts(n);
-  size_t total = n;
+  size_t total = n + kBom.size();
   for (std::string_view r : records) total += r.size();
-  bytes->reserve(total);  // exactly: a single record's bytes are kept as its line
+  bytes->reserve(total);  // enough: a single record's bytes are kept as its line
+  if (n > 0 && unmarked(records[0]).substr(0, 3) == kBom) bytes->append(kBom);
   for (size_t i = 0; i < n; ++i) {
-    std::string_view json = records[i];
-    if (json.substr(0, 3) == "\xEF\xBB\xBF") json.remove_prefix(3);
+    std::string_view json = unmarked(records[i]);
     starts[i] = bytes->size();
     size_t at = bytes->size();
     bytes->append(json);

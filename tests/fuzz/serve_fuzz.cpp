@@ -2,7 +2,8 @@
 // server behind cpp-httplib) over an engine with cn-pboc-lvtr and aml-typologies.  The first
 // byte picks the method and endpoint; the rest is the body.  Any request must be answered with
 // a documented status and a body, never crash, hang or trip a sanitizer; the engine's counts
-// must add up.
+// must add up; and every decision must equal what a second engine, given the same records one
+// Decide at a time, answers (so /v1/decide/batch's DecideBatch is checked against Decide).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -35,6 +36,7 @@ decree::Engine* MakeEngine() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static decree::Engine* engine = MakeEngine();
+  static decree::Engine* one_by_one = MakeEngine();
   static decree::cli::ServeHandler handler(engine, [] { return decree::Status::Ok(); });
   static const char* const kMethods[] = {"POST", "GET", "PUT", "HEAD"};
   static const char* const kPaths[] = {"/v1/decide", "/v1/decide/batch", "/healthz", "/metrics", "/v1/library/reload", "/x"};
@@ -48,6 +50,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     default: std::abort();  // 500 only from a failing state log or reload, neither here
   }
   if (r.body.empty() && std::string_view(path) != "/v1/decide/batch") std::abort();  // an empty batch has no lines
+  if (std::string_view(method) == "POST" && std::string_view(path) == "/v1/decide") {
+    if (r.body != one_by_one->Decide(body).json + "\n") std::abort();
+  } else if (std::string_view(method) == "POST" && std::string_view(path) == "/v1/decide/batch") {
+    std::string want;
+    size_t at = 0;
+    while (at < body.size()) {  // the lines as the handler splits them
+      size_t nl = body.find('\n', at);
+      std::string_view line = body.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at);
+      at = nl == std::string_view::npos ? body.size() : nl + 1;
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+      want += one_by_one->Decide(line).json + "\n";
+    }
+    if (r.body != want) std::abort();
+  }
   decree::EngineStats s = engine->stats();
   if (s.records_held != s.allow + s.review + s.block) std::abort();
   return 0;
