@@ -139,6 +139,7 @@ void Evaluator::ParseRecords(std::span<const std::string_view> records, std::vec
   std::vector<uint8_t> read(n, 0);
   io::SegmentResult result;
   thread_local std::vector<exec::Incremental::Evaluation> evals;  // a chunk's, reused
+  std::string content;  // a row's values, digested
   for (size_t s = 0; st.ok() && s < source->segment_count(); ++s) {
     st = source->ReadSegment(s, [&](const Chunk& c) {
       if (evals.size() < c.size) evals.resize(c.size);
@@ -147,7 +148,7 @@ void Evaluator::ParseRecords(std::span<const std::string_view> records, std::vec
         size_t i = record_at(c.pos[row]);
         read[i] = 1;
         Parsed& p = (*out)[i];
-        std::string content;
+        content.clear();
         for (const Vec& v : c.columns) AppendSlot(&content, v, row);
         std::array<uint8_t, 32> full = Sha256Digest(content);
         std::copy_n(full.begin(), p.digest.size(), p.digest.begin());
