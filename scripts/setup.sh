@@ -18,6 +18,7 @@ packages=(
   libsimdjson-dev                    # JSON and JSON Lines inputs
   libxml2-dev                        # XML inputs and filings, XSD validation
   libcpp-httplib-dev                 # decree serve: the HTTP/1.1 server (header-only)
+  libjemalloc-dev                    # the decree executable's allocator (the engine allocates per decision)
   libgraphviz-dev                    # decree graph: fund-flow pictures through libgvc (SVG, PNG)
   wrk                                # bench B5: the HTTP load generator
   clickhouse-server clickhouse-client curl  # the local two-shard cluster (scripts/clickhouse-cluster.sh)

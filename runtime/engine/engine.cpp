@@ -42,7 +42,8 @@ struct Partition {
 struct PartitionShard {
   std::mutex mu;
   std::unordered_map<std::string, Partition> partitions;
-  uint64_t decisions = 0;  // since the shard was last swept
+  uint64_t decisions = 0;        // since the shard was last swept
+  int64_t oldest = INT64_MAX;    // no held record is older: a sweep before the horizon passes it drops nothing
 };
 
 // Every this many decisions of a shard, its idle partitions are swept too (records past the
@@ -61,7 +62,8 @@ struct IdShard {
   std::mutex mu;
   std::condition_variable cv;
   std::unordered_map<std::string, IdEntry> ids;
-  uint64_t decided = 0;  // since the shard was last swept
+  uint64_t decided = 0;        // since the shard was last swept
+  int64_t oldest = INT64_MAX;  // no entry's time is older (as PartitionShard::oldest)
 };
 
 // "9 days 06:00:00", "48:00:00" style spans for messages.
@@ -140,12 +142,16 @@ class Engine::Impl {
   // Evicts every partition of the shard (its lock held); erases the empty ones but `keep`.
   void Sweep(PartitionShard* shard, const Partition* keep) {
     shard->decisions = 0;
+    int64_t w = watermark.load();
+    if (w == INT64_MIN || shard->oldest >= w - keep_us) return;  // nothing is past the horizon
+    shard->oldest = INT64_MAX;
     for (auto it = shard->partitions.begin(); it != shard->partitions.end();) {
       Evict(&it->second);
       if (it->second.records.empty() && &it->second != keep) {
         it = shard->partitions.erase(it);
         --partitions;
       } else {
+        for (const Held& h : it->second.records) shard->oldest = std::min(shard->oldest, h.time);
         ++it;
       }
     }
@@ -221,6 +227,7 @@ Status Engine::Impl::DecideHeld(const Evaluator& ev, Parsed parsed, EngineAnswer
   a->explain = ExplainOf(a->decision, a->findings);
   a->library = ev.hash();
   std::string json;
+  json.reserve(256 + 1024 * a->findings.size());
   JsonWriter w(&json);
   w.BeginObject().Field("txn_id", id).Field("decision", a->decision).Key("findings").BeginArray();
   for (const Finding& f : a->findings) w.Raw(f.ToJson());
@@ -233,6 +240,7 @@ Status Engine::Impl::DecideHeld(const Evaluator& ev, Parsed parsed, EngineAnswer
   Advance(parsed.held.time);
   if (stateful) {
     parsed.held.contributions = std::move(parsed.eval.contributions);
+    shard.oldest = std::min(shard.oldest, parsed.held.time);
     p->records.push_back(std::move(parsed.held));
     ++held;
   }
@@ -267,12 +275,12 @@ EngineAnswer Engine::Impl::DecideParsed(const Evaluator& ev, Parsed parsed) {
   IdEntry* entry = nullptr;  // this id's, pending until decided (a map node: its address is stable)
   {
     std::unique_lock<std::mutex> lock(ids_shard.mu);
-    auto it = ids_shard.ids.find(id);
-    while (it != ids_shard.ids.end() && it->second.pending) {
+    auto [it, inserted] = ids_shard.ids.try_emplace(id);
+    while (!inserted && it->second.pending) {  // another thread decides this id now
       ids_shard.cv.wait(lock);
-      it = ids_shard.ids.find(id);
+      std::tie(it, inserted) = ids_shard.ids.try_emplace(id);
     }
-    if (it != ids_shard.ids.end()) {
+    if (!inserted) {
       if (it->second.digest != digest) {
         return Fail(409, id, fmt::format("transaction {} was decided before with other content", id), &conflicts);
       }
@@ -284,7 +292,10 @@ EngineAnswer Engine::Impl::DecideParsed(const Evaluator& ev, Parsed parsed) {
       a.library = ev.hash();
       return a;
     }
-    entry = &ids_shard.ids.emplace(id, IdEntry{true, digest, {}, time}).first->second;
+    entry = &it->second;
+    entry->digest = digest;
+    entry->time = time;
+    ids_shard.oldest = std::min(ids_shard.oldest, time);
   }
   int64_t w = watermark.load();
   if (w != INT64_MIN && time < w - late_after_us) {
@@ -315,7 +326,14 @@ EngineAnswer Engine::Impl::DecideParsed(const Evaluator& ev, Parsed parsed) {
     if (++ids_shard.decided >= kSweepEvery) {
       ids_shard.decided = 0;
       int64_t horizon = watermark.load() - keep_us;
-      std::erase_if(ids_shard.ids, [&](const auto& kv) { return !kv.second.pending && kv.second.time < horizon; });
+      if (ids_shard.oldest < horizon) {
+        ids_shard.oldest = INT64_MAX;
+        std::erase_if(ids_shard.ids, [&](const auto& kv) {
+          if (!kv.second.pending && kv.second.time < horizon) return true;
+          ids_shard.oldest = std::min(ids_shard.oldest, kv.second.time);
+          return false;
+        });
+      }
     }
   }
   (a.decision == "block" ? block : a.decision == "review" ? review : allow)++;
@@ -329,14 +347,17 @@ Status Engine::Impl::Replay(std::string_view answer, std::string_view record) {
   if (!ev.ParseRecord(record, &parsed, &reason)) return Status::Corruption("the record no longer reads: " + reason);
   IdShard& s = ids[ShardOf(parsed.id)];
   s.ids[parsed.id] = IdEntry{false, parsed.digest, std::string(answer), parsed.held.time};
+  s.oldest = std::min(s.oldest, parsed.held.time);
   Advance(parsed.held.time);
   if (ev.partition_field() != Evaluator::kNoState) {
-    auto [it, inserted] = parts[ShardOf(parsed.partition)].partitions.try_emplace(parsed.partition);
+    PartitionShard& shard = parts[ShardOf(parsed.partition)];
+    auto [it, inserted] = shard.partitions.try_emplace(parsed.partition);
     if (inserted) {
       ++partitions;
       it->second.generation = ev.generation();
     }
     parsed.held.contributions = std::move(parsed.eval.contributions);
+    shard.oldest = std::min(shard.oldest, parsed.held.time);
     it->second.records.push_back(std::move(parsed.held));
     ++held;
   }

@@ -52,7 +52,8 @@ class GroupFinalizer {
     // 1. Aggregate the partition.
     GroupTable& table = table_;
     table.Reset(total / 2 + 16);
-    std::vector<uint32_t> group_of;
+    std::vector<uint32_t>& group_of = group_of_;
+    group_of.clear();
     group_of.reserve(total);
     RecordView rv;
     ForEachRecord(workers, rule_index, p, [&](const char* rec) {
@@ -64,9 +65,11 @@ class GroupFinalizer {
     // 2. Guards, a group chunk at a time.
     bool require = info_.rule->kind == ir::RuleKind::kRequire;
     const size_t nkeys = info_.key_types.size();
-    std::vector<uint8_t> fire(table.size(), when_ ? 0 : 1);
-    std::vector<int8_t> branch(branch_exprs_.empty() ? 0 : table.size(), -1);
-    RowErrors errors;
+    std::vector<uint8_t>& fire = fire_;
+    fire.assign(table.size(), when_ ? 0 : 1);
+    std::vector<int8_t>& branch = branch_;
+    branch.assign(branch_exprs_.empty() ? 0 : table.size(), -1);
+    RowErrors& errors = errors_;
     SelBuffer& all = all_;
     if (when_) {
       for (size_t base = 0; base < table.size(); base += kChunkSize) {
@@ -102,11 +105,17 @@ class GroupFinalizer {
       }
     }
     // 3. The record ids of the groups that fire, grouped (counting sort).
-    std::vector<uint32_t> start(table.size() + 1, 0);
+    std::vector<uint32_t>& start = start_;
+    start.assign(table.size() + 1, 0);
+    size_t firing = 0;
     for (uint32_t g : group_of) {
       if (fire[g]) ++start[g + 1];
     }
-    for (size_t g = 0; g < table.size(); ++g) start[g + 1] += start[g];
+    for (size_t g = 0; g < table.size(); ++g) {
+      firing += fire[g];
+      start[g + 1] += start[g];
+    }
+    if (firing == 0) return Status::Ok();
     std::vector<std::string_view> ids(start.back());
     {
       std::vector<uint32_t> fill(start.begin(), start.end() - 1);
@@ -201,12 +210,29 @@ class GroupFinalizer {
   SelBuffer all_;                                             // every group of a chunk
   GroupTable table_{info_.aggs, 0};                           // a partition's groups (reused)
   Explanation why_;
+  // A run's scratch, kept for the next: by record, the group; by group, whether it fires and
+  // which `or` operand held, and where its record ids start.
+  std::vector<uint32_t> group_of_, start_;
+  std::vector<uint8_t> fire_;
+  std::vector<int8_t> branch_;
+  RowErrors errors_;
 };
 
 // One aggregate over the rows currently in a sliding window.
 class Slide {
  public:
   explicit Slide(const AggSpec& spec) : spec_(spec) {}
+
+  // Empty again (a new group), its buffers kept.
+  void Reset() {
+    count_ = 0;
+    sum_ = 0;
+    overflow_ = false;
+    currencies_.clear();
+    distinct_.clear();
+    nums_.clear();
+    strs_.clear();
+  }
 
   void Add(const RecordView::Arg& a) { Change(a, +1); }
   void Remove(const RecordView::Arg& a) { Change(a, -1); }
@@ -240,7 +266,7 @@ class Slide {
       out->i[r] = static_cast<int64_t>(m);
     } else {
       out->m[r] = m;
-      if (out->cur != nullptr) out->cur[r] = currencies_.empty() ? 0 : currencies_.begin()->first;
+      if (out->cur != nullptr) out->cur[r] = currencies_.empty() ? 0 : currencies_.front().first;
     }
   }
 
@@ -248,7 +274,7 @@ class Slide {
   void Change(const RecordView::Arg& a, int d) {
     if (!a.present) return;
     count_ += d;
-    if (spec_.money && (currencies_[a.cur] += d) == 0) currencies_.erase(a.cur);
+    if (spec_.money) CountCurrency(a.cur, d);
     switch (spec_.kind) {
       case ir::AggKind::kCount: return;
       case ir::AggKind::kSum:
@@ -281,11 +307,18 @@ class Slide {
     }
   }
 
+  // The window's rows by currency, ascending by code, without zero counts (mostly one).
+  void CountCurrency(uint16_t cur, int d) {
+    auto it = std::lower_bound(currencies_.begin(), currencies_.end(), cur, [](const auto& c, uint16_t code) { return c.first < code; });
+    if (it == currencies_.end() || it->first != cur) it = currencies_.insert(it, {cur, 0});
+    if ((it->second += d) == 0) currencies_.erase(it);
+  }
+
   AggSpec spec_;
   int64_t count_ = 0;
   i128 sum_ = 0;
   bool overflow_ = false;
-  std::map<uint16_t, int64_t> currencies_;
+  std::vector<std::pair<uint16_t, int64_t>> currencies_;
   std::unordered_map<std::string, int64_t> distinct_;
   std::multiset<i128> nums_;
   std::multiset<std::string_view> strs_;
@@ -305,18 +338,12 @@ class WindowFinalizer {
   }
 
   Status Run(std::vector<Worker*>& workers, size_t rule_index, uint32_t p, FindingList* out) {
-    struct Row {
-      uint32_t group;
-      int64_t time;
-      std::string_view id;
-      const char* rec;
-      bool anchor;
-    };
     size_t total = CountRecords(workers, rule_index, p);
     if (total == 0) return Status::Ok();
     GroupTable& groups = groups_;
     groups.Reset(total / 4 + 16);
-    std::vector<Row> rows;
+    std::vector<Row>& rows = rows_;
+    rows.clear();
     rows.reserve(total);
     RecordView rv;
     ForEachRecord(workers, rule_index, p, [&](const char* rec) {
@@ -333,17 +360,14 @@ class WindowFinalizer {
     const int64_t width = info_.rule->window.duration_us;
     const std::vector<AggSpec>& specs = info_.aggs;
     const size_t nkeys = info_.key_types.size();
-    struct Anchor {
-      uint32_t group;
-      uint32_t at, lo, hi;  // rows[lo..hi] is the anchor's window
-    };
-    std::vector<Anchor> pending;
+    std::vector<Anchor>& pending = pending_;
+    pending.clear();
     struct DayTrigger {
       std::vector<std::pair<uint32_t, uint32_t>> ranges;
       Explanation why;
     };
     std::map<std::pair<uint32_t, int32_t>, DayTrigger> triggers;
-    RowErrors errors;
+    RowErrors& errors = errors_;
     SelBuffer& all = all_;
     auto flush = [&]() -> Status {
       if (pending.empty()) return Status::Ok();
@@ -381,8 +405,11 @@ class WindowFinalizer {
     while (begin < rows.size()) {
       size_t end = begin;
       while (end < rows.size() && rows[end].group == rows[begin].group) ++end;
-      std::vector<Slide> slides;
-      for (const AggSpec& s : specs) slides.emplace_back(s);
+      std::vector<Slide>& slides = slides_;
+      if (slides.empty()) {
+        for (const AggSpec& s : specs) slides.emplace_back(s);
+      }
+      for (Slide& s : slides) s.Reset();
       size_t lo = begin, hi = begin;  // the window is rows[lo, hi)
       for (size_t i = begin; i < end; ++i) {
         int64_t t = rows[i].time;
@@ -406,7 +433,7 @@ class WindowFinalizer {
           if (!st.ok()) return st;
         }
       }
-      Status st = flush();  // slides are about to be destroyed
+      Status st = flush();  // before the slides are reset for the next group
       if (!st.ok()) return st;
       begin = end;
     }
@@ -444,6 +471,22 @@ class WindowFinalizer {
   std::unique_ptr<CompiledExpr> when_;
   std::string day_key_;
   SelBuffer all_;  // every pending anchor of a chunk
+  // A run's scratch, kept for the next.
+  struct Row {
+    uint32_t group;
+    int64_t time;
+    std::string_view id;
+    const char* rec;
+    bool anchor;
+  };
+  struct Anchor {
+    uint32_t group;
+    uint32_t at, lo, hi;  // rows[lo..hi] is the anchor's window
+  };
+  std::vector<Row> rows_;
+  std::vector<Anchor> pending_;
+  std::vector<Slide> slides_;  // one per aggregate, reset for each group
+  RowErrors errors_;
   static inline const std::vector<AggSpec> kNoAggs;
   GroupTable groups_{kNoAggs, 0};  // a partition's groups (reused)
 };
