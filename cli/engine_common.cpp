@@ -53,7 +53,8 @@ int ParseEngineOptions(const std::string& verb, const Args& args, EngineOptions*
 int OpenEngine(const std::string& verb, const Args& args, const EngineOptions& options, std::unique_ptr<Engine>* out) {
   // Each decision builds and frees the evaluator's chunk buffers: keep freed memory in the
   // heap rather than returning it to the system and faulting it in again (2.6x faster
-  // decisions on this VM, measured on 2,000 records; docs/serve.md).
+  // decisions on this VM, measured on 2,000 records; docs/serve.md).  For glibc's malloc: a
+  // decree linked with jemalloc (CMakeLists.txt, DECREE_JEMALLOC) does not use it.
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   mallopt(M_TOP_PAD, 64 << 20);

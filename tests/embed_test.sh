@@ -41,7 +41,10 @@ done
 n=$(grep -c '"decision":"review"' want_stream.jsonl || true)
 [ "$n" -gt 0 ] || { echo "embed_test: decree stream found nothing to review: the comparison would be weak"; exit 1; }
 cmp -s want_stream.jsonl c_decide.jsonl || { echo "embed_test: the C engine's answers differ from decree stream"; diff want_stream.jsonl c_decide.jsonl | head -5; exit 1; }
-echo "embed_test: $(wc -l < want_stream.jsonl) answers ($n review) identical from decree stream and the C engine API"
+"$cdecide" --batch 7 --late-after 5184000 --skip-rule aml.layering_chain --skip-rule aml.round_trip lib.dlib usd_rate=srates.csv \
+  last_activity="$src/examples/last_activity.csv" < stream.jsonl > c_decide_batch.jsonl 2>/dev/null
+cmp -s want_stream.jsonl c_decide_batch.jsonl || { echo "embed_test: the C engine's batched answers differ from decree stream"; diff want_stream.jsonl c_decide_batch.jsonl | head -5; exit 1; }
+echo "embed_test: $(wc -l < want_stream.jsonl) answers ($n review) identical from decree stream and the C engine API, one by one and in batches of 7"
 # A failure is reported, not hidden: a corrupt library and a missing table.
 printf 'not a library' > bad.dlib
 if "$cexample" bad.dlib batch.csv 2> err.txt; then echo "embed_test: a corrupt library was accepted"; exit 1; fi

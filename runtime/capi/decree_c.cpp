@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "decree/engine.h"
 #include "decree/library.h"
@@ -24,8 +26,10 @@ struct decree_engine {
   std::unique_ptr<decree::Engine> engine;
 };
 
-// The last answer handed out on this thread (decree_engine_decide is thread-safe).
+// The last answer handed out on this thread (decree_engine_decide is thread-safe), and the
+// last batch's.
 thread_local std::string engine_answer;
+thread_local std::vector<decree::EngineAnswer> engine_answers;
 
 struct decree_run {
   const decree::Library* lib = nullptr;
@@ -242,6 +246,20 @@ int decree_engine_decide(decree_engine* e, const char* json, size_t size, const 
   engine_answer = std::move(a.json);
   *answer = engine_answer.c_str();
   return a.status;
+}
+
+void decree_engine_decide_batch(decree_engine* e, const char* const* jsons, const size_t* sizes, size_t n, int* statuses,
+                                const char** answers) {
+  engine_answers.clear();
+  if (!e->engine) {
+    engine_answer = "{\"status\":500,\"error\":\"decree_engine_open was not called\"}";
+    for (size_t i = 0; i < n; ++i) statuses[i] = 500, answers[i] = engine_answer.c_str();
+    return;
+  }
+  std::vector<std::string_view> records(n);
+  for (size_t i = 0; i < n; ++i) records[i] = jsons[i] == nullptr ? std::string_view() : std::string_view(jsons[i], sizes[i]);
+  e->engine->DecideBatch(records, &engine_answers);
+  for (size_t i = 0; i < n; ++i) statuses[i] = engine_answers[i].status, answers[i] = engine_answers[i].json.c_str();
 }
 
 void decree_engine_close(decree_engine* e) { delete e; }
