@@ -116,25 +116,22 @@ int Stream(const Args& args) {
         size_t first = line.find_first_not_of(" \t\xEF\xBB\xBF");
         format = line[first] == '{' ? "jsonl" : "csv";
       }
-      if (format == "jsonl") {
-        batch.push_back(line);
-        batch_lines.push_back(lines);
-        continue;
-      }
-      if (header.empty()) {
+      if (format == "csv" && header.empty()) {
         if (Status st = Engine::CsvHeader(line, &header); !st.ok()) {
           fmt::print(stderr, "decree stream: line {}: {}\n", lines, st.message());
           return kExitFailure;
         }
         continue;
       }
-      answers.assign(1, engine->DecideCsv(header, line));
-      batch_lines.assign(1, lines);
-      code = Answer(answers, batch_lines, &out);
-      if (code != kExitOk) break;
+      batch.push_back(line);
+      batch_lines.push_back(lines);
     }
-    if (!batch.empty() && code == kExitOk) {
-      engine->DecideBatch(batch, &answers);
+    if (!batch.empty()) {
+      if (format == "jsonl") {
+        engine->DecideBatch(batch, &answers);
+      } else {
+        engine->DecideCsvBatch(header, batch, &answers);
+      }
       code = Answer(answers, batch_lines, &out);
     }
     std::fwrite(out.data(), 1, out.size(), stdout);

@@ -297,7 +297,10 @@ TEST_F(EngineTest, CsvLinesDecideAsTheirJsonObjects) {
   std::vector<std::string> csv;
   bench::Generate(g, [&](const bench::GeneratedRow& r) {
     std::string line;
-    for (const std::string& f : bench::Fields(r)) line += (line.empty() ? "" : ",") + quote(f);
+    for (const std::string& f : bench::Fields(r)) {
+      if (!line.empty()) line += ',';
+      line += quote(f);
+    }
     csv.push_back(line);
   });
   std::vector<std::string> json = Records(g);
@@ -305,18 +308,39 @@ TEST_F(EngineTest, CsvLinesDecideAsTheirJsonObjects) {
   std::string head;
   for (const std::string& c : bench::Columns()) head += (head.empty() ? "" : ",") + c;
   ASSERT_TRUE(Engine::CsvHeader(head, &header).ok());
-  std::unique_ptr<Engine> a, b;
+  std::unique_ptr<Engine> a, b, c;
   ASSERT_TRUE(Engine::Open(*library_, eo, &a).ok());
   ASSERT_TRUE(Engine::Open(*library_, eo, &b).ok());
+  ASSERT_TRUE(Engine::Open(*library_, eo, &c).ok());
   size_t review = 0;
+  std::vector<std::string_view> lines;  // what a decided, for c in batches
+  std::vector<std::string> answered;
+  const std::string unclosed = "T1,\"unclosed", short_one = "T2,2026-03-01T00:00:00Z";
   for (size_t i = 0; i < csv.size(); ++i) {
     if (i % 37 == 5 || i % 53 == 7) continue;  // Records() renamed these counterparties
     EngineAnswer x = a->DecideCsv(header, csv[i]);
     EngineAnswer y = b->Decide(json[i]);
     ASSERT_EQ(x.json, y.json) << "record " << i;
     review += x.decision == "review";
+    lines.push_back(csv[i]);
+    answered.push_back(x.json);
+    if (i % 100 == 50) {  // lines refused in the midst of a batch
+      for (const std::string* bad : {&unclosed, &short_one}) {
+        lines.push_back(*bad);
+        answered.push_back(a->DecideCsv(header, *bad).json);
+      }
+    }
   }
   EXPECT_GT(review, 0u);
+  // In batches, the lines that read decided together: the same answers.
+  std::vector<EngineAnswer> batch;
+  for (size_t at = 0; at < lines.size(); at += 13) {
+    std::span<const std::string_view> part(lines.data() + at, std::min<size_t>(13, lines.size() - at));
+    c->DecideCsvBatch(header, part, &batch);
+    ASSERT_EQ(batch.size(), part.size());
+    for (size_t k = 0; k < part.size(); ++k) ASSERT_EQ(batch[k].json, answered[at + k]) << "line " << at + k;
+  }
+  EXPECT_EQ(c->stats().rejected, a->stats().rejected);
   EngineAnswer bad = a->DecideCsv(header, "T1,\"unclosed");
   EXPECT_EQ(bad.status, 400);
   EngineAnswer short_line = a->DecideCsv(header, "T1,2026-03-01T00:00:00Z");
@@ -460,7 +484,9 @@ TEST_F(EngineTest, DurableStateContinuesAfterReopenAndATornLog) {
     Status st = Engine::Open(*library_, durable, &engine);
     ASSERT_TRUE(st.ok()) << st.message();
     // Records already answered are answered again from the log, byte for byte.
-    if (at > 0) EXPECT_EQ(engine->Decide(records[at - 1]).json, expected[at - 1]);
+    if (at > 0) {
+      EXPECT_EQ(engine->Decide(records[at - 1]).json, expected[at - 1]);
+    }
     for (; at < stop; ++at) ASSERT_EQ(engine->Decide(records[at]).json, expected[at]) << "record " << at;
     engine.reset();
     // A torn write at the end (never acknowledged) is cut off at the next open.

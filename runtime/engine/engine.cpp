@@ -430,26 +430,63 @@ Status Engine::CsvHeader(std::string_view line, std::vector<std::string>* out) {
   return Status::Ok();
 }
 
-EngineAnswer Engine::DecideCsv(const std::vector<std::string>& header, std::string_view line) {
+namespace {
+
+// The JSON object of a CSV line's fields named by `header`; false with *reason as the batch
+// reader would refuse the line.
+bool CsvToJson(const std::vector<std::string>& header, std::string_view line, std::string* json, std::string* reason) {
   std::vector<std::string> fields;
-  std::string reason;
-  if (SplitCsv(line, &fields, &reason) && fields.size() != header.size()) {
-    reason = fmt::format("expected {} fields, found {}", header.size(), fields.size());
+  if (!SplitCsv(line, &fields, reason)) return false;
+  if (fields.size() != header.size()) {
+    *reason = fmt::format("expected {} fields, found {}", header.size(), fields.size());
+    return false;
   }
-  std::string json;
-  JsonWriter w(&json);
+  JsonWriter w(json);
   w.BeginObject();
-  for (size_t i = 0; reason.empty() && i < fields.size(); ++i) w.Field(header[i], fields[i]);
+  for (size_t i = 0; i < fields.size(); ++i) w.Field(header[i], fields[i]);
   w.EndObject();
-  if (reason.empty()) return impl_->Decide(json);
-  // Refused like the batch reader refuses the line (the record is not decided).
-  std::string body = fmt::format("{{\"status\":400,\"error\":{}}}", JsonQuote(reason));
-  ++impl_->rejected;
+  return true;
+}
+
+// A CSV line refused before it is decided.
+EngineAnswer CsvRefused(std::string reason) {
   EngineAnswer a;
   a.status = 400;
-  a.reason = reason;
-  a.json = body;
+  a.json = fmt::format("{{\"status\":400,\"error\":{}}}", JsonQuote(reason));
+  a.reason = std::move(reason);
   return a;
+}
+
+}  // namespace
+
+EngineAnswer Engine::DecideCsv(const std::vector<std::string>& header, std::string_view line) {
+  std::string json, reason;
+  if (CsvToJson(header, line, &json, &reason)) return impl_->Decide(json);
+  ++impl_->rejected;
+  return CsvRefused(std::move(reason));
+}
+
+void Engine::DecideCsvBatch(const std::vector<std::string>& header, std::span<const std::string_view> lines,
+                            std::vector<EngineAnswer>* answers) {
+  const size_t n = lines.size();
+  std::vector<std::string> jsons(n), reasons(n);
+  std::vector<std::string_view> records;  // the lines that read, in order
+  records.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (CsvToJson(header, lines[i], &jsons[i], &reasons[i])) records.push_back(jsons[i]);
+  }
+  std::vector<EngineAnswer> decided;
+  impl_->DecideBatch(records, &decided);
+  answers->clear();
+  answers->reserve(n);
+  for (size_t i = 0, next = 0; i < n; ++i) {
+    if (reasons[i].empty()) {
+      answers->push_back(std::move(decided[next++]));
+    } else {
+      ++impl_->rejected;
+      answers->push_back(CsvRefused(std::move(reasons[i])));
+    }
+  }
 }
 
 Status Engine::Reload(std::shared_ptr<const Library> library, const EngineOptions& options) {

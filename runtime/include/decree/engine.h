@@ -89,6 +89,9 @@ class Engine {
   // Decides one CSV record (RFC 4180, one line) whose columns `header` names (as a CSV batch's
   // header row reads, see CsvHeader): the same decision as the JSON object of those columns.
   EngineAnswer DecideCsv(const std::vector<std::string>& header, std::string_view line);
+  // DecideCsv on each of `lines` in turn, the lines that read decided together (DecideBatch).
+  void DecideCsvBatch(const std::vector<std::string>& header, std::span<const std::string_view> lines,
+                      std::vector<EngineAnswer>* answers);
   // The column names of a CSV header line; an error names what is wrong with it.
   static Status CsvHeader(std::string_view line, std::vector<std::string>* out);
 
