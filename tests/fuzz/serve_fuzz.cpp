@@ -4,10 +4,13 @@
 // a documented status and a body, never crash, hang or trip a sanitizer; the engine's counts
 // must add up; and every decision must equal what a second engine, given the same records one
 // Decide at a time, answers (so /v1/decide/batch's DecideBatch is checked against Decide).
+// One first-byte value in seven sends the body's lines as CSV records (the canonical header)
+// to Engine::DecideCsvBatch instead, checked against DecideCsv on each line.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "decree/engine.h"
 #include "fuzz_support.h"
@@ -41,8 +44,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const char* const kMethods[] = {"POST", "GET", "PUT", "HEAD"};
   static const char* const kPaths[] = {"/v1/decide", "/v1/decide/batch", "/healthz", "/metrics", "/v1/library/reload", "/x"};
   if (size == 0) return 0;
+  if ((data[0] >> 2) % 7 == 6) {
+    static const std::vector<std::string> header = [] {
+      std::vector<std::string> h;
+      const char* line = "txn_id,booked_at,customer_id,customer_type,customer_name,account_id,direction,amount,currency,"
+                         "channel,cross_border,counterparty_id,counterparty_name,counterparty_account,counterparty_type,"
+                         "counterparty_country,exemption,purpose";
+      if (!decree::Engine::CsvHeader(line, &h).ok()) std::abort();
+      return h;
+    }();
+    std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
+    std::vector<std::string_view> lines;
+    for (size_t at = 0; at < body.size();) {
+      size_t nl = body.find('\n', at);
+      lines.push_back(body.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at));
+      at = nl == std::string_view::npos ? body.size() : nl + 1;
+    }
+    std::vector<decree::EngineAnswer> answers;
+    engine->DecideCsvBatch(header, lines, &answers);
+    if (answers.size() != lines.size()) std::abort();
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (answers[i].json != one_by_one->DecideCsv(header, lines[i]).json) std::abort();
+    }
+    return 0;
+  }
   const char* method = kMethods[data[0] & 3];
-  const char* path = kPaths[(data[0] >> 2) % 6];
+  const char* path = kPaths[(data[0] >> 2) % 7];  // 6 was taken above
   std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   decree::cli::HttpResponse r = handler.Handle(method, path, body);
   switch (r.status) {
