@@ -448,7 +448,7 @@ bool CsvToJson(const std::vector<std::string>& header, std::string_view line, st
   return true;
 }
 
-// A CSV line refused before it is decided.
+// A CSV line refused before it is decided (as the batch reader refuses it).
 EngineAnswer CsvRefused(std::string reason) {
   EngineAnswer a;
   a.status = 400;
@@ -460,10 +460,9 @@ EngineAnswer CsvRefused(std::string reason) {
 }  // namespace
 
 EngineAnswer Engine::DecideCsv(const std::vector<std::string>& header, std::string_view line) {
-  std::string json, reason;
-  if (CsvToJson(header, line, &json, &reason)) return impl_->Decide(json);
-  ++impl_->rejected;
-  return CsvRefused(std::move(reason));
+  std::vector<EngineAnswer> answers;
+  DecideCsvBatch(header, {&line, 1}, &answers);
+  return std::move(answers[0]);
 }
 
 void Engine::DecideCsvBatch(const std::vector<std::string>& header, std::span<const std::string_view> lines,

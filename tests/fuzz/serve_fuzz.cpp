@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "decree/engine.h"
@@ -35,6 +36,17 @@ decree::Engine* MakeEngine() {
   return engine.release();
 }
 
+// The body's lines, split at '\n' as the handler splits them (the last may lack one).
+std::vector<std::string_view> Lines(std::string_view body) {
+  std::vector<std::string_view> lines;
+  for (size_t at = 0; at < body.size();) {
+    size_t nl = body.find('\n', at);
+    lines.push_back(body.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at));
+    at = nl == std::string_view::npos ? body.size() : nl + 1;
+  }
+  return lines;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -44,6 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const char* const kMethods[] = {"POST", "GET", "PUT", "HEAD"};
   static const char* const kPaths[] = {"/v1/decide", "/v1/decide/batch", "/healthz", "/metrics", "/v1/library/reload", "/x"};
   if (size == 0) return 0;
+  const std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   if ((data[0] >> 2) % 7 == 6) {
     static const std::vector<std::string> header = [] {
       std::vector<std::string> h;
@@ -53,13 +66,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (!decree::Engine::CsvHeader(line, &h).ok()) std::abort();
       return h;
     }();
-    std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
-    std::vector<std::string_view> lines;
-    for (size_t at = 0; at < body.size();) {
-      size_t nl = body.find('\n', at);
-      lines.push_back(body.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at));
-      at = nl == std::string_view::npos ? body.size() : nl + 1;
-    }
+    const std::vector<std::string_view> lines = Lines(body);
     std::vector<decree::EngineAnswer> answers;
     engine->DecideCsvBatch(header, lines, &answers);
     if (answers.size() != lines.size()) std::abort();
@@ -70,7 +77,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const char* method = kMethods[data[0] & 3];
   const char* path = kPaths[(data[0] >> 2) % 7];  // 6 was taken above
-  std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   decree::cli::HttpResponse r = handler.Handle(method, path, body);
   switch (r.status) {
     case 200: case 400: case 404: case 405: case 409: case 422: break;
@@ -81,12 +87,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (r.body != one_by_one->Decide(body).json + "\n") std::abort();
   } else if (std::string_view(method) == "POST" && std::string_view(path) == "/v1/decide/batch") {
     std::string want;
-    size_t at = 0;
-    while (at < body.size()) {  // the lines as the handler splits them
-      size_t nl = body.find('\n', at);
-      std::string_view line = body.substr(at, nl == std::string_view::npos ? std::string_view::npos : nl - at);
-      at = nl == std::string_view::npos ? body.size() : nl + 1;
-      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    for (std::string_view line : Lines(body)) {
+      if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;  // blank: the handler skips it
       want += one_by_one->Decide(line).json + "\n";
     }
     if (r.body != want) std::abort();
