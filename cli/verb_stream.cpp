@@ -142,9 +142,9 @@ int Stream(const Args& args) {
   if (!args.Has("quiet")) {
     fmt::print(stderr,
                "decree stream: {} lines ({} blank): {} allow, {} review, {} block, {} replayed, {} rejected, {} conflicting, "
-               "{} too late; {} transactions held for {} keys\n",
+               "{} too late; {} transactions held for {} keys, {} dropped past the retention horizon\n",
                lines, blank, s.allow, s.review, s.block, s.replayed, s.rejected, s.conflicts, s.too_late, s.records_held,
-               s.partitions);
+               s.partitions, s.evicted);
   }
   return code;
 }

@@ -36,14 +36,16 @@ const decree::screen::ScreeningIndex& Index() {
   return *index;
 }
 
+constexpr decree::InputFormat kFormat = decree::InputFormat::DECREE_FUZZ_FORMAT;
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const bool jsonl = decree::InputFormat::DECREE_FUZZ_FORMAT == decree::InputFormat::kJsonl;
+  const bool jsonl = kFormat == decree::InputFormat::kJsonl;
   const std::string in = decree::fuzz::TempPath("screen", jsonl ? ".jsonl" : ".csv");
   decree::fuzz::WriteInput(in, data, size);
   decree::screen::BatchScreenOptions options;
-  options.input_format = decree::InputFormat::DECREE_FUZZ_FORMAT;
+  options.input_format = kFormat;
   options.threads = 1;
   options.out_path = decree::fuzz::TempPath("screen-hits", ".jsonl");
   decree::screen::BatchScreenResult result;

@@ -2,8 +2,9 @@
 // server behind cpp-httplib) over an engine with cn-pboc-lvtr and aml-typologies.  The first
 // byte picks the method and endpoint; the rest is the body.  Any request must be answered with
 // a documented status and a body, never crash, hang or trip a sanitizer; the engine's counts
-// must add up; and every decision must equal what a second engine, given the same records one
-// Decide at a time, answers (so /v1/decide/batch's DecideBatch is checked against Decide).
+// must add up (held and evicted records against decisions); and every decision must equal what
+// a second engine, given the same records one Decide at a time, answers (so
+// /v1/decide/batch's DecideBatch is checked against Decide).
 // One first-byte value in seven sends the body's lines as CSV records (the canonical header)
 // to Engine::DecideCsvBatch instead, checked against DecideCsv on each line.
 #include <cstddef>
@@ -94,6 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (r.body != want) std::abort();
   }
   decree::EngineStats s = engine->stats();
-  if (s.records_held != s.allow + s.review + s.block) std::abort();
+  // Every decided record is held until it falls past the retention horizon, then counted evicted.
+  if (s.records_held + s.evicted != s.allow + s.review + s.block) std::abort();
   return 0;
 }
