@@ -40,16 +40,17 @@ cd "$work"
   --rates rates.csv --last-activity last.csv >/dev/null
 tables=(--table usd_rate=rates.csv --table last_activity=last.csv)
 listargs=(--list "$lists/un_consolidated.xml" --list "$lists/ofac_sdn.csv" --list "$root/examples/watchlist.csv")
-# In process with the allocator the decree executable links (jemalloc, CMakeLists.txt), as
-# decree serve and decree stream decide; once more with the C library's malloc, which an
-# embedding application that does not choose its allocator gets.
-jemalloc=$(ldd "$root/$build/decree" | awk '/libjemalloc/ {print $3}')
-[[ -n $jemalloc ]] || echo "b5: the decree executable does not link jemalloc: every in-process rate is with glibc's malloc" >&2
-bench() { LD_PRELOAD=$jemalloc "$root/$build/decree-engine-bench" "$@" --late-after-days 60; }
+# In process with the allocator the decree executable links (jemalloc and its options,
+# CMakeLists.txt), as decree serve and decree stream decide: decree-engine-bench links it too.
+# Once more with the C library's malloc (decree-engine-bench-glibc), which an embedding
+# application that does not choose its allocator gets.
+ldd "$root/$build/decree-engine-bench" | grep -q libjemalloc ||
+  echo "b5: decree-engine-bench does not link jemalloc: every in-process rate is with glibc's malloc" >&2
+bench() { "$root/$build/decree-engine-bench" "$@" --late-after-days 60; }
 echo "b5: in process, lvtr + typologies, $rows transactions, $customers customers"
 one=$(bench two.dlib stream.jsonl --threads 1 "${tables[@]}")
 two=$(bench two.dlib stream.jsonl --threads 2 "${tables[@]}" --answers answers2.jsonl)
-glibc=$("$root/$build/decree-engine-bench" two.dlib stream.jsonl --threads 2 "${tables[@]}" --late-after-days 60)
+glibc=$("$root/$build/decree-engine-bench-glibc" two.dlib stream.jsonl --threads 2 "${tables[@]}" --late-after-days 60)
 echo "  1 thread:  $one"
 echo "  2 threads: $two"
 echo "  2 threads, glibc malloc: $glibc"
