@@ -1,11 +1,15 @@
 // decree-engine-bench: B5's in-process measurement.  Decides every record of a JSON Lines
 // batch through decree::Engine on N threads (records partitioned by customer_id, each
 // customer's records in batch order on one thread), and reports decisions per second, the
-// per-decision latency percentiles and the peak RSS.  The answers are written (one line each,
-// in batch order) so bench/b5.sh can check them against `decree stream`.
+// per-decision latency percentiles and the peak RSS.
 //
 //   decree-engine-bench LIB BATCH.jsonl --threads 2 [--table NAME=FILE]... [--list FILE]...
-//                       [--late-after-days N] [--batch N] --answers OUT
+//                       [--late-after-days N] [--batch N] [--expect ANSWERS] [--answers OUT]
+//
+// --expect ANSWERS: every answer is compared, as it is given, with the same line of ANSWERS
+// (`decree stream`'s over the same records); a difference fails the run.  The answers are not
+// kept, as a server does not keep them once sent.  --answers OUT keeps them and writes them
+// (one line each, in batch order) after the run.
 //
 // --batch N: each thread hands its records to Engine::DecideBatch N at a time (in its order);
 // a record's latency is then its batch's.
@@ -35,7 +39,7 @@ int main(int argc, char** argv) {
   decree::EngineOptions options;
   int threads = 2;
   size_t batch = 0;
-  std::string answers_path;
+  std::string answers_path, expect_path;
   for (int i = 3; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
     if (a == "--threads") threads = std::max(1, std::atoi(v.c_str()));
@@ -43,6 +47,7 @@ int main(int argc, char** argv) {
     else if (a == "--list") options.watch_lists.push_back(v);
     else if (a == "--late-after-days") options.late_after_us = std::atoll(v.c_str()) * 86400LL * 1000000;
     else if (a == "--answers") answers_path = v;
+    else if (a == "--expect") expect_path = v;
     else if (a == "--batch") batch = static_cast<size_t>(std::max(0, std::atoi(v.c_str())));
     else {
       std::fprintf(stderr, "decree-engine-bench: unknown option %s\n", a.c_str());
@@ -65,6 +70,16 @@ int main(int argc, char** argv) {
   for (std::string line; std::getline(in, line);) {
     if (!line.empty()) records.push_back(std::move(line));
   }
+  std::vector<std::string> expected;
+  if (!expect_path.empty()) {
+    std::ifstream want(expect_path);
+    for (std::string line; std::getline(want, line);) expected.push_back(std::move(line));
+    if (expected.size() != records.size()) {
+      std::fprintf(stderr, "decree-engine-bench: %s has %zu answers for %zu records\n", expect_path.c_str(), expected.size(),
+                   records.size());
+      return 1;
+    }
+  }
   // One customer's records on one thread, in batch order.
   std::vector<std::vector<size_t>> work(threads);
   for (size_t i = 0; i < records.size(); ++i) {
@@ -72,9 +87,15 @@ int main(int argc, char** argv) {
     std::string customer = at == std::string::npos ? "" : records[i].substr(at + 15, records[i].find('"', at + 15) - at - 15);
     work[std::hash<std::string>()(customer) % threads].push_back(i);
   }
-  std::vector<std::string> answers(records.size());
+  const bool keep = !answers_path.empty();
+  std::vector<std::string> answers(keep ? records.size() : 0);
   std::vector<double> latency(records.size());
-  std::vector<int> failures(threads, 0);
+  std::vector<int> failures(threads, 0), differ(threads, 0);
+  // Checks (against --expect) and keeps (for --answers) record i's answer.
+  auto take = [&](int t, size_t i, std::string&& json) {
+    if (!expected.empty() && json != expected[i]) ++differ[t];
+    if (keep) answers[i] = std::move(json);
+  };
   auto started = std::chrono::steady_clock::now();
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
@@ -92,7 +113,7 @@ int main(int argc, char** argv) {
         for (size_t k = from; k < to; ++k) {
           latency[mine[k]] = took;
           if (got[k - from].status != 200) ++failures[t];
-          answers[mine[k]] = std::move(got[k - from].json);
+          take(t, mine[k], std::move(got[k - from].json));
         }
       }
       for (size_t k = 0; batch == 0 && k < mine.size(); ++k) {
@@ -101,7 +122,7 @@ int main(int argc, char** argv) {
         decree::EngineAnswer a = engine->Decide(records[i]);
         latency[i] = std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count();
         if (a.status != 200) ++failures[t];
-        answers[i] = std::move(a.json);
+        take(t, i, std::move(a.json));
       }
     });
   }
@@ -111,16 +132,18 @@ int main(int argc, char** argv) {
   auto pct = [&](double q) { return latency.empty() ? 0.0 : latency[std::min(latency.size() - 1, size_t(q * latency.size()))]; };
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
-  int failed = 0;
+  int failed = 0, differed = 0;
   for (int f : failures) failed += f;
+  for (int d : differ) differed += d;
   decree::EngineStats s = engine->stats();
   fmt::print("decisions {} threads {} batch {} seconds {:.3f} per_second {:.0f} p50_us {:.1f} p99_us {:.1f} max_us {:.1f} "
-             "peak_rss_mb {:.0f} held {} keys {} refused {}\n",
+             "peak_rss_mb {:.0f} held {} keys {} refused {} checked {} differ {}\n",
              records.size(), threads, batch, seconds, records.size() / seconds, pct(0.5) * 1e6, pct(0.99) * 1e6,
-             latency.empty() ? 0.0 : latency.back() * 1e6, ru.ru_maxrss / 1024.0, s.records_held, s.partitions, failed);
+             latency.empty() ? 0.0 : latency.back() * 1e6, ru.ru_maxrss / 1024.0, s.records_held, s.partitions, failed,
+             expected.empty() ? 0 : records.size(), differed);
   if (!answers_path.empty()) {
     std::ofstream out(answers_path);
     for (const std::string& a : answers) out << a << '\n';
   }
-  return failed == 0 ? 0 : 1;
+  return failed == 0 && differed == 0 ? 0 : 1;
 }
