@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -464,6 +465,58 @@ TEST_F(EngineTest, ReplaysConflictsLatenessAndRejects) {
   EXPECT_EQ(s.too_late, 1u);
   EXPECT_EQ(s.rejected, 3u);
   EXPECT_EQ(s.records_held, 1u);
+}
+
+// A replay answers with the original answer byte for byte, also after a reload and a restart
+// with another library (an allow without findings is kept as the hash that gave it, and
+// rendered again).
+TEST_F(EngineTest, ReplaysAnswerTheOriginalAfterAReloadAndARestart) {
+  bench::GenOptions g = Gen(120, 6, 4, 5);
+  EngineOptions eo;
+  if (!Options(g, &eo)) GTEST_SKIP() << "the UN and OFAC lists are not here";
+  std::vector<std::string> records = Records(g);
+  // The same rules in a library with another content hash (another name).
+  CompileOptions o;
+  for (const char* rs : {"cn-pboc-lvtr", "aml-typologies", "sanctions"}) o.paths.push_back(fmt::format("{}/rulesets/{}", DECREE_SOURCE_DIR, rs));
+  Compilation c(o);
+  ASSERT_TRUE(c.Run());
+  std::string hash, path = (*dir_ / "other.dlib").string();
+  ASSERT_TRUE(WriteRuleLibrary(c, path, "engine_test_other", &hash).ok());
+  std::unique_ptr<Library> lib;
+  ASSERT_TRUE(Library::Open(path, &lib).ok());
+  std::shared_ptr<const Library> other(std::move(lib));
+  ASSERT_NE(other->content_hash(), (*library_)->content_hash());
+  EngineOptions durable = eo;
+  durable.state_dir = (*dir_ / "replay-state").string();
+  fs::remove_all(durable.state_dir);
+  std::vector<std::string> first;
+  std::map<std::string, int> outcomes;
+  {
+    std::unique_ptr<Engine> engine;
+    ASSERT_TRUE(Engine::Open(*library_, durable, &engine).ok());
+    for (const std::string& r : records) {
+      EngineAnswer a = engine->Decide(r);
+      ASSERT_EQ(a.status, 200) << a.json;
+      ++outcomes[a.findings.empty() ? "none" : a.decision];
+      first.push_back(a.json);
+    }
+    Status st = engine->Reload(other, eo);
+    ASSERT_TRUE(st.ok()) << st.message();
+    for (size_t i = 0; i < records.size(); ++i) {
+      EngineAnswer a = engine->Decide(records[i]);
+      EXPECT_TRUE(a.replayed);
+      ASSERT_EQ(a.json, first[i]) << "after the reload, record " << i;
+    }
+  }
+  EXPECT_GT(outcomes["none"], 0);
+  EXPECT_GT(outcomes["review"], 0);
+  for (const std::shared_ptr<const Library>& restart : {other, *library_}) {
+    std::unique_ptr<Engine> engine;
+    ASSERT_TRUE(Engine::Open(restart, durable, &engine).ok());
+    for (size_t i = 0; i < records.size(); ++i) {
+      ASSERT_EQ(engine->Decide(records[i]).json, first[i]) << "after a restart with " << restart->content_hash() << ", record " << i;
+    }
+  }
 }
 
 TEST_F(EngineTest, DurableStateContinuesAfterReopenAndATornLog) {

@@ -51,10 +51,14 @@ struct PartitionShard {
 // even for keys that stop transacting.
 constexpr uint64_t kSweepEvery = 1024;
 
+// A decided id's answer, kept for replays.  Most answers are "allow" with no finding, which
+// the id and the library's hash determine: those keep the hash alone (AnswerOf renders them
+// again, byte for byte), the state a few hundred bytes a decision smaller.
 struct IdEntry {
   bool pending = true;
   engine::Digest digest{};
-  std::string json;  // the answer, once decided
+  std::string json;                              // the answer, once decided, unless...
+  std::shared_ptr<const std::string> allowed_by;  // ...it was an allow without findings by this library
   int64_t time = 0;  // the record's event time: the entry is dropped past the retention horizon
 };
 
@@ -88,8 +92,10 @@ std::string DecisionOf(const std::vector<Finding>& findings) {
   return review ? "review" : "allow";
 }
 
+constexpr std::string_view kNoFinding = "no finding of the library includes this transaction";
+
 std::string ExplainOf(const std::string& decision, const std::vector<Finding>& findings) {
-  if (findings.empty()) return "no finding of the library includes this transaction";
+  if (findings.empty()) return std::string(kNoFinding);
   std::string out = decision + ":";
   for (const Finding& f : findings) {
     out += fmt::format(" {} ({}) {}", f.rule, f.citation, fmt::join(f.actions, "+"));
@@ -98,6 +104,23 @@ std::string ExplainOf(const std::string& decision, const std::vector<Finding>& f
   }
   out.pop_back();
   return out;
+}
+
+// The answer's JSON object (docs/serve.md).
+std::string AnswerJson(std::string_view id, std::string_view decision, const std::vector<Finding>& findings,
+                       std::string_view library, std::string_view explain) {
+  std::string json;
+  json.reserve(224 + 1024 * findings.size());
+  JsonWriter w(&json);
+  w.BeginObject().Field("txn_id", id).Field("decision", decision).Key("findings").BeginArray();
+  for (const Finding& f : findings) w.Raw(f.ToJson());
+  w.EndArray().Field("library", library).Field("explain", explain).EndObject();
+  return json;
+}
+
+// The answer an entry keeps for `id`.
+std::string AnswerOf(const std::string& id, const IdEntry& e) {
+  return e.allowed_by ? AnswerJson(id, "allow", {}, *e.allowed_by, kNoFinding) : e.json;
 }
 
 }  // namespace
@@ -226,13 +249,7 @@ Status Engine::Impl::DecideHeld(const Evaluator& ev, Parsed parsed, EngineAnswer
   a->decision = DecisionOf(a->findings);
   a->explain = ExplainOf(a->decision, a->findings);
   a->library = ev.hash();
-  std::string json;
-  json.reserve(256 + 1024 * a->findings.size());
-  JsonWriter w(&json);
-  w.BeginObject().Field("txn_id", id).Field("decision", a->decision).Key("findings").BeginArray();
-  for (const Finding& f : a->findings) w.Raw(f.ToJson());
-  w.EndArray().Field("library", a->library).Field("explain", a->explain).EndObject();
-  a->json = std::move(json);
+  a->json = AnswerJson(id, a->decision, a->findings, a->library, a->explain);
   // Logged under the partition's lock: the log's order is each partition's order.
   if (log) {
     if (st = log->Append(a->json, parsed.held.line, log_end); !st.ok()) return st;
@@ -288,7 +305,7 @@ EngineAnswer Engine::Impl::DecideParsed(const Evaluator& ev, Parsed parsed) {
       EngineAnswer a;
       a.txn_id = id;
       a.replayed = true;
-      a.json = it->second.json;
+      a.json = AnswerOf(id, it->second);
       a.library = ev.hash();
       return a;
     }
@@ -319,7 +336,11 @@ EngineAnswer Engine::Impl::DecideParsed(const Evaluator& ev, Parsed parsed) {
     std::lock_guard<std::mutex> lock(ids_shard.mu);
     IdEntry& e = *entry;
     e.pending = false;
-    e.json = a.json;
+    if (a.findings.empty()) {  // an allow
+      e.allowed_by = ev.shared_hash();
+    } else {
+      e.json = a.json;
+    }
     ids_shard.cv.notify_all();
     // Answers are kept for replays back to the retention horizon; an older id sent again is
     // too late (422), as a new record that old would be.
@@ -346,7 +367,13 @@ Status Engine::Impl::Replay(std::string_view answer, std::string_view record) {
   std::string reason;
   if (!ev.ParseRecord(record, &parsed, &reason)) return Status::Corruption("the record no longer reads: " + reason);
   IdShard& s = ids[ShardOf(parsed.id)];
-  s.ids[parsed.id] = IdEntry{false, parsed.digest, std::string(answer), parsed.held.time};
+  IdEntry e{false, parsed.digest, std::string(), nullptr, parsed.held.time};
+  if (answer == AnswerJson(parsed.id, "allow", {}, ev.hash(), kNoFinding)) {
+    e.allowed_by = ev.shared_hash();
+  } else {
+    e.json = answer;
+  }
+  s.ids[parsed.id] = std::move(e);
   s.oldest = std::min(s.oldest, parsed.held.time);
   Advance(parsed.held.time);
   if (ev.partition_field() != Evaluator::kNoState) {

@@ -45,6 +45,7 @@ void AppendSlot(std::string* out, const Vec& v, uint32_t row) {
 
 Status Evaluator::Open(std::shared_ptr<const Library> library, const EngineOptions& options, std::unique_ptr<Evaluator>* out) {
   std::unique_ptr<Evaluator> e(new Evaluator());
+  e->hash_ = std::make_shared<const std::string>(library->content_hash());
   e->library_ = std::move(library);
   const ir::Program& program = e->library_->program();
   Status st = exec::SelectLayout(program, options.layout, &e->layout_);

@@ -50,7 +50,9 @@ class Evaluator {
 
   static Status Open(std::shared_ptr<const Library> library, const EngineOptions& options, std::unique_ptr<Evaluator>* out);
 
-  const std::string& hash() const { return library_->content_hash(); }
+  const std::string& hash() const { return *hash_; }
+  // The same, shared: an answer kept for replays names the library that gave it.
+  const std::shared_ptr<const std::string>& shared_hash() const { return hash_; }
   const ir::Layout& layout() const { return *layout_; }
   // The layout field whose value partitions the state (kNoState, kGlobal, or a field index).
   int partition_field() const { return partition_field_; }
@@ -78,6 +80,7 @@ class Evaluator {
  private:
   Evaluator() = default;
   std::shared_ptr<const Library> library_;
+  std::shared_ptr<const std::string> hash_;  // library_'s content hash
   const ir::Layout* layout_ = nullptr;
   std::unique_ptr<exec::Tables> tables_;
   std::vector<std::string> rules_;  // the rules decided (empty: all of the layout's)
