@@ -79,7 +79,7 @@ Status Evaluator::Open(std::shared_ptr<const Library> library, const EngineOptio
   // A missing table or list, or a path rule, is found now, not at the first decision.
   std::unique_ptr<exec::Incremental> inc;
   if (st = exec::Incremental::Open(program, *e->layout_, *e->tables_, e->rules_, &inc); !st.ok()) return st;
-  e->incrementals_.push_back(std::move(inc));
+  e->slots_[SlotOfThisThread()].incrementals.push_back(std::move(inc));
   static std::atomic<uint64_t> generations{0};
   e->generation_ = ++generations;
   *out = std::move(e);
@@ -190,12 +190,19 @@ void Evaluator::ParseRecords(std::span<const std::string_view> records, std::vec
   }
 }
 
+size_t Evaluator::SlotOfThisThread() {
+  static std::atomic<size_t> threads{0};
+  thread_local const size_t slot = threads++ % kSlots;
+  return slot;
+}
+
 Status Evaluator::Source(const char* path, std::shared_ptr<std::string> bytes, std::unique_ptr<io::RowSource>* out) const {
   {
-    std::lock_guard<std::mutex> lock(sessions_mu_);
-    if (!sources_.empty()) {
-      *out = std::move(sources_.back());
-      sources_.pop_back();
+    Slot& slot = slots_[SlotOfThisThread()];
+    std::lock_guard<std::mutex> lock(slot.mu);
+    if (!slot.sources.empty()) {
+      *out = std::move(slot.sources.back());
+      slot.sources.pop_back();
     }
   }
   if (*out && (*out)->Rebind(path, bytes)) return Status::Ok();
@@ -207,16 +214,18 @@ Status Evaluator::Source(const char* path, std::shared_ptr<std::string> bytes, s
 }
 
 void Evaluator::GiveBack(std::unique_ptr<io::RowSource> source) const {
-  std::lock_guard<std::mutex> lock(sessions_mu_);
-  sources_.push_back(std::move(source));
+  Slot& slot = slots_[SlotOfThisThread()];
+  std::lock_guard<std::mutex> lock(slot.mu);
+  slot.sources.push_back(std::move(source));
 }
 
 Status Evaluator::TakeIncremental(std::unique_ptr<exec::Incremental>* out) const {
   {
-    std::lock_guard<std::mutex> lock(sessions_mu_);
-    if (!incrementals_.empty()) {
-      *out = std::move(incrementals_.back());
-      incrementals_.pop_back();
+    Slot& slot = slots_[SlotOfThisThread()];
+    std::lock_guard<std::mutex> lock(slot.mu);
+    if (!slot.incrementals.empty()) {
+      *out = std::move(slot.incrementals.back());
+      slot.incrementals.pop_back();
       return Status::Ok();
     }
   }
@@ -224,8 +233,9 @@ Status Evaluator::TakeIncremental(std::unique_ptr<exec::Incremental>* out) const
 }
 
 void Evaluator::GiveBack(std::unique_ptr<exec::Incremental> inc) const {
-  std::lock_guard<std::mutex> lock(sessions_mu_);
-  incrementals_.push_back(std::move(inc));
+  Slot& slot = slots_[SlotOfThisThread()];
+  std::lock_guard<std::mutex> lock(slot.mu);
+  slot.incrementals.push_back(std::move(inc));
 }
 
 Status Evaluator::Decide(const Parsed& p, const std::vector<const std::string*>& held, std::vector<Finding>* findings,

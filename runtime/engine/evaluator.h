@@ -92,9 +92,17 @@ class Evaluator {
   // sources likewise.
   Status TakeIncremental(std::unique_ptr<exec::Incremental>* out) const;
   void GiveBack(std::unique_ptr<exec::Incremental> inc) const;
-  mutable std::mutex sessions_mu_;
-  mutable std::vector<std::unique_ptr<exec::Incremental>> incrementals_;
-  mutable std::vector<std::unique_ptr<io::RowSource>> sources_;
+  // The pools, one per calling thread (up to kSlots threads, then shared): a thread takes back
+  // the evaluator and source it gave back, still in its core's cache.  One shared pool handed
+  // them from core to core, and two threads decided one record at a time slower than one.
+  static constexpr size_t kSlots = 16;
+  struct alignas(64) Slot {
+    std::mutex mu;
+    std::vector<std::unique_ptr<exec::Incremental>> incrementals;
+    std::vector<std::unique_ptr<io::RowSource>> sources;
+  };
+  static size_t SlotOfThisThread();
+  mutable Slot slots_[kSlots];
   uint64_t generation_ = 0;
   int partition_field_ = kNoState;
   int64_t widest_window_us_ = 0;

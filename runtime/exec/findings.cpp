@@ -121,6 +121,18 @@ void FindingList::TakeObjects(std::vector<Finding>* out) {
   due_notes_ = DueNotes();
 }
 
+bool FindingList::Clear() {
+  if (spilled_) return false;
+  objects_.clear();
+  keys_.clear();
+  order_.clear();
+  lines_.clear();
+  key_arena_.Clear();
+  line_arena_.Clear();
+  due_notes_ = DueNotes();
+  return true;
+}
+
 std::string FindingList::RulePrefix(const std::string& rule, int version) {
   std::string k = rule;
   k.push_back('\0');

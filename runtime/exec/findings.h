@@ -85,6 +85,8 @@ class FindingList {
   void TakeObjects(std::vector<Finding>* out);
   // After Sort(): moves the JSON lines to `file` (in order) and frees them.
   Status Spill(SpillFile* file);
+  // Empties the list for reuse, as a new one would be; false (and nothing done) once spilled.
+  bool Clear();
   size_t line_bytes() const { return line_arena_.bytes(); }
 
  private:

@@ -220,7 +220,7 @@ class Worker {
   // Ready for another run over the same plan (exec::Incremental): no findings, rejects, counts
   // or group state are left of the last one; what Init compiled stays.
   void ResetForRun() {
-    findings_ = std::make_unique<FindingList>(plan_.keep_findings, plan_.pool);
+    if (!findings_->Clear()) findings_ = std::make_unique<FindingList>(plan_.keep_findings, plan_.pool);
     rejects_.clear();
     rows_evaluated_ = 0;
     for (auto& x : rules_) {
