@@ -337,6 +337,12 @@ class WindowFinalizer {
     return Status::Ok();
   }
 
+  // Evaluates only the anchors whose local day is in [from, to] (the next runs, until set
+  // again): a finding is a group's triggering windows of one anchor day, so the findings of
+  // those days are exactly the full run's.  exec::Incremental asks for the days whose windows
+  // can hold its record.
+  void OnlyAnchorDays(int32_t from, int32_t to) { day_from_ = from, day_to_ = to; }
+
   Status Run(std::vector<Worker*>& workers, size_t rule_index, uint32_t p, FindingList* out) {
     size_t total = CountRecords(workers, rule_index, p);
     if (total == 0) return Status::Ok();
@@ -423,7 +429,7 @@ class WindowFinalizer {
           for (size_t a = 0; a < specs.size(); ++a) slides[a].Remove(rv.args[a]);
           ++lo;
         }
-        if (!rows[i].anchor) continue;
+        if (!rows[i].anchor || !AnchorDayWanted(rows[i].time)) continue;
         uint32_t r = static_cast<uint32_t>(pending.size());
         DecodeKeyInto(groups.key(rows[i].group), info_.key_types, chunk_.chunk.columns, r);
         for (size_t a = 0; a < specs.size(); ++a) slides[a].Store(&chunk_.chunk.columns[nkeys + a], r);
@@ -470,6 +476,12 @@ class WindowFinalizer {
   RecordCodec codec_;
   std::unique_ptr<CompiledExpr> when_;
   std::string day_key_;
+  int32_t day_from_ = INT32_MIN, day_to_ = INT32_MAX;  // OnlyAnchorDays
+  bool AnchorDayWanted(int64_t t) const {
+    if (day_from_ == INT32_MIN && day_to_ == INT32_MAX) return true;
+    int32_t day = info_.tz->LocalDay(t);
+    return day >= day_from_ && day <= day_to_;
+  }
   SelBuffer all_;  // every pending anchor of a chunk
   // A run's scratch, kept for the next.
   struct Row {
@@ -508,10 +520,14 @@ class RuleFinalizer {
       }
     }
     if (!init_.ok()) return init_;
+    if (window_) window_->OnlyAnchorDays(day_from_, day_to_);
     return window_ ? window_->Run(workers, rule, p, out) : group_->Run(workers, rule, p, out);
   }
+  // For a window rule, WindowFinalizer::OnlyAnchorDays for the next runs; a group rule ignores it.
+  void OnlyAnchorDays(int32_t from, int32_t to) { day_from_ = from, day_to_ = to; }
 
  private:
+  int32_t day_from_ = INT32_MIN, day_to_ = INT32_MAX;
   bool made_ = false;
   Status init_;
   std::unique_ptr<WindowFinalizer> window_;

@@ -175,6 +175,12 @@ Status Incremental::Decide(const Evaluation& own, const std::vector<const std::s
       return;
     }
     add(mine);
+    // Only the anchor days whose windows can hold the record: anchored at its time or up to
+    // the window's width later.
+    if (window) {
+      const TimeZone& tz = *s.plan.rules[r].tz;
+      s.finalizers[r].OnlyAnchorDays(tz.LocalDay(from), tz.LocalDay(from + width));
+    }
     st = s.finalizers[r].Run(s.plan, r, s.raw, 0, &s.found);  // the group is in partition 0
     group.Clear();
     s.found.Sort();
