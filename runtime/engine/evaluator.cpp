@@ -116,7 +116,11 @@ void Evaluator::ParseRecords(std::span<const std::string_view> records, std::vec
   // of the whole text: given one there when the first record starts with another.
   constexpr std::string_view kBom = "\xEF\xBB\xBF";
   auto unmarked = [&](std::string_view json) { return json.substr(0, 3) == kBom ? json.substr(3) : json; };
-  auto bytes = std::make_shared<std::string>();
+  // This thread's text of the last call, reused once no source holds it (fresh memory for
+  // every batch cost as much as copying the records into it).
+  thread_local std::shared_ptr<std::string> spare;
+  std::shared_ptr<std::string> bytes = spare != nullptr && spare.use_count() == 1 ? std::move(spare) : std::make_shared<std::string>();
+  bytes->clear();
   std::vector<uint64_t> starts(n);
   size_t total = n + kBom.size();
   for (std::string_view r : records) total += r.size();
@@ -164,7 +168,11 @@ void Evaluator::ParseRecords(std::span<const std::string_view> records, std::vec
       }
     }, &result);
   }
-  if (source) GiveBack(std::move(source));
+  if (source) {
+    thread_local const auto nothing = std::make_shared<const std::string>();
+    source->Rebind("the request", nothing);  // lets go of `bytes`
+    GiveBack(std::move(source));
+  }
   if (inc) GiveBack(std::move(inc));
   if (!st.ok() && n > 1) {  // read one by one, so that each record gets its own answer
     for (size_t i = 0; i < n; ++i) ParseRecord(records[i], &(*out)[i], &(*reasons)[i]);
@@ -188,6 +196,7 @@ void Evaluator::ParseRecords(std::span<const std::string_view> records, std::vec
       (*out)[i].held.line.assign(bytes->data() + starts[i], (i + 1 < n ? starts[i + 1] : bytes->size()) - starts[i] - 1);
     }
   }
+  spare = std::move(bytes);
 }
 
 size_t Evaluator::SlotOfThisThread() {
