@@ -62,7 +62,12 @@ struct IdEntry {
   int64_t time = 0;  // the record's event time: the entry is dropped past the retention horizon
 };
 
+// Each shard's table is sized for 4,096 ids from the start (262,144 in all, 2 MiB of buckets):
+// growing it rehashes every entry under the shard's lock.
+constexpr size_t kIdsPerShard = 4096;
+
 struct IdShard {
+  IdShard() { ids.reserve(kIdsPerShard); }
   std::mutex mu;
   std::condition_variable cv;
   std::unordered_map<std::string, IdEntry> ids;
