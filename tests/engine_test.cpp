@@ -36,15 +36,21 @@ class EngineTest : public testing::Test {
   static void SetUpTestSuite() {
     dir_ = new fs::path(fs::temp_directory_path() / fmt::format("decree-engine-{}", getpid()));
     fs::create_directories(*dir_);
+    library_ = new std::shared_ptr<const Library>();
+    BuildLibrary("lib.dlib", "engine_test", library_);
+  }
+  // The LVTR, typology and sanctions rulesets compiled into `file` under dir_, named `name`
+  // (the name is part of the content hash), and opened.
+  static void BuildLibrary(const std::string& file, const std::string& name, std::shared_ptr<const Library>* out) {
     CompileOptions o;
     for (const char* rs : {"cn-pboc-lvtr", "aml-typologies", "sanctions"}) o.paths.push_back(fmt::format("{}/rulesets/{}", DECREE_SOURCE_DIR, rs));
     Compilation c(o);
     ASSERT_TRUE(c.Run());
-    std::string hash, path = (*dir_ / "lib.dlib").string();
-    ASSERT_TRUE(WriteRuleLibrary(c, path, "engine_test", &hash).ok());
+    std::string hash, path = (*dir_ / file).string();
+    ASSERT_TRUE(WriteRuleLibrary(c, path, name, &hash).ok());
     std::unique_ptr<Library> lib;
     ASSERT_TRUE(Library::Open(path, &lib).ok());
-    library_ = new std::shared_ptr<const Library>(std::move(lib));
+    *out = std::move(lib);
   }
   static void TearDownTestSuite() {
     fs::remove_all(*dir_);
@@ -476,15 +482,9 @@ TEST_F(EngineTest, ReplaysAnswerTheOriginalAfterAReloadAndARestart) {
   if (!Options(g, &eo)) GTEST_SKIP() << "the UN and OFAC lists are not here";
   std::vector<std::string> records = Records(g);
   // The same rules in a library with another content hash (another name).
-  CompileOptions o;
-  for (const char* rs : {"cn-pboc-lvtr", "aml-typologies", "sanctions"}) o.paths.push_back(fmt::format("{}/rulesets/{}", DECREE_SOURCE_DIR, rs));
-  Compilation c(o);
-  ASSERT_TRUE(c.Run());
-  std::string hash, path = (*dir_ / "other.dlib").string();
-  ASSERT_TRUE(WriteRuleLibrary(c, path, "engine_test_other", &hash).ok());
-  std::unique_ptr<Library> lib;
-  ASSERT_TRUE(Library::Open(path, &lib).ok());
-  std::shared_ptr<const Library> other(std::move(lib));
+  std::shared_ptr<const Library> other;
+  BuildLibrary("other.dlib", "engine_test_other", &other);
+  ASSERT_TRUE(other != nullptr);
   ASSERT_NE(other->content_hash(), (*library_)->content_hash());
   EngineOptions durable = eo;
   durable.state_dir = (*dir_ / "replay-state").string();

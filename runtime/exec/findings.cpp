@@ -114,11 +114,7 @@ void FindingList::Sort() {
 
 void FindingList::TakeObjects(std::vector<Finding>* out) {
   for (uint32_t i : order_) out->push_back(std::move(objects_[i]));
-  objects_.clear();
-  keys_.clear();
-  order_.clear();
-  key_arena_.Clear();
-  due_notes_ = DueNotes();
+  Clear();  // a list that keeps objects is never spilled
 }
 
 bool FindingList::Clear() {
