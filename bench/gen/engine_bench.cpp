@@ -1,7 +1,7 @@
 // decree-engine-bench: B5's in-process measurement.  Decides every record of a JSON Lines
 // batch through decree::Engine on N threads (records partitioned by customer_id, each
 // customer's records in batch order on one thread), and reports decisions per second, the
-// per-decision latency percentiles and the peak RSS.
+// per-decision latency percentiles, the peak RSS and the page faults while deciding.
 //
 //   decree-engine-bench LIB BATCH.jsonl --threads 2 [--table NAME=FILE]... [--list FILE]...
 //                       [--late-after-days N] [--batch N] [--expect ANSWERS] [--answers OUT]
@@ -33,7 +33,7 @@
 int main(int argc, char** argv) {
   if (argc < 3) {
     std::fprintf(stderr, "usage: decree-engine-bench LIB BATCH.jsonl [--threads N] [--table NAME=FILE]... [--list FILE]... "
-                         "[--late-after-days N] [--batch N] [--answers OUT]\n");
+                         "[--late-after-days N] [--batch N] [--expect ANSWERS] [--answers OUT]\n");
     return 2;
   }
   decree::EngineOptions options;
@@ -96,6 +96,8 @@ int main(int argc, char** argv) {
     if (!expected.empty() && json != expected[i]) ++differ[t];
     if (keep) answers[i] = std::move(json);
   };
+  struct rusage before;  // the page faults of the decisions alone
+  getrusage(RUSAGE_SELF, &before);
   auto started = std::chrono::steady_clock::now();
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
@@ -137,9 +139,9 @@ int main(int argc, char** argv) {
   for (int d : differ) differed += d;
   decree::EngineStats s = engine->stats();
   fmt::print("decisions {} threads {} batch {} seconds {:.3f} per_second {:.0f} p50_us {:.1f} p99_us {:.1f} max_us {:.1f} "
-             "peak_rss_mb {:.0f} held {} keys {} refused {} checked {} differ {}\n",
+             "peak_rss_mb {:.0f} faults {} held {} keys {} refused {} checked {} differ {}\n",
              records.size(), threads, batch, seconds, records.size() / seconds, pct(0.5) * 1e6, pct(0.99) * 1e6,
-             latency.empty() ? 0.0 : latency.back() * 1e6, ru.ru_maxrss / 1024.0, s.records_held, s.partitions, failed,
+             latency.empty() ? 0.0 : latency.back() * 1e6, ru.ru_maxrss / 1024.0, ru.ru_minflt - before.ru_minflt, s.records_held, s.partitions, failed,
              expected.empty() ? 0 : records.size(), differed);
   if (!answers_path.empty()) {
     std::ofstream out(answers_path);
