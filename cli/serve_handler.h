@@ -1,5 +1,5 @@
 // The HTTP API of `decree serve`, apart from the HTTP library: a request (method, path, body)
-// in, a response (status, content type, body) out.  verb_serve.cpp binds it to cpp-httplib;
+// in, a response (status, content type, body) out.  verb_serve.cpp binds it to the HTTP server (http_server.h);
 // tests and the fuzz target call it directly.
 #pragma once
 

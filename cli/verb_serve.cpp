@@ -1,6 +1,6 @@
-// decree serve: the engine behind HTTP/1.1 (cpp-httplib), for decisions inside a payment flow.
+// decree serve: the engine behind HTTP/1.1 (Boost.Beast, cli/http_server.h), for decisions inside a
+// payment flow.
 #include <fmt/format.h>
-#include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "engine_common.h"
+#include "http_server.h"
 #include "serve_handler.h"
 
 namespace decree::cli {
@@ -47,7 +48,8 @@ VerbSpec MakeSpec() {
   };
   s.options.push_back({"listen", 0, "HOST:PORT", "where to listen (required; port 0 picks a free one, printed at start)"});
   s.options.push_back({"max-body", 0, "BYTES", "the largest request body (default 1048576): a larger one is 413"});
-  s.options.push_back({"connections", 0, "N", "connections served at once, one thread each (default 64)"});
+  s.options.push_back({"connections", 0, "N", "connections open at once (default 1024); more wait to be accepted"});
+  s.options.push_back({"io-threads", 0, "N", "threads serving the connections and deciding (default: one per core)"});
   s.options.push_back({"idle-timeout", 0, "SECONDS", "close a keep-alive connection idle this long (default 30)"});
   return s;
 }
@@ -61,14 +63,16 @@ int Serve(const Args& args) {
   if (!args.Has("listen")) return UsageError("serve", "missing --listen HOST:PORT");
   std::string listen = args.Get("listen");
   size_t colon = listen.rfind(':');
-  long long port = -1, max_body = 1 << 20, connections = 64, idle = 30;
+  long long port = -1, max_body = 1 << 20, connections = 1024, idle = 30;
+  long long io_threads = std::max(1u, std::thread::hardware_concurrency());
   if (colon == std::string::npos || colon == 0) return UsageError("serve", fmt::format("--listen expects HOST:PORT, not '{}'", listen));
   std::string host = listen.substr(0, colon);
   char* end = nullptr;
   port = std::strtoll(listen.c_str() + colon + 1, &end, 10);
   if (end == nullptr || *end != '\0' || port < 0 || port > 65535) return UsageError("serve", fmt::format("--listen: bad port in '{}'", listen));
   if (args.Has("max-body") && !args.GetInt("max-body", 64, int64_t{1} << 30, &max_body)) return kExitUsage;
-  if (args.Has("connections") && !args.GetInt("connections", 1, 4096, &connections)) return kExitUsage;
+  if (args.Has("connections") && !args.GetInt("connections", 1, 65536, &connections)) return kExitUsage;
+  if (args.Has("io-threads") && !args.GetInt("io-threads", 1, 256, &io_threads)) return kExitUsage;
   if (args.Has("idle-timeout") && !args.GetInt("idle-timeout", 1, 3600, &idle)) return kExitUsage;
   EngineOptions options;
   if (int code = ParseEngineOptions("serve", args, &options); code != 0) return code;
@@ -93,41 +97,31 @@ int Serve(const Args& args) {
     return st;
   };
   ServeHandler handler(engine.get(), reload);
-  httplib::Server server;
-  server.new_task_queue = [connections] { return new httplib::ThreadPool(static_cast<size_t>(connections)); };
-  server.set_payload_max_length(static_cast<size_t>(max_body));
-  server.set_tcp_nodelay(true);  // an answer is one small write: send it now (no 40 ms Nagle wait)
-  server.set_keep_alive_timeout(idle);
-  server.set_keep_alive_max_count(1000000);
-  server.set_read_timeout(10, 0);
-  server.set_write_timeout(10, 0);
-  auto route = [&handler](const httplib::Request& req, httplib::Response& res) {
-    HttpResponse r = handler.Handle(req.method, req.path, req.body);
-    res.status = r.status;
-    if (r.replayed) res.set_header("X-Decree-Replayed", "true");
-    res.set_content(std::move(r.body), r.content_type.c_str());
-  };
-  // Exact paths first (no regular expression on the hot path), then everything else (404, 405).
-  for (const char* path : {"/v1/decide", "/v1/decide/batch", "/v1/library/reload"}) server.Post(path, route);
-  for (const char* path : {"/healthz", "/metrics"}) server.Get(path, route);
-  server.Post(".*", route);
-  server.Get(".*", route);
-  server.Put(".*", route);
-  server.Delete(".*", route);
-  server.set_error_handler([&handler, max_body](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 413 || (res.status >= 400 && res.body.empty())) {
-      handler.CountStatus(res.status);
-      std::string what = res.status == 413 ? fmt::format("the request body is larger than --max-body ({} bytes)", max_body)
-                                           : fmt::format("HTTP status {}", res.status);
-      HttpResponse r = ServeHandler::Error(res.status, what);
-      res.set_content(std::move(r.body), r.content_type.c_str());
-    }
-  });
-  int bound = port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, static_cast<int>(port)) ? static_cast<int>(port) : -1);
-  if (bound < 0) {
-    fmt::print(stderr, "decree serve: cannot listen on {}: address in use or not available\n", listen);
+  HttpServerOptions http;
+  http.host = host;
+  http.port = static_cast<int>(port);
+  http.max_body = static_cast<size_t>(max_body);
+  http.idle_seconds = static_cast<int>(idle);
+  http.connections = static_cast<size_t>(connections);
+  http.io_threads = static_cast<size_t>(io_threads);
+  // Decisions run on the I/O threads, except with --state, where each waits for the log's fsync:
+  // then on a pool as large as --connections allows, so that one fsync commits many.  A reload
+  // (seconds, with the watch lists) always runs on the pool.
+  const bool durable = !options.state_dir.empty();
+  http.blocking_threads = durable ? std::min<size_t>(static_cast<size_t>(connections), 256) : 2;
+  HttpServer server(
+      http, [&handler](std::string_view method, std::string_view path, std::string_view body) { return handler.Handle(method, path, body); },
+      [durable](std::string_view, std::string_view path) { return path == "/v1/library/reload" || (durable && path.starts_with("/v1/decide")); },
+      [&handler](int status, std::string_view why) {
+        handler.CountStatus(status);
+        return ServeHandler::Error(status, why);
+      });
+  std::string bind_error;
+  if (!server.Bind(&bind_error)) {
+    fmt::print(stderr, "decree serve: cannot listen on {}: {}\n", listen, bind_error);
     return kExitUsage;
   }
+  int bound = server.port();
   std::atomic<bool> stopping{false};
   std::thread signal_thread([&] {
     for (;;) {
@@ -138,18 +132,18 @@ int Serve(const Args& args) {
         continue;
       }
       stopping = true;
-      server.stop();  // SIGTERM, SIGINT: stop accepting; requests in flight finish
+      server.Stop();  // SIGTERM, SIGINT: stop accepting; requests in flight finish
       return;
     }
   });
   fmt::print(stderr, "decree serve: listening on http://{}:{} (library {})\n", host, bound, engine->library_hash());
-  bool ok = server.listen_after_bind();
-  if (!stopping) pthread_kill(signal_thread.native_handle(), SIGTERM);  // listen failed: end the signal thread
+  server.Run();
+  if (!stopping) pthread_kill(signal_thread.native_handle(), SIGTERM);  // the server ended on its own: end the signal thread
   signal_thread.join();
   EngineStats s = engine->stats();
   fmt::print(stderr, "decree serve: stopped: {} allow, {} review, {} block, {} replayed, {} rejected, {} conflicting, {} too late\n",
              s.allow, s.review, s.block, s.replayed, s.rejected, s.conflicts, s.too_late);
-  return ok ? kExitOk : kExitFailure;
+  return kExitOk;
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ packages=(
   libssl-dev                         # OpenSSL libcrypto: SHA-256 content hashes
   libsimdjson-dev                    # JSON and JSON Lines inputs
   libxml2-dev                        # XML inputs and filings, XSD validation
-  libcpp-httplib-dev                 # decree serve: the HTTP/1.1 server (header-only)
+  libcpp-httplib-dev                 # the HTTP client that reaches ClickHouse (runtime/sql)
+  libboost1.81-dev                   # decree serve: Boost.Beast's HTTP/1.1 server on Boost.Asio (header-only)
   libjemalloc-dev                    # the decree executable's allocator (the engine allocates per decision)
   libgraphviz-dev                    # decree graph: fund-flow pictures through libgvc (SVG, PNG)
   wrk                                # bench B5: the HTTP load generator

@@ -4,8 +4,10 @@
   tests/serve_test.py DECREE DECREE_GEN SOURCE_DIR
 
 1. Endpoints: /healthz, /v1/decide (200, a replay byte for byte, 409, 400 with the reader's
-   reason, 413, 422), /v1/decide/batch, /metrics, 404 and 405; reload by POST and SIGHUP, a
-   library that fails to load leaving the old one serving; SIGTERM stops with status 0.
+   reason, 413, 422), /v1/decide/batch, /metrics, 404 and 405; the transport's own answers (400
+   for bad HTTP, 431 for oversized headers), keep-alive, pipelining, 100-continue and HEAD; reload
+   by POST and SIGHUP, a library that fails to load leaving the old one serving; SIGTERM stops
+   with status 0.
 2. The kill test: four clients post distinct transactions (each its own customers, in batch
    order) to a server with --state; the server is killed with SIGKILL at random moments and
    restarted; clients re-post what was not acknowledged.  Every acknowledged answer must equal
@@ -19,6 +21,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -114,6 +117,7 @@ def endpoints(lib, records):
     check(st == 200 and "decree_decisions_total{decision=" in body and "decree_decision_seconds_bucket" in body
           and f'sha256="{ans["library"]}"' in body and 'decree_refusals_total{reason="conflict"} 1' in body
           and 'decree_refusals_total{reason="too_large"} 1' in body, f"metrics:\n{body}")
+    transport(port, records)
     st, body, _ = request(port, "POST", "/v1/library/reload")
     check(st == 200 and ans["library"] in body, f"reload: {st} {body}")
     os.kill(p.pid, signal.SIGHUP)
@@ -132,6 +136,46 @@ def endpoints(lib, records):
     p.send_signal(signal.SIGTERM)
     check(p.wait(timeout=30) == 0, "SIGTERM did not stop the server with status 0")
     print("serve_test: endpoints, statuses, replay, reloads and SIGTERM as documented")
+
+
+def raw(port, data, shut=True):
+    """Sends `data` on a new connection (then closes its sending side) and returns all it gets back."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
+        c.sendall(data)
+        if shut:
+            c.shutdown(socket.SHUT_WR)
+        got = b""
+        while chunk := c.recv(65536):
+            got += chunk
+        return got
+
+
+def transport(port, records):
+    """What the HTTP layer answers itself, and keep-alive, pipelining, 100-continue and HEAD."""
+    got = raw(port, b"NOT HTTP AT ALL\r\n\r\n")
+    check(got.startswith(b"HTTP/1.1 400") and b'"status":400' in got, f"garbage request: {got[:200]!r}")
+    got = raw(port, b"GET /healthz HTTP/1.1\r\nX-Big: " + b"a" * (100 << 10) + b"\r\n\r\n")
+    check(got.startswith(b"HTTP/1.1 431"), f"oversized headers: {got[:200]!r}")
+    # Two requests written at once on one connection: two answers, in order.
+    one, two = records[8].encode(), records[9].encode()
+    pipelined = (b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(one), one) +
+                 b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(two), two))
+    got = raw(port, pipelined, shut=False).decode()
+    ids = re.findall(r'"txn_id":"([^"]+)"', got)
+    check(got.count("HTTP/1.1 200") == 2 and ids == [json.loads(records[8])["txn_id"], json.loads(records[9])["txn_id"]],
+          f"pipelined requests: {got[:300]!r}")
+    body = records[10].encode()
+    got = raw(port, b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: %d\r\n"
+                    b"Connection: close\r\n\r\n%s" % (len(body), body), shut=False)
+    check(got.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200"), f"100-continue: {got[:200]!r}")
+    got = raw(port, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", shut=False)
+    check(got.startswith(b"HTTP/1.1 200") and got.endswith(b"\r\n\r\n") and b"Content-Length: 3" in got, f"HEAD: {got!r}")
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for i in range(3):  # one keep-alive connection, three requests
+        c.request("GET", "/healthz")
+        r = c.getresponse()
+        check(r.status == 200 and r.read() == b"ok\n", f"keep-alive request {i}: {r.status}")
+    c.close()
 
 
 def kill_test(lib, records, reference):

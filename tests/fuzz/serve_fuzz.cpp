@@ -1,10 +1,10 @@
 // libFuzzer target: decree serve's request handler (cli/serve_handler.cpp, the part of the
-// server behind cpp-httplib) over an engine with cn-pboc-lvtr and aml-typologies.  The first
-// byte picks the method and endpoint; the rest is the body.  Any request must be answered with
-// a documented status and a body, never crash, hang or trip a sanitizer; the engine's counts
-// must add up (held and evicted records against decisions); and every decision must equal what
-// a second engine, given the same records one Decide at a time, answers (so
-// /v1/decide/batch's DecideBatch is checked against Decide).
+// server behind its HTTP transport, cli/http_server.cpp) over an engine with cn-pboc-lvtr and
+// aml-typologies.  The first byte picks the method and endpoint; the rest is the body.  Any
+// request must be answered with a documented status and a body, never crash, hang or trip a
+// sanitizer; the engine's counts must add up (held and evicted records against decisions); and
+// every decision must equal what a second engine, given the same records one Decide at a time,
+// answers (so /v1/decide/batch's DecideBatch is checked against Decide).
 // One first-byte value in seven sends the body's lines as CSV records (the canonical header)
 // to Engine::DecideCsvBatch instead, checked against DecideCsv on each line.
 #include <cstddef>
