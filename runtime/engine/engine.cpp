@@ -201,9 +201,10 @@ class Engine::Impl {
   // Evaluates the partition's records again with `ev` when another evaluator (before a reload)
   // made their contributions.
   static void Refresh(const Evaluator& ev, Partition* p) {
+    std::vector<std::string> texts(p->records.size());  // compact lines expanded
     std::vector<std::string_view> lines;
     lines.reserve(p->records.size());
-    for (const Held& h : p->records) lines.push_back(h.line);
+    for (size_t i = 0; i < p->records.size(); ++i) lines.push_back(ev.Text(p->records[i].line, &texts[i]));
     std::vector<Parsed> parsed;
     std::vector<std::string> reasons;
     ev.ParseRecords(lines, &parsed, &reasons);
@@ -262,6 +263,7 @@ Status Engine::Impl::DecideHeld(const Evaluator& ev, Parsed parsed, EngineAnswer
   Advance(parsed.held.time);
   if (stateful) {
     parsed.held.contributions = std::move(parsed.eval.contributions);
+    ev.Compact(&parsed.held.line);
     shard.oldest = std::min(shard.oldest, parsed.held.time);
     p->records.push_back(std::move(parsed.held));
     ++held;
@@ -389,6 +391,7 @@ Status Engine::Impl::Replay(std::string_view answer, std::string_view record) {
       it->second.generation = ev.generation();
     }
     parsed.held.contributions = std::move(parsed.eval.contributions);
+    ev.Compact(&parsed.held.line);
     shard.oldest = std::min(shard.oldest, parsed.held.time);
     it->second.records.push_back(std::move(parsed.held));
     ++held;

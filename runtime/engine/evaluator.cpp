@@ -9,6 +9,7 @@
 #include <span>
 
 #include "decree/sha256.h"
+#include "engine/compact_record.h"
 #include "io/source.h"
 #include "vector/vector.h"
 
@@ -68,6 +69,11 @@ Status Evaluator::Open(std::shared_ptr<const Library> library, const EngineOptio
     if (!options.skip_rules.empty()) e->rules_.push_back(r.id);
     if (r.has_window) e->widest_window_us_ = std::max(e->widest_window_us_, r.window.duration_us);
   }
+  for (const ir::Field& f : e->layout_->fields) e->columns_.push_back(f.column);
+  for (const ir::Field& f : e->layout_->fields) {  // a money field's currency column, when not a field's own
+    const std::string& c = f.currency_column;
+    if (!c.empty() && std::find(e->columns_.begin(), e->columns_.end(), c) == e->columns_.end()) e->columns_.push_back(c);
+  }
   e->tables_ = std::make_unique<exec::Tables>(program);
   if (st = exec::LoadTables(program, options.tables, e->tables_.get()); !st.ok()) return st;
   std::vector<std::string> notes;
@@ -86,8 +92,21 @@ Status Evaluator::Open(std::shared_ptr<const Library> library, const EngineOptio
   return Status::Ok();
 }
 
+void Evaluator::Compact(std::string* line) const {
+  std::string compact;
+  if (CompactRecord(*line, columns_, &compact)) *line = std::move(compact);
+}
+
+std::string_view Evaluator::Text(const std::string& line, std::string* scratch) const {
+  if (!IsCompact(line)) return line;
+  ExpandRecord(line, columns_, scratch);
+  return *scratch;
+}
+
 bool Evaluator::SameRecords(const Evaluator& other) const {
-  if (layout_->fields.size() != other.layout_->fields.size() || partition_field_ != other.partition_field_) return false;
+  // Held lines are compacted against the column names: the same names, the same indexes.
+  if (columns_ != other.columns_ || layout_->fields.size() != other.layout_->fields.size()) return false;
+  if (partition_field_ != other.partition_field_) return false;
   for (size_t f = 0; f < layout_->fields.size(); ++f) {
     const ir::Field& a = layout_->fields[f];
     const ir::Field& b = other.layout_->fields[f];

@@ -22,7 +22,8 @@
 namespace decree::engine {
 
 // A record accepted by the engine: its event time, its JSON object on one line (read again
-// when a reloaded library must evaluate it), and what it contributes to grouped rules
+// when a reloaded library must evaluate it; once held, in its compact form where it has one,
+// engine/compact_record.h), and what it contributes to grouped rules
 // (exec::Incremental::Evaluation::contributions) under the library that evaluated it.
 struct Held {
   int64_t time = 0;  // the layout's event time (microseconds UTC)
@@ -58,6 +59,10 @@ class Evaluator {
   int partition_field() const { return partition_field_; }
   // The widest sliding window of the layout's rules (microseconds).
   int64_t widest_window_us() const { return widest_window_us_; }
+  // Replaces a record's line by its compact form, where it has one (engine/compact_record.h).
+  void Compact(std::string* line) const;
+  // The JSON text of a held line: the line itself, or its compact form expanded into *scratch.
+  std::string_view Text(const std::string& line, std::string* scratch) const;
   // Whether another evaluator's records can be held in this one's state (same fields).
   bool SameRecords(const Evaluator& other) const;
   // Distinct for every evaluator opened: held contributions carry the one that made them.
@@ -84,6 +89,7 @@ class Evaluator {
   const ir::Layout* layout_ = nullptr;
   std::unique_ptr<exec::Tables> tables_;
   std::vector<std::string> rules_;  // the rules decided (empty: all of the layout's)
+  std::vector<std::string> columns_;  // the layout's column names by field, then currency columns
   // An in-memory JSON Lines source over `bytes`, named `path` in messages: a pooled one
   // pointed at them (its codecs and column bindings kept), or a new one; given back after use.
   Status Source(const char* path, std::shared_ptr<std::string> bytes, std::unique_ptr<io::RowSource>* out) const;
