@@ -86,7 +86,7 @@ std::string Span(int64_t us) {
 
 size_t ShardOf(const std::string& key) { return std::hash<std::string>()(key) % kShards; }
 
-std::string DecisionOf(const std::vector<Finding>& findings) {
+const char* DecisionOf(const std::vector<Finding>& findings) {
   bool review = false;
   for (const Finding& f : findings) {
     for (const std::string& a : f.actions) {
@@ -99,27 +99,50 @@ std::string DecisionOf(const std::vector<Finding>& findings) {
 
 constexpr std::string_view kNoFinding = "no finding of the library includes this transaction";
 
-std::string ExplainOf(const std::string& decision, const std::vector<Finding>& findings) {
+std::string ExplainOf(std::string_view decision, const std::vector<Finding>& findings) {
   if (findings.empty()) return std::string(kNoFinding);
-  std::string out = decision + ":";
+  std::string out(decision);
+  out += ':';
   for (const Finding& f : findings) {
-    out += fmt::format(" {} ({}) {}", f.rule, f.citation, fmt::join(f.actions, "+"));
-    if (!f.explain.empty()) out += fmt::format(" — {}", f.explain);
-    out += ";";
+    out += ' ';
+    out += f.rule;
+    out += " (";
+    out += f.citation;
+    out += ") ";
+    for (size_t i = 0; i < f.actions.size(); ++i) {
+      if (i > 0) out += '+';
+      out += f.actions[i];
+    }
+    if (!f.explain.empty()) {
+      out += " — ";
+      out += f.explain;
+    }
+    out += ';';
   }
   out.pop_back();
   return out;
 }
 
-// The answer's JSON object (docs/serve.md).
+// The answer's JSON object (docs/serve.md), written straight into one string: keys and the
+// decision are literals, every other value goes through AppendJsonString.
 std::string AnswerJson(std::string_view id, std::string_view decision, const std::vector<Finding>& findings,
                        std::string_view library, std::string_view explain) {
   std::string json;
-  json.reserve(224 + 1024 * findings.size());
-  JsonWriter w(&json);
-  w.BeginObject().Field("txn_id", id).Field("decision", decision).Key("findings").BeginArray();
-  for (const Finding& f : findings) w.Raw(f.ToJson());
-  w.EndArray().Field("library", library).Field("explain", explain).EndObject();
+  json.reserve(160 + id.size() + library.size() + explain.size() + 1024 * findings.size());
+  json += "{\"txn_id\":";
+  AppendJsonString(&json, id);
+  json += ",\"decision\":\"";
+  json += decision;
+  json += "\",\"findings\":[";
+  for (size_t i = 0; i < findings.size(); ++i) {
+    if (i > 0) json += ',';
+    findings[i].AppendJson(&json);
+  }
+  json += "],\"library\":";
+  AppendJsonString(&json, library);
+  json += ",\"explain\":";
+  AppendJsonString(&json, explain);
+  json += '}';
   return json;
 }
 
