@@ -105,10 +105,10 @@ int Serve(const Args& args) {
   http.connections = static_cast<size_t>(connections);
   http.io_threads = static_cast<size_t>(io_threads);
   // Decisions run on the I/O threads, except with --state, where each waits for the log's fsync:
-  // then on a pool as large as --connections allows, so that one fsync commits many.  A reload
-  // (seconds, with the watch lists) always runs on the pool.
+  // then on a pool of 64 threads (fewer with fewer --connections), so that one fsync commits
+  // many.  A reload (seconds, with the watch lists) always runs on the pool.
   const bool durable = !options.state_dir.empty();
-  http.blocking_threads = durable ? std::min<size_t>(static_cast<size_t>(connections), 256) : 2;
+  http.blocking_threads = durable ? std::min<size_t>(static_cast<size_t>(connections), 64) : 2;
   HttpServer server(
       http, [&handler](std::string_view method, std::string_view path, std::string_view body) { return handler.Handle(method, path, body); },
       [durable](std::string_view, std::string_view path) { return path == "/v1/library/reload" || (durable && path.starts_with("/v1/decide")); },
