@@ -39,13 +39,14 @@ class HttpServer::Impl {
   Handler handler;
   Blocking blocking;
   Refusal refusal;
-  net::io_context ioc;
-  tcp::acceptor acceptor;
-  net::thread_pool pool;
+  // Before the I/O context: a session its destruction ends still finds them.
   std::atomic<bool> stopping{false};
   std::mutex mu;  // guards the sessions and `paused`
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions;
   bool paused = false;  // at options.connections: accepting resumes when one closes
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  net::thread_pool pool;
 };
 
 // One connection: read a request, answer it, and again while it is kept alive.  Its handlers
