@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "common/civil.h"
@@ -30,14 +31,29 @@ TableData::TableData(const ir::Program& program, int index)
   }
 }
 
+void TableData::AppendKey(const std::vector<ir::Value>& key, std::string* out) {
+  for (const ir::Value& v : key) {
+    // Ids and countries are keyed as text; a text value is written in place (the lookup on
+    // every row), any other through EncodeValue.
+    bool text = v.kind == ir::TypeKind::kId || v.kind == ir::TypeKind::kCountry || v.kind == ir::TypeKind::kText;
+    if (text && !v.null) {
+      constexpr std::string_view kText = "text:";
+      char digits[24];
+      auto [end, ec] = std::to_chars(digits, digits + sizeof digits, kText.size() + v.s.size());
+      out->append(digits, end);
+      out->push_back(':');
+      out->append(kText);
+      out->append(v.s);
+      continue;
+    }
+    std::string e = ir::EncodeValue(v);
+    *out += std::to_string(e.size()) + ":" + e;
+  }
+}
+
 std::string TableData::KeyString(const std::vector<ir::Value>& key) {
   std::string s;
-  for (const ir::Value& v : key) {
-    ir::Value n = v;
-    if (n.kind == ir::TypeKind::kId || n.kind == ir::TypeKind::kCountry) n.kind = ir::TypeKind::kText;
-    std::string e = ir::EncodeValue(n);
-    s += std::to_string(e.size()) + ":" + e;
-  }
+  AppendKey(key, &s);
   return s;
 }
 
@@ -71,7 +87,10 @@ Status TableData::AddRow(std::vector<ir::Value> row, const std::string& where) {
 }
 
 bool TableData::Lookup(const std::vector<ir::Value>& key, const std::string& column, ir::Value* out) const {
-  auto it = by_key_.find(KeyString(key));
+  thread_local std::string k;  // no allocation per row once grown
+  k.clear();
+  AppendKey(key, &k);
+  auto it = by_key_.find(std::string_view(k));
   if (it == by_key_.end()) return false;
   const std::vector<ir::Value>& row = rows_[it->second];
   if (column.empty()) {

@@ -44,13 +44,21 @@ class TableData {
   bool CoversYear(int year) const { return years_.count(year) > 0; }
 
  private:
+  // A row's key as by_key_ holds it: each value encoded (ir::EncodeValue, ids and countries as
+  // text), length-prefixed.
+  static void AppendKey(const std::vector<ir::Value>& key, std::string* out);
   static std::string KeyString(const std::vector<ir::Value>& key);
+  // Hashes std::string and std::string_view alike, so a key is looked up without a copy.
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
 
   const ir::Program* program_;
   const ir::TableDecl* decl_;
   int index_;
   std::vector<std::vector<ir::Value>> rows_;
-  std::unordered_map<std::string, size_t> by_key_;
+  std::unordered_map<std::string, size_t, KeyHash, std::equal_to<>> by_key_;
   int rate_date_ = -1, rate_currency_ = -1, rate_value_ = -1, rate_scale_ = 0;
   int working_ = -1;     // calendars: the row index of `working: bool`, if declared
   std::set<int> years_;  // calendars: the years listed
