@@ -170,6 +170,23 @@ def transport(port, records):
     check(got.startswith(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200"), f"100-continue: {got[:200]!r}")
     got = raw(port, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", shut=False)
     check(got.startswith(b"HTTP/1.1 200") and got.endswith(b"\r\n\r\n") and b"Content-Length: 3" in got, f"HEAD: {got!r}")
+    # Malformed traffic: cut, corrupted and random requests; each is answered 400 or closed,
+    # and the server keeps answering.
+    rng = random.Random(7)
+    good = b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(one), one)
+    for i in range(150):
+        data = bytearray(good)
+        kind = i % 3
+        if kind == 0:
+            data = data[:rng.randrange(len(data))]
+        elif kind == 1:
+            for _ in range(rng.randrange(1, 8)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        else:
+            data = bytearray(rng.randbytes(rng.randrange(1, 400)))
+        got = raw(port, bytes(data))
+        check(got == b"" or got.startswith(b"HTTP/1.1 "), f"malformed request {i}: {got[:120]!r}")
+    check(request(port, "GET", "/healthz")[0] == 200, "not healthy after malformed requests")
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     for i in range(3):  # one keep-alive connection, three requests
         c.request("GET", "/healthz")
