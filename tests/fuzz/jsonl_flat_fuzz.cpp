@@ -21,8 +21,11 @@ bool SameValue(const decree::JsonValue& a, const decree::JsonValue& b) {
 }
 
 void CheckCompact(const std::string& line) {
-  static const std::vector<std::string> columns = {"a", "b", "c", "k", "n", "t", "f", "z", "txn_id", "booked_at", "amount",
-                                                   "customer_id", "currency", "purpose"};
+  // The seeds' keys: single letters and the canonical transaction's columns.
+  static const std::vector<std::string> columns = {
+      "a", "b", "c", "k", "n", "t", "f", "z", "big", "txn_id", "booked_at", "customer_id", "customer_type", "customer_name",
+      "account_id", "direction", "amount", "currency", "channel", "cross_border", "counterparty_id", "counterparty_name",
+      "counterparty_account", "counterparty_type", "counterparty_country", "exemption", "purpose"};
   decree::JsonValue in, out;
   size_t offset = 0;
   std::string error, compact, expanded;
