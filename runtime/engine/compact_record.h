@@ -4,6 +4,7 @@
 // The compact form is expanded again only when a reloaded library must evaluate the record.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,10 @@ inline bool IsCompact(std::string_view held) { return !held.empty() && held[0] =
 // plain values (no nested object or array) whose keys are all among `columns` (at most 255),
 // written without escapes; otherwise returns false and leaves *out as it was (the text is kept
 // as it is).  Each member keeps its value's text exactly as written, in the members' order.
-bool CompactRecord(std::string_view json, const std::vector<std::string>& columns, std::string* out);
+// `order`, when given, holds the columns of the last line compacted by member position: tried
+// first for each key (records of one source repeat their keys' order), and updated.
+bool CompactRecord(std::string_view json, const std::vector<std::string>& columns, std::string* out,
+                   std::vector<uint8_t>* order = nullptr);
 
 // The JSON object of a compact form: the same members in the same order, each value as written
 // (whitespace between tokens dropped), which a reader reads exactly as it read `json`.

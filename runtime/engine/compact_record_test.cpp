@@ -35,6 +35,18 @@ TEST(CompactRecord, KeepsEveryValueAsWrittenInOrder) {
   EXPECT_EQ(RoundTrip(big), big);  // a length over 127 takes two bytes
 }
 
+TEST(CompactRecord, TheLastLinesOrderIsOnlyAHint) {
+  std::vector<uint8_t> order;
+  for (std::string_view json : {R"({"txn_id":"1","amount":"2"})", R"({"txn_id":"3","amount":"4"})", R"({"amount":"5","txn_id":"6"})",
+                                R"({"purpose":"x","amount":"5","txn_id":"6","booked_at":"t"})", R"({"txn_id":"7"})"}) {
+    std::string compact, back;
+    ASSERT_TRUE(CompactRecord(json, kColumns, &compact, &order)) << json;
+    ExpandRecord(compact, kColumns, &back);
+    EXPECT_EQ(back, json);
+  }
+  EXPECT_EQ(order, (std::vector<uint8_t>{0, 2, 0, 1}));  // the last line's first member, then the longest's
+}
+
 TEST(CompactRecord, LeavesAnythingElseAsItIs) {
   for (std::string_view json : {R"({"txn_id":{"a":1}})", R"({"txn_id":[1]})", R"({"unknown":"1"})", R"({"txn\u005fid":"1"})",
                                 R"(["txn_id"])", R"({"txn_id":"1"} x)", R"({"txn_id":"1)", R"({"txn_id":})", R"({"txn_id" "1"})",

@@ -93,8 +93,10 @@ Status Evaluator::Open(std::shared_ptr<const Library> library, const EngineOptio
 }
 
 void Evaluator::Compact(std::string* line) const {
-  std::string compact;
-  if (CompactRecord(*line, columns_, &compact)) *line = std::move(compact);
+  thread_local std::string compact;  // then copied at its size: the held line has no spare capacity
+  thread_local std::vector<uint8_t> order;
+  compact.clear();
+  if (CompactRecord(*line, columns_, &compact, &order)) *line = std::string(compact);
 }
 
 std::string_view Evaluator::Text(const std::string& line, std::string* scratch) const {
