@@ -133,18 +133,35 @@ std::string FormatTimestamp(int64_t micros, int offset_minutes) {
   int64_t rem = local - days * kMicrosPerDay;
   int64_t secs = rem / kMicrosPerSecond;
   int64_t frac = rem % kMicrosPerSecond;
+  // Written digit by digit (explanations format a timestamp per triggering window).
   std::string out = FormatDate(static_cast<int32_t>(days));
-  out += fmt::format("T{:02d}:{:02d}:{:02d}", secs / 3600, (secs / 60) % 60, secs % 60);
+  auto two = [&out](int64_t v) {
+    out.push_back(static_cast<char>('0' + v / 10));
+    out.push_back(static_cast<char>('0' + v % 10));
+  };
+  out.push_back('T');
+  two(secs / 3600);
+  out.push_back(':');
+  two(secs / 60 % 60);
+  out.push_back(':');
+  two(secs % 60);
   if (frac != 0) {
-    std::string f = fmt::format("{:06d}", frac);
-    while (!f.empty() && f.back() == '0') f.pop_back();
-    out += "." + f;
+    char f[6];
+    for (int i = 5; i >= 0; --i, frac /= 10) f[i] = static_cast<char>('0' + frac % 10);
+    int n = 6;
+    while (f[n - 1] == '0') --n;  // frac != 0: some digit is not
+    out.push_back('.');
+    out.append(f, n);
   }
   if (offset_minutes == 0) {
-    out += "Z";
+    out.push_back('Z');
   } else {
     int a = offset_minutes < 0 ? -offset_minutes : offset_minutes;
-    out += fmt::format("{}{:02d}:{:02d}", offset_minutes < 0 ? '-' : '+', a / 60, a % 60);
+    out.push_back(offset_minutes < 0 ? '-' : '+');
+    if (a / 60 >= 100) out += std::to_string(a / 60 / 100);  // as {:02d} would: no offset is this large
+    two(a / 60 % 100);
+    out.push_back(':');
+    two(a % 60);
   }
   return out;
 }

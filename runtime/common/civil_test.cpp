@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+
 #include "common/timezone.h"
 
 namespace decree {
@@ -39,6 +41,18 @@ TEST(Civil, ParsesTimestampsWithOffsets) {
   ASSERT_TRUE(ParseTimestamp("2026-03-02T04:30:00.25Z", &f));
   EXPECT_EQ(f - c, 250000);
   EXPECT_EQ(FormatTimestamp(f, 480), "2026-03-02T12:30:00.25+08:00");
+  EXPECT_EQ(FormatTimestamp(c, 0), "2026-03-02T04:30:00Z");
+  EXPECT_EQ(FormatTimestamp(c, -300), "2026-03-01T23:30:00-05:00");
+  EXPECT_EQ(FormatTimestamp(c + 1, 330), "2026-03-02T10:00:00.000001+05:30");
+  EXPECT_EQ(FormatTimestamp(c + 123450, -570), "2026-03-01T19:00:00.12345-09:30");
+  EXPECT_EQ(FormatTimestamp(-1, 0), "1969-12-31T23:59:59.999999Z");
+  // Round trips (trailing zeros of the fraction are not written).
+  for (auto [t, offset] : {std::pair<const char*, int>{"2024-02-29T00:00:00Z", 0}, {"1999-12-31T23:59:59.5+14:00", 840},
+                           {"2026-07-04T08:05:09.0001-12:00", -720}}) {
+    int64_t us;
+    ASSERT_TRUE(ParseTimestamp(t, &us)) << t;
+    EXPECT_EQ(FormatTimestamp(us, offset), t);
+  }
 }
 
 TEST(Civil, RejectsBadTimestamps) {
