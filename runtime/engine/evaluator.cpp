@@ -152,8 +152,10 @@ void Evaluator::ParseRecords(std::span<const std::string_view> records, std::vec
     starts[i] = bytes->size();
     size_t at = bytes->size();
     bytes->append(json);
-    for (char* ch = bytes->data() + at; ch != bytes->data() + bytes->size(); ++ch) {
-      if (*ch == '\n' || *ch == '\r') *ch = ' ';
+    if (std::memchr(json.data(), '\n', json.size()) != nullptr || std::memchr(json.data(), '\r', json.size()) != nullptr) {
+      for (char* ch = bytes->data() + at; ch != bytes->data() + bytes->size(); ++ch) {
+        if (*ch == '\n' || *ch == '\r') *ch = ' ';
+      }
     }
     bytes->push_back('\n');
   }
