@@ -183,6 +183,7 @@ Status Incremental::Decide(const Evaluation& own, const std::vector<const std::s
     }
     st = s.finalizers[r].Run(s.plan, r, s.raw, 0, &s.found);  // the group is in partition 0
     group.Clear();
+    if (st.ok() && s.found.size() == 0) return;  // most groups: nothing to take
     s.found.Sort();
     s.scratch.clear();
     s.found.TakeObjects(&s.scratch);
