@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
@@ -83,7 +84,14 @@ class JsonlSource final : public RowSource {
     ChunkBuffers& buf = *spare;
     std::vector<Cell> cells(cell_names_.size());
     std::vector<std::string_view> keys;
-    std::vector<KeyGuess> guesses;
+    // This thread's guesses, kept from its last segment of this source (a record decided online
+    // is a segment of its own): another source's cells are numbered otherwise.
+    thread_local std::vector<KeyGuess> guesses;
+    thread_local uint64_t guesses_of = 0;
+    if (guesses_of != id_) {
+      guesses.clear();
+      guesses_of = id_;
+    }
     std::string reason;
     size_t at = 0;  // in data; file offset begin + at
     uint64_t pos = begin, reported = begin;
@@ -173,6 +181,11 @@ class JsonlSource final : public RowSource {
 
   static constexpr size_t kLinearKeys = 32;  // past this many unbound keys, duplicates are found by hashing
   static constexpr size_t kGuessedKeys = 64;  // keys of a line whose cells are guessed from the line before
+  // Distinct for every source made: names this one's guesses (ReadSegment).
+  const uint64_t id_ = [] {
+    static std::atomic<uint64_t> sources{0};
+    return ++sources;
+  }();
 
   // The cell a key binds, or -1: a 256-slot table hashed by (length, first and last 8 bytes)
   // with a salt chosen so the bound names do not collide; a hit is verified by the words
