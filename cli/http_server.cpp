@@ -12,6 +12,7 @@
 
 #include <array>
 #include <atomic>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -33,6 +34,15 @@ class HttpServer::Impl {
 
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
+  // The handler's answer; 500 when it throws (out of memory), which would otherwise end the
+  // I/O thread.
+  HttpResponse Handle(std::string_view method, std::string_view path, std::string_view body) {
+    try {
+      return handler(method, path, body);
+    } catch (const std::exception& e) {
+      return refusal(500, std::string("internal error: ") + e.what());
+    }
+  }
   void Ended(Session* s);
 
   HttpServerOptions options;
@@ -99,12 +109,12 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
     std::string_view target(req.target().data(), req.target().size());
     std::string_view path = target.substr(0, target.find('?'));
     std::string_view method(req.method_string().data(), req.method_string().size());
-    if (!server_->blocking(method, path)) return Answer(server_->handler(method, path, req.body()), req.keep_alive());
+    if (!server_->blocking(method, path)) return Answer(server_->Handle(method, path, req.body()), req.keep_alive());
     // Off the I/O thread: it may wait (an fsync shared with other requests, a reload).
     // The work guard keeps the I/O threads running until the answer is back on them.
     net::post(server_->pool, [self = shared_from_this(), method = std::string(method), path = std::string(path),
                               work = net::make_work_guard(server_->ioc)] {
-      HttpResponse r = self->server_->handler(method, path, self->parser_->get().body());
+      HttpResponse r = self->server_->Handle(method, path, self->parser_->get().body());
       net::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
         self->Answer(std::move(r), self->parser_->get().keep_alive());
       });
