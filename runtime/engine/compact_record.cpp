@@ -6,6 +6,8 @@
 #include <cstring>
 #include <memory>
 
+#include "common/varint.h"
+
 namespace decree::engine {
 
 namespace {
@@ -13,22 +15,15 @@ namespace {
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 // Layout: kCompactMark, then per member: u8 column index | varint value length | value text.
-void AppendVarint(std::string* out, size_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
 
-size_t ReadVarint(std::string_view s, size_t* at) {
-  size_t v = 0;
-  for (int shift = 0; *at < s.size(); shift += 7) {
-    uint8_t b = static_cast<uint8_t>(s[(*at)++]);
-    v |= static_cast<size_t>(b & 0x7f) << shift;
-    if ((b & 0x80) == 0) break;
+// Notes that the line's member-th key is column `col`, for the next line's guesses.
+void Remember(std::vector<uint8_t>* order, size_t member, size_t col) {
+  if (order == nullptr) return;
+  if (member < order->size()) {
+    (*order)[member] = static_cast<uint8_t>(col);
+  } else {
+    order->push_back(static_cast<uint8_t>(col));
   }
-  return v;
 }
 
 // The end of the string token starting at json[at] (a '"'): one past its closing quote, or npos.
@@ -77,8 +72,8 @@ bool QuotesOf(std::string_view json, uint16_t* pos, size_t capacity, size_t* cou
   return true;
 }
 
-// CompactRecord for the common shape alone: {"key":value,...} without whitespace, escapes or
-// values over 127 bytes, the strings found from the quotes' positions.  False (out unchanged)
+// CompactRecord for the common shape alone: {"key":value,...} of at most 4 KiB without
+// whitespace or escapes, the strings found from the quotes' positions.  False (out unchanged)
 // on anything else, which the general path then reads.
 bool CompactPlain(std::string_view json, const std::vector<std::string>& columns, std::string* out,
                   std::vector<uint8_t>* order) {
@@ -94,7 +89,6 @@ bool CompactPlain(std::string_view json, const std::vector<std::string>& columns
     buffer = std::make_unique_for_overwrite<char[]>(capacity);
   }
   char* w = buffer.get();
-  auto fail = [] { return false; };
   auto done = [&] {
     out->append(buffer.get(), w - buffer.get());
     return true;
@@ -104,41 +98,35 @@ bool CompactPlain(std::string_view json, const std::vector<std::string>& columns
   const size_t n = json.size();
   if (json[p] == '}') return done();
   for (size_t member = 0;; ++member) {
-    if (q + 1 >= nq || quotes[q] != p) return fail();  // a key's opening quote
+    if (q + 1 >= nq || quotes[q] != p) return false;  // a key's opening quote
     size_t k = p + 1, kend = quotes[q + 1];
     q += 2;
     size_t guess = order != nullptr && member < order->size() ? (*order)[member] : columns.size();
     size_t col = ColumnOf(json.substr(k, kend - k), columns, guess);
     p = kend + 1;
-    if (col == columns.size() || p + 1 >= n || json[p] != ':') return fail();
+    if (col == columns.size() || p + 1 >= n || json[p] != ':') return false;
     size_t v = ++p;
     if (json[p] == '"') {
-      if (q + 1 >= nq || quotes[q] != p) return fail();
+      if (q + 1 >= nq || quotes[q] != p) return false;
       p = quotes[q + 1] + 1u;
       q += 2;
     } else {
-      if (json[p] == '{' || json[p] == '[') return fail();
+      if (json[p] == '{' || json[p] == '[') return false;
       while (p < n && json[p] != ',' && json[p] != '}' && !IsSpace(json[p])) ++p;
-      if (p == v) return fail();
+      if (p == v) return false;
     }
+    if (p >= n) return false;
     size_t len = p - v;
-    if (len > 127 || p >= n) return fail();
-    if (order != nullptr) {
-      if (member < order->size()) {
-        (*order)[member] = static_cast<uint8_t>(col);
-      } else {
-        order->push_back(static_cast<uint8_t>(col));
-      }
-    }
+    Remember(order, member, col);
     *w++ = static_cast<char>(col);
-    *w++ = static_cast<char>(len);
+    w = PutVarint(w, len);  // with the column, at most 3 bytes: no more than its `"key":`
     std::memcpy(w, json.data() + v, len);
     w += len;
     if (json[p] == ',') {
       ++p;
       continue;
     }
-    if (json[p] != '}' || p + 1 != n || q != nq) return fail();
+    if (json[p] != '}' || p + 1 != n || q != nq) return false;
     return done();
   }
 }
@@ -177,14 +165,7 @@ bool CompactRecord(std::string_view json, const std::vector<std::string>& column
       if (order != nullptr && member < order->size()) guess = (*order)[member];
       size_t col = ColumnOf(key, columns, guess);
       if (col == columns.size()) return fail();
-      if (order != nullptr) {
-        if (member < order->size()) {
-          (*order)[member] = static_cast<uint8_t>(col);
-        } else {
-          order->push_back(static_cast<uint8_t>(col));
-        }
-      }
-      ++member;
+      Remember(order, member++, col);
       guess = col + 1;
       i = close - json.data() + 1;
       skip();
@@ -200,8 +181,9 @@ bool CompactRecord(std::string_view json, const std::vector<std::string>& column
         while (end < n && !IsSpace(json[end]) && json[end] != ',' && json[end] != '}') ++end;
         if (end == i) return fail();
       }
-      out->push_back(static_cast<char>(col));
-      AppendVarint(out, end - i);
+      char head[11];
+      head[0] = static_cast<char>(col);
+      out->append(head, PutVarint(head + 1, end - i) - head);
       out->append(json.data() + i, end - i);
       i = end;
       skip();
@@ -227,7 +209,8 @@ void ExpandRecord(std::string_view compact, const std::vector<std::string>& colu
   size_t at = 1;  // past the mark
   while (at < compact.size()) {
     size_t col = static_cast<uint8_t>(compact[at++]);
-    size_t len = ReadVarint(compact, &at);
+    uint64_t len = 0;
+    at = GetVarint(compact.data() + at, &len) - compact.data();
     if (json->size() > 1) json->push_back(',');
     json->push_back('"');
     json->append(columns.at(col));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/varint.h"
+
 namespace decree::exec {
 
 namespace {
@@ -170,35 +172,6 @@ std::vector<AggSpec> AggSpecs(const ir::Rule& rule) {
 }
 
 namespace {
-
-inline char* PutVarint(char* p, uint64_t v) {
-  while (v >= 0x80) {
-    *p++ = static_cast<char>(v | 0x80);
-    v >>= 7;
-  }
-  *p++ = static_cast<char>(v);
-  return p;
-}
-
-inline size_t VarintSize(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
-}
-
-inline const char* GetVarint(const char* p, uint64_t* v) {
-  uint64_t r = 0;
-  for (int shift = 0;; shift += 7) {
-    uint8_t b = static_cast<uint8_t>(*p++);
-    r |= static_cast<uint64_t>(b & 0x7F) << shift;
-    if (b < 0x80) break;
-  }
-  *v = r;
-  return p;
-}
 
 // 128-bit zigzag varints: amounts fit in a few bytes.
 inline unsigned __int128 ZigZag(i128 v) {
