@@ -88,7 +88,7 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
     waiting_ = false;
     if (ec) return Failed(ec);
     if (auto n = parser_->content_length(); n && *n > server_->options.max_body) {
-      return Refuse(413, fmt::format("the request body is larger than --max-body ({} bytes)", server_->options.max_body));
+      return Refuse(413, TooLarge());
     }
     stream_.expires_after(std::chrono::seconds(server_->options.io_timeout_seconds));
     if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
@@ -124,13 +124,17 @@ class HttpServer::Session : public std::enable_shared_from_this<HttpServer::Sess
   // A read that ended without a request: the peer closed or went idle, or sent bad HTTP.
   void Failed(beast::error_code ec) {
     if (ec == http::error::body_limit) {
-      return Refuse(413, fmt::format("the request body is larger than --max-body ({} bytes)", server_->options.max_body));
+      return Refuse(413, TooLarge());
     }
     if (ec == http::error::header_limit) return Refuse(431, "the request's headers are too large");
     bool parse_error = ec.category() == http::make_error_code(http::error::bad_target).category() &&
                        ec != http::error::end_of_stream && ec != http::error::partial_message;
     if (parse_error) return Refuse(400, fmt::format("malformed HTTP request: {}", ec.message()));
     Close();  // end of stream, timeout, reset, or cancelled by Stop
+  }
+
+  std::string TooLarge() const {
+    return fmt::format("the request body is larger than --max-body ({} bytes)", server_->options.max_body);
   }
 
   // Answers and closes without reading the rest of the request, which is then read and dropped

@@ -239,6 +239,15 @@ class Engine::Impl {
     }
     p->generation = ev.generation();
   }
+  // Adds a decided (or replayed) record to its partition, with its contributions and its line
+  // in compact form.
+  void Hold(const Evaluator& ev, PartitionShard* shard, Partition* p, Parsed* parsed) {
+    parsed->held.contributions = std::move(parsed->eval.contributions);
+    ev.Compact(&parsed->held.line);
+    shard->oldest = std::min(shard->oldest, parsed->held.time);
+    p->records.push_back(std::move(parsed->held));
+    ++held;
+  }
   // Decides a record read: idempotency, lateness, then DecideHeld.
   EngineAnswer DecideParsed(const Evaluator& ev, Parsed parsed);
   // Evaluates `h` within its partition and holds it; the answer's json is built here.
@@ -285,11 +294,7 @@ Status Engine::Impl::DecideHeld(const Evaluator& ev, Parsed parsed, EngineAnswer
   }
   Advance(parsed.held.time);
   if (stateful) {
-    parsed.held.contributions = std::move(parsed.eval.contributions);
-    ev.Compact(&parsed.held.line);
-    shard.oldest = std::min(shard.oldest, parsed.held.time);
-    p->records.push_back(std::move(parsed.held));
-    ++held;
+    Hold(ev, &shard, p, &parsed);
   }
   return Status::Ok();
 }
@@ -413,11 +418,7 @@ Status Engine::Impl::Replay(std::string_view answer, std::string_view record) {
       ++partitions;
       it->second.generation = ev.generation();
     }
-    parsed.held.contributions = std::move(parsed.eval.contributions);
-    ev.Compact(&parsed.held.line);
-    shard.oldest = std::min(shard.oldest, parsed.held.time);
-    it->second.records.push_back(std::move(parsed.held));
-    ++held;
+    Hold(ev, &shard, &it->second, &parsed);
   }
   return Status::Ok();
 }
